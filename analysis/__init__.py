@@ -1,0 +1,4 @@
+"""JourneyLens analysis library (no Streamlit)."""
+
+from __future__ import annotations
+

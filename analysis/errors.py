@@ -1,0 +1,11 @@
+"""Exception types of the analysis library: one per layer, messages that say what to fix."""
+
+from __future__ import annotations
+
+
+class AnalysisError(ValueError):
+    """An analysis got input it cannot use; the message names the value and what would be valid."""
+
+
+class IngestError(AnalysisError):
+    """A file could not be read into canonical events; the message names file, row and column."""
