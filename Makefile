@@ -1,0 +1,44 @@
+# JourneyLens: `make run` opens the app on the bundled sample, `make test` runs the whole suite (what CI runs).
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+PORT ?= 8501
+
+.DEFAULT_GOAL := help
+.PHONY: help run test lint typecheck bench sample browser clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+browser: ## install Debian's Chromium for the browser test when it is missing
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing Debian chromium for the browser test"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+run: $(STAMP) ## open the app on the bundled sample at http://127.0.0.1:$(PORT)
+	$(PY) -m streamlit run app.py --server.port $(PORT)
+
+test: $(STAMP) browser ## run the whole suite: library, AppTest pages, real-browser test
+	$(PY) -m pytest
+
+lint: $(STAMP) ## ruff and mypy
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+
+bench: $(STAMP) ## benchmark every stage at 1M/10M events (BENCH_ARGS="--sizes 1000000" to narrow)
+	$(PY) -m benchmarks $(BENCH_ARGS)
+
+sample: $(STAMP) ## regenerate sample_data/events.parquet from analysis/sample.py
+	$(PY) -c "from analysis.sample import write_sample_parquet, SAMPLE_PATH, SAMPLE_USERS, SAMPLE_SEED; \
+	print(write_sample_parquet(SAMPLE_PATH, SAMPLE_USERS, seed=SAMPLE_SEED), 'events written to', SAMPLE_PATH)"
+
+clean: ## remove the virtual environment and caches
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

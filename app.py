@@ -1,0 +1,22 @@
+"""JourneyLens: the entry script. Page config, the shared sidebar, and navigation over pages/; nothing else."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from ui.sidebar import render_sidebar
+
+st.set_page_config(page_title="JourneyLens", page_icon=":material/route:", layout="wide")
+
+PAGES = [
+    st.Page("pages/data.py", title="Data", icon=":material/database:", default=True),
+    st.Page("pages/journeys.py", title="Journeys", icon=":material/alt_route:"),
+    st.Page("pages/funnels.py", title="Funnels", icon=":material/filter_alt:"),
+    st.Page("pages/attribution.py", title="Attribution", icon=":material/pie_chart:"),
+    st.Page("pages/personas.py", title="Personas", icon=":material/groups:"),
+    st.Page("pages/snapshots.py", title="Snapshots", icon=":material/share:"),
+]
+
+page = st.navigation(PAGES)
+render_sidebar()
+page.run()

@@ -1,0 +1,22 @@
+"""Every page renders on the bundled sample without an exception (AppTest, no browser)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+APP = Path(__file__).resolve().parents[2] / "app.py"
+PAGES = ["pages/data.py", "pages/journeys.py", "pages/funnels.py", "pages/attribution.py", "pages/personas.py",
+         "pages/snapshots.py"]
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_renders_without_exception(page: str) -> None:
+    at = AppTest.from_file(str(APP), default_timeout=120)
+    at.run()
+    at.switch_page(page)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.title, f"{page} shows no title"
