@@ -1,0 +1,26 @@
+"""One real-browser pass over the app: every page renders without an exception, with one page list."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.e2e.e2e_helpers import screenshot, wait_for_app
+
+pytestmark = pytest.mark.e2e
+
+PAGES = ["Data", "Journeys", "Funnels", "Attribution", "Personas", "Snapshots"]
+
+
+def test_every_page_renders_in_a_real_browser(page: Page, app_url: str) -> None:
+    page.goto(app_url)
+    wait_for_app(page)
+    # st.navigation routes the pages: exactly one page list, not a second auto-discovered one
+    expect(page.get_by_test_id("stSidebarNav")).to_have_count(1)
+    expect(page.get_by_test_id("stSidebarNavLink")).to_have_count(len(PAGES))
+    for name in PAGES:
+        page.get_by_test_id("stSidebarNavLink").filter(has_text=name).click()
+        wait_for_app(page)
+        expect(page.get_by_role("heading", level=1).first).to_be_visible()
+        expect(page.get_by_test_id("stException")).to_have_count(0)
+        screenshot(page, name.lower())
