@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 import polars as pl
 
@@ -23,8 +23,8 @@ def filter_dates(events: pl.DataFrame, start: date, end: date) -> pl.DataFrame:
     """
     if end < start:
         raise AnalysisError(f"date range ends ({end}) before it starts ({start})")
-    lo = datetime.combine(start, time.min, tzinfo=timezone.utc)
-    hi = datetime.combine(end + timedelta(days=1), time.min, tzinfo=timezone.utc)
+    lo = datetime.combine(start, time.min, tzinfo=UTC)
+    hi = datetime.combine(end + timedelta(days=1), time.min, tzinfo=UTC)
     return events.filter(pl.col(s.TIMESTAMP).is_between(lo, hi, closed="left"))
 
 

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -36,7 +36,7 @@ from analysis import schema as s
 SAMPLE_PATH = Path(__file__).resolve().parent.parent / "sample_data" / "events.parquet"
 SAMPLE_USERS = 20_000
 SAMPLE_SEED = 7
-START = datetime(2026, 9, 1, tzinfo=timezone.utc)
+START = datetime(2026, 9, 1, tzinfo=UTC)
 DAYS = 60
 
 CHANNELS = (
@@ -63,14 +63,15 @@ CHANNEL_EFFECTS = {
 STRONGEST_CHANNEL = max(CHANNEL_EFFECTS, key=CHANNEL_EFFECTS.__getitem__)
 
 #: (source, medium, campaign, referrer) options per channel; GA4's default rules map each back to its channel.
-_TRAFFIC = {
+_TRAFFIC: dict[str, list[tuple[str, str, str | None, str | None]]] = {
     "Organic Search": [("google", "organic", None, "https://www.google.com/"),
                        ("bing", "organic", None, "https://www.bing.com/")],
     "Paid Search": [("google", "cpc", "brand_search", None), ("google", "cpc", "generic_shoes", None),
                     ("bing", "cpc", "generic_shoes", None)],
     "Direct": [("(direct)", "(none)", None, None)],
     "Email": [("newsletter", "email", "weekly_digest", None), ("newsletter", "email", "winback", None)],
-    "Paid Social": [("facebook", "paid_social", "autumn_sale", None), ("instagram", "paid_social", "autumn_sale", None)],
+    "Paid Social": [("facebook", "paid_social", "autumn_sale", None),
+                    ("instagram", "paid_social", "autumn_sale", None)],
     "Organic Social": [("instagram", "social", None, "https://www.instagram.com/"),
                        ("tiktok", "social", None, "https://www.tiktok.com/")],
     "Referral": [("styleblog.example", "referral", None, "https://styleblog.example/best-sneakers"),
@@ -238,12 +239,14 @@ def _categorical(rng: np.random.Generator, probs: np.ndarray, rows: np.ndarray) 
     """Draw one category per row from ``probs[rows]`` (a row-stochastic table)."""
     cum = np.cumsum(probs, axis=1)[rows]
     u = rng.random(len(rows))[:, None] * cum[:, -1:]
-    return (u > cum).sum(axis=1)
+    drawn: np.ndarray = (u > cum).sum(axis=1)
+    return drawn
 
 
 def _mix_table(mixes: list[dict[str, float]], names: tuple[str, ...]) -> np.ndarray:
     table = np.array([[m.get(n, 0.0) for n in names] for m in mixes], dtype=float)
-    return table / table.sum(axis=1, keepdims=True)
+    normalised: np.ndarray = table / table.sum(axis=1, keepdims=True)
+    return normalised
 
 
 def _draw_users(rng: np.random.Generator, n: int, first: int) -> dict[str, np.ndarray]:
@@ -350,7 +353,7 @@ def _draw_events(
     traffic = _traffic_table(rng, sessions["channel"])
     frame = pl.DataFrame(
         {
-            s.USER_ID: _strings(np.where(known, users["user_id"][user], None)),
+            s.USER_ID: _strings(np.asarray(np.where(known, users["user_id"][user], None), dtype=object)),
             s.ANONYMOUS_ID: users["anonymous_id"][user],
             s.TIMESTAMP: pl.Series(ts_us).cast(s.TIMESTAMP_DTYPE),
             s.EVENT: name,

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from streamlit import config as st_config
 
 CONFIG = Path(__file__).resolve().parent.parent / ".streamlit" / "config.toml"
 
@@ -38,8 +39,6 @@ def test_error_details_do_not_include_messages_or_tracebacks(config: dict[str, A
 
 
 def test_every_option_is_known_to_streamlit(config: dict[str, Any]) -> None:
-    from streamlit import config as st_config
-
     known = set(st_config._config_options_template)
     for section, options in config.items():
         for name in options:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import polars as pl
@@ -89,7 +89,7 @@ def data_date_bounds() -> tuple[date, date]:
     """First and last day of the active dataset (UTC); today when it is empty."""
     summary = active_summary()
     if summary.first is None or summary.last is None:
-        today = datetime.now(timezone.utc).date()
+        today = datetime.now(UTC).date()
         return today, today
     return summary.first.date(), summary.last.date()
 

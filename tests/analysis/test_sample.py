@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import polars as pl
-import pytest
 from polars.testing import assert_frame_equal
 
 from analysis import schema as s

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import polars as pl
 
@@ -12,7 +12,7 @@ from analysis.summary import summarize
 
 
 def _ts(minute: int) -> datetime:
-    return datetime(2026, 1, 1, 0, minute, tzinfo=timezone.utc)
+    return datetime(2026, 1, 1, 0, minute, tzinfo=UTC)
 
 
 def test_device_that_logs_in_later_counts_as_one_person() -> None:
