@@ -1,0 +1,34 @@
+"""Attribution: conversion paths and the models that credit channels with conversions and value.
+
+Rule-based models (``heuristics``), the exact Markov removal effect (``markov``), Shapley values (``shapley``),
+one entry point ``attribute`` (``models``), a bootstrap over journeys (``intervals``) and a side-by-side view
+(``compare``).
+"""
+
+from __future__ import annotations
+
+from analysis.attribution.compare import DEFAULT_MODELS, ModelComparison, compare_models
+from analysis.attribution.intervals import attribution_intervals, bootstrap_draws
+from analysis.attribution.markov import removal_effects, select_order
+from analysis.attribution.models import DEFINITIONS, MODELS, SUMMING_MODELS, Model, attribute
+from analysis.attribution.paths import TOUCHES, Touch, aggregate_paths, conversion_paths, journey_paths
+
+__all__ = [
+    "DEFAULT_MODELS",
+    "DEFINITIONS",
+    "MODELS",
+    "SUMMING_MODELS",
+    "TOUCHES",
+    "Model",
+    "ModelComparison",
+    "Touch",
+    "aggregate_paths",
+    "attribute",
+    "attribution_intervals",
+    "bootstrap_draws",
+    "compare_models",
+    "conversion_paths",
+    "journey_paths",
+    "removal_effects",
+    "select_order",
+]

@@ -1,0 +1,84 @@
+"""Path tables as flat numpy arrays: channel vocabulary, one int code per touch, per-row counts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import polars as pl
+
+from analysis.errors import AnalysisError
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+REQUIRED = ("path", "conversions", "nulls", "value")
+
+
+@dataclass(frozen=True)
+class Encoded:
+    """A path table flattened: ``ids[offsets[i]:offsets[i+1]]`` are row i's touches as channel indices."""
+
+    channels: list[str]
+    ids: IntArray
+    row: IntArray
+    pos: IntArray
+    length: IntArray
+    conversions: FloatArray
+    nulls: FloatArray
+    value: FloatArray
+    days: FloatArray | None
+
+    @property
+    def n_rows(self) -> int:
+        return int(self.conversions.shape[0])
+
+    @property
+    def n_channels(self) -> int:
+        return len(self.channels)
+
+
+def encode(paths: pl.DataFrame) -> Encoded:
+    """Flatten a path table (see ``conversion_paths``) into arrays; channels are sorted by name."""
+    missing = [c for c in REQUIRED if c not in paths.columns]
+    if missing:
+        raise AnalysisError(
+            f"paths lack the column(s) {', '.join(missing)}; expected {', '.join(REQUIRED)} "
+            "(build them with conversion_paths())"
+        )
+    if paths.schema["path"] != pl.List(pl.String):
+        raise AnalysisError(f"column 'path' has type {paths.schema['path']}, expected List(String)")
+    conversions = paths["conversions"].fill_null(0).cast(pl.Float64).to_numpy()
+    nulls = paths["nulls"].fill_null(0).cast(pl.Float64).to_numpy()
+    if (conversions < 0).any() or (nulls < 0).any():
+        raise AnalysisError("conversions and nulls must be non-negative counts")
+    length = paths["path"].list.len().fill_null(0).cast(pl.Int64).to_numpy()
+    if ((length == 0) & (conversions > 0)).any():
+        bad = int(np.flatnonzero((length == 0) & (conversions > 0))[0])
+        raise AnalysisError(f"paths row {bad} has conversions but an empty path; every conversion needs a touch")
+    flat = paths["path"].explode().drop_nulls() if paths.height else pl.Series([], dtype=pl.String)
+    if flat.len() != int(length.sum()):
+        raise AnalysisError("paths contain null channel names; fill them (e.g. with '(none)') first")
+    channels = sorted(flat.unique().to_list())
+    lookup = pl.DataFrame({"c": channels, "i": np.arange(len(channels), dtype=np.int64)})
+    ids = pl.DataFrame({"c": flat}).join(lookup, on="c", how="left", maintain_order="left")["i"].to_numpy()
+    row = np.repeat(np.arange(paths.height, dtype=np.int64), length)
+    starts = np.cumsum(length) - length
+    pos = np.arange(ids.shape[0], dtype=np.int64) - starts[row]
+    days: FloatArray | None = None
+    if "days_before_end" in paths.columns:
+        d = paths["days_before_end"].explode().cast(pl.Float64)
+        if d.len() == ids.shape[0]:
+            days = d.fill_null(0.0).to_numpy()
+    return Encoded(
+        channels=channels,
+        ids=ids.astype(np.int64),
+        row=row,
+        pos=pos,
+        length=length,
+        conversions=conversions,
+        nulls=nulls,
+        value=paths["value"].fill_null(0.0).cast(pl.Float64).to_numpy(),
+        days=days,
+    )

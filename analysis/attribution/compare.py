@@ -1,0 +1,149 @@
+"""Models side by side: credits with intervals, outrank probabilities, a robust rank and model disagreement."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+
+import polars as pl
+
+from analysis.attribution.intervals import bootstrap_draws, summarize_draws
+from analysis.attribution.models import Model, attribute, check_model
+
+DEFAULT_MODELS: tuple[Model, ...] = (
+    "first_touch",
+    "last_touch",
+    "last_non_direct",
+    "linear",
+    "position_based",
+    "markov",
+    "shapley",
+)
+
+
+@dataclass(frozen=True)
+class ModelComparison:
+    """Everything the attribution view shows.
+
+    ``table``: model, channel, conversions/value/share with ``_low``/``_high`` bounds. ``outrank``: model
+    (``"all"`` pools every summing model), channel_a, channel_b, probability that A gets more credit than B.
+    ``robust_rank``: channel, mean_rank, rank_low, rank_high, rank (1 = most credit) over every summing model and
+    draw. ``disagreement``: channel, min_share, max_share, spread, min_model, max_model over point estimates.
+    """
+
+    table: pl.DataFrame
+    outrank: pl.DataFrame
+    robust_rank: pl.DataFrame
+    disagreement: pl.DataFrame
+    draws: pl.DataFrame
+
+
+def compare_models(
+    paths: pl.DataFrame,
+    *,
+    models: Sequence[Model] = DEFAULT_MODELS,
+    n_boot: int = 200,
+    seed: int = 0,
+    level: float = 0.9,
+    order: int = 1,
+    weights: tuple[float, float, float] | None = None,
+    half_life: timedelta = timedelta(days=7),
+    direct: str = "Direct",
+    ordered: bool = False,
+    max_channels: int | None = None,
+) -> ModelComparison:
+    """Run several models with a shared bootstrap and summarise where they agree.
+
+    Examples
+    --------
+    >>> p = pl.DataFrame({"path": [["A", "B"], ["B"]], "conversions": [20, 10], "nulls": [10, 20],
+    ...                   "value": [20.0, 10.0]})
+    >>> c = compare_models(p, models=["first_touch", "last_touch"], n_boot=20)
+    >>> c.robust_rank["channel"].to_list()
+    ['B', 'A']
+    """
+    for m in models:
+        check_model(m)
+    point = pl.concat(
+        [
+            attribute(
+                paths,
+                model=m,
+                order=order,
+                weights=weights,
+                half_life=half_life,
+                direct=direct,
+                ordered=ordered,
+                max_channels=max_channels,
+                seed=seed,
+            ).with_columns(model=pl.lit(m))
+            for m in models
+        ]
+    ).select("model", "channel", "conversions", "value", "share")
+    draws = bootstrap_draws(
+        paths,
+        models=models,
+        n_boot=n_boot,
+        seed=seed,
+        order=order,
+        weights=weights,
+        half_life=half_life,
+        direct=direct,
+        ordered=ordered,
+        max_channels=max_channels,
+    )
+    table = summarize_draws(point, draws, level=level)
+    summing = draws.filter(pl.col("model") != "participation")
+    return ModelComparison(
+        table=table,
+        outrank=_outrank(draws, summing),
+        robust_rank=_robust_rank(summing, level),
+        disagreement=_disagreement(point.filter(pl.col("model") != "participation")),
+        draws=draws,
+    )
+
+
+def _outrank(draws: pl.DataFrame, summing: pl.DataFrame) -> pl.DataFrame:
+    """P(credit of A > credit of B) per model and pooled ("all") over summing models' draws."""
+    both = pl.concat([draws, summing.with_columns(model=pl.lit("all"))])
+    a = both.rename({"channel": "channel_a", "conversions": "a"}).select("model", "draw", "channel_a", "a")
+    b = both.rename({"channel": "channel_b", "conversions": "b"}).select("model", "draw", "channel_b", "b")
+    return (
+        a.join(b, on=["model", "draw"])
+        .filter(pl.col("channel_a") != pl.col("channel_b"))
+        .group_by("model", "channel_a", "channel_b")
+        .agg(probability=(pl.col("a") > pl.col("b")).mean())
+        .sort("model", "channel_a", "channel_b")
+    )
+
+
+def _robust_rank(summing: pl.DataFrame, level: float) -> pl.DataFrame:
+    lo, hi = (1 - level) / 2, 1 - (1 - level) / 2
+    ranked = summing.with_columns(r=pl.col("conversions").rank("average", descending=True).over("model", "draw"))
+    return (
+        ranked.group_by("channel")
+        .agg(
+            mean_rank=pl.col("r").mean(),
+            rank_low=pl.col("r").quantile(lo, interpolation="linear"),
+            rank_high=pl.col("r").quantile(hi, interpolation="linear"),
+        )
+        .sort("mean_rank", "channel")
+        .with_columns(rank=pl.int_range(1, pl.len() + 1, dtype=pl.Int64))
+    )
+
+
+def _disagreement(point: pl.DataFrame) -> pl.DataFrame:
+    return (
+        point.sort("model")
+        .group_by("channel")
+        .agg(
+            min_share=pl.col("share").min(),
+            max_share=pl.col("share").max(),
+            min_model=pl.col("model").sort_by("share").first(),
+            max_model=pl.col("model").sort_by("share", descending=True).first(),
+        )
+        .with_columns(spread=pl.col("max_share") - pl.col("min_share"))
+        .sort("spread", "channel", descending=[True, False])
+        .select("channel", "min_share", "max_share", "spread", "min_model", "max_model")
+    )

@@ -1,0 +1,197 @@
+"""``attribute``: one entry point for every model, returning credit per channel."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Literal, get_args
+
+import numpy as np
+import polars as pl
+import scipy.sparse as sp
+
+from analysis.attribution import heuristics as h
+from analysis.attribution._encode import Encoded, FloatArray, encode
+from analysis.attribution.markov import build_chain
+from analysis.attribution.shapley import build_game
+from analysis.errors import AnalysisError
+
+Model = Literal[
+    "first_touch",
+    "last_touch",
+    "last_non_direct",
+    "linear",
+    "position_based",
+    "j_shaped",
+    "inverse_j",
+    "time_decay",
+    "participation",
+    "markov",
+    "shapley",
+]
+MODELS: tuple[Model, ...] = get_args(Model)
+#: Models whose credits sum to the total conversions and value (all but participation).
+SUMMING_MODELS: tuple[Model, ...] = tuple(m for m in MODELS if m != "participation")
+
+DEFINITIONS: dict[Model, str] = {
+    "first_touch": "All credit to the first touch of the path.",
+    "last_touch": "All credit to the last touch before the conversion.",
+    "last_non_direct": "All credit to the last touch that is not Direct (Direct only when the whole path is).",
+    "linear": "Equal credit to every touch.",
+    "position_based": "U-shaped: 40% first, 40% last, 20% split over the middle (two touches: 50/50).",
+    "j_shaped": "20% first, 60% last, 20% split over the middle (two touches: 25/75).",
+    "inverse_j": "60% first, 20% last, 20% split over the middle (two touches: 75/25).",
+    "time_decay": "Weight 2^(-t/half-life) by time t before the conversion (half-life 7 days), normalised.",
+    "participation": "1 to every distinct channel of a converting path; totals exceed the conversions.",
+    "markov": "Removal effect in the absorbing Markov chain of paths (exact), normalised to the conversions.",
+    "shapley": "Shapley value of each channel in the game 'conversion rate of a channel set' (exact up to 15).",
+}
+
+
+@dataclass(frozen=True)
+class Options:
+    """Model settings shared by ``attribute``, ``attribution_intervals`` and ``compare_models``."""
+
+    order: int = 1
+    weights: tuple[float, float, float] | None = None
+    half_life: timedelta = timedelta(days=7)
+    direct: str = "Direct"
+    ordered: bool = False
+    max_channels: int | None = None
+    exact_limit: int = 15
+    n_permutations: int = 2000
+    seed: int = 0
+
+
+Evaluator = Callable[[FloatArray, FloatArray, FloatArray], tuple[FloatArray, FloatArray]]
+
+
+def _heuristic_matrix(enc: Encoded, model: Model, opts: Options) -> sp.csr_array:
+    if model in h.POSITION_WEIGHTS:
+        weights = (
+            opts.weights if (opts.weights is not None and model == "position_based") else h.POSITION_WEIGHTS[model]
+        )
+        w = h.position_based(enc, weights=weights)
+    elif model == "time_decay":
+        w = h.time_decay(enc, half_life=opts.half_life)
+    elif model == "last_non_direct":
+        w = h.last_non_direct(enc, direct=opts.direct)
+    else:
+        w = {
+            "first_touch": h.first_touch,
+            "last_touch": h.last_touch,
+            "linear": h.linear,
+            "participation": h.participation,
+        }[model](enc)
+    return h.credit_matrix(enc, w)
+
+
+def heuristic_matrix(enc: Encoded, model: Model, opts: Options) -> sp.csr_array | None:
+    """Rows x channels credit fractions for rule-based models; None for Markov and Shapley."""
+    check_model(model)
+    if model in ("markov", "shapley"):
+        return None
+    return _heuristic_matrix(enc, model, opts)
+
+
+def evaluator(enc: Encoded, model: Model, opts: Options) -> Evaluator:
+    """A function from per-row (conversions, nulls, value) to per-channel (conversion, value) credit."""
+    check_model(model)
+    k = max(enc.n_channels, 1)
+    if model == "markov":
+        chain = build_chain(enc, order=opts.order)
+
+        def run_markov(c: FloatArray, n: FloatArray, v: FloatArray) -> tuple[FloatArray, FloatArray]:
+            _, re = chain.removal_effects(c, n)
+            total = re.sum()
+            share = re / total if total > 0 else np.zeros(k)
+            return share * c.sum(), share * v.sum()
+
+        return run_markov
+    if model == "shapley":
+        game = build_game(
+            enc,
+            ordered=opts.ordered,
+            max_channels=opts.max_channels,
+            exact_limit=opts.exact_limit,
+            n_permutations=opts.n_permutations,
+            seed=opts.seed,
+        )
+
+        def run_shapley(c: FloatArray, n: FloatArray, v: FloatArray) -> tuple[FloatArray, FloatArray]:
+            conv, val, _ = game.credits(c, n, v)
+            return conv, val
+
+        return run_shapley
+    matrix = _heuristic_matrix(enc, model, opts)
+
+    def run_rule(c: FloatArray, n: FloatArray, v: FloatArray) -> tuple[FloatArray, FloatArray]:
+        return matrix.T @ c, matrix.T @ v
+
+    return run_rule
+
+
+def check_model(model: str) -> None:
+    """Raise AnalysisError naming the valid models when ``model`` is unknown."""
+    if model not in MODELS:
+        raise AnalysisError(f"model={model!r} is not known; valid: {', '.join(MODELS)}")
+
+
+def credit_frame(channels: list[str], conversions: FloatArray, value: FloatArray, total: float) -> pl.DataFrame:
+    """The result frame: ``channel``, ``conversions``, ``value``, ``share`` (of the total conversions)."""
+    k = len(channels)
+    return pl.DataFrame(
+        {
+            "channel": channels,
+            "conversions": conversions[:k],
+            "value": value[:k],
+            "share": conversions[:k] / total if total > 0 else np.zeros(k),
+        },
+        schema={"channel": pl.String, "conversions": pl.Float64, "value": pl.Float64, "share": pl.Float64},
+    )
+
+
+def attribute(
+    paths: pl.DataFrame,
+    *,
+    model: Model,
+    order: int = 1,
+    weights: tuple[float, float, float] | None = None,
+    half_life: timedelta = timedelta(days=7),
+    direct: str = "Direct",
+    ordered: bool = False,
+    max_channels: int | None = None,
+    exact_limit: int = 15,
+    n_permutations: int = 2000,
+    seed: int = 0,
+) -> pl.DataFrame:
+    """Credit each channel with conversions and value under one model.
+
+    ``paths`` is a path table from :func:`conversion_paths`. Returns one row per channel (sorted by name):
+    ``channel``, ``conversions``, ``value``, ``share`` (of all conversions). For every model but
+    ``participation`` the credits sum to the total conversions and the total value. Options: ``order`` (Markov,
+    1-4), ``weights`` (position_based first/middle/last), ``half_life`` (time_decay), ``direct`` (the channel
+    last_non_direct skips), ``ordered``/``max_channels``/``exact_limit``/``n_permutations``/``seed`` (Shapley).
+
+    Examples
+    --------
+    >>> p = pl.DataFrame({"path": [["A", "B"], ["B"]], "conversions": [2, 1], "nulls": [0, 3],
+    ...                   "value": [20.0, 5.0]})
+    >>> attribute(p, model="linear")["conversions"].to_list()
+    [1.0, 2.0]
+    """
+    opts = Options(
+        order=order,
+        weights=weights,
+        half_life=half_life,
+        direct=direct,
+        ordered=ordered,
+        max_channels=max_channels,
+        exact_limit=exact_limit,
+        n_permutations=n_permutations,
+        seed=seed,
+    )
+    enc = encode(paths)
+    conv, val = evaluator(enc, model, opts)(enc.conversions, enc.nulls, enc.value)
+    return credit_frame(enc.channels, conv, val, float(enc.conversions.sum()))
