@@ -1,6 +1,9 @@
-"""Prepare canonical events for analysis: identity stitching, channels and sessions in one pass.
+"""Prepare canonical events for analysis: identity stitching, channel grouping and sessions in one pass.
 
-Minimal first version (foundation); the full stitching, GA4 channel rules and sessionization options replace it.
+Each step is also callable alone: :func:`analysis.identity.stitch_identities`,
+:func:`analysis.channels.assign_channels`, :func:`analysis.sessions.sessionize`. ``prepare`` chains them over one
+sort by person and time: stitching is a group-by over devices plus a join, channel rules run once per distinct
+acquisition touch, and sessions and the in-session channel fill are window-free expressions over the sorted frame.
 """
 
 from __future__ import annotations
@@ -10,22 +13,58 @@ from datetime import timedelta
 import polars as pl
 
 from analysis import schema as s
+from analysis.channels import UNASSIGNED, _derived_channels, fill_sorted_sessions
+from analysis.identity import stitch_identities
+from analysis.sessions import PERSON, add_sessions
+
+__all__ = ["UNASSIGNED", "prepare"]
 
 
-def prepare(events: pl.DataFrame, *, session_gap: timedelta = timedelta(minutes=30)) -> pl.DataFrame:
-    """Return events sorted by person and time with a resolved ``user_id`` and a ``session_id``.
+def prepare(
+    events: pl.DataFrame,
+    *,
+    session_gap: timedelta = timedelta(minutes=30),
+    channel_rules: pl.DataFrame | None = None,
+    new_session_on_campaign: bool = False,
+    source_lists: pl.DataFrame | None = None,
+) -> pl.DataFrame:
+    """Stitch identities, assign channels and build sessions; return a new frame sorted by user and time.
+
+    ``user_id`` holds the resolved person on every row (the ``anonymous_id`` for devices never identified),
+    ``session_id`` is filled on every row and ``channel`` on every row (a non-null input ``channel`` is kept).
+
+    Parameters
+    ----------
+    session_gap
+        Inactivity longer than this starts a new session.
+    channel_rules, source_lists
+        Rule table and site lists for :func:`analysis.channels.assign_channels`; the shipped GA4 defaults when None.
+    new_session_on_campaign
+        Also start a session when source/medium/campaign change.
 
     Examples
     --------
     >>> from analysis.sample import generate_sample
-    >>> prepare(generate_sample(50, seed=1).events)["session_id"].null_count()
-    0
+    >>> prepared = prepare(generate_sample(50, seed=1).events)
+    >>> prepared["session_id"].null_count(), prepared["channel"].null_count()
+    (0, 0)
     """
     s.validate_events(events)
-    anon = pl.col(s.ANONYMOUS_ID) if s.ANONYMOUS_ID in events.columns else pl.lit(None, pl.String)
-    resolved = pl.coalesce(pl.col(s.USER_ID).drop_nulls().first().over(anon), pl.col(s.USER_ID), anon)
-    out = events.with_columns(resolved.alias(s.USER_ID)).sort(s.USER_ID, s.TIMESTAMP, maintain_order=True)
-    new_session = (pl.col(s.TIMESTAMP).diff().over(s.USER_ID) > session_gap).fill_null(True)
-    return out.with_columns(
-        pl.format("{}-{}", pl.col(s.USER_ID), new_session.cum_sum().over(s.USER_ID)).alias(s.SESSION_ID)
+    stitched = stitch_identities(events)
+    given = pl.col(s.CHANNEL) if s.CHANNEL in events.columns else pl.lit(None, pl.String)
+    needs_channels = s.CHANNEL not in events.columns or events[s.CHANNEL].null_count() > 0
+    own = _derived_channels(stitched, channel_rules, source_lists) if needs_channels else None
+    ordered = (
+        stitched.with_columns(pl.col(s.USER_ID).alias(PERSON))
+        .with_columns(*([own.alias("_own")] if own is not None else []))
+        .sort(PERSON, s.TIMESTAMP, maintain_order=True)
     )
+    sessions = add_sessions(ordered, gap=session_gap, new_session_on_campaign=new_session_on_campaign)
+    if own is not None:
+        channel = pl.coalesce(given, fill_sorted_sessions(pl.col("_own"), pl.col("_new_session"), default="Direct"))
+        sessions = sessions.with_columns(channel.alias(s.CHANNEL))
+    columns = [*events.columns]
+    for name in (s.USER_ID, s.CHANNEL, s.SESSION_ID):
+        if name not in columns:
+            columns.append(name)
+    return sessions.select(columns)

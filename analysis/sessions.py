@@ -1,0 +1,118 @@
+"""Sessionization: split each person's events into sessions by inactivity (and optionally by campaign change).
+
+Rules, per person (``user_id``, else ``anonymous_id``), events in time order:
+
+* a new session starts at the person's first event and after every gap **longer** than ``gap`` (a gap of exactly
+  ``gap`` stays in the session);
+* with ``new_session_on_campaign=True`` also at an event whose source/medium/campaign differ from the latest ones
+  carried earlier by the same person (events without acquisition fields never start one);
+* an export's own ``session_id`` is respected: events that carry one keep it (prefixed with the person when the same
+  id occurs for several people, so a session never spans people); events without one get a derived id
+  ``"<person>-<n>"`` from the rules above (``n`` counts from 1 per person).
+
+Every event lands in exactly one session.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import polars as pl
+
+from analysis import schema as s
+from analysis.errors import AnalysisError
+
+PERSON = "_person"
+
+
+def _campaign_key(events: pl.DataFrame) -> pl.Expr:
+    parts = [
+        pl.col(c).cast(pl.String).str.strip_chars().str.to_lowercase() if c in events.columns else pl.lit(None)
+        for c in (s.SOURCE, s.MEDIUM, s.CAMPAIGN)
+    ]
+    carried = pl.any_horizontal([p.is_not_null() & (p != "") for p in parts])
+    return pl.when(carried).then(pl.concat_str([p.fill_null("") for p in parts], separator="\x1f"))
+
+
+def new_session_flags(
+    events: pl.DataFrame, *, gap: timedelta, new_session_on_campaign: bool = False
+) -> pl.Expr:
+    """True where an event starts a derived session; ``events`` must be sorted by ``_person`` and time."""
+    if gap <= timedelta(0):
+        raise AnalysisError(f"session gap must be positive, got {gap}")
+    person = pl.col(PERSON)
+    first = ~person.eq_missing(person.shift())
+    ts = pl.col(s.TIMESTAMP)
+    flags = first | ((ts - ts.shift()) > gap).fill_null(True)
+    if new_session_on_campaign:
+        row = pl.int_range(pl.len(), dtype=pl.Int64)
+        key = _campaign_key(events)
+        person_start = pl.when(first).then(row).forward_fill()
+        carrier = pl.when(key.is_not_null()).then(row).forward_fill()
+        latest = pl.when(carrier >= person_start).then(key.forward_fill())
+        flags = flags | (key.is_not_null() & latest.shift().is_not_null() & (key != latest.shift())
+                         & ~first).fill_null(False)
+    return flags
+
+
+def _derived_ids(flags: pl.Expr) -> pl.Expr:
+    """``<person>-<n>`` with ``n`` counting sessions per person from 1 (no group-by: the frame is sorted)."""
+    person = pl.col(PERSON)
+    first = ~person.eq_missing(person.shift())
+    total = flags.cast(pl.Int64).cum_sum()
+    before = pl.when(first).then(total - 1).forward_fill()
+    return pl.format("{}-{}", person, total - before)
+
+
+def _given_ids(events: pl.DataFrame) -> pl.Expr | None:
+    """The export's session ids, prefixed by person when an id is shared by several people; None if absent."""
+    if s.SESSION_ID not in events.columns or events[s.SESSION_ID].null_count() == events.height:
+        return None
+    shared = (
+        events.lazy().select(PERSON, s.SESSION_ID).drop_nulls(s.SESSION_ID)
+        .group_by(s.SESSION_ID).agg(pl.col(PERSON).n_unique().alias("n")).filter(pl.col("n") > 1)
+        .select(pl.len()).collect().item()
+    )
+    return pl.format("{}:{}", pl.col(PERSON), pl.col(s.SESSION_ID)) if shared else pl.col(s.SESSION_ID)
+
+
+def add_sessions(
+    events: pl.DataFrame, *, gap: timedelta, new_session_on_campaign: bool = False
+) -> pl.DataFrame:
+    """Add ``session_id`` and a ``_new_session`` flag to events already sorted by ``_person`` and time."""
+    flags = new_session_flags(events, gap=gap, new_session_on_campaign=new_session_on_campaign)
+    derived = _derived_ids(flags)
+    given = _given_ids(events)
+    session = derived if given is None else pl.coalesce(given, derived)
+    out = events.with_columns(session.alias(s.SESSION_ID))
+    return out.with_columns(
+        pl.col(s.SESSION_ID).ne_missing(pl.col(s.SESSION_ID).shift()).fill_null(True).alias("_new_session")
+    )
+
+
+def sessionize(
+    events: pl.DataFrame, *, gap: timedelta = timedelta(minutes=30), new_session_on_campaign: bool = False
+) -> pl.DataFrame:
+    """Assign every event a ``session_id`` (see the module docstring for the rules).
+
+    Returns a new frame sorted by person (``user_id``, else ``anonymous_id``) and ``timestamp`` (ties keep input
+    order) with ``session_id`` filled on every row. Run :func:`analysis.identity.stitch_identities` first so that
+    anonymous events before a login share sessions with the person's later events.
+
+    Examples
+    --------
+    >>> from datetime import datetime, timezone
+    >>> t = [datetime(2026, 1, 1, 10, m, tzinfo=timezone.utc) for m in (0, 20, 55)]
+    >>> ev = pl.DataFrame({"user_id": ["u1"] * 3, "timestamp": t, "event": ["a", "b", "c"]})
+    >>> sessionize(ev)["session_id"].to_list()
+    ['u1-1', 'u1-1', 'u1-2']
+    """
+    s.validate_events(events)
+    anon = pl.col(s.ANONYMOUS_ID) if s.ANONYMOUS_ID in events.columns else pl.lit(None, pl.String)
+    user = pl.col(s.USER_ID) if s.USER_ID in events.columns else pl.lit(None, pl.String)
+    ordered = events.with_columns(pl.coalesce(user, anon).alias(PERSON)).sort(
+        PERSON, s.TIMESTAMP, maintain_order=True
+    )
+    out = add_sessions(ordered, gap=gap, new_session_on_campaign=new_session_on_campaign)
+    columns = events.columns if s.SESSION_ID in events.columns else [*events.columns, s.SESSION_ID]
+    return out.select(columns)
