@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
 from ui.sidebar import render_sidebar
 
-st.set_page_config(page_title="JourneyLens", page_icon=":material/route:", layout="wide")
+# a local file: Material and emoji favicons are fetched from a CDN, and JourneyLens loads nothing from the internet
+ICON = Path(__file__).resolve().parent / "ui" / "assets" / "icon.png"
+st.set_page_config(page_title="JourneyLens", page_icon=str(ICON), layout="wide")
 
 PAGES = [
     st.Page("pages/data.py", title="Data", icon=":material/database:", default=True),

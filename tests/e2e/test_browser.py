@@ -13,6 +13,8 @@ PAGES = ["Data", "Journeys", "Funnels", "Attribution", "Personas", "Snapshots"]
 
 
 def test_every_page_renders_in_a_real_browser(page: Page, app_url: str) -> None:
+    requests: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
     page.goto(app_url)
     wait_for_app(page)
     # st.navigation routes the pages: exactly one page list, not a second auto-discovered one
@@ -24,3 +26,6 @@ def test_every_page_renders_in_a_real_browser(page: Page, app_url: str) -> None:
         expect(page.get_by_role("heading", level=1).first).to_be_visible()
         expect(page.get_by_test_id("stException")).to_have_count(0)
         screenshot(page, name.lower())
+    # local and private: the browser fetched nothing but the app itself (no CDN fonts, scripts or telemetry)
+    outside = [url for url in requests if not url.startswith((app_url, "data:", "blob:"))]
+    assert outside == [], "\n".join(outside)
