@@ -184,13 +184,22 @@ def _carries() -> pl.Expr:
 
 def _derived_channels(events: pl.DataFrame, rules: pl.DataFrame | None, sources: pl.DataFrame | None) -> pl.Series:
     """The rule-based channel of each event's own touch (``None`` where the event carries no field)."""
-    keys = events.select(_touch_keys(events))
-    combos = keys.unique()
+    raw = [c for c in (*s.ACQUISITION, *CLICK_IDS) if c in events.columns]
+    if not raw:
+        return pl.Series(s.CHANNEL, [None] * events.height, dtype=pl.String)
+    # classify each distinct raw touch once; join back on a 64-bit row hash (checked for collisions below)
+    hashed = events.select(*raw, pl.struct(raw).hash(seed=0).alias("_hash"))
+    combos = hashed.unique()
+    if combos["_hash"].n_unique() != combos.height:  # a hash collision: fall back to joining on the values
+        combos, on = combos.drop("_hash"), raw
+    else:
+        on = ["_hash"]
+    combos = combos.with_columns(_touch_keys(combos))
     table = _classify(
         combos, _read_rules() if rules is None else rules, _read_sources() if sources is None else sources
-    )
-    joined = keys.join(table, on=list(_KEYS), how="left", nulls_equal=True, maintain_order="left")
-    return joined.select(pl.when(_carries()).then(pl.col("_channel")).alias(s.CHANNEL)).to_series()
+    ).select(*on, pl.when(_carries()).then(pl.col("_channel")).alias(s.CHANNEL))
+    joined = hashed.select(on).join(table, on=on, how="left", nulls_equal=True, maintain_order="left")
+    return joined[s.CHANNEL]
 
 
 def fill_sorted_sessions(own: pl.Expr, new_session: pl.Expr, *, default: str) -> pl.Expr:

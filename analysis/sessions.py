@@ -84,6 +84,10 @@ def add_sessions(
     derived = _derived_ids(flags)
     given = _given_ids(events)
     session = derived if given is None else pl.coalesce(given, derived)
+    if given is None:
+        return events.with_columns(flags.alias("_new_session")).with_columns(
+            _derived_ids(pl.col("_new_session")).alias(s.SESSION_ID)
+        )
     out = events.with_columns(session.alias(s.SESSION_ID))
     return out.with_columns(
         pl.col(s.SESSION_ID).ne_missing(pl.col(s.SESSION_ID).shift()).fill_null(True).alias("_new_session")
