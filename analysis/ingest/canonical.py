@@ -1,0 +1,125 @@
+"""Turn a raw frame plus a mapping into canonical events, with a reject or repair code per row."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import polars as pl
+
+from analysis import schema
+from analysis.ingest.limits import Limits
+from analysis.ingest.mapping import EVENT_ID
+from analysis.ingest.parse import (
+    CONTROL_CHARS,
+    EXCEL_MANGLED,
+    MISSING_TOKENS,
+    DateOrder,
+    Decimal,
+    TimestampPlan,
+    detect_decimal,
+    number_expr,
+    plan_timestamp,
+    text_expr,
+    timestamp_expr,
+)
+
+REASON = "__jl_reason"
+REPAIR = "__jl_repair"
+KEY_COLUMNS = (schema.USER_ID, schema.ANONYMOUS_ID, schema.EVENT, schema.SOURCE, schema.MEDIUM,
+               schema.CAMPAIGN, schema.REFERRER, schema.CHANNEL, schema.SESSION_ID)
+_IDS = (schema.USER_ID, schema.ANONYMOUS_ID, schema.SESSION_ID, EVENT_ID)
+
+
+@dataclass(frozen=True)
+class Typed:
+    """Canonical columns, extra columns, a reason (rejected) and repair code per row, and what was found."""
+
+    frame: pl.DataFrame
+    plan: TimestampPlan
+    decimal: Decimal | None
+    extras: dict[str, str]  # output name -> source column
+    reason_columns: dict[str, str]  # reason code -> source column (for examples)
+
+
+def _missing(col: str, dtype: pl.DataType) -> pl.Expr:
+    if dtype == pl.String:
+        return pl.col(col).is_null() | pl.col(col).str.strip_chars().is_in(MISSING_TOKENS)
+    return pl.col(col).is_null()
+
+
+def to_canonical(raw: pl.DataFrame, mapping: Mapping[str, str], *, name: str, fmt: str, timezone: str,
+                 date_order: DateOrder | None, decimal: Decimal | None, limits: Limits,
+                 keep: tuple[str, ...] = ()) -> Typed:
+    """Type ``raw`` (all String or native Parquet types) into the canonical schema plus extras.
+
+    ``keep`` names bookkeeping columns (line numbers) carried through unchanged.
+    """
+    types = raw.schema
+    ts_col = mapping[schema.TIMESTAMP]
+    plan = plan_timestamp(raw[ts_col], column=ts_col, name=name, date_order=date_order)
+    ts, gap, overlap = timestamp_expr(ts_col, plan, types[ts_col], timezone)
+    found_decimal: Decimal | None = None
+    exprs: dict[str, pl.Expr] = {}
+    for target, dtype in schema.CANONICAL_SCHEMA.items():
+        src = mapping.get(target)
+        if target == schema.TIMESTAMP:
+            exprs[target] = ts
+        elif src is None:
+            exprs[target] = pl.lit(None, dtype=dtype)
+        elif target == schema.REVENUE:
+            found_decimal = detect_decimal(raw[src], column=src, name=name, decimal=decimal)
+            exprs[target] = number_expr(src, types[src], found_decimal)
+        else:
+            exprs[target] = text_expr(src, types[src], missing=target in (*_IDS, schema.EVENT))
+    if fmt == "ga4" and schema.SESSION_ID in mapping and schema.ANONYMOUS_ID in mapping:
+        # ga_session_id is only unique per device: qualify it with user_pseudo_id
+        exprs[schema.SESSION_ID] = pl.concat_str(exprs[schema.ANONYMOUS_ID], pl.lit(":"),
+                                                 exprs[schema.SESSION_ID])
+    mapped = set(mapping.values())
+    extras: dict[str, str] = {}
+    for col, dtype in types.items():
+        if (col in mapped and col != mapping.get(EVENT_ID)) or col in keep:
+            continue
+        out = col if col not in schema.CANONICAL_SCHEMA else f"raw_{col}"
+        extras[out] = col
+        exprs[out] = text_expr(col, dtype, missing=False) if dtype == pl.String else pl.col(col)
+
+    reason_cols: dict[str, str] = {"missing_timestamp": ts_col, "bad_timestamp": ts_col}
+    checks: list[tuple[str, pl.Expr]] = [("too_long", _too_long(raw.schema, mapping, limits))]
+    id_cols = [mapping[t] for t in (schema.USER_ID, schema.ANONYMOUS_ID) if t in mapping]
+    str_ids = [c for c in id_cols if types[c] == pl.String]
+    if str_ids:
+        checks.append(("excel_id", pl.any_horizontal(pl.col(c).str.contains(EXCEL_MANGLED) for c in str_ids)))
+        reason_cols["excel_id"] = str_ids[0]
+    ids = [exprs[t] for t in (schema.USER_ID, schema.ANONYMOUS_ID) if t in mapping]
+    checks.append(("missing_id", pl.all_horizontal(e.is_null() for e in ids)))
+    reason_cols["missing_id"] = id_cols[0]
+    checks.append(("missing_timestamp", _missing(ts_col, types[ts_col])))
+    checks.append(("bad_timestamp", ts.is_null()))
+    checks.append(("missing_event", exprs[schema.EVENT].is_null()))
+    reason_cols["missing_event"] = mapping[schema.EVENT]
+    if schema.REVENUE in mapping:
+        rev = mapping[schema.REVENUE]
+        checks.append(("bad_revenue", exprs[schema.REVENUE].is_null() & ~_missing(rev, types[rev])))
+        reason_cols["bad_revenue"] = rev
+    reason = pl.lit(None, dtype=pl.String)
+    for code, cond in reversed(checks):
+        reason = pl.when(cond).then(pl.lit(code)).otherwise(reason)
+
+    string_cols = [c for c, t in types.items() if t == pl.String and c not in keep]
+    controls = (pl.any_horizontal(pl.col(c).str.contains(CONTROL_CHARS) for c in string_cols)
+                if string_cols else pl.lit(False))
+    repair = (pl.when(gap).then(pl.lit("dst_gap")).when(overlap).then(pl.lit("dst_overlap"))
+              .when(controls).then(pl.lit("control_chars")).otherwise(pl.lit(None, dtype=pl.String)))
+    frame = (raw.lazy()
+             .select(*keep, *(e.alias(k) for k, e in exprs.items()), reason.alias(REASON), repair.alias(REPAIR))
+             .collect(engine="streaming"))
+    return Typed(frame=frame, plan=plan, decimal=found_decimal, extras=extras, reason_columns=reason_cols)
+
+
+def _too_long(types: Mapping[str, pl.DataType], mapping: Mapping[str, str], limits: Limits) -> pl.Expr:
+    keys = {mapping[t] for t in KEY_COLUMNS if t in mapping}
+    conds = [pl.col(c).str.len_bytes() > (limits.max_key_chars if c in keys else limits.max_cell_chars)
+             for c, t in types.items() if t == pl.String]
+    return pl.any_horizontal(conds) if conds else pl.lit(False)

@@ -1,0 +1,164 @@
+"""Map source columns onto the canonical schema: export presets, generic aliases, user overrides."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from analysis import schema
+from analysis.errors import IngestError
+from analysis.ingest.formats import Format, normalise
+
+EVENT_ID = "event_id"
+#: Names a mapping may assign: the canonical columns plus the source's event id used to drop duplicates.
+TARGETS: tuple[str, ...] = (*schema.CANONICAL_SCHEMA, EVENT_ID)
+
+#: Generic aliases (normalised), best first; German headers included for Excel users.
+ALIASES: dict[str, tuple[str, ...]] = {
+    schema.USER_ID: ("user_id", "userid", "customer_id", "kunden_id", "kundennummer", "nutzer_id",
+                     "member_id", "distinct_id"),
+    schema.ANONYMOUS_ID: ("anonymous_id", "anonymousid", "client_id", "cid", "cookie_id", "device_id",
+                          "visitor_id", "user_pseudo_id", "domain_userid"),
+    schema.TIMESTAMP: ("timestamp", "time", "event_time", "datetime", "date_time", "zeitstempel",
+                       "datum_uhrzeit", "created_at", "occurred_at", "event_timestamp", "ts"),
+    schema.EVENT: ("event", "event_name", "action", "touchpoint", "ereignis", "aktion", "event_type"),
+    schema.SOURCE: ("source", "utm_source", "quelle"),
+    schema.MEDIUM: ("medium", "utm_medium"),
+    schema.CAMPAIGN: ("campaign", "utm_campaign", "campaign_name", "kampagne"),
+    schema.REFERRER: ("referrer", "referer", "page_referrer", "document_referrer"),
+    schema.CHANNEL: ("channel", "kanal", "default_channel_group"),
+    schema.REVENUE: ("revenue", "value", "umsatz", "amount", "betrag", "order_value", "purchase_revenue"),
+    schema.SESSION_ID: ("session_id", "sessionid", "ga_session_id", "domain_sessionid"),
+    EVENT_ID: ("event_id", "message_id", "$insert_id", "insert_id"),
+}
+
+#: Export presets tried before the generic aliases (normalised names, best first).
+PRESETS: dict[str, dict[str, tuple[str, ...]]] = {
+    "ga4": {
+        schema.USER_ID: ("user_id",),
+        schema.ANONYMOUS_ID: ("user_pseudo_id",),
+        schema.TIMESTAMP: ("event_timestamp",),
+        schema.EVENT: ("event_name",),
+        # traffic_source.* is the user's first acquisition, not this event's: deliberately absent.
+        schema.SOURCE: ("collected_traffic_source_manual_source", "event_params_source", "source"),
+        schema.MEDIUM: ("collected_traffic_source_manual_medium", "event_params_medium", "medium"),
+        schema.CAMPAIGN: ("collected_traffic_source_manual_campaign_name", "event_params_campaign",
+                          "campaign"),
+        schema.REFERRER: ("event_params_page_referrer", "page_referrer"),
+        schema.SESSION_ID: ("event_params_ga_session_id", "ga_session_id"),
+        schema.REVENUE: ("ecommerce_purchase_revenue", "event_value_in_usd", "purchase_revenue"),
+        EVENT_ID: (),
+    },
+    "segment": {
+        schema.USER_ID: ("user_id",),
+        schema.ANONYMOUS_ID: ("anonymous_id",),
+        schema.TIMESTAMP: ("timestamp",),
+        schema.EVENT: ("event",),
+        schema.SOURCE: ("context_campaign_source", "campaign_source"),
+        schema.MEDIUM: ("context_campaign_medium", "campaign_medium"),
+        schema.CAMPAIGN: ("context_campaign_name", "campaign_name"),
+        schema.REFERRER: ("context_page_referrer", "page_referrer", "referrer"),
+        schema.REVENUE: ("revenue",),
+        EVENT_ID: ("message_id",),
+    },
+    "mixpanel": {
+        schema.USER_ID: ("$user_id", "distinct_id"),
+        schema.ANONYMOUS_ID: ("$device_id",),
+        schema.TIMESTAMP: ("time",),
+        schema.EVENT: ("event",),
+        schema.REFERRER: ("$referrer", "$initial_referrer"),
+        EVENT_ID: ("$insert_id",),
+    },
+    "snowplow": {
+        schema.USER_ID: ("user_id",),
+        schema.ANONYMOUS_ID: ("domain_userid", "network_userid"),
+        schema.TIMESTAMP: ("derived_tstamp", "dvce_created_tstamp", "collector_tstamp"),
+        schema.EVENT: ("event_name", "se_action"),
+        schema.SOURCE: ("mkt_source",),
+        schema.MEDIUM: ("mkt_medium",),
+        schema.CAMPAIGN: ("mkt_campaign",),
+        schema.REFERRER: ("page_referrer",),
+        schema.SESSION_ID: ("domain_sessionid",),
+        schema.REVENUE: ("tr_total",),
+        EVENT_ID: ("event_id",),
+    },
+}
+
+
+def detect_mapping(columns: Sequence[str], fmt: Format, *, name: str = "file") -> dict[str, str]:
+    """Return ``{target: source column}`` for the columns a file has, preset first, then aliases.
+
+    Raises :class:`IngestError` when two columns look like the same field.
+
+    Examples
+    --------
+    >>> detect_mapping(["Kunden-ID", "Zeitstempel", "Ereignis", "Umsatz"], "generic")
+    {'user_id': 'Kunden-ID', 'timestamp': 'Zeitstempel', 'event': 'Ereignis', 'revenue': 'Umsatz'}
+    """
+    by_norm: dict[str, list[str]] = {}
+    for col in columns:
+        by_norm.setdefault(normalise(col), []).append(col)
+    preset = PRESETS.get(fmt, {})
+    used: set[str] = set()
+    out: dict[str, str] = {}
+    for target in TARGETS:
+        for cand in (*preset.get(target, ()), *ALIASES.get(target, ())):
+            found = [c for c in by_norm.get(cand, []) if c not in used]
+            if len(found) > 1:
+                raise IngestError(
+                    f"{name}: columns {found[0]!r} and {found[1]!r} both look like {target}; pick one "
+                    f"with mapping={{'{target}': '{found[0]}'}} or rename the other."
+                )
+            if found:
+                out[target] = found[0]
+                used.add(found[0])
+                break
+    return out
+
+
+def apply_overrides(detected: Mapping[str, str], overrides: Mapping[str, str | None] | None,
+                    columns: Sequence[str], *, name: str = "file") -> dict[str, str]:
+    """Return the detected mapping with the user's choices applied (``None`` unmaps a target).
+
+    Examples
+    --------
+    >>> apply_overrides({"user_id": "id"}, {"user_id": "kunde", "event": "typ"}, ["id", "kunde", "typ"])
+    {'user_id': 'kunde', 'event': 'typ'}
+    """
+    out = dict(detected)
+    if not overrides:
+        return out
+    lookup = {normalise(c): c for c in columns}
+    for target, col in overrides.items():
+        if target not in TARGETS:
+            raise IngestError(f"mapping names {target!r}, which is not a target; valid: {', '.join(TARGETS)}.")
+        if col is None:
+            out.pop(target, None)
+            continue
+        real = col if col in columns else lookup.get(normalise(col))
+        if real is None:
+            shown = ", ".join(repr(c) for c in columns[:30])
+            raise IngestError(f"{name}: mapping {target!r} → {col!r}, but the file has no such column. "
+                              f"Columns: {shown}.")
+        for other, src in list(out.items()):
+            if src == real and other != target and other not in overrides:
+                del out[other]
+        out[target] = real
+    return out
+
+
+def check_required(mapping: Mapping[str, str], columns: Sequence[str], *, name: str = "file") -> None:
+    """Raise :class:`IngestError` unless timestamp, event and a user or anonymous id are mapped.
+
+    Examples
+    --------
+    >>> check_required({"timestamp": "t", "event": "e", "user_id": "u"}, ["t", "e", "u"])
+    """
+    missing = [t for t in schema.REQUIRED if t not in mapping]
+    if schema.USER_ID not in mapping and schema.ANONYMOUS_ID not in mapping:
+        missing.append(f"{schema.USER_ID} or {schema.ANONYMOUS_ID}")
+    if missing:
+        shown = ", ".join(repr(c) for c in columns[:30]) or "none"
+        raise IngestError(
+            f"{name}: no column found for {', '.join(missing)}. Columns in the file: {shown}. "
+            f"Map them in Column mapping, e.g. mapping={{'{missing[0].split()[0]}': '<column>'}}."
+        )

@@ -1,0 +1,310 @@
+"""Look at raw bytes before any parser does: magic bytes, archives, encoding, preamble and delimiter."""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import gzip
+import io
+import re
+import zipfile
+from dataclasses import dataclass, field
+from typing import IO, Literal
+
+from analysis.errors import IngestError
+from analysis.ingest.limits import DEFAULT_LIMITS, Limits
+
+Kind = Literal["csv", "parquet"]
+
+SNIFF_BYTES = 64 * 1024
+_CHUNK = 1024 * 1024
+_DELIMITERS = (",", ";", "\t", "|")
+_SEP_LINE = re.compile(r'^"?sep=(.)"?\s*$', re.IGNORECASE)
+_ARCHIVE_SUFFIXES = (".zip", ".gz", ".tgz", ".tar", ".7z", ".rar", ".bz2", ".xz")
+
+
+@dataclass(frozen=True)
+class Payload:
+    """The data bytes of one file after unwrapping gzip/zip, with what was found on the way."""
+
+    data: bytes
+    kind: Kind
+    name: str
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """How to read one CSV text: UTF-8 bytes plus the options the Polars reader needs."""
+
+    data: bytes
+    encoding: str
+    delimiter: str
+    skip_lines: int
+    header: list[str]
+    preamble: list[str] = field(default_factory=list)
+    notes: tuple[str, ...] = ()
+
+
+def _is_parquet(data: bytes) -> bool:
+    return len(data) >= 8 and data[:4] == b"PAR1" and data[-4:] == b"PAR1"
+
+
+def magic(data: bytes) -> str:
+    """Name the container from the first bytes: parquet, gzip, zip, xlsx, xls, pdf, binary or text.
+
+    Examples
+    --------
+    >>> magic(b"\\x1f\\x8b\\x08\\x00")
+    'gzip'
+    """
+    head = data[:8192]
+    if _is_parquet(data):
+        return "parquet"
+    if head.startswith(b"\x1f\x8b"):
+        return "gzip"
+    if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
+        try:
+            names = zipfile.ZipFile(io.BytesIO(data)).namelist()
+        except zipfile.BadZipFile:
+            return "zip"
+        if "[Content_Types].xml" in names and any(n.startswith("xl/") for n in names):
+            return "xlsx"
+        return "zip"
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        return "xls"
+    if head.startswith(b"%PDF"):
+        return "pdf"
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or _looks_utf16(head):
+        return "text"
+    if b"\x00" in head:
+        return "binary"
+    return "text"
+
+
+def _looks_utf16(head: bytes) -> bool:
+    sample = head[:1024]
+    return len(sample) >= 4 and (sample[1::2].count(0) > 0.4 * len(sample) / 2
+                                 or sample[0::2].count(0) > 0.4 * len(sample) / 2)
+
+
+_NOT_DATA = {
+    "xlsx": "an Excel workbook, not CSV. In Excel use File → Save As → 'CSV UTF-8' and upload that file.",
+    "xls": "a legacy Excel (.xls) workbook, not CSV. In Excel use File → Save As → 'CSV UTF-8'.",
+    "pdf": "a PDF document, not event data. Export the events as CSV or Parquet instead.",
+    "binary": "a binary file, not CSV or Parquet. Export the events as CSV (UTF-8) or Parquet.",
+}
+
+
+def unwrap(data: bytes, name: str, *, limits: Limits = DEFAULT_LIMITS, member: str | None = None) -> Payload:
+    """Return the CSV or Parquet bytes inside ``data``, decompressing gzip/zip with bounded memory.
+
+    Raises :class:`IngestError` for empty, non-data, nested, encrypted or oversized input.
+
+    Examples
+    --------
+    >>> unwrap(gzip.compress(b"a,b\\n1,2\\n"), "x.csv.gz").data
+    b'a,b\\n1,2\\n'
+    """
+    notes: list[str] = []
+    if not data:
+        raise IngestError(f"{name} is empty (0 bytes). Export again with at least a header and one row.")
+    kind = magic(data)
+    if kind == "gzip":
+        data = _gunzip(data, name, limits)
+        notes.append("gzip-compressed")
+        kind = magic(data) if data else "text"
+        if kind in {"gzip", "zip"}:
+            raise IngestError(f"{name} is an archive inside an archive; unpack it and upload the data file.")
+    elif kind == "zip":
+        data, inner = _unzip(data, name, limits, member)
+        notes.append(f"zip member {inner!r}")
+        name = f"{name}:{inner}"
+        kind = magic(data) if data else "text"
+        if kind in {"gzip", "zip"}:
+            raise IngestError(f"{name} is an archive inside an archive; unpack it and upload the data file.")
+    if kind in _NOT_DATA:
+        raise IngestError(f"{name} is {_NOT_DATA[kind]}")
+    if not data:
+        raise IngestError(f"{name} is empty (0 bytes). Export again with at least a header and one row.")
+    return Payload(data=data, kind="parquet" if kind == "parquet" else "csv", name=name, notes=tuple(notes))
+
+
+def _too_big(name: str, limits: Limits) -> IngestError:
+    gib = limits.max_bytes / 1024**3
+    return IngestError(
+        f"{name} expands to more than {gib:g} GiB (limit) or more than {limits.max_ratio:g}× its "
+        "compressed size; it looks like a decompression bomb. Split the export or raise the limit."
+    )
+
+
+def _read_bounded(stream: IO[bytes] | gzip.GzipFile, name: str, compressed: int,
+                  limits: Limits) -> bytes:
+    parts: list[bytes] = []
+    total = 0
+    while chunk := stream.read(_CHUNK):
+        total += len(chunk)
+        if total > limits.max_bytes or (total > 64 * _CHUNK and total > limits.max_ratio * compressed):
+            raise _too_big(name, limits)
+        parts.append(chunk)
+    return b"".join(parts)
+
+
+def _gunzip(data: bytes, name: str, limits: Limits) -> bytes:
+    try:
+        with gzip.GzipFile(fileobj=io.BytesIO(data)) as stream:
+            return _read_bounded(stream, name, len(data), limits)
+    except (OSError, EOFError) as exc:
+        raise IngestError(f"{name} is a damaged gzip file ({exc}); export or download it again.") from exc
+
+
+def _unsafe_member(info: zipfile.ZipInfo) -> str | None:
+    path = info.filename.replace("\\", "/")
+    if path.startswith("/") or re.match(r"^[A-Za-z]:", path) or ".." in path.split("/"):
+        return "its path leaves the archive"
+    if (info.external_attr >> 16) & 0o170000 == 0o120000:
+        return "it is a symbolic link"
+    if info.flag_bits & 0x1:
+        return "it is encrypted"
+    return None
+
+
+def _unzip(data: bytes, name: str, limits: Limits, member: str | None) -> tuple[bytes, str]:
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile as exc:
+        raise IngestError(f"{name} is a damaged zip file ({exc}); download it again.") from exc
+    with archive:
+        infos = archive.infolist()
+        for info in infos:
+            reason = _unsafe_member(info)
+            if reason:
+                raise IngestError(f"{name}: member {info.filename!r} is rejected because {reason}.")
+        members = [
+            i for i in infos
+            if not i.is_dir() and not i.filename.startswith("__MACOSX/")
+            and not i.filename.rsplit("/", 1)[-1].startswith(".")
+        ]
+        nested = [i.filename for i in members if i.filename.lower().endswith(_ARCHIVE_SUFFIXES)]
+        if nested:
+            raise IngestError(f"{name} contains the archive {nested[0]!r}; nested archives are not read. "
+                              "Unpack it and upload the data file.")
+        if member is not None:
+            members = [i for i in members if i.filename == member]
+        if not members:
+            raise IngestError(f"{name} holds no data file. Zip exactly one CSV or Parquet file.")
+        if len(members) > 1:
+            listed = ", ".join(repr(i.filename) for i in members[:10])
+            raise IngestError(f"{name} holds {len(members)} files ({listed}); choose one with member=... "
+                              "or upload the files separately.")
+        info = members[0]
+        if info.file_size > limits.max_bytes:
+            raise _too_big(f"{name}:{info.filename}", limits)
+        with archive.open(info) as stream:
+            return _read_bounded(stream, f"{name}:{info.filename}", max(info.compress_size, 1),
+                                 limits), info.filename
+
+
+def to_utf8(data: bytes, name: str, *, full: bool = True) -> tuple[bytes, str, tuple[str, ...]]:
+    """Return ``data`` as UTF-8, the encoding found, and report notes.
+
+    Tries UTF-16 (BOM or NUL pattern), UTF-8, then Windows-1252 and Latin-1, all strict. With
+    ``full=False`` only the first 64 KB are checked for UTF-8 (the CSV reader validates the rest and the
+    caller retries with ``full=True`` if it fails); a UTF-8 BOM is then left for the reader to drop.
+
+    Examples
+    --------
+    >>> to_utf8("Frühling €".encode("cp1252"), "x.csv")[1]
+    'cp1252'
+    """
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or _looks_utf16(data[:1024]):
+        encoding = "utf-16" if data.startswith((b"\xff\xfe", b"\xfe\xff")) else (
+            "utf-16-le" if data[1:2] == b"\x00" else "utf-16-be")
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError as exc:
+            raise IngestError(f"{name} looks like UTF-16 but byte {exc.start} is invalid; "
+                              "save it again as 'CSV UTF-8'.") from exc
+        return text.lstrip("\ufeff").encode(), "utf-16", ("Encoding: UTF-16 (converted to UTF-8)",)
+    try:
+        if full or len(data) <= SNIFF_BYTES:
+            data.decode("utf-8")
+            return (data[3:] if data.startswith(b"\xef\xbb\xbf") else data), "utf-8", ()
+        codecs.getincrementaldecoder("utf-8")().decode(data[:SNIFF_BYTES], final=False)
+        return data, "utf-8", ()
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        for encoding, label in (("cp1252", "Windows-1252"), ("latin-1", "Latin-1")):
+            try:
+                text = data.decode(encoding)
+            except UnicodeDecodeError:
+                continue
+            return text.encode(), encoding, (f"Encoding: {label} (first non-UTF-8 byte at line {line})",)
+    raise AssertionError("latin-1 decodes every byte")  # pragma: no cover
+
+
+def _split_fields(lines: list[str], delimiter: str) -> list[int]:
+    try:
+        return [len(row) for row in csv.reader(lines, delimiter=delimiter)]
+    except csv.Error:
+        return []
+
+
+def sniff_csv(data: bytes, name: str, *, limits: Limits = DEFAULT_LIMITS, delimiter: str | None = None,
+              full_check: bool = False) -> Dialect:
+    """Find encoding, ``sep=`` line, ``#`` preamble, delimiter and header of a CSV payload.
+
+    Examples
+    --------
+    >>> d = sniff_csv(b"sep=;\\nDatum;Umsatz\\n01.02.2025;1,5\\n", "de.csv")
+    >>> (d.delimiter, d.skip_lines, d.header)
+    (';', 1, ['Datum', 'Umsatz'])
+    """
+    data, encoding, notes_t = to_utf8(data, name, full=full_check)
+    notes = list(notes_t)
+    head = data[:SNIFF_BYTES].decode("utf-8", errors="ignore").lstrip("\ufeff")
+    lines = head.splitlines()
+    if len(data) > SNIFF_BYTES and len(lines) > 1:
+        lines = lines[:-1]  # the last line of the window may be cut
+    skip = 0
+    preamble: list[str] = []
+    if lines and (m := _SEP_LINE.match(lines[0])):
+        delimiter = delimiter or m.group(1)
+        notes.append(f"Excel 'sep={m.group(1)}' line skipped")
+        skip = 1
+    while skip < len(lines) and (lines[skip].startswith("#") or not lines[skip].strip()):
+        if lines[skip].strip():
+            preamble.append(lines[skip])
+        skip += 1
+    if preamble:
+        notes.append(f"{len(preamble)} '#' preamble line(s) skipped")
+    body = lines[skip:skip + 200]
+    if not body:
+        raise IngestError(f"{name} has no header line (only {skip} preamble/blank lines). "
+                          "Export again with a header and data rows.")
+    if len(body[0]) > limits.max_header_chars:
+        raise IngestError(f"{name}, line {skip + 1}: the header is longer than "
+                          f"{limits.max_header_chars:,} characters; this is not an event export.")
+    if delimiter is None:
+        delimiter = _guess_delimiter(body, default="\t" if encoding == "utf-16" else ",")
+    header = next(csv.reader([body[0]], delimiter=delimiter))
+    if len(header) > limits.max_columns:
+        raise IngestError(f"{name}, line {skip + 1}: {len(header):,} columns, more than the limit of "
+                          f"{limits.max_columns:,}. Export only the columns you need.")
+    return Dialect(data=data, encoding=encoding, delimiter=delimiter, skip_lines=skip,
+                   header=[h.replace("\ufeff", "").replace("\xa0", " ").strip() for h in header],
+                   preamble=preamble, notes=tuple(notes))
+
+
+def _guess_delimiter(lines: list[str], *, default: str) -> str:
+    best: tuple[float, int, int] = (0.0, 1, 0)
+    choice = default
+    for rank, cand in enumerate(_DELIMITERS):
+        counts = _split_fields(lines, cand)
+        if not counts or counts[0] <= 1:
+            continue
+        consistency = sum(c == counts[0] for c in counts) / len(counts)
+        score = (consistency, counts[0], -rank)
+        if score > best:
+            best, choice = score, cand
+    return choice
