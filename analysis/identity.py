@@ -87,9 +87,11 @@ def stitch_identities(events: pl.DataFrame) -> pl.DataFrame:
     conflicted = devices.filter(pl.col("_n_ids") > 1)["_anon"]
     single = devices.filter(pl.col("_n_ids") == 1).select("_anon", "_only_id")
     out = (
-        events.with_columns(anon.alias("_anon"), pl.int_range(pl.len(), dtype=pl.UInt32).alias("_row"))
+        events.with_columns(
+            anon.alias("_anon"), user.alias("_given"), pl.int_range(pl.len(), dtype=pl.UInt32).alias("_row")
+        )
         .join(single, on="_anon", how="left", maintain_order="left")
-        .with_columns(pl.coalesce(user, pl.col("_only_id"), anon).alias(s.USER_ID))
+        .with_columns(pl.coalesce("_given", "_only_id", "_anon").alias(s.USER_ID))
     )
     if conflicted.len():
         # only the few conflicted devices need the time-ordered rule; the rest were resolved by the join
@@ -97,7 +99,7 @@ def stitch_identities(events: pl.DataFrame) -> pl.DataFrame:
             out.filter(pl.col("_anon").is_in(conflicted.implode()))
             .sort("_anon", s.TIMESTAMP, "_row")
             .with_columns(
-                user.forward_fill().over("_anon").backward_fill().over("_anon").alias(s.USER_ID)
+                pl.col("_given").forward_fill().over("_anon").backward_fill().over("_anon").alias(s.USER_ID)
             )
             .select("_row", pl.col(s.USER_ID).alias("_fixed"))
         )

@@ -1,0 +1,66 @@
+"""prepare: stitching, channels and sessions in one pass, sorted by user and time."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import polars as pl
+from polars.testing import assert_frame_equal
+
+from analysis import schema as s
+from analysis.channels import assign_channels
+from analysis.identity import stitch_identities
+from analysis.prepare import prepare
+from analysis.sample import Sample
+from analysis.sessions import sessionize
+from tests.analysis._events import frame
+
+
+def test_prepare_stitches_groups_and_sessionizes() -> None:
+    events = frame(
+        user_id=[None, "u1", None], anonymous_id=["a1", "a1", "a2"], timestamp=[0, 10, 5],
+        event=["page_view", "login", "page_view"], source=["google", None, None], medium=["organic", None, None],
+    )
+    expected = frame(
+        user_id=["a2", "u1", "u1"], anonymous_id=["a2", "a1", "a1"], timestamp=[5, 0, 10],
+        event=["page_view", "page_view", "login"], source=[None, "google", None], medium=[None, "organic", None],
+        channel=["Direct", "Organic Search", "Organic Search"], session_id=["a2-1", "u1-1", "u1-1"],
+    )
+    assert_frame_equal(prepare(events), expected)
+
+
+def test_prepare_equals_the_three_steps_chained(small_sample: Sample) -> None:
+    raw = small_sample.events.drop(s.CHANNEL)
+    chained = assign_channels(sessionize(stitch_identities(raw), gap=timedelta(minutes=45)))
+    assert_frame_equal(prepare(raw, session_gap=timedelta(minutes=45)), chained, check_column_order=False)
+
+
+def test_prepare_keeps_given_channels_and_extra_columns(small_sample: Sample) -> None:
+    prepared = prepare(small_sample.events)
+    assert prepared.columns == [*small_sample.events.columns, s.SESSION_ID]
+    by_id = prepared.join(small_sample.events.select("event_id", pl.col(s.CHANNEL).alias("given")), on="event_id")
+    assert (by_id[s.CHANNEL] == by_id["given"]).all()
+
+
+def test_prepare_output_is_sorted_by_user_and_time(small_sample: Sample) -> None:
+    prepared = prepare(small_sample.events)
+    assert_frame_equal(prepared, prepared.sort(s.USER_ID, s.TIMESTAMP, maintain_order=True))
+
+
+def test_prepare_does_not_mutate_input(small_sample: Sample) -> None:
+    before = small_sample.events.clone()
+    prepare(small_sample.events.drop(s.CHANNEL))
+    assert_frame_equal(small_sample.events, before)
+
+
+def test_prepare_handles_empty_events() -> None:
+    out = prepare(s.empty_events())
+    assert out.height == 0
+    assert out.columns == list(s.CANONICAL_SCHEMA)
+
+
+def test_prepare_recovers_planted_sessions_and_people(small_sample: Sample) -> None:
+    prepared = prepare(small_sample.events)
+    truth = small_sample.truth.users
+    assert prepared[s.USER_ID].n_unique() == truth.height
+    assert prepared[s.SESSION_ID].n_unique() == truth["sessions"].sum()

@@ -1,0 +1,113 @@
+"""Sessionization: inactivity gap, campaign change, export session ids; every event in exactly one session."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import polars as pl
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from polars.testing import assert_frame_equal
+
+from analysis import schema as s
+from analysis.errors import AnalysisError
+from analysis.identity import stitch_identities
+from analysis.sample import Sample
+from analysis.sessions import sessionize
+from tests.analysis._events import frame
+
+
+def test_gap_longer_than_limit_starts_a_session() -> None:
+    events = frame(user_id=["u1"] * 4, timestamp=[0, 30, 61, 62], event=["a", "b", "c", "d"])
+    assert sessionize(events)[s.SESSION_ID].to_list() == ["u1-1", "u1-1", "u1-2", "u1-2"]
+
+
+def test_gap_of_exactly_the_limit_stays_in_the_session() -> None:
+    events = frame(user_id=["u1"] * 2, timestamp=[0, 30], event=["a", "b"])
+    assert sessionize(events)[s.SESSION_ID].n_unique() == 1
+
+
+def test_output_is_sorted_by_person_and_time_with_all_columns() -> None:
+    events = frame(user_id=["u2", "u1", "u1"], timestamp=[0, 50, 5], event=["x", "y", "z"], device=["d", "e", "f"])
+    expected = frame(
+        user_id=["u1", "u1", "u2"], timestamp=[5, 50, 0], event=["z", "y", "x"], device=["f", "e", "d"],
+        session_id=["u1-1", "u1-2", "u2-1"],
+    )
+    assert_frame_equal(sessionize(events), expected)
+
+
+def test_configurable_gap() -> None:
+    events = frame(user_id=["u1"] * 3, timestamp=[0, 8, 20], event=["a", "b", "c"])
+    assert sessionize(events, gap=timedelta(minutes=10))[s.SESSION_ID].to_list() == ["u1-1", "u1-1", "u1-2"]
+
+
+def test_non_positive_gap_is_an_error() -> None:
+    events = frame(user_id=["u1"], timestamp=[0], event=["a"])
+    with pytest.raises(AnalysisError, match="session gap must be positive"):
+        sessionize(events, gap=timedelta(0))
+
+
+def test_campaign_change_starts_a_session_when_asked() -> None:
+    events = frame(
+        user_id=["u1"] * 4, timestamp=[0, 1, 2, 3], event=["a", "b", "c", "d"],
+        source=["google", None, "newsletter", "newsletter"], medium=["cpc", None, "email", "email"],
+    )
+    assert sessionize(events)[s.SESSION_ID].n_unique() == 1
+    on_campaign = sessionize(events, new_session_on_campaign=True)[s.SESSION_ID].to_list()
+    assert on_campaign == ["u1-1", "u1-1", "u1-2", "u1-2"]
+
+
+def test_export_session_ids_are_respected() -> None:
+    events = frame(user_id=["u1"] * 3, timestamp=[0, 1, 200], event=["a", "b", "c"], session_id=["x", "y", "y"])
+    assert sessionize(events)[s.SESSION_ID].to_list() == ["x", "y", "y"]
+
+
+def test_export_ids_shared_by_people_are_prefixed_and_gaps_fill_missing_ones() -> None:
+    events = frame(user_id=["u1", "u2", "u2"], timestamp=[0, 1, 2], event=["a", "b", "c"],
+                   session_id=["1", "1", None])
+    assert sessionize(events)[s.SESSION_ID].to_list() == ["u1:1", "u2:1", "u2-1"]
+
+
+def test_anonymous_person_is_keyed_by_device() -> None:
+    events = frame(user_id=[None, None], anonymous_id=["a1", "a1"], timestamp=[0, 1], event=["a", "b"])
+    assert sessionize(events)[s.SESSION_ID].to_list() == ["a1-1", "a1-1"]
+
+
+def test_sample_planted_sessions_are_recovered(small_sample: Sample) -> None:
+    truth = small_sample.truth.users.select("person", pl.col("sessions").cast(pl.UInt32))
+    sessions = sessionize(stitch_identities(small_sample.events))
+    per_person = sessions.group_by(s.ANONYMOUS_ID).agg(pl.col(s.SESSION_ID).n_unique().alias("found"))
+    joined = small_sample.truth.users.select(s.ANONYMOUS_ID, "sessions").join(per_person, on=s.ANONYMOUS_ID)
+    assert truth.height == joined.height
+    assert (joined["found"].cast(pl.Int64) == joined["sessions"].cast(pl.Int64)).all()
+
+
+@st.composite
+def _events(draw: st.DrawFn) -> pl.DataFrame:
+    n = draw(st.integers(1, 40))
+    users = draw(st.lists(st.sampled_from(["u1", "u2", "u3"]), min_size=n, max_size=n))
+    minutes = draw(st.lists(st.integers(0, 300), min_size=n, max_size=n))
+    return frame(user_id=users, timestamp=minutes, event=["e"] * n, event_id=[str(i) for i in range(n)])
+
+
+@settings(max_examples=60, deadline=None)
+@given(events=_events(), gap=st.integers(1, 90))
+def test_every_event_lands_in_exactly_one_session_and_sessions_respect_the_gap(
+    events: pl.DataFrame, gap: int
+) -> None:
+    out = sessionize(events, gap=timedelta(minutes=gap))
+    assert out.height == events.height
+    assert out[s.SESSION_ID].null_count() == 0
+    assert sorted(out["event_id"].to_list()) == sorted(events["event_id"].to_list())
+    stats = out.group_by(s.SESSION_ID).agg(
+        pl.col(s.USER_ID).n_unique().alias("people"),
+        pl.col(s.TIMESTAMP).diff().max().alias("widest"),
+    )
+    assert (stats["people"] == 1).all()
+    assert stats["widest"].drop_nulls().le(timedelta(minutes=gap)).all()
+    # consecutive sessions of one person are more than the gap apart
+    bounds = out.group_by(s.USER_ID, s.SESSION_ID).agg(pl.col(s.TIMESTAMP).min().alias("lo"),
+                                                      pl.col(s.TIMESTAMP).max().alias("hi")).sort(s.USER_ID, "lo")
+    pauses = bounds.select((pl.col("lo") - pl.col("hi").shift()).over(s.USER_ID).alias("pause"))["pause"]
+    assert pauses.drop_nulls().gt(timedelta(minutes=gap)).all()
