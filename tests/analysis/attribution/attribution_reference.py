@@ -14,10 +14,30 @@ CHANNEL_P = np.array([0.28, 0.18, 0.10, 0.16, 0.12, 0.06, 0.06, 0.04])
 CH_LAST = np.array([-0.2, 0.3, 0.4, 0.5, -0.6, 0.0, -1.2, 0.2])
 CH_ASSIST = np.array([0.1, 0.2, 0.9, 0.0, 0.6, 0.4, 0.7, 0.1])
 BASE_LOGIT = -3.0
-FUNNEL = ["page_view", "view_item_list", "view_item", "select_item", "add_to_cart", "view_cart",
-          "begin_checkout", "add_shipping_info", "add_payment_info", "purchase"]
-FILLER = ["search", "scroll", "click", "login", "logout", "signup", "share", "add_to_wishlist",
-          "view_promotion", "remove_from_cart"]
+FUNNEL = [
+    "page_view",
+    "view_item_list",
+    "view_item",
+    "select_item",
+    "add_to_cart",
+    "view_cart",
+    "begin_checkout",
+    "add_shipping_info",
+    "add_payment_info",
+    "purchase",
+]
+FILLER = [
+    "search",
+    "scroll",
+    "click",
+    "login",
+    "logout",
+    "signup",
+    "share",
+    "add_to_wishlist",
+    "view_promotion",
+    "remove_from_cart",
+]
 EVENTS = FUNNEL + FILLER
 DAY_US = 86_400 * 1_000_000
 T0 = np.datetime64("2024-01-01T00:00:00", "us").astype(np.int64)
@@ -37,8 +57,12 @@ def generate(n_events: int, seed: int = 42) -> pl.DataFrame:
     s_start = T0 + (rng.random(n_sess) * (60 * DAY_US - 3_600_000_000)).astype(np.int64)
     sess = pl.DataFrame({"u": s_user, "start": s_start, "ch": s_chan.astype(np.int8)}).sort(["u", "start"])
     sess = sess.with_columns(
-        [((pl.col("ch") == c).cast(pl.Int32).cum_sum().over("u")
-          - (pl.col("ch") == c).cast(pl.Int32) > 0).alias(f"t{c}") for c in range(8)]
+        [
+            ((pl.col("ch") == c).cast(pl.Int32).cum_sum().over("u") - (pl.col("ch") == c).cast(pl.Int32) > 0).alias(
+                f"t{c}"
+            )
+            for c in range(8)
+        ]
     )
     ch = sess["ch"].to_numpy().astype(np.int64)
     s_idx = np.arange(len(ch))
@@ -70,40 +94,63 @@ def generate(n_events: int, seed: int = 42) -> pl.DataFrame:
     rev = np.where(codes == 9, np.round(rng.lognormal(4.0, 0.6, total), 2), np.nan)
     ev_names = pl.Series(EVENTS, dtype=pl.String)
     ch_names = pl.Series(CHANNELS, dtype=pl.String)
-    out = pl.DataFrame({
-        "uid": u[s_arr], "timestamp": ts, "code": codes, "ch": ch[s_arr].astype(np.int8), "revenue": rev,
-    }).with_columns(
-        user_id=pl.format("u{}", pl.col("uid").cast(pl.String).str.zfill(7)),
-        timestamp=pl.col("timestamp").cast(pl.Datetime("us", "UTC")),
-        event=pl.col("code").cast(pl.Int64).map_batches(lambda s: ev_names.gather(s), return_dtype=pl.String),
-        channel=pl.col("ch").cast(pl.Int64).map_batches(lambda s: ch_names.gather(s), return_dtype=pl.String),
-        revenue=pl.col("revenue").fill_nan(None),
-    ).select("user_id", "timestamp", "event", "channel", "revenue")
+    out = (
+        pl.DataFrame(
+            {
+                "uid": u[s_arr],
+                "timestamp": ts,
+                "code": codes,
+                "ch": ch[s_arr].astype(np.int8),
+                "revenue": rev,
+            }
+        )
+        .with_columns(
+            user_id=pl.format("u{}", pl.col("uid").cast(pl.String).str.zfill(7)),
+            timestamp=pl.col("timestamp").cast(pl.Datetime("us", "UTC")),
+            event=pl.col("code").cast(pl.Int64).map_batches(ev_names.gather, return_dtype=pl.String),
+            channel=pl.col("ch").cast(pl.Int64).map_batches(ch_names.gather, return_dtype=pl.String),
+            revenue=pl.col("revenue").fill_nan(None),
+        )
+        .select("user_id", "timestamp", "event", "channel", "revenue")
+    )
     return out.sample(fraction=1.0, shuffle=True, seed=seed)
 
 
 def build_paths(df: pl.DataFrame) -> pl.DataFrame:
     """perf-anchors/build_paths.py with our column names: path ("A > B"), conversions, nulls, value."""
     s = df.sort("user_id", "timestamp").with_columns(
-        sid=((pl.col("user_id") != pl.col("user_id").shift(1)).fill_null(True)
-             | (pl.col("timestamp").diff() > GAP)).cum_sum()
+        sid=(
+            (pl.col("user_id") != pl.col("user_id").shift(1)).fill_null(True) | (pl.col("timestamp").diff() > GAP)
+        ).cum_sum()
     )
-    sess = s.group_by("sid").agg(user_id=pl.col("user_id").first(), start=pl.col("timestamp").first(),
-                                 channel=pl.col("channel").first())
-    first_purchase = (s.filter(pl.col("event") == "purchase").group_by("user_id")
-                      .agg(fp_sid=pl.col("sid").sort_by("timestamp").first(),
-                           value=pl.col("revenue").sort_by("timestamp").first()))
-    users = (sess.join(first_purchase, on="user_id", how="left")
-             .filter(pl.col("fp_sid").is_null() | (pl.col("sid") <= pl.col("fp_sid")))
-             .sort("user_id", "sid")
-             .group_by("user_id")
-             .agg(path=pl.col("channel").str.join(" > "), conv=pl.col("fp_sid").is_not_null().first(),
-                  value=pl.col("value").first()))
-    return users.group_by("path").agg(
-        conversions=pl.col("conv").cast(pl.Int64).sum(),
-        nulls=(~pl.col("conv")).cast(pl.Int64).sum(),
-        value=pl.col("value").fill_null(0.0).sum(),
-    ).sort("path")
+    sess = s.group_by("sid").agg(
+        user_id=pl.col("user_id").first(), start=pl.col("timestamp").first(), channel=pl.col("channel").first()
+    )
+    first_purchase = (
+        s.filter(pl.col("event") == "purchase")
+        .group_by("user_id")
+        .agg(fp_sid=pl.col("sid").sort_by("timestamp").first(), value=pl.col("revenue").sort_by("timestamp").first())
+    )
+    users = (
+        sess.join(first_purchase, on="user_id", how="left")
+        .filter(pl.col("fp_sid").is_null() | (pl.col("sid") <= pl.col("fp_sid")))
+        .sort("user_id", "sid")
+        .group_by("user_id")
+        .agg(
+            path=pl.col("channel").str.join(" > "),
+            conv=pl.col("fp_sid").is_not_null().first(),
+            value=pl.col("value").first(),
+        )
+    )
+    return (
+        users.group_by("path")
+        .agg(
+            conversions=pl.col("conv").cast(pl.Int64).sum(),
+            nulls=(~pl.col("conv")).cast(pl.Int64).sum(),
+            value=pl.col("value").fill_null(0.0).sum(),
+        )
+        .sort("path")
+    )
 
 
 def reference_paths(n_events: int = 1_000_000) -> pl.DataFrame:

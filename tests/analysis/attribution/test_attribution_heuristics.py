@@ -26,9 +26,12 @@ def expected(credits: dict[str, float], *, value_per_conversion: float = 1.0) ->
     total = sum(credits.values())
     names = sorted(credits)
     return pl.DataFrame(
-        {"channel": names, "conversions": [credits[c] for c in names],
-         "value": [credits[c] * value_per_conversion for c in names],
-         "share": [credits[c] / total for c in names]},
+        {
+            "channel": names,
+            "conversions": [credits[c] for c in names],
+            "value": [credits[c] * value_per_conversion for c in names],
+            "share": [credits[c] / total for c in names],
+        },
         schema=RESULT,
     )
 
@@ -94,16 +97,22 @@ def test_last_non_direct_skips_direct_unless_the_path_is_all_direct() -> None:
 def test_time_decay_reproduces_adobes_golden_example() -> None:
     # touches 9, 6, 0, 0 days before a $50 order: 13.8%, 18.6%, 33.8%, 33.8% ($6.92, $9.32, $16.88, $16.88)
     p = pl.DataFrame(
-        {"path": [["A", "B", "C", "D"]], "conversions": [1], "nulls": [0], "value": [50.0],
-         "days_before_end": [[9.0, 6.0, 0.0, 0.0]]}
+        {
+            "path": [["A", "B", "C", "D"]],
+            "conversions": [1],
+            "nulls": [0],
+            "value": [50.0],
+            "days_before_end": [[9.0, 6.0, 0.0, 0.0]],
+        }
     )
     got = attribute(p, model="time_decay")["value"].to_list()
     assert got == pytest.approx([6.92, 9.32, 16.88, 16.88], abs=0.01)
 
 
 def test_time_decay_half_life_is_configurable() -> None:
-    p = pl.DataFrame({"path": [["A", "B"]], "conversions": [1], "nulls": [0], "value": [1.0],
-                      "days_before_end": [[1.0, 0.0]]})
+    p = pl.DataFrame(
+        {"path": [["A", "B"]], "conversions": [1], "nulls": [0], "value": [1.0], "days_before_end": [[1.0, 0.0]]}
+    )
     got = attribute(p, model="time_decay", half_life=timedelta(days=1))["conversions"].to_list()
     assert got == pytest.approx([1 / 3, 2 / 3])
 
@@ -118,8 +127,9 @@ def test_participation_gives_each_distinct_channel_full_credit() -> None:
     got = attribute(p, model="participation")
     assert_frame_equal(
         got,
-        pl.DataFrame({"channel": ["A", "B"], "conversions": [2.0, 2.0], "value": [4.0, 4.0], "share": [1.0, 1.0]},
-                     schema=RESULT),
+        pl.DataFrame(
+            {"channel": ["A", "B"], "conversions": [2.0, 2.0], "value": [4.0, 4.0], "share": [1.0, 1.0]}, schema=RESULT
+        ),
     )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import polars as pl
 import pytest
@@ -25,9 +27,11 @@ def brute_force(rows: list[tuple[list[str], int, int]], order: int) -> dict[str,
     counts: dict[tuple[object, object], float] = {}
     for path, conv, null in rows:
         k = min(order, len(path))
-        states: list[object] = ["start", *[tuple(path[i - order + 1 if i >= order else 0: i + 1])
-                                          for i in range(k - 1, len(path))]]
-        for a, b in zip(states, states[1:], strict=False):
+        states: list[object] = [
+            "start",
+            *[tuple(path[i - order + 1 if i >= order else 0 : i + 1]) for i in range(k - 1, len(path))],
+        ]
+        for a, b in itertools.pairwise(states):
             if a != b:
                 counts[a, b] = counts.get((a, b), 0.0) + conv + null
         counts[states[-1], "conv"] = counts.get((states[-1], "conv"), 0.0) + conv

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import polars as pl
 import pytest
@@ -10,32 +10,41 @@ from polars.testing import assert_frame_equal
 
 from analysis.attribution import aggregate_paths, conversion_paths, journey_paths
 from analysis.errors import AnalysisError
+from tests.analysis.attribution.attribution_reference import build_paths
 
 PATH_SCHEMA = {"path": pl.List(pl.String), "conversions": pl.Int64, "nulls": pl.Int64, "value": pl.Float64}
 
 
 def t(day: int, hour: int = 0, minute: int = 0) -> datetime:
-    return datetime(2026, 1, day, hour, minute, tzinfo=timezone.utc)
+    return datetime(2026, 1, day, hour, minute, tzinfo=UTC)
 
 
 def events(rows: list[tuple[str, datetime, str, str, float | None]]) -> pl.DataFrame:
     return pl.DataFrame(
         rows,
-        schema={"user_id": pl.String, "timestamp": pl.Datetime("us", "UTC"), "event": pl.String,
-                "channel": pl.String, "revenue": pl.Float64},
+        schema={
+            "user_id": pl.String,
+            "timestamp": pl.Datetime("us", "UTC"),
+            "event": pl.String,
+            "channel": pl.String,
+            "revenue": pl.Float64,
+        },
         orient="row",
     )
 
 
 def test_a_converting_path_holds_the_sessions_up_to_the_conversion() -> None:
-    ev = events([
-        ("u", t(1), "page_view", "Email", None),
-        ("u", t(1, 0, 10), "page_view", "Email", None),  # same session: one touch
-        ("u", t(2), "page_view", "Direct", None),
-        ("u", t(2, 0, 5), "purchase", "Direct", 10.0),
-    ])
-    expected = pl.DataFrame({"path": [["Email", "Direct"]], "conversions": [1], "nulls": [0], "value": [10.0]},
-                            schema=PATH_SCHEMA)
+    ev = events(
+        [
+            ("u", t(1), "page_view", "Email", None),
+            ("u", t(1, 0, 10), "page_view", "Email", None),  # same session: one touch
+            ("u", t(2), "page_view", "Direct", None),
+            ("u", t(2, 0, 5), "purchase", "Direct", 10.0),
+        ]
+    )
+    expected = pl.DataFrame(
+        {"path": [["Email", "Direct"]], "conversions": [1], "nulls": [0], "value": [10.0]}, schema=PATH_SCHEMA
+    )
     assert_frame_equal(conversion_paths(ev), expected)
 
 
@@ -45,66 +54,79 @@ def test_a_touch_takes_the_channel_of_its_sessions_first_event() -> None:
 
 
 def test_a_new_path_starts_after_each_conversion_and_the_tail_is_a_null_path() -> None:
-    ev = events([
-        ("u", t(1), "page_view", "Email", None),
-        ("u", t(1, 0, 1), "purchase", "Email", 1.0),
-        ("u", t(3), "page_view", "Display", None),
-        ("u", t(3, 0, 1), "purchase", "Display", 2.0),
-        ("u", t(5), "page_view", "Direct", None),
-    ])
+    ev = events(
+        [
+            ("u", t(1), "page_view", "Email", None),
+            ("u", t(1, 0, 1), "purchase", "Email", 1.0),
+            ("u", t(3), "page_view", "Display", None),
+            ("u", t(3, 0, 1), "purchase", "Display", 2.0),
+            ("u", t(5), "page_view", "Direct", None),
+        ]
+    )
     expected = pl.DataFrame(
-        {"path": [["Direct"], ["Display"], ["Email"]], "conversions": [0, 1, 1], "nulls": [1, 0, 0],
-         "value": [0.0, 2.0, 1.0]},
+        {
+            "path": [["Direct"], ["Display"], ["Email"]],
+            "conversions": [0, 1, 1],
+            "nulls": [1, 0, 0],
+            "value": [0.0, 2.0, 1.0],
+        },
         schema=PATH_SCHEMA,
     )
     assert_frame_equal(conversion_paths(ev), expected)
 
 
 def test_a_second_conversion_in_the_same_session_gets_that_session_as_its_path() -> None:
-    ev = events([
-        ("u", t(1), "page_view", "Email", None),
-        ("u", t(2), "purchase", "Direct", 1.0),
-        ("u", t(2, 0, 3), "purchase", "Direct", 2.0),
-    ])
+    ev = events(
+        [
+            ("u", t(1), "page_view", "Email", None),
+            ("u", t(2), "purchase", "Direct", 1.0),
+            ("u", t(2, 0, 3), "purchase", "Direct", 2.0),
+        ]
+    )
     j = journey_paths(ev)
     assert j["path"].to_list() == [["Email", "Direct"], ["Direct"]]
     assert j["value"].to_list() == [1.0, 2.0]
 
 
 def test_lookback_drops_touches_older_than_the_window() -> None:
-    ev = events([
-        ("u", t(1), "page_view", "Email", None),
-        ("u", t(20), "page_view", "Display", None),
-        ("u", t(25), "purchase", "Direct", 3.0),
-    ])
+    ev = events(
+        [
+            ("u", t(1), "page_view", "Email", None),
+            ("u", t(20), "page_view", "Display", None),
+            ("u", t(25), "purchase", "Direct", 3.0),
+        ]
+    )
     assert conversion_paths(ev, lookback=timedelta(days=7))["path"].to_list() == [["Display", "Direct"]]
     assert conversion_paths(ev, lookback=None)["path"].to_list() == [["Email", "Display", "Direct"]]
 
 
 def test_users_without_conversion_give_null_paths() -> None:
     ev = events([("a", t(1), "page_view", "Email", None), ("b", t(1), "page_view", "Email", None)])
-    expected = pl.DataFrame({"path": [["Email"]], "conversions": [0], "nulls": [2], "value": [0.0]},
-                            schema=PATH_SCHEMA)
+    expected = pl.DataFrame({"path": [["Email"]], "conversions": [0], "nulls": [2], "value": [0.0]}, schema=PATH_SCHEMA)
     assert_frame_equal(conversion_paths(ev), expected)
 
 
 def test_collapse_repeats_merges_consecutive_equal_touches() -> None:
-    ev = events([
-        ("u", t(1), "page_view", "Email", None),
-        ("u", t(2), "page_view", "Email", None),
-        ("u", t(3), "page_view", "Direct", None),
-        ("u", t(4), "purchase", "Email", 1.0),
-    ])
+    ev = events(
+        [
+            ("u", t(1), "page_view", "Email", None),
+            ("u", t(2), "page_view", "Email", None),
+            ("u", t(3), "page_view", "Direct", None),
+            ("u", t(4), "purchase", "Email", 1.0),
+        ]
+    )
     assert conversion_paths(ev, collapse_repeats=True)["path"].to_list() == [["Email", "Direct", "Email"]]
     assert conversion_paths(ev)["path"].to_list() == [["Email", "Email", "Direct", "Email"]]
 
 
 def test_session_id_when_present_defines_the_touches() -> None:
-    ev = events([
-        ("u", t(1), "page_view", "Email", None),
-        ("u", t(1, 0, 5), "page_view", "Direct", None),
-        ("u", t(1, 0, 6), "purchase", "Direct", 1.0),
-    ]).with_columns(session_id=pl.Series(["s1", "s2", "s2"]))
+    ev = events(
+        [
+            ("u", t(1), "page_view", "Email", None),
+            ("u", t(1, 0, 5), "page_view", "Direct", None),
+            ("u", t(1, 0, 6), "purchase", "Direct", 1.0),
+        ]
+    ).with_columns(session_id=pl.Series(["s1", "s2", "s2"]))
     assert conversion_paths(ev)["path"].to_list() == [["Email", "Direct"]]
 
 
@@ -127,11 +149,13 @@ def test_with_times_keeps_days_before_the_conversion() -> None:
 
 
 def test_unsorted_input_gives_the_same_paths() -> None:
-    ev = events([
-        ("u", t(1), "page_view", "Email", None),
-        ("v", t(1), "page_view", "Display", None),
-        ("u", t(2), "purchase", "Direct", 4.0),
-    ])
+    ev = events(
+        [
+            ("u", t(1), "page_view", "Email", None),
+            ("v", t(1), "page_view", "Display", None),
+            ("u", t(2), "purchase", "Direct", 4.0),
+        ]
+    )
     assert_frame_equal(conversion_paths(ev.reverse()), conversion_paths(ev))
 
 
@@ -160,9 +184,6 @@ def test_aggregate_paths_needs_journey_columns() -> None:
 
 
 def test_matches_the_reference_path_builder(small_sample_events: pl.DataFrame) -> None:
-    from tests.analysis.attribution.attribution_reference import build_paths
-
     mine = conversion_paths(small_sample_events, lookback=None, first_conversion_only=True)
     ref = build_paths(small_sample_events)
-    assert_frame_equal(mine.with_columns(path=pl.col("path").list.join(" > ")).sort("path"), ref,
-                       check_exact=False)
+    assert_frame_equal(mine.with_columns(path=pl.col("path").list.join(" > ")).sort("path"), ref, check_exact=False)

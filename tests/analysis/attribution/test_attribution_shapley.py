@@ -90,8 +90,12 @@ def test_equals_brute_force(ordered: bool) -> None:
 @settings(max_examples=40, deadline=None)
 @given(
     st.lists(
-        st.tuples(st.lists(st.sampled_from("ABCDE"), min_size=1, max_size=6), st.integers(0, 4),
-                  st.integers(0, 4), st.just(1.0)),
+        st.tuples(
+            st.lists(st.sampled_from("ABCDE"), min_size=1, max_size=6),
+            st.integers(0, 4),
+            st.integers(0, 4),
+            st.just(1.0),
+        ),
         min_size=1,
         max_size=10,
     ),
