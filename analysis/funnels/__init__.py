@@ -1,0 +1,47 @@
+"""Funnels with documented semantics: modes, windows, anchors, counting, exclusions, breakdowns.
+
+Public API: :func:`funnel` (one call), or :func:`funnel_spec` + :func:`funnel_units` (the expensive step, once)
+followed by the cheap summaries :func:`funnel_table`, :func:`funnel_trend` and :func:`time_to_convert`.
+"""
+
+from __future__ import annotations
+
+from analysis.funnels.funnel import (
+    BREAKDOWN,
+    funnel,
+    funnel_table,
+    funnel_trend,
+    funnel_units,
+    step_column,
+    time_to_convert,
+)
+from analysis.funnels.spec import (
+    Anchor,
+    Attribution,
+    Counting,
+    Entry,
+    Exclusion,
+    FunnelMode,
+    FunnelSpec,
+    Step,
+    funnel_spec,
+)
+
+__all__ = [
+    "BREAKDOWN",
+    "Anchor",
+    "Attribution",
+    "Counting",
+    "Entry",
+    "Exclusion",
+    "FunnelMode",
+    "FunnelSpec",
+    "Step",
+    "funnel",
+    "funnel_spec",
+    "funnel_table",
+    "funnel_trend",
+    "funnel_units",
+    "step_column",
+    "time_to_convert",
+]

@@ -1,0 +1,232 @@
+"""Funnels: who reached which step, conversion and drop-off per step, time to convert, trends.
+
+``funnel_units`` does the expensive part once (one row per counted person, session or attempt, with the time each
+step was reached); ``funnel_table``, ``funnel_trend`` and ``time_to_convert`` summarise that frame cheaply, and
+``funnel`` is both in one call. The rules (mode, window, anchor, counting, exclusions, date range) are in
+:mod:`analysis.funnels.spec`, and ``FunnelSpec.describe()`` says them in plain words.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
+from typing import Literal
+
+import numpy as np
+import polars as pl
+
+from analysis import schema as s
+from analysis.errors import AnalysisError
+from analysis.funnels._match import SESSION, UNIT, VALUE, attempts, event_frame, person_expr, unit_columns
+from analysis.funnels._select import ATTEMPT, select_units
+from analysis.funnels.spec import (
+    NONE_VALUE,
+    OTHER,
+    Anchor,
+    Attribution,
+    Counting,
+    Entry,
+    Exclusion,
+    FunnelMode,
+    FunnelSpec,
+    StepLike,
+    funnel_spec,
+)
+
+BREAKDOWN = "breakdown"
+
+
+def step_column(k: int) -> str:
+    """Name of the column holding when step ``k`` (1-based) was reached in :func:`funnel_units`."""
+    return f"step_{k}_at"
+
+
+def funnel_units(events: pl.DataFrame, spec: FunnelSpec) -> pl.DataFrame:
+    """One row per counted unit: who entered, when, how far they got and when they reached each step.
+
+    Columns: ``user_id``, ``session_id`` (counting by sessions), ``attempt`` (counting totals, 1-based),
+    ``breakdown`` (when ``spec.breakdown`` is set), ``entered_at``, ``furthest_step`` (1-based, last mandatory step
+    reached), ``converted`` and ``step_{k}_at`` per step (null when not reached). Ids never leave this frame's
+    caller: the cohort of a step is a filter on it.
+
+    Examples
+    --------
+    >>> from datetime import datetime, timezone
+    >>> t = lambda m: datetime(2026, 1, 1, 12, m, tzinfo=timezone.utc)
+    >>> ev = pl.DataFrame({"user_id": ["u1", "u1", "u2"], "timestamp": [t(0), t(5), t(1)],
+    ...                    "event": ["view", "buy", "view"]})
+    >>> funnel_units(ev, funnel_spec(["view", "buy"]))["furthest_step"].to_list()
+    [2, 1]
+    """
+    frame = event_frame(events, spec)
+    chosen = select_units(attempts(frame, spec), spec)
+    units = unit_columns(spec)
+    keys = [*units, *([ATTEMPT] if spec.counting == "totals" else [])]
+    out = chosen.select(
+        *keys,
+        *([VALUE] if VALUE in chosen.columns else []),
+        pl.col("_ts").alias("entered_at"),
+        pl.col("_reach").cast(pl.Int64).alias("furthest_step"),
+        pl.col(f"_t{spec.mandatory[-1]}").is_not_null().alias("converted"),
+        "_treach",
+        *[pl.col(f"_t{k}").alias(step_column(k + 1)) for k in range(spec.n)],
+    )
+    if spec.breakdown is not None:
+        out = _attribute(out, events, spec, units)
+    out = out.drop("_treach").rename({UNIT: s.USER_ID, SESSION: s.SESSION_ID, ATTEMPT: "attempt"}, strict=False)
+    return out.sort(["entered_at", s.USER_ID])
+
+
+def _attribute(out: pl.DataFrame, events: pl.DataFrame, spec: FunnelSpec, units: list[str]) -> pl.DataFrame:
+    """Give each unit one breakdown value (step 1, first or last touch) and fold rare values into "Other"."""
+    assert spec.breakdown is not None
+    if spec.attribution != "step1":
+        person = [*units]
+        touches = events.lazy().select(
+            person_expr(events.columns).alias(UNIT),
+            *([pl.col(s.SESSION_ID).alias(SESSION)] if SESSION in units else []),
+            pl.col(s.TIMESTAMP).alias("_tt"), pl.col(spec.breakdown).cast(pl.String).alias("_v"),
+        ).filter(pl.col("_v").is_not_null(), pl.col(UNIT).is_not_null()).sort("_tt").collect()
+        ref = pl.coalesce("_treach", "entered_at")
+        if spec.attribution == "first_touch":
+            first = touches.group_by(person).agg(pl.col("_v").first(), pl.col("_tt").first())
+            out = out.join(first, on=person, how="left").with_columns(
+                pl.when(pl.col("_tt") <= ref).then(pl.col("_v")).alias(VALUE)).drop("_v", "_tt")
+        else:
+            out = (out.with_columns(ref.alias("_ref")).sort("_ref")
+                   .join_asof(touches, left_on="_ref", right_on="_tt", by=person, strategy="backward",
+                              check_sortedness=False)
+                   .with_columns(pl.col("_v").alias(VALUE)).drop("_v", "_tt", "_ref"))
+    value = pl.col(VALUE).fill_null(NONE_VALUE)
+    top = (out.group_by(value.alias("_v")).len().sort(["len", "_v"], descending=[True, False])
+           .head(spec.top_n)["_v"])
+    return out.with_columns(pl.when(value.is_in(top.implode())).then(value).otherwise(pl.lit(OTHER))
+                            .alias(BREAKDOWN)).drop(VALUE)
+
+
+def funnel_table(units: pl.DataFrame, spec: FunnelSpec) -> pl.DataFrame:
+    """Per step (and breakdown value): entered, conversion, drop-off and time to the step, from :func:`funnel_units`.
+
+    ``conversion_from_previous``, ``dropped`` and ``drop_off_rate`` compare with the previous *mandatory* step
+    (null at step 1); ``dropped`` = units at the previous step that did not reach this one. Times are seconds:
+    ``*_seconds`` from the previous mandatory step, ``*_seconds_from_start`` from entry.
+    """
+    keys = [BREAKDOWN] if BREAKDOWN in units.columns else []
+    labels = spec.labels
+    parts = []
+    for k in range(spec.n):
+        col = pl.col(step_column(k + 1))
+        prev = spec.previous_mandatory(k)
+        gap = (col - pl.col(step_column(prev + 1))) if prev is not None else pl.lit(None, pl.Duration("us"))
+        since = col - pl.col("entered_at")
+        secs = [(gap, ""), (since, "_from_start")]
+        aggs = [col.count().cast(pl.Int64).alias("entered"),
+                pl.col(step_column(prev + 1)).count().cast(pl.Int64).alias("_prev") if prev is not None
+                else pl.lit(None, pl.Int64).alias("_prev")]
+        for expr, suffix in secs:
+            sec = expr.dt.total_microseconds() / 1e6
+            aggs += [sec.median().alias(f"median_seconds{suffix}"), sec.mean().alias(f"mean_seconds{suffix}")]
+        agg = units.group_by(keys).agg(aggs) if keys else units.select(aggs)
+        parts.append(agg.with_columns(pl.lit(k + 1, pl.Int64).alias("step"), pl.lit(labels[k]).alias("name")))
+    long = pl.concat(parts, how="vertical_relaxed")
+    first = pl.col("entered").filter(pl.col("step") == 1).first()
+    first = first.over(keys) if keys else first
+    out = long.with_columns(
+        pl.when(first > 0).then(pl.col("entered") / first).alias("conversion_from_start"),
+        pl.when(pl.col("_prev") > 0).then(pl.col("entered") / pl.col("_prev")).alias("conversion_from_previous"),
+        (pl.col("_prev") - pl.col("entered")).alias("dropped"),
+        pl.when(pl.col("_prev") > 0).then(1 - pl.col("entered") / pl.col("_prev")).alias("drop_off_rate"),
+        first.alias("_first"),
+    )
+    if keys:  # biggest groups first, the catch-all groups last
+        out = out.with_columns(pl.col(BREAKDOWN).is_in([OTHER, NONE_VALUE]).alias("_rest"))
+        out = out.sort(["_rest", "_first", BREAKDOWN, "step"], descending=[False, True, False, False])
+    else:
+        out = out.sort("step")
+    return out.select(*keys, "step", "name", "entered", "conversion_from_start", "conversion_from_previous",
+                      "dropped", "drop_off_rate", "median_seconds", "mean_seconds", "median_seconds_from_start",
+                      "mean_seconds_from_start")
+
+
+def funnel(
+    events: pl.DataFrame,
+    steps: Sequence[StepLike],
+    *,
+    window: timedelta = timedelta(days=7),
+    mode: FunnelMode = "ordered",
+    breakdown: str | None = None,
+    entry: Entry = "closed",
+    counting: Counting = "users",
+    anchor: Anchor = "furthest",
+    exclusions: Sequence[Exclusion] = (),
+    entry_start: date | datetime | None = None,
+    entry_end: date | datetime | None = None,
+    attribution: Attribution = "step1",
+    top_n: int = 10,
+) -> pl.DataFrame:
+    """Conversion through ``steps``: one row per step (and breakdown value).
+
+    Rules (our choice; the peers differ, see docs): ``mode='ordered'`` = steps in order with anything in between,
+    ``'strict'`` = each step directly followed by the next, ``'unordered'`` = all steps within the window in any
+    order. The ``window`` runs from the step-1 event of the attempt. ``anchor='furthest'`` (default, as PostHog and
+    Amplitude): every step-1 event starts an attempt and the one that gets furthest counts; ``'first'``: only the
+    first step-1 event in the date range (Mixpanel). ``entry_start``/``entry_end`` govern entry only: later steps
+    count up to the end of the window. ``counting``: ``users`` (uniques), ``sessions`` or ``totals`` (re-entry
+    after an attempt ends). Steps may be a list of events (any of them) or :class:`~analysis.funnels.Step` objects
+    (``optional``, ``within`` a time of the previous step). :class:`~analysis.funnels.Exclusion` events between two
+    steps disqualify the attempt. Columns: see :func:`funnel_table`.
+
+    Examples
+    --------
+    >>> from datetime import datetime, timezone
+    >>> t = lambda m: datetime(2026, 1, 1, 13, m, tzinfo=timezone.utc)
+    >>> ev = pl.DataFrame({"user_id": ["u1"] * 4, "timestamp": [t(0), t(30), t(45), t(59)],
+    ...                    "event": ["A", "A", "B", "C"]})
+    >>> funnel(ev, ["A", "B", "C"], window=timedelta(minutes=50))["entered"].to_list()
+    [1, 1, 1]
+    >>> funnel(ev, ["A", "B", "C"], window=timedelta(minutes=50), anchor="first")["entered"].to_list()
+    [1, 1, 0]
+    """
+    spec = funnel_spec(steps, window=window, mode=mode, entry=entry, counting=counting, anchor=anchor,
+                       exclusions=exclusions, entry_start=entry_start, entry_end=entry_end, breakdown=breakdown,
+                       attribution=attribution, top_n=top_n)
+    return funnel_table(funnel_units(events, spec), spec)
+
+
+def funnel_trend(units: pl.DataFrame, spec: FunnelSpec, *, every: Literal["day", "week"] = "day") -> pl.DataFrame:
+    """Conversion over time by entry day or ISO week: ``period``, ``step``, ``name``, ``entered``,
+    ``conversion_from_start`` (of the units that entered in that period)."""
+    if every not in ("day", "week"):
+        raise AnalysisError(f"every={every!r} is not valid; choose 'day' or 'week'")
+    period = pl.col("entered_at").dt.truncate("1d" if every == "day" else "1w").dt.date().alias("period")
+    parts = [units.group_by(period).agg(pl.col(step_column(k + 1)).count().cast(pl.Int64).alias("entered"),
+                                        pl.len().cast(pl.Int64).alias("_all"))
+             .with_columns(pl.lit(k + 1, pl.Int64).alias("step"), pl.lit(spec.labels[k]).alias("name"))
+             for k in range(spec.n)]
+    if not parts or units.is_empty():
+        return pl.DataFrame(schema={"period": pl.Date, "step": pl.Int64, "name": pl.String, "entered": pl.Int64,
+                                    "conversion_from_start": pl.Float64})
+    out = pl.concat(parts).with_columns((pl.col("entered") / pl.col("_all")).alias("conversion_from_start"))
+    return out.select("period", "step", "name", "entered", "conversion_from_start").sort("period", "step")
+
+
+def time_to_convert(units: pl.DataFrame, spec: FunnelSpec, *, from_step: int = 1, to_step: int | None = None,
+                    bins: int = 20) -> pl.DataFrame:
+    """Histogram of seconds from ``from_step`` to ``to_step`` (1-based, default the last) over units that did both.
+
+    Columns ``bin_start_seconds``, ``bin_end_seconds``, ``units``, ``share`` (of the units in the histogram).
+    """
+    to_step = to_step or spec.n
+    if not 1 <= from_step < to_step <= spec.n:
+        raise AnalysisError(f"need 1 <= from_step < to_step <= {spec.n}; got from_step={from_step}, "
+                            f"to_step={to_step}")
+    if bins < 1:
+        raise AnalysisError(f"bins must be at least 1; got {bins}")
+    secs = units.select(((pl.col(step_column(to_step)) - pl.col(step_column(from_step)))
+                         .dt.total_microseconds() / 1e6).alias("s")).drop_nulls()["s"].to_numpy()
+    if secs.size == 0:
+        return pl.DataFrame(schema={"bin_start_seconds": pl.Float64, "bin_end_seconds": pl.Float64,
+                                    "units": pl.Int64, "share": pl.Float64})
+    counts, edges = np.histogram(secs, bins=bins, range=(0.0, max(float(secs.max()), 1.0)))
+    return pl.DataFrame({"bin_start_seconds": edges[:-1], "bin_end_seconds": edges[1:],
+                         "units": counts.astype(np.int64), "share": counts / secs.size})
