@@ -50,10 +50,11 @@ def _missing(col: str, dtype: pl.DataType) -> pl.Expr:
 
 def to_canonical(raw: pl.DataFrame, mapping: Mapping[str, str], *, name: str, fmt: str, timezone: str,
                  date_order: DateOrder | None, decimal: Decimal | None, limits: Limits,
-                 keep: tuple[str, ...] = ()) -> Typed:
+                 keep: tuple[str, ...] = (), controls: bool = True) -> Typed:
     """Type ``raw`` (all String or native Parquet types) into the canonical schema plus extras.
 
-    ``keep`` names bookkeeping columns (line numbers) carried through unchanged.
+    ``keep`` names bookkeeping columns (line numbers) carried through unchanged; ``controls=False``
+    skips the control-character pass (the caller checked the raw bytes).
     """
     types = raw.schema
     ts_col = mapping[schema.TIMESTAMP]
@@ -71,7 +72,8 @@ def to_canonical(raw: pl.DataFrame, mapping: Mapping[str, str], *, name: str, fm
             found_decimal = detect_decimal(raw[src], column=src, name=name, decimal=decimal)
             exprs[target] = number_expr(src, types[src], found_decimal)
         else:
-            exprs[target] = text_expr(src, types[src], missing=target in (*_IDS, schema.EVENT))
+            exprs[target] = text_expr(src, types[src], missing=target in (*_IDS, schema.EVENT),
+                                      controls=controls)
     if fmt == "ga4" and schema.SESSION_ID in mapping and schema.ANONYMOUS_ID in mapping:
         # ga_session_id is only unique per device: qualify it with user_pseudo_id
         exprs[schema.SESSION_ID] = pl.concat_str(exprs[schema.ANONYMOUS_ID], pl.lit(":"),
@@ -83,7 +85,8 @@ def to_canonical(raw: pl.DataFrame, mapping: Mapping[str, str], *, name: str, fm
             continue
         out = col if col not in schema.CANONICAL_SCHEMA else f"raw_{col}"
         extras[out] = col
-        exprs[out] = text_expr(col, dtype, missing=False) if dtype == pl.String else pl.col(col)
+        exprs[out] = (text_expr(col, dtype, missing=False, controls=controls) if dtype == pl.String
+                      else pl.col(col))
 
     reason_cols: dict[str, str] = {"missing_timestamp": ts_col, "bad_timestamp": ts_col}
     checks: list[tuple[str, pl.Expr]] = [("too_long", _too_long(raw.schema, mapping, limits))]
@@ -108,10 +111,10 @@ def to_canonical(raw: pl.DataFrame, mapping: Mapping[str, str], *, name: str, fm
         reason = pl.when(cond).then(pl.lit(code)).otherwise(reason)
 
     string_cols = [c for c, t in types.items() if t == pl.String and c not in keep]
-    controls = (pl.any_horizontal(pl.col(c).str.contains(CONTROL_CHARS) for c in string_cols)
-                if string_cols else pl.lit(False))
+    has_ctrl = (pl.any_horizontal(pl.col(c).str.contains(CONTROL_CHARS) for c in string_cols)
+                if string_cols and controls else pl.lit(False))
     repair = (pl.when(gap).then(pl.lit("dst_gap")).when(overlap).then(pl.lit("dst_overlap"))
-              .when(controls).then(pl.lit("control_chars")).otherwise(pl.lit(None, dtype=pl.String)))
+              .when(has_ctrl).then(pl.lit("control_chars")).otherwise(pl.lit(None, dtype=pl.String)))
     frame = (raw.lazy()
              .select(*keep, *(e.alias(k) for k, e in exprs.items()), reason.alias(REASON), repair.alias(REPAIR))
              .collect(engine="streaming"))

@@ -19,7 +19,7 @@ from analysis.ingest.limits import DEFAULT_LIMITS, Limits
 from analysis.ingest.mapping import EVENT_ID, apply_overrides, check_required, detect_mapping
 from analysis.ingest.names import display_name
 from analysis.ingest.parquet import read_parquet_raw
-from analysis.ingest.parse import DateOrder, Decimal
+from analysis.ingest.parse import DateOrder, Decimal, has_control_chars
 from analysis.ingest.report import (
     EXAMPLES_PER_REASON,
     REJECT_REASONS,
@@ -102,9 +102,9 @@ def load_events(
     events = pl.concat(kept, how="diagonal_relaxed") if len(kept) > 1 else kept[0]
     events, dupes = _dedupe(events, reports)
     rejected.append(dupes)
-    events = (events.sort([schema.USER_ID, schema.ANONYMOUS_ID, schema.TIMESTAMP, FILE, LINE],
-                          nulls_last=True, maintain_order=True)
-              .drop(FILE, LINE, REPAIR))
+    # grouped by a hash of the person (a numeric sort key is ~5x faster than sorting strings), then time
+    person = pl.coalesce(schema.USER_ID, schema.ANONYMOUS_ID)
+    events = events.sort([person.hash(), person, schema.TIMESTAMP, FILE, LINE]).drop(FILE, LINE, REPAIR)
     rejected_rows = pl.concat([r for r in rejected if r.height], how="diagonal_relaxed") if any(
         r.height for r in rejected) else LoadReport(files=[]).rejected_rows
     load_report = LoadReport(files=reports, rejected_rows=rejected_rows)
@@ -178,8 +178,9 @@ def _load_one(name: str, data: bytes, *, mapping: Mapping[str, str | None] | Non
     final = apply_overrides(found, mapping, header, name=name)
     check_required(final, header, name=name)
     report.mapping = final
+    controls = payload.kind == "parquet" or has_control_chars(dialect.data)
     typed = to_canonical(raw, final, name=name, fmt=detected.format, timezone=timezone, date_order=date_order,
-                         decimal=decimal, limits=limits, keep=(LINE,))
+                         decimal=decimal, limits=limits, keep=(LINE,), controls=controls)
     report.timestamp, report.decimal = typed.plan.description, typed.decimal
     return _account(report, raw, typed, ragged)
 

@@ -18,6 +18,7 @@ EpochUnit = Literal["s", "ms", "us", "ns"]
 MISSING_TOKENS = ("", "null", "NULL", "Null", "undefined", "None", "none", "NaN", "nan", "N/A", "n/a")
 #: C0 control characters except tab, newline and carriage return, plus DEL.
 CONTROL_CHARS = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
+_NOT_CONTROL = bytes([9, 10, 13, *range(32, 127), *range(128, 256)])
 EXCEL_MANGLED = r"^-?\d+([.,]\d+)?[eE][+-]?\d+$"
 
 #: Epoch magnitudes for dates between 2000 and 2100, per unit.
@@ -43,6 +44,17 @@ class TimestampPlan:
     aware: tuple[str, ...] = ()
     naive: tuple[str, ...] = ()
     description: str = ""
+
+
+def has_control_chars(data: bytes) -> bool:
+    """True if raw UTF-8 text holds a control character (fast byte-level check before any regex).
+
+    Examples
+    --------
+    >>> has_control_chars(b"a,b\\n1,x\\x00y\\n"), has_control_chars(b"a\\tb\\r\\n")
+    (True, False)
+    """
+    return bool(data.translate(None, _NOT_CONTROL))
 
 
 def spread_sample(values: pl.Series, n: int = _SAMPLE) -> pl.Series:
@@ -238,10 +250,15 @@ def number_expr(col: str, dtype: pl.DataType, decimal: Decimal) -> pl.Expr:
     return text.cast(pl.Float64, strict=False)
 
 
-def text_expr(col: str, dtype: pl.DataType, *, missing: bool = True) -> pl.Expr:
-    """Expression giving a clean String: trimmed, control characters removed, missing tokens to null."""
+def text_expr(col: str, dtype: pl.DataType, *, missing: bool = True, controls: bool = True) -> pl.Expr:
+    """Expression giving a clean String: trimmed, control characters removed, missing tokens to null.
+
+    ``controls=False`` skips the control-character pass when the caller knows there are none.
+    """
     out = pl.col(col) if dtype == pl.String else pl.col(col).cast(pl.String)
-    out = out.str.replace_all(CONTROL_CHARS, "").str.strip_chars()
+    if controls:
+        out = out.str.replace_all(CONTROL_CHARS, "")
+    out = out.str.strip_chars()
     if missing:
         out = pl.when(out.is_in(MISSING_TOKENS)).then(None).otherwise(out)
     else:
