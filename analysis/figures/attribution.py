@@ -1,0 +1,85 @@
+"""Attribution figures: credit per channel, one bar group per channel and one bar per model, with whiskers."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import plotly.graph_objects as go
+import polars as pl
+
+from analysis.attribution.compare import ModelComparison
+from analysis.errors import AnalysisError
+from analysis.privacy.text import escape_column, escape_text
+
+Metric = Literal["conversions", "value", "share"]
+_TITLES = {"conversions": "Attributed conversions", "value": "Attributed value", "share": "Share of conversions"}
+
+
+def attribution_figure(
+    result: ModelComparison | pl.DataFrame,
+    *,
+    metric: Metric = "conversions",
+    models: list[str] | None = None,
+) -> go.Figure:
+    """Grouped bar chart of credit per channel and model, with bootstrap interval whiskers when present.
+
+    ``result`` is a :class:`ModelComparison` or a frame with ``model``, ``channel``, ``metric`` and optionally
+    ``{metric}_low`` / ``{metric}_high`` (as ``compare_models(...).table``). A frame without ``model`` (the output
+    of ``attribute``) is drawn as one series. Channel and model names are data: they are escaped for Plotly.
+
+    Examples
+    --------
+    >>> t = pl.DataFrame({"model": ["linear"], "channel": ["<b>Email</b>"], "conversions": [3.0]})
+    >>> fig = attribution_figure(t)
+    >>> fig.data[0].x[0]
+    '&lt;b&gt;Email&lt;/b&gt;'
+    """
+    table = result.table if isinstance(result, ModelComparison) else result
+    if metric not in _TITLES:
+        raise AnalysisError(f"metric={metric!r} is not known; valid: {', '.join(_TITLES)}")
+    if "channel" not in table.columns or metric not in table.columns:
+        raise AnalysisError(
+            f"the attribution table needs 'channel' and {metric!r}; present: {', '.join(table.columns)}"
+        )
+    if "model" not in table.columns:
+        table = table.with_columns(model=pl.lit("model"))
+    if models is not None:
+        table = table.filter(pl.col("model").is_in(models))
+    low, high = f"{metric}_low", f"{metric}_high"
+    has_bounds = low in table.columns and high in table.columns
+    order = table.group_by("channel").agg(pl.col(metric).mean()).sort(metric, descending=True)["channel"].to_list()
+    table = table.with_columns(_label=escape_column("channel"))
+    labels = dict(zip(table["channel"].to_list(), table["_label"].to_list(), strict=True))
+    fig = go.Figure()
+    for model in table["model"].unique(maintain_order=True).to_list():
+        part = table.filter(pl.col("model") == model)
+        part = part.join(pl.DataFrame({"channel": order, "_o": range(len(order))}), on="channel").sort("_o")
+        error = None
+        if has_bounds:
+            error = {
+                "type": "data",
+                "symmetric": False,
+                "array": (part[high] - part[metric]).clip(lower_bound=0).fill_null(0).to_list(),
+                "arrayminus": (part[metric] - part[low]).clip(lower_bound=0).fill_null(0).to_list(),
+                "thickness": 1.2,
+                "width": 3,
+            }
+        name = escape_text(str(model))
+        fig.add_trace(
+            go.Bar(
+                name=name,
+                x=part["_label"].to_list(),
+                y=part[metric].to_list(),
+                error_y=error,
+                hovertemplate=f"{name}<br>%{{x}}: %{{y:,.2f}}<extra></extra>",
+            )
+        )
+    fig.update_layout(
+        barmode="group",
+        title=_TITLES[metric] + (" (whiskers: bootstrap interval)" if has_bounds else ""),
+        xaxis={"title": "Channel", "categoryorder": "array", "categoryarray": [labels[c] for c in order]},
+        yaxis={"title": _TITLES[metric], "tickformat": ".0%" if metric == "share" else ",.0f"},
+        legend={"title": "Model"},
+        margin={"t": 60, "l": 60, "r": 20, "b": 60},
+    )
+    return fig
