@@ -7,7 +7,13 @@ one entry point ``attribute`` (``models``), a bootstrap over journeys (``interva
 
 from __future__ import annotations
 
-from analysis.attribution.compare import DEFAULT_MODELS, ModelComparison, compare_models
+from analysis.attribution.compare import (
+    DEFAULT_MODELS,
+    ModelComparison,
+    compare_models,
+    outrank_matrix,
+    wide_table,
+)
 from analysis.attribution.intervals import attribution_intervals, bootstrap_draws
 from analysis.attribution.markov import removal_effects, select_order
 from analysis.attribution.models import DEFINITIONS, MODELS, SUMMING_MODELS, Model, attribute
@@ -29,6 +35,8 @@ __all__ = [
     "compare_models",
     "conversion_paths",
     "journey_paths",
+    "outrank_matrix",
     "removal_effects",
     "select_order",
+    "wide_table",
 ]

@@ -10,6 +10,7 @@ import polars as pl
 
 from analysis.attribution.intervals import bootstrap_draws, summarize_draws
 from analysis.attribution.models import Model, attribute, check_model
+from analysis.errors import AnalysisError
 
 DEFAULT_MODELS: tuple[Model, ...] = (
     "first_touch",
@@ -146,4 +147,38 @@ def _disagreement(point: pl.DataFrame) -> pl.DataFrame:
         .with_columns(spread=pl.col("max_share") - pl.col("min_share"))
         .sort("spread", "channel", descending=[True, False])
         .select("channel", "min_share", "max_share", "spread", "min_model", "max_model")
+    )
+
+
+def wide_table(comparison: ModelComparison, *, metric: str = "conversions") -> pl.DataFrame:
+    """One row per channel (in robust-rank order), one column per model with the point credit of ``metric``.
+
+    Examples
+    --------
+    >>> p = pl.DataFrame({"path": [["A", "B"], ["B"]], "conversions": [2, 1], "nulls": [1, 2],
+    ...                   "value": [2.0, 1.0]})
+    >>> wide_table(compare_models(p, models=["first_touch", "last_touch"], n_boot=5)).columns
+    ['channel', 'rank', 'first_touch', 'last_touch']
+    """
+    if metric not in ("conversions", "value", "share"):
+        raise AnalysisError(f"metric={metric!r} is not known; valid: conversions, value, share")
+    models = comparison.table["model"].unique(maintain_order=True).to_list()
+    wide = comparison.table.pivot("model", index="channel", values=metric)
+    ranks = comparison.robust_rank.select("channel", "rank")
+    return ranks.join(wide, on="channel", how="right").sort("rank", nulls_last=True).select("channel", "rank", *models)
+
+
+def outrank_matrix(comparison: ModelComparison, *, model: str = "all") -> pl.DataFrame:
+    """P(row channel gets more credit than column channel) for one model, or pooled over models (``"all"``)."""
+    part = comparison.outrank.filter(pl.col("model") == model)
+    if part.is_empty():
+        valid = ", ".join(comparison.outrank["model"].unique().sort().to_list())
+        raise AnalysisError(f"model={model!r} is not in this comparison; valid: {valid}")
+    order = comparison.robust_rank["channel"].to_list()
+    wide = part.pivot("channel_b", index="channel_a", values="probability")
+    present = [c for c in order if c in wide.columns]
+    return (
+        pl.DataFrame({"channel_a": order})
+        .join(wide, on="channel_a", how="left")
+        .select(pl.col("channel_a").alias("channel"), *present)
     )

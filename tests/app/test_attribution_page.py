@@ -1,0 +1,48 @@
+"""The Attribution page on the bundled sample (AppTest): renders, reacts to its widgets, offers the download."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+from ui import attribution as ua
+
+APP = Path(__file__).resolve().parents[2] / "app.py"
+
+
+def open_page(**state: object) -> AppTest:
+    at = AppTest.from_file(str(APP), default_timeout=180)
+    for key, value in state.items():
+        at.session_state[key] = value
+    at.run()
+    at.switch_page("pages/attribution.py")
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_page_shows_models_side_by_side_with_a_download() -> None:
+    at = open_page(**{ua.N_BOOT: 20, ua.MODELS: ["last_touch", "markov", "shapley"]})
+    assert at.title[0].value == "Attribution"
+    assert len(at.dataframe) >= 3
+    assert any(m in at.dataframe[0].value.columns for m in ("markov", "shapley"))
+    assert at.get("download_button")
+
+
+def test_changing_the_model_selection_changes_the_table() -> None:
+    at = open_page(**{ua.N_BOOT: 20, ua.MODELS: ["first_touch", "linear"]})
+    assert list(at.dataframe[0].value.columns) == ["channel", "rank", "first_touch", "linear"]
+    at.multiselect(key=ua.MODELS).set_value(["last_touch"]).run()
+    assert not at.exception
+    assert list(at.dataframe[0].value.columns) == ["channel", "rank", "last_touch"]
+
+
+def test_time_decay_works_from_the_page() -> None:
+    at = open_page(**{ua.N_BOOT: 20, ua.MODELS: ["time_decay"]})
+    assert "time_decay" in at.dataframe[0].value.columns
+
+
+def test_no_conversion_event_asks_for_one() -> None:
+    at = open_page(**{ua.CONVERSION_EVENTS: []})
+    assert any("conversion event" in i.value for i in at.info)

@@ -1,0 +1,137 @@
+"""Attribution view helpers: session-state keys, defaults and the cached path table and model comparison.
+
+Both caches are keyed by the dataset's digest, the sidebar's date range and the settings; frames go in as
+``_events`` / ``_paths`` so Streamlit never hashes them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import polars as pl
+import streamlit as st
+
+from analysis.attribution import DEFAULT_MODELS, ModelComparison, Touch, compare_models, conversion_paths
+from ui.data import active_dataset, date_range, filtered_events, session_gap
+
+CONVERSION_EVENTS = "attribution.conversion_events"
+LOOKBACK_DAYS = "attribution.lookback_days"
+TOUCH = "attribution.touch"
+COLLAPSE = "attribution.collapse_repeats"
+MODELS = "attribution.models"
+ORDER = "attribution.markov_order"
+N_BOOT = "attribution.n_boot"
+METRIC = "attribution.metric"
+DETAIL_MODEL = "attribution.detail_model"
+
+TOUCH_LABELS: dict[str, str] = {
+    "channel": "Channel",
+    "source": "Source",
+    "medium": "Medium",
+    "campaign": "Campaign",
+    "source_medium": "Source / medium",
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the page's widgets chose."""
+
+    conversion_events: tuple[str, ...]
+    lookback_days: int
+    touch: Touch
+    collapse_repeats: bool
+    models: tuple[str, ...]
+    order: int
+    n_boot: int
+
+
+def init_state(event_names: list[str]) -> None:
+    """Defaults for the page's widgets (set once per session)."""
+    default_conv = ["purchase"] if "purchase" in event_names else event_names[-1:]
+    st.session_state.setdefault(CONVERSION_EVENTS, default_conv)
+    st.session_state.setdefault(LOOKBACK_DAYS, 30)
+    st.session_state.setdefault(TOUCH, "channel")
+    st.session_state.setdefault(COLLAPSE, False)
+    st.session_state.setdefault(MODELS, list(DEFAULT_MODELS))
+    st.session_state.setdefault(ORDER, 1)
+    st.session_state.setdefault(N_BOOT, 200)
+    st.session_state.setdefault(METRIC, "conversions")
+
+
+@st.cache_data(max_entries=4, ttl=3600, show_spinner=False)
+def _event_names(digest: str, _events: pl.DataFrame) -> list[str]:
+    return _events["event"].drop_nulls().unique().sort().to_list() if "event" in _events.columns else []
+
+
+def event_names() -> list[str]:
+    """Distinct event names of the active dataset (cached per dataset)."""
+    dataset = active_dataset()
+    return _event_names(dataset.digest, dataset.events)
+
+
+@st.cache_data(max_entries=8, ttl=3600, show_spinner="Building conversion paths…")
+def _paths(
+    digest: str,
+    gap: timedelta,
+    dates: tuple[date, date],
+    key: tuple[tuple[str, ...], int, str, bool, bool],
+    _events: pl.DataFrame,
+) -> pl.DataFrame:
+    conversion, lookback_days, touch, collapse, with_times = key
+    return conversion_paths(
+        _events,
+        conversion_events=conversion,
+        lookback=timedelta(days=lookback_days),
+        touch=touch,  # type: ignore[arg-type]
+        collapse_repeats=collapse,
+        with_times=with_times,
+    )
+
+
+@st.cache_data(max_entries=8, ttl=3600, show_spinner="Running the models and the bootstrap…")
+def _comparison(
+    digest: str, gap: timedelta, dates: tuple[date, date], settings: Settings, _paths_table: pl.DataFrame
+) -> ModelComparison:
+    return compare_models(
+        _paths_table,
+        models=settings.models,  # type: ignore[arg-type]
+        n_boot=settings.n_boot,
+        order=settings.order,
+        seed=0,
+    )
+
+
+def paths(settings: Settings) -> pl.DataFrame:
+    """The conversion paths of the active, date-filtered data for these settings (cached)."""
+    start, end = date_range()
+    key = (
+        settings.conversion_events,
+        settings.lookback_days,
+        settings.touch,
+        settings.collapse_repeats,
+        "time_decay" in settings.models,
+    )
+    return _paths(active_dataset().digest, session_gap(), (start, end), key, filtered_events())
+
+
+def comparison(settings: Settings) -> ModelComparison:
+    """Every chosen model with bootstrap intervals on those paths (cached)."""
+    start, end = date_range()
+    return _comparison(active_dataset().digest, session_gap(), (start, end), settings, paths(settings))
+
+
+def csv_bytes(table: pl.DataFrame) -> bytes:
+    """A table as UTF-8 CSV for st.download_button."""
+    return table.write_csv().encode("utf-8")
+
+
+def model_rows(comparison: ModelComparison, model: str) -> pl.DataFrame:
+    """The comparison table's rows of one model, without the model column."""
+    return comparison.table.filter(pl.col("model") == model).drop("model")
+
+
+def path_counts(paths: pl.DataFrame) -> tuple[int, int]:
+    """Total conversions and non-converting journeys of a path table."""
+    return int(paths["conversions"].sum()), int(paths["nulls"].sum())
