@@ -151,14 +151,15 @@ def generated_names(summary: pl.DataFrame, drivers: pl.DataFrame) -> list[str]:
         mine = top.filter(pl.col("persona_id") == pid)
         evs = mine.filter(pl.col("kind") == "event")
         chans = mine.filter(pl.col("kind") == "channel")["item"].to_list()
-        candidates = [_archetype(e) for e in evs["item"].to_list()]
-        archetype = next((a for a in candidates if a not in used), None) or f"Persona {pid + 1}"
+        candidates = [(_archetype(e), e, i) for e, i in zip(evs["item"], evs["index"], strict=True)]
+        pick = next((c for c in candidates if c[0] not in used), None)
+        archetype = pick[0] if pick else f"Persona {pid + 1}"
         used.add(archetype)
         parts = []
         if chans:
             parts.append(f"arrive via {chans[0]}")
-        if evs.height:
-            parts.append(f"{_phrase(evs['item'][0])} {_times(evs['index'][0])}")
+        if pick:  # the behaviour that gave the archetype, so name and phrase agree
+            parts.append(f"{_phrase(pick[1])} {_times(pick[2])}")
         if row["conversion_index"] is not None and np.isfinite(row["conversion_index"]):
             parts.append(f"convert {_times(row['conversion_index'])}")
         names.append(f"{archetype}: {', '.join(parts)}" if parts else archetype)

@@ -45,14 +45,14 @@ def persona_channels(events: pl.DataFrame, personas: Personas) -> pl.DataFrame:
     if s.CHANNEL not in events.columns:
         raise AnalysisError(f"events have no {s.CHANNEL!r} column; run prepare() first")
     ev = with_personas(events, personas).filter(pl.col(PERSONA).is_not_null())
-    session = [pl.col(s.SESSION_ID).n_unique().alias("sessions")] if s.SESSION_ID in ev.columns else []
+    session = [pl.col(s.SESSION_ID).n_unique().cast(pl.Int64).alias("sessions")] if s.SESSION_ID in ev.columns else []
     user = pl.col(s.USER_ID) if s.ANONYMOUS_ID not in ev.columns else s.person_key()
     ev = ev.with_columns(user.alias("_person"))
     size = ev.group_by(PERSONA).agg(pl.col("_person").n_unique().alias("_size"))
     overall = ev.group_by(s.CHANNEL).agg(pl.col("_person").n_unique().alias("_all"))
     everyone = ev["_person"].n_unique()
     return (
-        ev.group_by(PERSONA, s.CHANNEL).agg(pl.col("_person").n_unique().alias("users"), *session)
+        ev.group_by(PERSONA, s.CHANNEL).agg(pl.col("_person").n_unique().cast(pl.Int64).alias("users"), *session)
         .join(size, on=PERSONA).join(overall, on=s.CHANNEL)
         .with_columns((pl.col("users") / pl.col("_size")).alias("share_of_persona"))
         .with_columns((pl.col("share_of_persona") / (pl.col("_all") / everyone)).alias("index"))
