@@ -263,4 +263,4 @@ def text_expr(col: str, dtype: pl.DataType, *, missing: bool = True, controls: b
         out = pl.when(out.is_in(MISSING_TOKENS)).then(None).otherwise(out)
     else:
         out = pl.when(out == "").then(None).otherwise(out)
-    return out
+    return out.alias(col)
