@@ -26,7 +26,7 @@ import scipy.sparse.linalg as spla
 from analysis.attribution._encode import Encoded, FloatArray, IntArray, encode
 from analysis.errors import AnalysisError
 
-_DENSE_LIMIT = 400
+_DENSE_LIMIT = 64  # sparse LU wins beyond this: the chains are nearly acyclic and very sparse
 
 
 def _state_codes(enc: Encoded, order: int) -> tuple[IntArray, int]:
