@@ -9,28 +9,48 @@ from __future__ import annotations
 
 from analysis.engine.embedded import Partitions, run_embedded, run_partitions, split
 from analysis.engine.partition import identity_routes, partition_by_user, scan_events, write_partitions
+from analysis.engine.run import (
+    ENGINES,
+    Engine,
+    partitioned_features,
+    partitioned_funnel,
+    partitioned_paths,
+    prepare_events,
+    prepare_to_parquet,
+    run_stages,
+)
 from analysis.engine.stages import (
     Stage,
     after_prepare,
     feature_vocabulary,
     features_stage,
+    funnel_stage,
     paths_stage,
     prepare_stage,
     vocabulary_stage,
 )
 
 __all__ = [
+    "ENGINES",
+    "Engine",
     "Partitions",
     "Stage",
     "after_prepare",
     "feature_vocabulary",
     "features_stage",
+    "funnel_stage",
     "identity_routes",
     "partition_by_user",
+    "partitioned_features",
+    "partitioned_funnel",
+    "partitioned_paths",
     "paths_stage",
+    "prepare_events",
     "prepare_stage",
+    "prepare_to_parquet",
     "run_embedded",
     "run_partitions",
+    "run_stages",
     "scan_events",
     "split",
     "vocabulary_stage",

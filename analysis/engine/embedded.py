@@ -77,14 +77,14 @@ def run_partitions(
     parts: Partitions,
     stages: Mapping[str, Stage],
     *,
-    before: Callable[[pl.DataFrame], pl.DataFrame] | None = None,
+    before: Stage | None = None,
     keep: str | Path | None = None,
     sinks: Mapping[str, str | Path] | None = None,
     progress: Progress = _quiet,
 ) -> dict[str, pl.DataFrame]:
     """Run every stage's map on each partition (read once), then merge each stage's partials.
 
-    ``before`` transforms each partition first (e.g. :func:`analysis.prepare.prepare`); ``keep`` writes that
+    ``before`` (a row-level stage, e.g. :func:`prepare_stage`) transforms each partition first; ``keep`` writes that
     transformed partition to ``keep/part-<i>.parquet`` so a later pass can reuse it. A row-level stage named in
     ``sinks`` writes its partials to ``sinks[name]/part-<i>.parquet`` instead of returning them (its result is
     then an empty frame); use it for outputs larger than memory.
@@ -97,7 +97,7 @@ def run_partitions(
         progress("partitions", i, len(parts))
         if raw.height == 0:
             continue
-        part = before(raw) if before is not None else raw
+        part = before.map(raw) if before is not None else raw
         if keep is not None:
             part.write_parquet(Path(keep) / f"part-{i:05d}.parquet")
         for name, stage in stages.items():
@@ -120,7 +120,7 @@ def run_embedded(
     stages: Mapping[str, Stage],
     *,
     partitions: int = 8,
-    before: Callable[[pl.DataFrame], pl.DataFrame] | None = None,
+    before: Stage | None = None,
     workdir: str | Path | None = None,
     progress: Progress = _quiet,
 ) -> dict[str, pl.DataFrame]:

@@ -18,6 +18,8 @@ import polars as pl
 
 from analysis import schema as s
 from analysis.attribution.paths import Touch, aggregate_paths, journey_paths
+from analysis.funnels import BREAKDOWN, FunnelSpec, funnel_table, funnel_units
+from analysis.funnels.spec import OTHER
 from analysis.personas.features import DEVICE, user_features
 from analysis.prepare import prepare
 
@@ -205,3 +207,38 @@ def sum_stage(name: str, run: Frame, schema: pl.Schema, *, keys: Sequence[str], 
     """A stage whose partials add up: ``values`` summed per ``keys``."""
     return Stage(name, run, lambda _: schema, keys=tuple(keys), aggs=dict.fromkeys(values, "sum"),
                  order=tuple(keys), finish=finish)
+
+
+def funnel_stage(spec: FunnelSpec) -> Stage:
+    """A funnel (:func:`analysis.funnels.funnel`) as map and merge, from prepared events.
+
+    The map is :func:`analysis.funnels.funnel_units` (one row per counted unit with the time of each step, rare
+    breakdown values not yet folded); the merge concatenates the units, folds breakdown values outside the
+    whole data's ``top_n`` into "Other" and summarises with :func:`analysis.funnels.funnel_table`, so medians are
+    exact.
+
+    Examples
+    --------
+    >>> from analysis.sample import FUNNEL_STEPS, generate_sample
+    >>> from analysis.funnels import funnel_spec
+    >>> st = funnel_stage(funnel_spec(list(FUNNEL_STEPS)))
+    >>> st.merge([st.map(prepare(generate_sample(30, seed=1).events))])["step"].to_list()
+    [1, 2, 3, 4]
+    """
+    unfolded = replace(spec, top_n=2**62)
+
+    def run(part: pl.DataFrame) -> pl.DataFrame:
+        return funnel_units(part, unfolded)
+
+    def schema(columns: pl.Schema) -> pl.Schema:
+        return run(pl.DataFrame(schema=columns)).schema
+
+    def finish(units: pl.DataFrame) -> pl.DataFrame:
+        if BREAKDOWN in units.columns:
+            top = (units.group_by(BREAKDOWN).len().sort(["len", BREAKDOWN], descending=[True, False])
+                   .head(spec.top_n)[BREAKDOWN])
+            units = units.with_columns(pl.when(pl.col(BREAKDOWN).is_in(top.implode())).then(pl.col(BREAKDOWN))
+                                       .otherwise(pl.lit(OTHER)).alias(BREAKDOWN))
+        return funnel_table(units, spec)
+
+    return Stage("funnel", run, schema, keys=None, order=("entered_at", s.USER_ID), finish=finish)
