@@ -1,0 +1,57 @@
+"""Journey figures: Sankey, path-variant table and step-matrix heatmap; data text escaped."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+
+from analysis.errors import AnalysisError
+from analysis.figures.journeys import path_variants_figure, sankey_figure, step_matrix_figure
+from analysis.paths import path_variants, step_matrix, transitions
+
+PATHS = pl.DataFrame({
+    "user_id": ["u1", "u2", "u3"],
+    "path": [["<b>a</b>", "b", "c"], ["<b>a</b>", "c"], ["b"]],
+    "converted": [True, False, False],
+})
+
+
+def test_sankey_has_one_node_per_step_and_name_and_escapes_labels() -> None:
+    fig = sankey_figure(transitions(PATHS))
+    sankey = fig.data[0]
+    # step 1: <b>a</b>; step 2: b, c; step 3: c
+    assert sorted(sankey.node.label) == ["&lt;b&gt;a&lt;/b&gt;", "b", "c", "c"]
+    assert list(sankey.link.value) == [1, 1, 1]
+    assert all(0 < y < 1 for y in sankey.node.y)
+
+
+def test_sankey_of_no_flows_says_so() -> None:
+    empty = transitions(PATHS.filter(pl.col("user_id") == "u3"))
+    assert "No flows" in sankey_figure(empty).layout.annotations[0].text
+
+
+def test_sankey_stays_readable_at_8_steps_and_50_nodes() -> None:
+    rows = [[f"e{(i * 7 + k * 3) % 13}" for k in range(8)] for i in range(400)]
+    flows = transitions(pl.DataFrame({"user_id": [str(i) for i in range(400)], "path": rows,
+                                      "converted": [False] * 400}), top_n=6)
+    fig = sankey_figure(flows)
+    assert len(fig.data[0].node.label) <= 8 * 7
+    assert fig.layout.height >= 40 * 7
+
+
+def test_variant_table_shows_shares_and_escapes_paths() -> None:
+    fig = path_variants_figure(path_variants(PATHS))
+    cells = fig.data[0].cells.values
+    assert cells[0][0].startswith("&lt;b&gt;a")
+    assert list(cells[2]) == ["33.3%", "33.3%", "33.3%"]
+
+
+def test_step_matrix_heatmap_puts_ended_last() -> None:
+    fig = step_matrix_figure(step_matrix(PATHS, steps=3))
+    assert list(fig.data[0].y)[-1] == "(ended)"
+    assert list(fig.data[0].x) == ["1", "2", "3"]
+
+
+def test_figures_name_missing_columns() -> None:
+    with pytest.raises(AnalysisError, match="needs the column"):
+        sankey_figure(pl.DataFrame({"step": [1]}))
