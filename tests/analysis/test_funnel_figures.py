@@ -1,0 +1,57 @@
+"""Funnel figures: data text escaped, drop-off annotated, forest plot marks small and non-significant traits."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import polars as pl
+
+from analysis.figures.funnels import (
+    destinations_figure,
+    drivers_figure,
+    funnel_figure,
+    funnel_trend_figure,
+    time_to_convert_figure,
+)
+
+TABLE = pl.DataFrame({"step": [1, 2], "name": ["view", "<b>buy</b>"], "entered": [10, 4],
+                      "conversion_from_start": [1.0, 0.4], "conversion_from_previous": [None, 0.4],
+                      "dropped": [None, 6]})
+
+
+def test_funnel_bars_escape_step_names_and_annotate_drop_off() -> None:
+    fig = funnel_figure(TABLE)
+    assert list(fig.data[0].x) == ["1. view", "2. &lt;b&gt;buy&lt;/b&gt;"]
+    assert [a.text for a in fig.layout.annotations] == ["−6 dropped (60.0%)"]
+
+
+def test_funnel_bars_one_series_per_breakdown_value() -> None:
+    table = pl.concat([TABLE.with_columns(breakdown=pl.lit("<i>a</i>")), TABLE.with_columns(breakdown=pl.lit("b"))])
+    fig = funnel_figure(table)
+    assert [t.name for t in fig.data] == ["&lt;i&gt;a&lt;/i&gt;", "b"]
+
+
+def test_drivers_forest_plot_greys_small_groups_and_hollows_non_significant() -> None:
+    drivers = pl.DataFrame({"trait": ["did <script>", "came from Email"], "relative_risk": [2.0, 0.5],
+                            "rr_low": [1.5, 0.2], "rr_high": [2.5, 1.2], "q_value": [0.01, 0.3],
+                            "significant": [True, False], "small": [False, True]})
+    marker = drivers_figure(drivers).data[0].marker
+    assert list(marker.color) == ["#9aa0a6", "#b5452c"]  # drawn bottom-up: the last trait first
+    assert list(marker.symbol) == ["circle-open", "circle"]
+    assert drivers_figure(drivers).data[0].y[1] == "did &lt;script&gt;"
+
+
+def test_histogram_picks_a_readable_unit() -> None:
+    hist = pl.DataFrame({"bin_start_seconds": [0.0, 3600.0], "bin_end_seconds": [3600.0, 7200.0],
+                         "units": [3, 1], "share": [0.75, 0.25]})
+    fig = time_to_convert_figure(hist)
+    assert fig.layout.xaxis.title.text == "hours"
+    assert list(fig.data[0].x) == [0.5, 1.5]
+
+
+def test_trend_and_destinations_render() -> None:
+    trend = pl.DataFrame({"period": [date(2026, 1, 1)] * 2, "step": [1, 2], "name": ["a", "b"],
+                          "entered": [4, 2], "conversion_from_start": [1.0, 0.5]})
+    assert list(funnel_trend_figure(trend).data[0].y) == [0.5]
+    dest = pl.DataFrame({"value": ["<x>", "y"], "units": [2, 1], "share": [2 / 3, 1 / 3]})
+    assert list(destinations_figure(dest).data[0].y) == ["y", "&lt;x&gt;"]
