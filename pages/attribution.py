@@ -107,6 +107,13 @@ with right:
     st.caption("Probability that the row channel gets more credit than the column channel, over all draws and models.")
     st.dataframe(outrank_matrix(result), hide_index=True, width="stretch")
 
+if st.toggle("Which Markov order fits these journeys?", key=ua.ORDER_FIT):
+    st.caption(
+        "Journeys split 70/30 at random; each order is fitted on 70% and scored on how well it predicts the "
+        "next step of the other 30% (mean log-likelihood, higher is better)."
+    )
+    st.dataframe(ua.order_fit(settings), hide_index=True, width="stretch")
+
 with st.expander("How each model assigns credit"):
     for model in settings.models:
         st.markdown(f"**{model}**: {DEFINITIONS[model]}")

@@ -12,7 +12,14 @@ from datetime import date, timedelta
 import polars as pl
 import streamlit as st
 
-from analysis.attribution import DEFAULT_MODELS, ModelComparison, Touch, compare_models, conversion_paths
+from analysis.attribution import (
+    DEFAULT_MODELS,
+    ModelComparison,
+    Touch,
+    compare_models,
+    conversion_paths,
+    select_order,
+)
 from ui.data import active_dataset, date_range, filtered_events, session_gap
 
 CONVERSION_EVENTS = "attribution.conversion_events"
@@ -24,6 +31,7 @@ ORDER = "attribution.markov_order"
 N_BOOT = "attribution.n_boot"
 METRIC = "attribution.metric"
 DETAIL_MODEL = "attribution.detail_model"
+ORDER_FIT = "attribution.show_order_fit"
 
 TOUCH_LABELS: dict[str, str] = {
     "channel": "Channel",
@@ -135,3 +143,16 @@ def model_rows(comparison: ModelComparison, model: str) -> pl.DataFrame:
 def path_counts(paths: pl.DataFrame) -> tuple[int, int]:
     """Total conversions and non-converting journeys of a path table."""
     return int(paths["conversions"].sum()), int(paths["nulls"].sum())
+
+
+@st.cache_data(max_entries=8, ttl=3600, show_spinner="Scoring Markov orders on held-out journeys…")
+def _order_fit(
+    digest: str, gap: timedelta, dates: tuple[date, date], settings: Settings, _paths_table: pl.DataFrame
+) -> pl.DataFrame:
+    return select_order(_paths_table, orders=(1, 2, 3, 4), seed=0)
+
+
+def order_fit(settings: Settings) -> pl.DataFrame:
+    """Held-out log-likelihood per Markov order on the current paths (cached)."""
+    start, end = date_range()
+    return _order_fit(active_dataset().digest, session_gap(), (start, end), settings, paths(settings))

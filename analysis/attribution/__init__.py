@@ -18,6 +18,7 @@ from analysis.attribution.intervals import attribution_intervals, bootstrap_draw
 from analysis.attribution.markov import removal_effects, select_order
 from analysis.attribution.models import DEFINITIONS, MODELS, SUMMING_MODELS, Model, attribute
 from analysis.attribution.paths import TOUCHES, Touch, aggregate_paths, conversion_paths, journey_paths
+from analysis.attribution.shapley import shapley_values
 
 __all__ = [
     "DEFAULT_MODELS",
@@ -38,5 +39,6 @@ __all__ = [
     "outrank_matrix",
     "removal_effects",
     "select_order",
+    "shapley_values",
     "wide_table",
 ]

@@ -61,7 +61,9 @@ def encode(paths: pl.DataFrame) -> Encoded:
     if flat.len() != int(length.sum()):
         raise AnalysisError("paths contain null channel names; fill them (e.g. with '(none)') first")
     channels = sorted(flat.unique().to_list())
-    lookup = pl.DataFrame({"c": channels, "i": np.arange(len(channels), dtype=np.int64)})
+    lookup = pl.DataFrame(
+        {"c": channels, "i": np.arange(len(channels), dtype=np.int64)}, schema={"c": pl.String, "i": pl.Int64}
+    )
     ids = pl.DataFrame({"c": flat}).join(lookup, on="c", how="left", maintain_order="left")["i"].to_numpy()
     row = np.repeat(np.arange(paths.height, dtype=np.int64), length)
     starts = np.cumsum(length) - length

@@ -20,8 +20,9 @@ from math import factorial
 
 import numpy as np
 import numpy.typing as npt
+import polars as pl
 
-from analysis.attribution._encode import Encoded, FloatArray, IntArray
+from analysis.attribution._encode import Encoded, FloatArray, IntArray, encode
 from analysis.errors import AnalysisError
 
 _CHUNK_CELLS = 4_000_000
@@ -197,4 +198,55 @@ def build_game(
         exact_limit=exact_limit,
         n_permutations=n_permutations,
         seed=seed,
+    )
+
+
+def shapley_values(
+    paths: pl.DataFrame,
+    *,
+    ordered: bool = False,
+    max_channels: int | None = None,
+    exact_limit: int = 15,
+    n_permutations: int = 2000,
+    seed: int = 0,
+) -> pl.DataFrame:
+    """Shapley credit per channel with the sampling standard error of the conversion credit.
+
+    Columns ``channel``, ``conversions``, ``value``, ``share``, ``conversions_se``; the standard error is 0
+    when every coalition has at most ``exact_limit`` channels (all solved exactly).
+
+    Examples
+    --------
+    >>> p = pl.DataFrame({"path": [["A"], ["B"], ["A", "B"]], "conversions": [1, 2, 3], "nulls": [3, 2, 1],
+    ...                   "value": [1.0, 2.0, 3.0]})
+    >>> shapley_values(p)["conversions"].to_list()
+    [2.0, 4.0]
+    """
+    enc = encode(paths)
+    game = build_game(
+        enc,
+        ordered=ordered,
+        max_channels=max_channels,
+        exact_limit=exact_limit,
+        n_permutations=n_permutations,
+        seed=seed,
+    )
+    conv, val, se = game.credits(enc.conversions, enc.nulls, enc.value)
+    k = enc.n_channels
+    total = float(enc.conversions.sum())
+    return pl.DataFrame(
+        {
+            "channel": enc.channels,
+            "conversions": conv[:k],
+            "value": val[:k],
+            "share": conv[:k] / total if total > 0 else np.zeros(k),
+            "conversions_se": se[:k],
+        },
+        schema={
+            "channel": pl.String,
+            "conversions": pl.Float64,
+            "value": pl.Float64,
+            "share": pl.Float64,
+            "conversions_se": pl.Float64,
+        },
     )

@@ -46,3 +46,12 @@ def test_time_decay_works_from_the_page() -> None:
 def test_no_conversion_event_asks_for_one() -> None:
     at = open_page(**{ua.CONVERSION_EVENTS: []})
     assert any("conversion event" in i.value for i in at.info)
+
+
+def test_order_fit_appears_when_asked() -> None:
+    at = open_page(**{ua.N_BOOT: 20, ua.MODELS: ["markov"]})
+    n = len(at.dataframe)
+    at.toggle(key=ua.ORDER_FIT).set_value(True).run()
+    assert not at.exception
+    assert len(at.dataframe) == n + 1
+    assert any("loglik" in d.value.columns for d in at.dataframe)

@@ -87,3 +87,11 @@ def test_planted_strongest_channel_ranks_first(
 ) -> None:
     got = attribute(small_sample_paths, model=model)  # type: ignore[arg-type]
     assert got.sort("conversions", descending=True)["channel"][0] == small_sample.truth.strongest_channel
+
+
+def test_an_empty_path_table_gives_an_empty_result() -> None:
+    empty = pl.DataFrame(
+        schema={"path": pl.List(pl.String), "conversions": pl.Int64, "nulls": pl.Int64, "value": pl.Float64}
+    )
+    for model in ("linear", "markov", "shapley"):
+        assert attribute(empty, model=model).height == 0  # type: ignore[arg-type]

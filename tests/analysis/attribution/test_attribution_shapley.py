@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analysis.attribution import attribute
+from analysis.attribution import attribute, shapley_values
 from analysis.attribution._encode import encode
 from analysis.attribution.shapley import build_game
 from analysis.errors import AnalysisError
@@ -135,3 +135,11 @@ def test_exact_for_fifteen_channels() -> None:
 def test_exact_limit_outside_range_is_an_error() -> None:
     with pytest.raises(AnalysisError, match="exact_limit"):
         attribute(paths(ROWS), model="shapley", exact_limit=30)
+
+
+def test_shapley_values_report_zero_error_when_exact_and_a_positive_one_when_sampled() -> None:
+    exact = shapley_values(paths(ROWS))
+    sampled = shapley_values(paths(ROWS), exact_limit=2, n_permutations=500)
+    assert exact["conversions_se"].to_list() == [0.0, 0.0, 0.0]
+    assert (sampled["conversions_se"] > 0).all()
+    assert sampled["conversions"].sum() == pytest.approx(exact["conversions"].sum())
