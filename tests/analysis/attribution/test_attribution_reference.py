@@ -66,3 +66,21 @@ def test_order_three_is_close_to_channelattribution(paths_1m: pl.DataFrame) -> N
 @pytest.mark.parametrize(("max_channels", "want"), [(8, MAM_SHAPLEY_8), (4, MAM_SHAPLEY_4)])
 def test_shapley_equals_mam(paths_1m: pl.DataFrame, max_channels: int, want: list[float]) -> None:
     assert credits(paths_1m, "shapley", max_channels=max_channels) == pytest.approx(want, abs=0.005)
+
+
+# MAM 2.1.1's ordered variant is not in perf-anchors.md: measured here with
+# mam.models.shapley.ShapleyModel(max_size=8)._compute_shapley(MAM(...).unified_df, order=True) on the same table
+MAM_SHAPLEY_ORDERED = [
+    615.526481,
+    2963.422835,
+    396.988296,
+    2521.136347,
+    2600.170897,
+    3096.706854,
+    1061.124553,
+    870.923736,
+]
+
+
+def test_ordered_shapley_equals_mams_ordered_variant(paths_1m: pl.DataFrame) -> None:
+    assert credits(paths_1m, "shapley", ordered=True) == pytest.approx(MAM_SHAPLEY_ORDERED, abs=5e-6)
