@@ -13,7 +13,7 @@ import polars as pl
 from analysis import schema
 from analysis.errors import IngestError
 from analysis.ingest.canonical import REASON, REPAIR, Typed, to_canonical
-from analysis.ingest.csvread import LINE, read_raw
+from analysis.ingest.csvread import LINE, read_raw, unique_names
 from analysis.ingest.formats import detect_format
 from analysis.ingest.limits import DEFAULT_LIMITS, Limits
 from analysis.ingest.mapping import EVENT_ID, apply_overrides, check_required, detect_mapping
@@ -166,6 +166,12 @@ def _load_one(name: str, data: bytes, *, mapping: Mapping[str, str | None] | Non
         if csv.blank_lines:
             report.notes.append(f"{csv.blank_lines} blank line(s) skipped")
         first_line = dialect.skip_lines + 2
+        # Excel pads rows with ";;;": unnamed columns without a single value are dropped, and said so
+        unnamed = [c for c, given in zip(raw.columns[1:], dialect.header, strict=False)
+                   if not given and raw[c].null_count() == raw.height]
+        if unnamed:
+            raw = raw.drop(unnamed)
+            report.notes.append(f"{len(unnamed)} empty unnamed column(s) dropped (Excel padding)")
         header = [c for c in raw.columns if c != LINE]
     if raw.height == 0 and ragged.height == 0:
         raise IngestError(f"{name} has no data rows after the header (line {first_line - 1}). "
@@ -173,7 +179,7 @@ def _load_one(name: str, data: bytes, *, mapping: Mapping[str, str | None] | Non
     detected = detect_format(header, name=name, preamble=preamble)
     report.format = detected.format
     cols = header if payload.kind == "parquet" else _original_header(header, dialect.header)
-    found = detect_mapping(cols, detected.format, name=name)
+    found = detect_mapping(cols, detected.format, name=name, fixed=mapping)
     found = {t: header[cols.index(c)] for t, c in found.items()}
     final = apply_overrides(found, mapping, header, name=name)
     check_required(final, header, name=name)
@@ -182,12 +188,15 @@ def _load_one(name: str, data: bytes, *, mapping: Mapping[str, str | None] | Non
     typed = to_canonical(raw, final, name=name, fmt=detected.format, timezone=timezone, date_order=date_order,
                          decimal=decimal, limits=limits, keep=(LINE,), controls=controls)
     report.timestamp, report.decimal = typed.plan.description, typed.decimal
+    if typed.decimal == ",":
+        report.notes.append(f"{final[schema.REVENUE]} read with decimal comma (1.234,56 → 1234.56)")
     return _account(report, raw, typed, ragged)
 
 
 def _original_header(unique: list[str], original: list[str]) -> list[str]:
     # conflicts ("User ID" vs "user_id", or a repeated name) are judged on the names as exported
-    return list(original) if len(original) == len(unique) else unique
+    by_unique = dict(zip(unique_names(original), original, strict=True))
+    return [by_unique.get(c) or c for c in unique] if set(unique) <= set(by_unique) else unique
 
 
 def _account(report: FileReport, raw: pl.DataFrame, typed: Typed,

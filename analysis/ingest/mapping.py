@@ -84,9 +84,11 @@ PRESETS: dict[str, dict[str, tuple[str, ...]]] = {
 }
 
 
-def detect_mapping(columns: Sequence[str], fmt: Format, *, name: str = "file") -> dict[str, str]:
+def detect_mapping(columns: Sequence[str], fmt: Format, *, name: str = "file",
+                   fixed: Mapping[str, str | None] | None = None) -> dict[str, str]:
     """Return ``{target: source column}`` for the columns a file has, preset first, then aliases.
 
+    Targets in ``fixed`` (the user's own choices) are left out, and so are the columns they name.
     Raises :class:`IngestError` when two columns look like the same field.
 
     Examples
@@ -98,9 +100,13 @@ def detect_mapping(columns: Sequence[str], fmt: Format, *, name: str = "file") -
     for col in columns:
         by_norm.setdefault(normalise(col), []).append(col)
     preset = PRESETS.get(fmt, {})
-    used: set[str] = set()
+    fixed = fixed or {}
+    taken = {normalise(c) for c in fixed.values() if c is not None}
+    used: set[str] = {c for c in columns if c in fixed.values() or normalise(c) in taken}
     out: dict[str, str] = {}
     for target in TARGETS:
+        if target in fixed:
+            continue
         for cand in (*preset.get(target, ()), *ALIASES.get(target, ())):
             found = [c for c in by_norm.get(cand, []) if c not in used]
             if len(found) > 1:

@@ -9,6 +9,7 @@ import pyarrow.parquet as pq
 
 from analysis.errors import IngestError
 from analysis.ingest.limits import DEFAULT_LIMITS, Limits
+from analysis.ingest.sniff import size_text
 
 #: GA4 ``event_params`` keys lifted into their own ``event_params.<key>`` columns.
 GA4_PARAM_KEYS = ("page_location", "page_referrer", "page_title", "ga_session_id", "ga_session_number",
@@ -32,8 +33,8 @@ def read_parquet_raw(data: bytes, name: str, *, limits: Limits = DEFAULT_LIMITS)
         raise IngestError(f"{name} is a damaged Parquet file ({exc}); export it again.") from exc
     size = sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
     if meta.num_rows > limits.max_rows or size > limits.max_bytes:
-        raise IngestError(f"{name} declares {meta.num_rows:,} rows and {size / 1024**3:.1f} GiB uncompressed, "
-                          f"over the limit ({limits.max_bytes / 1024**3:g} GiB); split the export.")
+        raise IngestError(f"{name} declares {meta.num_rows:,} rows and {size_text(size)} uncompressed, "
+                          f"over the limit ({size_text(limits.max_bytes)}); split the export.")
     if meta.num_columns > limits.max_columns:
         raise IngestError(f"{name} has {meta.num_columns:,} columns, more than the limit of "
                           f"{limits.max_columns:,}. Export only the columns you need.")

@@ -77,15 +77,18 @@ def magic(data: bytes) -> str:
         return "pdf"
     if head.startswith((b"\xff\xfe", b"\xfe\xff")) or _looks_utf16(head):
         return "text"
-    if b"\x00" in head:
+    if head.count(0) > max(2, len(head) // 100):  # a stray NUL in a value is repaired later, not binary
         return "binary"
     return "text"
 
 
 def _looks_utf16(head: bytes) -> bool:
     sample = head[:1024]
-    return len(sample) >= 4 and (sample[1::2].count(0) > 0.4 * len(sample) / 2
-                                 or sample[0::2].count(0) > 0.4 * len(sample) / 2)
+    if len(sample) < 4:
+        return False
+    even, odd = sample[0::2].count(0) / len(sample[0::2]), sample[1::2].count(0) / len(sample[1::2])
+    # ASCII text in UTF-16: one byte lane is mostly NUL, the other almost never
+    return (odd > 0.4 and even < 0.05) or (even > 0.4 and odd < 0.05)
 
 
 _NOT_DATA = {
@@ -130,10 +133,14 @@ def unwrap(data: bytes, name: str, *, limits: Limits = DEFAULT_LIMITS, member: s
     return Payload(data=data, kind="parquet" if kind == "parquet" else "csv", name=name, notes=tuple(notes))
 
 
+def size_text(n: float) -> str:
+    """Bytes as a short human text (MiB below 1 GiB)."""
+    return f"{n / 1024**3:.3g} GiB" if n >= 1024**3 else f"{n / 1024**2:.3g} MiB"
+
+
 def _too_big(name: str, limits: Limits) -> IngestError:
-    gib = limits.max_bytes / 1024**3
     return IngestError(
-        f"{name} expands to more than {gib:g} GiB (limit) or more than {limits.max_ratio:g}× its "
+        f"{name} expands to more than {size_text(limits.max_bytes)} (limit) or more than {limits.max_ratio:g}× its "
         "compressed size; it looks like a decompression bomb. Split the export or raise the limit."
     )
 

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import polars as pl
 import pytest
@@ -16,8 +16,6 @@ from analysis.ingest.parse import (
     text_expr,
     timestamp_expr,
 )
-
-UTC = timezone.utc
 
 
 def parse(values: list[str | None], tz: str = "UTC",
