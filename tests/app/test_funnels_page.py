@@ -1,0 +1,65 @@
+"""Funnels page through app.py (AppTest): defaults, options, drivers on demand, the cohort filter."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from analysis.sample import FUNNEL_STEPS
+from ui import funnels as uf
+
+APP = Path(__file__).resolve().parents[2] / "app.py"
+
+
+@pytest.fixture
+def page() -> AppTest:
+    at = AppTest.from_file(str(APP), default_timeout=120)
+    at.run()
+    at.switch_page("pages/funnels.py")
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_defaults_to_the_sample_funnel_and_shows_definitions(page: AppTest) -> None:
+    assert page.multiselect(key=uf.STEPS).value == list(FUNNEL_STEPS)
+    assert page.metric[0].value != "0"
+    definitions = page.dataframe[0].value
+    assert set(definitions["rule"]) >= {"mode", "window", "anchor", "counting", "exclusions", "date range"}
+
+
+@pytest.mark.parametrize(("key", "value"), [(uf.MODE, "strict"), (uf.MODE, "unordered"), (uf.COUNTING, "sessions"),
+                                            (uf.COUNTING, "totals"), (uf.ANCHOR, "first"),
+                                            (uf.BREAKDOWN, "channel")])
+def test_options_render_without_exception(page: AppTest, key: str, value: str) -> None:
+    page.selectbox(key=key).set_value(value).run()
+    assert not page.exception, [e.value for e in page.exception]
+
+
+def test_open_funnel_with_optional_step_and_exclusion(page: AppTest) -> None:
+    page.radio(key=uf.ENTRY).set_value("open").run()
+    page.multiselect(key=uf.OPTIONAL).set_value(["2. add_to_cart"]).run()
+    page.multiselect(key=uf.EXCLUDE).set_value(["remove_from_cart"]).run()
+    assert not page.exception, [e.value for e in page.exception]
+
+
+def test_drivers_appear_only_when_asked(page: AppTest) -> None:
+    assert not any("likely to drop" in t.value for t in page.text)
+    page.toggle(key=uf.SHOW_DRIVERS).set_value(True).run()
+    assert not page.exception, [e.value for e in page.exception]
+    assert any("likely to drop" in t.value for t in page.text)
+
+
+def test_cohort_becomes_a_filter_for_other_pages(page: AppTest) -> None:
+    page.button(key="funnels.use_cohort").click().run()
+    ids = page.session_state[uf.COHORT_IDS]
+    assert isinstance(ids, frozenset) and len(ids) > 0
+    assert "dropped at step 1" in page.session_state[uf.COHORT_LABEL]
+
+
+def test_too_few_steps_asks_for_more(page: AppTest) -> None:
+    page.multiselect(key=uf.STEPS).set_value(["view_item"]).run()
+    assert not page.exception
+    assert any("at least two steps" in i.value for i in page.info)

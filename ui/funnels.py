@@ -1,0 +1,157 @@
+"""Funnels view helpers: session-state keys, defaults, the cached funnel units and drivers, the step cohort.
+
+The expensive step (:func:`analysis.funnels.funnel_units`) is cached per dataset digest, session gap and funnel
+definition; tables, trends and histograms are cheap summaries of it and run outside the cache. Frames go in as
+``_events`` / ``_units`` so Streamlit never hashes them.
+
+Other pages can filter by the cohort picked here: :data:`COHORT_IDS` holds a ``frozenset`` of ``user_id`` values
+(or is absent) and :data:`COHORT_LABEL` says which people they are; :func:`cohort_ids` reads it.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import polars as pl
+import streamlit as st
+
+from analysis import schema as s
+from analysis.dropoff import dropoff_drivers
+from analysis.funnels import Exclusion, FunnelSpec, Step, funnel_spec, funnel_units
+from analysis.sample import FUNNEL_STEPS
+from ui.data import active_dataset, date_range, prepared_events, session_gap
+
+STEPS = "funnels.steps"
+OPTIONAL = "funnels.optional_steps"
+MODE = "funnels.mode"
+ENTRY = "funnels.entry"
+WINDOW_DAYS = "funnels.window_days"
+COUNTING = "funnels.counting"
+ANCHOR = "funnels.anchor"
+EXCLUDE = "funnels.exclusion_events"
+BREAKDOWN = "funnels.breakdown"
+ATTRIBUTION = "funnels.attribution"
+TOP_N = "funnels.top_n"
+TREND_EVERY = "funnels.trend_every"
+DROP_STEP = "funnels.drop_step"
+SHOW_DRIVERS = "funnels.show_drivers"
+DRIVER_COLUMNS = "funnels.driver_columns"
+COHORT_WHO = "funnels.cohort_who"
+#: frozenset[str] of user ids: the cohort picked on the Funnels page, a filter other pages may apply.
+COHORT_IDS = "funnels.cohort_ids"
+#: str: plain description of :data:`COHORT_IDS` ("dropped after add_to_cart, 1,234 people").
+COHORT_LABEL = "funnels.cohort_label"
+
+NO_BREAKDOWN = "(none)"
+MODE_LABELS = {"ordered": "Ordered (others may come between)", "strict": "Strict (directly followed)",
+               "unordered": "Any order (within the window)"}
+COUNTING_LABELS = {"users": "Unique people", "sessions": "Sessions", "totals": "Totals (re-entry)"}
+ANCHOR_LABELS = {"furthest": "Furthest attempt (PostHog/Amplitude)", "first": "First entry (Mixpanel)"}
+ATTRIBUTION_LABELS = {"step1": "Value at step 1", "first_touch": "First touch", "last_touch": "Last touch"}
+_SKIP_BREAKDOWN = {s.USER_ID, s.ANONYMOUS_ID, s.TIMESTAMP, s.SESSION_ID, s.REVENUE, "event_id"}
+
+
+def init_state(event_names: list[str]) -> None:
+    """Defaults for the page's widgets (set once per session); the sample's funnel when its events exist."""
+    default = [e for e in FUNNEL_STEPS if e in event_names] or event_names[:2]
+    st.session_state.setdefault(STEPS, default)
+    st.session_state.setdefault(OPTIONAL, [])
+    st.session_state.setdefault(MODE, "ordered")
+    st.session_state.setdefault(ENTRY, "closed")
+    st.session_state.setdefault(WINDOW_DAYS, 7)
+    st.session_state.setdefault(COUNTING, "users")
+    st.session_state.setdefault(ANCHOR, "furthest")
+    st.session_state.setdefault(EXCLUDE, [])
+    st.session_state.setdefault(BREAKDOWN, NO_BREAKDOWN)
+    st.session_state.setdefault(ATTRIBUTION, "step1")
+    st.session_state.setdefault(TOP_N, 8)
+    st.session_state.setdefault(TREND_EVERY, "day")
+    st.session_state.setdefault(SHOW_DRIVERS, False)
+    st.session_state.setdefault(COHORT_WHO, "dropped")
+
+
+@st.cache_data(max_entries=4, ttl=3600, show_spinner=False)
+def _event_names(digest: str, _events: pl.DataFrame) -> list[str]:
+    return _events[s.EVENT].drop_nulls().unique().sort().to_list()
+
+
+def event_names() -> list[str]:
+    """Distinct event names of the active dataset (cached per dataset)."""
+    dataset = active_dataset()
+    return _event_names(dataset.digest, dataset.events)
+
+
+def breakdown_columns() -> list[str]:
+    """Columns a funnel can be broken down by: every text column except ids and timestamps."""
+    schema = prepared_events().schema
+    return [c for c, t in schema.items() if c not in _SKIP_BREAKDOWN and c != s.EVENT
+            and (t == pl.String or isinstance(t, pl.Categorical | pl.Enum | pl.Boolean))]
+
+
+def current_spec() -> FunnelSpec:
+    """The funnel the widgets describe; entry governed by the sidebar's date range."""
+    chosen: list[str] = list(st.session_state[STEPS])
+    optional = set(st.session_state[OPTIONAL])
+    steps = [Step((e,), optional=(0 < i < len(chosen) - 1 and f"{i + 1}. {e}" in optional))
+             for i, e in enumerate(chosen)]
+    excluded = tuple(st.session_state[EXCLUDE])
+    start, end = date_range()
+    breakdown = st.session_state[BREAKDOWN]
+    return funnel_spec(
+        steps,
+        window=timedelta(days=int(st.session_state[WINDOW_DAYS])),
+        mode=st.session_state[MODE],
+        entry=st.session_state[ENTRY],
+        counting=st.session_state[COUNTING],
+        anchor=st.session_state[ANCHOR],
+        exclusions=[Exclusion(excluded)] if excluded and len(chosen) > 1 else [],
+        entry_start=start,
+        entry_end=end,
+        breakdown=None if breakdown == NO_BREAKDOWN else breakdown,
+        attribution=st.session_state[ATTRIBUTION],
+        top_n=int(st.session_state[TOP_N]),
+    )
+
+
+@st.cache_data(max_entries=8, ttl=3600, show_spinner="Matching every funnel attempt…")
+def _units(digest: str, gap: timedelta, spec: FunnelSpec, _events: pl.DataFrame) -> pl.DataFrame:
+    return funnel_units(_events, spec)
+
+
+def units(spec: FunnelSpec) -> pl.DataFrame:
+    """Per-unit funnel progress on the prepared events (cached per dataset, session gap and definition)."""
+    return _units(active_dataset().digest, session_gap(), spec, prepared_events())
+
+
+@st.cache_data(max_entries=8, ttl=3600, show_spinner="Testing drop-off drivers…")
+def _drivers(digest: str, gap: timedelta, spec: FunnelSpec, step: int, columns: tuple[str, ...],
+             _events: pl.DataFrame, _units: pl.DataFrame) -> pl.DataFrame:
+    return dropoff_drivers(_events, _units, spec, step=step, columns=columns)
+
+
+def drivers(spec: FunnelSpec, step: int, columns: tuple[str, ...]) -> pl.DataFrame:
+    """Ranked drop-off drivers after ``step`` (cached; heavy, so the page computes it only when asked)."""
+    return _drivers(active_dataset().digest, session_gap(), spec, step, columns, prepared_events(), units(spec))
+
+
+def set_cohort(ids: pl.Series, label: str) -> None:
+    """Make these user ids the cohort other pages may filter by."""
+    st.session_state[COHORT_IDS] = frozenset(ids.drop_nulls().to_list())
+    st.session_state[COHORT_LABEL] = label
+
+
+def clear_cohort() -> None:
+    """Forget the cohort filter."""
+    st.session_state.pop(COHORT_IDS, None)
+    st.session_state.pop(COHORT_LABEL, None)
+
+
+def cohort_ids() -> frozenset[str] | None:
+    """The cohort picked on the Funnels page, if any (for other pages: ``events.filter(user_id.is_in(...))``)."""
+    ids = st.session_state.get(COHORT_IDS)
+    return ids if isinstance(ids, frozenset) else None
+
+
+def csv_bytes(table: pl.DataFrame) -> bytes:
+    """A table as UTF-8 CSV for st.download_button."""
+    return table.write_csv().encode("utf-8")
