@@ -1,0 +1,117 @@
+"""The embedded engine: partitioned results equal the in-memory analyses, in memory and out of core."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+from analysis.attribution import conversion_paths
+from analysis.engine import (
+    partitioned_features,
+    partitioned_funnel,
+    partitioned_paths,
+    prepare_events,
+    prepare_to_parquet,
+    run_stages,
+)
+from analysis.engine.stages import paths_stage, prepare_stage
+from analysis.errors import AnalysisError
+from analysis.funnels import funnel, funnel_spec
+from analysis.personas.features import user_features
+from analysis.prepare import prepare
+from analysis.sample import FUNNEL_STEPS, Sample, generate_sample
+
+
+@pytest.fixture(scope="module")
+def raw() -> pl.DataFrame:
+    return generate_sample(600, seed=5).events
+
+
+@pytest.fixture(scope="module")
+def prepared(raw: pl.DataFrame) -> pl.DataFrame:
+    return prepare(raw)
+
+
+@pytest.fixture(scope="module")
+def parquet(raw: pl.DataFrame, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("events")
+    half = raw.height // 2  # two part files: a folder source, read in name order
+    raw[:half].write_parquet(folder / "part-0.parquet")
+    raw[half:].write_parquet(folder / "part-1.parquet")
+    return folder
+
+
+def test_prepare_equals_in_memory(small_sample: Sample) -> None:
+    events = small_sample.events
+    assert_frame_equal(prepare_events(events, partitions=5), prepare(events))
+
+
+def test_prepare_out_of_core_equals_in_memory(parquet: Path, prepared: pl.DataFrame) -> None:
+    assert_frame_equal(prepare_events(parquet, partitions=3), prepared)
+
+
+def test_prepare_to_parquet_writes_whole_persons(parquet: Path, prepared: pl.DataFrame, tmp_path: Path) -> None:
+    files = prepare_to_parquet(parquet, tmp_path / "prepared", partitions=3)
+    frames = [pl.read_parquet(f) for f in files]
+    users = [set(f["user_id"].unique()) for f in frames]
+    assert sum(len(u) for u in users) == len(set().union(*users))
+    assert_frame_equal(pl.concat(frames).sort("user_id", "timestamp", maintain_order=True), prepared)
+
+
+def test_conversion_paths_add_up_to_in_memory(raw: pl.DataFrame, prepared: pl.DataFrame) -> None:
+    assert_frame_equal(partitioned_paths(raw, partitions=4), conversion_paths(prepared))
+
+
+def test_conversion_paths_with_options_out_of_core(parquet: Path, prepared: pl.DataFrame) -> None:
+    options = {"lookback": timedelta(days=7), "touch": "source", "collapse_repeats": True}
+    assert_frame_equal(partitioned_paths(parquet, partitions=3, **options),  # type: ignore[arg-type]
+                       conversion_paths(prepared, **options))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{}, {"breakdown": "country", "top_n": 2}, {"mode": "strict", "counting": "sessions"},
+     {"mode": "unordered", "window": timedelta(days=1)}, {"counting": "totals", "entry_start": date(2026, 9, 20)}],
+)
+def test_funnel_equals_in_memory(raw: pl.DataFrame, prepared: pl.DataFrame, options: dict[str, object]) -> None:
+    steps = list(FUNNEL_STEPS)
+    expected = funnel(prepared, steps, **options)  # type: ignore[arg-type]
+    assert_frame_equal(partitioned_funnel(raw, funnel_spec(steps, **options), partitions=4),  # type: ignore[arg-type]
+                       expected)
+
+
+def test_persona_features_equal_in_memory(raw: pl.DataFrame, prepared: pl.DataFrame) -> None:
+    assert_frame_equal(partitioned_features(raw, partitions=4), user_features(prepared))
+
+
+def test_persona_features_out_of_core_from_prepared_events(prepared: pl.DataFrame, tmp_path: Path) -> None:
+    prepared.write_parquet(tmp_path / "prepared.parquet")
+    assert_frame_equal(partitioned_features(tmp_path / "prepared.parquet", prepared=True, partitions=3),
+                       user_features(prepared))
+
+
+def test_one_pass_runs_several_stages(raw: pl.DataFrame, prepared: pl.DataFrame) -> None:
+    out = run_stages(raw, {"prepared": prepare_stage(), "paths": paths_stage()}, before=prepare_stage(), partitions=3)
+    assert_frame_equal(out["paths"], conversion_paths(prepared))
+
+
+def test_progress_reports_every_partition(raw: pl.DataFrame) -> None:
+    seen: list[tuple[str, int, int]] = []
+    run_stages(raw, {"paths": paths_stage()}, before=prepare_stage(), partitions=3,
+               progress=lambda stage, done, total: seen.append((stage, done, total)))
+    assert ("partitions", 3, 3) in seen
+    assert [d for s, d, _ in seen if s == "paths"] == [1, 2, 3]
+
+
+def test_unknown_engine_is_refused(raw: pl.DataFrame) -> None:
+    with pytest.raises(AnalysisError, match="engine='dask' is not known; valid: polars, spark"):
+        run_stages(raw, {"paths": paths_stage()}, engine="dask")  # type: ignore[arg-type]
+
+
+def test_missing_source_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(AnalysisError, match="does not exist"):
+        prepare_events(tmp_path / "nope.parquet")

@@ -1,0 +1,66 @@
+"""The Spark engine (PySpark local[2]) returns exactly what the embedded engine returns.
+
+One SparkSession for the module (about 6-13 s to start); the runs are few and combine stages.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+from analysis.attribution import attribute
+from analysis.engine import partitioned_features, prepare_events, run_stages
+from analysis.engine.stages import funnel_stage, paths_stage, prepare_stage
+from analysis.funnels import funnel_spec
+from analysis.sample import FUNNEL_STEPS, generate_sample
+
+pytest.importorskip("pyspark", reason="the Spark engine needs the optional extra: pip install '.[spark]'")
+if shutil.which("java") is None:
+    pytest.skip("the Spark engine needs Java 17 (apt-get install default-jre-headless)", allow_module_level=True)
+
+pytestmark = pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas:FutureWarning")
+
+SPEC = funnel_spec(list(FUNNEL_STEPS), breakdown="device")
+
+
+@pytest.fixture(scope="module")
+def spark() -> Iterator[Any]:
+    from analysis.engine.spark import spark_session
+
+    session = spark_session(shuffle_partitions=3)
+    yield session
+    session.stop()
+
+
+@pytest.fixture(scope="module")
+def raw() -> pl.DataFrame:
+    return generate_sample(400, seed=9).events
+
+
+def test_prepare_on_spark_equals_embedded(spark: Any, raw: pl.DataFrame) -> None:
+    expected = prepare_events(raw, partitions=3)
+    assert_frame_equal(prepare_events(raw, engine="spark", spark=spark, partitions=3), expected)
+
+
+def test_funnel_paths_and_attribution_on_spark_equal_embedded(spark: Any, raw: pl.DataFrame) -> None:
+    stages = {"funnel": funnel_stage(SPEC), "paths": paths_stage()}
+    embedded = run_stages(raw, stages, before=prepare_stage(), partitions=3)
+    on_spark = run_stages(raw, stages, engine="spark", spark=spark, before=prepare_stage(), partitions=3)
+    assert_frame_equal(on_spark["funnel"], embedded["funnel"])
+    assert_frame_equal(on_spark["paths"], embedded["paths"])
+    for model in ("last_touch", "markov"):
+        assert_frame_equal(attribute(on_spark["paths"], model=model), attribute(embedded["paths"], model=model))
+
+
+def test_persona_features_on_spark_from_parquet_equal_embedded(spark: Any, raw: pl.DataFrame, tmp_path: Path
+                                                               ) -> None:
+    raw.write_parquet(tmp_path / "events.parquet")
+    expected = partitioned_features(raw, partitions=3)
+    assert_frame_equal(partitioned_features(tmp_path / "events.parquet", engine="spark", spark=spark, partitions=3),
+                       expected)
