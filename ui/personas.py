@@ -1,0 +1,236 @@
+"""Personas view helpers: session-state keys, the settings of the last run, the cached fitted model and its tables.
+
+The fitted model is cached per session (``st.cache_resource``, never mutated: renaming returns a copy), keyed by the
+dataset's digest, the session gap, the sidebar's date range and the settings. Frames go in as ``_events``.
+
+Other pages use the exported personas through :data:`COHORT`: a ``user_id -> persona`` frame in session state
+(see :func:`persona_cohort`), ready to join onto events as a breakdown column.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import polars as pl
+import streamlit as st
+
+from analysis import schema as s
+from analysis.personas import Personas, persona_channels, persona_column, persona_steps
+from analysis.personas.features import DEFAULT_GROUPS, SCALARS
+from ui.data import active_dataset, date_range, filtered_events, session_gap
+
+K_MODE = "personas.k_mode"  # "auto" | "fixed"
+K = "personas.k"
+K_MAX = "personas.k_max"
+ALGORITHM = "personas.algorithm"
+GROUPS = "personas.groups"
+COLUMNS = "personas.columns"
+WEIGHTING = "personas.event_weighting"
+REDUCTION = "personas.reduction"
+CONVERSION = "personas.conversion_events"
+STABILITY_RUNS = "personas.stability_runs"
+RUN = "personas.run"  # the Run of the last "Find personas" press
+NAMES = "personas.names"  # {run token: {persona_id: edited name}}
+STEPS = "personas.steps"
+MAP_PROJECTION = "personas.map_projection"
+SHOW_MAP = "personas.show_map"
+FORM = "personas.form"
+#: The exported personas for other pages: a pl.DataFrame ``user_id, persona`` (absent until exported).
+COHORT = "personas.cohort"
+
+ALGORITHMS = {"auto": "Automatic (k-means)", "kmeans": "k-means", "minibatch": "Mini-batch k-means (fast)",
+              "gmm": "Gaussian mixture"}
+GROUP_LABELS = {"events": "Event mix", "pairs": "Event pairs (2-grams)", "channels": "Channel mix",
+                "rfm": "Recency, frequency, revenue", "sessions": "Sessions and time between them",
+                "devices": "Device"}
+WEIGHTINGS = {"share": "Share of the user's events", "tfidf": "tf-idf", "count": "Counts"}
+FUNNEL_DEFAULT = ("view_item", "add_to_cart", "begin_checkout", "purchase")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the form chose."""
+
+    k: int | None
+    k_max: int
+    algorithm: str
+    groups: tuple[str, ...]
+    columns: tuple[str, ...]
+    event_weighting: str
+    reduction: str
+    conversion_events: tuple[str, ...]
+    stability_runs: int
+
+
+@dataclass(frozen=True)
+class Run:
+    """Settings plus the data they were run on; the cache key of the fitted model."""
+
+    settings: Settings
+    digest: str
+    gap: timedelta
+    dates: tuple[date, date]
+
+    @property
+    def token(self) -> str:
+        """A short stable id of this run (for widget keys that belong to one fitted model)."""
+        return f"{abs(hash((self.settings, self.digest, self.gap, self.dates))):x}"[:10]
+
+
+def init_state(event_names: list[str]) -> None:
+    """Defaults for the page's widgets (set once per session)."""
+    st.session_state.setdefault(K_MODE, "auto")
+    st.session_state.setdefault(K, 4)
+    st.session_state.setdefault(K_MAX, 8)
+    st.session_state.setdefault(ALGORITHM, "auto")
+    st.session_state.setdefault(GROUPS, list(DEFAULT_GROUPS))
+    st.session_state.setdefault(COLUMNS, [])
+    st.session_state.setdefault(WEIGHTING, "share")
+    st.session_state.setdefault(REDUCTION, "none")
+    st.session_state.setdefault(CONVERSION, ["purchase"] if "purchase" in event_names else event_names[-1:])
+    st.session_state.setdefault(STABILITY_RUNS, 10)
+    st.session_state.setdefault(STEPS, [e for e in FUNNEL_DEFAULT if e in event_names] or event_names[:3])
+    st.session_state.setdefault(MAP_PROJECTION, "pca")
+    st.session_state.setdefault(NAMES, {})
+
+
+@st.cache_data(max_entries=4, ttl=3600, show_spinner=False)
+def _event_names(digest: str, _events: pl.DataFrame) -> list[str]:
+    return _events[s.EVENT].drop_nulls().unique().sort().to_list()
+
+
+def event_names() -> list[str]:
+    """Distinct event names of the active dataset (cached per dataset)."""
+    dataset = active_dataset()
+    return _event_names(dataset.digest, dataset.events)
+
+
+def extra_columns() -> list[str]:
+    """Columns beyond the canonical schema that users can add as features (e.g. ``country``)."""
+    skip = {*s.CANONICAL_SCHEMA, "device", "event_id", *SCALARS}
+    return [c for c in active_dataset().events.columns if c not in skip and not c.startswith("_")]
+
+
+def settings_from_state() -> Settings:
+    """The form's current values as :class:`Settings`."""
+    state = st.session_state
+    return Settings(
+        k=None if state[K_MODE] == "auto" else int(state[K]),
+        k_max=int(state[K_MAX]),
+        algorithm=str(state[ALGORITHM]),
+        groups=tuple(state[GROUPS]),
+        columns=tuple(state[COLUMNS]),
+        event_weighting=str(state[WEIGHTING]),
+        reduction=str(state[REDUCTION]),
+        conversion_events=tuple(state[CONVERSION]),
+        stability_runs=int(state[STABILITY_RUNS]),
+    )
+
+
+def start_run(settings: Settings) -> None:
+    """Remember ``settings`` on the current data as the run to show (the form's submit)."""
+    st.session_state[RUN] = Run(settings, active_dataset().digest, session_gap(), tuple(date_range()))  # type: ignore[arg-type]
+
+
+def current_run() -> Run | None:
+    """The last run, if it was made on the data and date range now active."""
+    run = st.session_state.get(RUN)
+    if not isinstance(run, Run):
+        return None
+    now = (active_dataset().digest, session_gap(), tuple(date_range()))
+    return run if (run.digest, run.gap, run.dates) == now else None
+
+
+@st.cache_resource(max_entries=4, scope="session", show_spinner="Finding personas and testing their stability…")
+def _fitted(run: Run, _events: pl.DataFrame) -> Personas:
+    cfg = run.settings
+    return Personas(
+        cfg.k, k_range=(2, max(2, cfg.k_max)), algorithm=cfg.algorithm, groups=cfg.groups,  # type: ignore[arg-type]
+        columns=cfg.columns, event_weighting=cfg.event_weighting, reduction=cfg.reduction,  # type: ignore[arg-type]
+        conversion_events=cfg.conversion_events, stability_runs=cfg.stability_runs, session_gap=run.gap, seed=0,
+    ).fit(_events)
+
+
+def fitted(run: Run) -> Personas:
+    """The fitted model of ``run`` with the user's edited names applied (a renamed copy of the cached model)."""
+    model = _fitted(run, filtered_events())
+    edited = st.session_state.get(NAMES, {}).get(run.token, {})
+    return model.rename(edited) if edited else model
+
+
+def set_names(run: Run, names: dict[int, str]) -> None:
+    """Store edited persona names for ``run`` (blank names fall back to the generated ones)."""
+    st.session_state[NAMES] = {**st.session_state.get(NAMES, {}), run.token: dict(names)}
+
+
+def generated_names(run: Run) -> dict[int, str]:
+    """The model's own names, before any edit."""
+    return dict(_fitted(run, filtered_events()).names_)
+
+
+def profile_table(model: Personas) -> pl.DataFrame:
+    """Profiles with stability for display: name, users, share, conversion, revenue, path, stability, status."""
+    table = model.profiles_
+    if model.stability_ is not None:
+        table = table.join(model.stability_.personas.select("persona_id", "jaccard", "flip_share", "tentative"),
+                           on="persona_id", how="left")
+    else:
+        table = table.with_columns(jaccard=pl.lit(None, pl.Float64), flip_share=pl.lit(None, pl.Float64),
+                                   tentative=pl.lit(None, pl.Boolean))
+    return table.select(
+        pl.col("name").alias("Persona"),
+        pl.col("users").alias("Users"),
+        (pl.col("share") * 100).round(1).alias("Share %"),
+        (pl.col("conversion_rate") * 100).round(1).alias("Conversion %"),
+        pl.col("conversion_index").round(2).alias("Conversion vs rest (x)"),
+        pl.col("revenue_per_user").round(2).alias("Revenue per user"),
+        pl.col("typical_path").alias("Typical first session"),
+        pl.col("jaccard").round(2).alias("Stability (Jaccard)"),
+        (pl.col("flip_share") * 100).round(1).alias("Members who flip %"),
+        pl.when(pl.col("tentative")).then(pl.lit("tentative")).when(pl.col("tentative").not_())
+        .then(pl.lit("stable")).otherwise(pl.lit("not assessed")).alias("Status"),
+    )
+
+
+@st.cache_data(max_entries=8, ttl=3600, show_spinner=False)
+def _channel_table(token: str, names: tuple[str, ...], _model: Personas, _events: pl.DataFrame) -> pl.DataFrame:
+    long = persona_channels(_events, _model)
+    return (long.with_columns((pl.col("share_of_persona") * 100).round(1))
+            .pivot(on=s.CHANNEL, index="persona", values="share_of_persona").fill_null(0.0))
+
+
+def channel_table(run: Run, model: Personas) -> pl.DataFrame:
+    """Persona x channel: % of the persona's users who arrived through each channel at least once."""
+    return _channel_table(run.token, tuple(model.names_.values()), model, filtered_events())
+
+
+@st.cache_data(max_entries=8, ttl=3600, show_spinner=False)
+def _step_table(token: str, names: tuple[str, ...], steps: tuple[str, ...], _model: Personas,
+                _events: pl.DataFrame) -> pl.DataFrame:
+    long = persona_steps(_events, _model, steps)
+    return (long.with_columns((pl.col("share_of_persona") * 100).round(1))
+            .pivot(on="step", index="persona", values="share_of_persona"))
+
+
+def step_table(run: Run, model: Personas, steps: list[str]) -> pl.DataFrame:
+    """Persona x funnel step: % of the persona's users who did each step at least once."""
+    return _step_table(run.token, tuple(model.names_.values()), tuple(steps), model, filtered_events())
+
+
+def export_cohort(model: Personas) -> int:
+    """Store the ``user_id -> persona`` column under :data:`COHORT` for other pages; returns the user count."""
+    column = persona_column(model)
+    st.session_state[COHORT] = column
+    return column.height
+
+
+def persona_cohort() -> pl.DataFrame | None:
+    """The exported ``user_id, persona`` frame, if the Personas page exported one in this session."""
+    cohort = st.session_state.get(COHORT)
+    return cohort if isinstance(cohort, pl.DataFrame) else None
+
+
+def csv_bytes(table: pl.DataFrame) -> bytes:
+    """A table as UTF-8 CSV for st.download_button."""
+    return table.write_csv().encode("utf-8")
