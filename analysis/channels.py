@@ -138,6 +138,18 @@ def _channel_expr(rules: pl.DataFrame, sources: pl.DataFrame) -> pl.Expr:
     return expr
 
 
+def validate_channel_rules(rules: pl.DataFrame, *, source_lists: pl.DataFrame | None = None) -> pl.DataFrame:
+    """Check an (edited) rule table and return it unchanged; raises AnalysisError naming the bad row and cell.
+
+    Examples
+    --------
+    >>> validate_channel_rules(load_channel_rules()).height > 20
+    True
+    """
+    _channel_expr(rules, _read_sources() if source_lists is None else source_lists)
+    return rules
+
+
 def _field(events: pl.DataFrame, name: str) -> pl.Expr:
     return _norm(pl.col(name)) if name in events.columns else pl.lit(None, pl.String)
 

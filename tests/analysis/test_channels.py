@@ -7,7 +7,14 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from analysis import schema as s
-from analysis.channels import RULES_PATH, assign_channels, load_channel_rules, load_source_lists, unassigned_report
+from analysis.channels import (
+    RULES_PATH,
+    assign_channels,
+    load_channel_rules,
+    load_source_lists,
+    unassigned_report,
+    validate_channel_rules,
+)
 from analysis.errors import AnalysisError
 from analysis.prepare import prepare
 from analysis.sample import Sample
@@ -173,3 +180,10 @@ def test_rules_are_versioned_data() -> None:
     assert rules["priority"].dtype == pl.Int64
     assert rules.filter(pl.col("priority") == 4)["channel"].unique().to_list() == ["Paid Search"]
     assert RULES_PATH.read_text().startswith("# JourneyLens channel rules v1")
+
+
+def test_validate_channel_rules_names_the_row() -> None:
+    rules = pl.concat([load_channel_rules(), pl.DataFrame({"priority": [30], "channel": ["Partners"]})],
+                      how="diagonal")
+    with pytest.raises(AnalysisError, match=r"row \d+ \(Partners\) has no condition"):
+        validate_channel_rules(rules)

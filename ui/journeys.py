@@ -1,0 +1,245 @@
+"""Journeys view helpers: session-state keys, defaults, the channel-rules state and the cached results.
+
+Caches are keyed by the dataset's digest, the session gap, the sidebar's date range, the channel rules' digest
+and the settings; frames go in as ``_events`` so Streamlit never hashes them.
+
+Channel rules: the rules edited on this page live in ``st.session_state[CHANNEL_RULES]`` (a ``pl.DataFrame``,
+absent = the shipped GA4 defaults) with ``REDERIVE_CHANNELS`` saying whether to replace the data's own
+``channel`` column. :func:`events` prepares the active dataset with them; until ``ui.data.prepared_events`` reads
+the same key, only this page sees edited rules.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import polars as pl
+import streamlit as st
+
+from analysis import schema as s
+from analysis.channels import UnassignedReport, load_channel_rules, unassigned_report, validate_channel_rules
+from analysis.filters import filter_dates, filter_values
+from analysis.identity import StitchStats, stitch_stats
+from analysis.journeys import journeys
+from analysis.paths import Level, path_variants, paths, step_matrix, transitions
+from analysis.prepare import prepare
+from ui.data import active_dataset, date_range, filtered_events, session_gap
+
+LEVEL = "journeys.level"
+CONVERSION_EVENTS = "journeys.conversion_events"
+LOOKBACK_DAYS = "journeys.lookback_days"
+START = "journeys.start"
+END = "journeys.end"
+STEPS = "journeys.steps"
+COLLAPSE = "journeys.collapse_repeats"
+TOP_N = "journeys.top_n"
+BREAKDOWN = "journeys.breakdown"
+FILTER_PREFIX = "journeys.filter."
+SHOW_SANKEY = "journeys.show_sankey"
+SHOW_MATRIX = "journeys.show_step_matrix"
+RULES_EDITOR = "journeys.rules_editor"
+CHANNEL_RULES = "journeys.channel_rules"  # the applied rule table (pl.DataFrame); absent = shipped defaults
+REDERIVE_CHANNELS = "journeys.rederive_channels"  # replace the data's own channel column with the rules' result
+
+ANY = "(any)"
+NONE = "(none)"
+LEVEL_LABELS: dict[str, str] = {"event": "Events", "channel": "Channels"}
+_NOT_FILTERS = {s.USER_ID, s.ANONYMOUS_ID, s.TIMESTAMP, s.SESSION_ID, s.REVENUE, s.EVENT, s.SOURCE, s.MEDIUM,
+                s.CAMPAIGN, s.REFERRER, "event_id"}
+_MAX_FILTER_VALUES = 50
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the page's widgets chose."""
+
+    level: Level
+    conversion_events: tuple[str, ...]
+    lookback_days: int  # 0 = no lookback
+    start: str | None
+    end: str | None
+    steps: int
+    collapse_repeats: bool
+    top_n: int
+    breakdown: str | None
+    filters: tuple[tuple[str, tuple[str, ...]], ...]
+
+    @property
+    def from_end(self) -> bool:
+        """Backward paths: anchored at the end only, so steps count back from it."""
+        return self.end is not None and self.start is None
+
+
+def init_state(event_names: list[str]) -> None:
+    """Defaults for the page's widgets (set once per session)."""
+    st.session_state.setdefault(LEVEL, "channel")
+    st.session_state.setdefault(CONVERSION_EVENTS, ["purchase"] if "purchase" in event_names else event_names[-1:])
+    st.session_state.setdefault(LOOKBACK_DAYS, 0)
+    st.session_state.setdefault(START, ANY)
+    st.session_state.setdefault(END, ANY)
+    st.session_state.setdefault(STEPS, 6)
+    st.session_state.setdefault(COLLAPSE, True)
+    st.session_state.setdefault(TOP_N, 6)
+    st.session_state.setdefault(BREAKDOWN, NONE)
+    st.session_state.setdefault(REDERIVE_CHANNELS, False)
+
+
+def rules() -> pl.DataFrame | None:
+    """The applied channel rules, or None for the shipped defaults."""
+    applied = st.session_state.get(CHANNEL_RULES)
+    return applied if isinstance(applied, pl.DataFrame) else None
+
+
+def shipped_rules() -> pl.DataFrame:
+    """The shipped GA4 default rules (a new frame each call: safe to edit)."""
+    return load_channel_rules()
+
+
+def _rules_digest(table: pl.DataFrame | None) -> str:
+    return "default" if table is None else hashlib.sha256(table.write_csv().encode("utf-8")).hexdigest()[:16]
+
+
+def apply_rules(table: pl.DataFrame | None, *, rederive: bool) -> None:
+    """Use ``table`` (None = the defaults) for channel grouping from now on in this session.
+
+    Raises AnalysisError (naming the row and cell) when the table is not a valid rule table.
+    """
+    if table is not None:
+        validate_channel_rules(table)
+    if table is None:
+        st.session_state.pop(CHANNEL_RULES, None)
+    else:
+        st.session_state[CHANNEL_RULES] = table
+    st.session_state[REDERIVE_CHANNELS] = rederive
+
+
+def customised() -> bool:
+    """Whether this page prepares the data itself (edited rules or re-derived channels)."""
+    return rules() is not None or bool(st.session_state.get(REDERIVE_CHANNELS))
+
+
+@st.cache_resource(max_entries=2, scope="session", show_spinner="Re-grouping channels with your rules…")
+def _prepared(digest: str, gap: timedelta, rules_digest: str, rederive: bool, _rules: pl.DataFrame | None,
+              _events: pl.DataFrame) -> pl.DataFrame:
+    raw = _events.drop(s.CHANNEL) if rederive and s.CHANNEL in _events.columns else _events
+    return prepare(raw, session_gap=gap, channel_rules=_rules)
+
+
+def events() -> pl.DataFrame:
+    """Prepared, date-filtered events of the active dataset, channels grouped with this session's rules."""
+    if not customised():
+        return filtered_events()
+    dataset = active_dataset()
+    table = rules()
+    rederive = bool(st.session_state.get(REDERIVE_CHANNELS))
+    prepared = _prepared(dataset.digest, session_gap(), _rules_digest(table), rederive, table, dataset.events)
+    return filter_dates(prepared, *date_range())
+
+
+def _key() -> tuple[str, timedelta, tuple[date, date], str, bool]:
+    return (active_dataset().digest, session_gap(), date_range(), _rules_digest(rules()),
+            bool(st.session_state.get(REDERIVE_CHANNELS)))
+
+
+@st.cache_data(max_entries=4, ttl=3600, show_spinner=False)
+def _filter_options(key: tuple[object, ...], _events: pl.DataFrame) -> dict[str, list[str]]:
+    options: dict[str, list[str]] = {}
+    for column, dtype in _events.schema.items():  # columns, not rows
+        if column in _NOT_FILTERS or dtype not in (pl.String, pl.Categorical, pl.Enum, pl.Boolean):
+            continue
+        values = _events[column].drop_nulls().cast(pl.String).unique()
+        if 0 < values.len() <= _MAX_FILTER_VALUES:
+            options[column] = values.sort().to_list()
+    return options
+
+
+def filter_options() -> dict[str, list[str]]:
+    """Columns usable as filters and breakdowns (channel, device, any extra text column of <= 50 values)."""
+    return _filter_options(_key(), events())
+
+
+@st.cache_data(max_entries=4, ttl=3600, show_spinner=False)
+def _event_names(key: tuple[object, ...], _events: pl.DataFrame) -> list[str]:
+    return _events[s.EVENT].drop_nulls().unique().sort().to_list()
+
+
+def event_names() -> list[str]:
+    """Distinct event names of the prepared, date-filtered data."""
+    return _event_names(_key(), events())
+
+
+@st.cache_data(max_entries=4, ttl=3600, show_spinner=False)
+def _channel_names(key: tuple[object, ...], _events: pl.DataFrame) -> list[str]:
+    return _events[s.CHANNEL].drop_nulls().unique().sort().to_list()
+
+
+def nodes(level: Level) -> list[str]:
+    """Names that can anchor a path at this level: event names or channels."""
+    return event_names() if level == "event" else _channel_names(_key(), events())
+
+
+@st.cache_data(max_entries=4, ttl=3600, show_spinner="Counting stitched identities…")
+def _stitch(digest: str, _events: pl.DataFrame) -> StitchStats:
+    return stitch_stats(_events)
+
+
+def stitching() -> StitchStats:
+    """Stitch statistics of the active dataset (raw events, whole period)."""
+    dataset = active_dataset()
+    return _stitch(dataset.digest, dataset.events)
+
+
+@st.cache_data(max_entries=4, ttl=3600, show_spinner=False)
+def _unassigned(key: tuple[object, ...], _events: pl.DataFrame) -> UnassignedReport:
+    return unassigned_report(_events)
+
+
+def unassigned() -> UnassignedReport:
+    """Share of Unassigned events and the source/medium pairs behind it."""
+    return _unassigned(_key(), events())
+
+
+@st.cache_data(max_entries=6, ttl=3600, show_spinner="Cutting journeys…")
+def _journeys(key: tuple[object, ...], settings: Settings, _events: pl.DataFrame) -> pl.DataFrame:
+    selected = filter_values(_events, dict(settings.filters))
+    lookback = timedelta(days=settings.lookback_days) if settings.lookback_days else None
+    attributes = [settings.breakdown] if settings.breakdown else []
+    return journeys(selected, conversion_events=settings.conversion_events, lookback=lookback,
+                    attributes=attributes)
+
+
+def _journey_settings(settings: Settings) -> Settings:
+    """Only what journeys depend on, so anchor or step changes reuse the cached journeys."""
+    return Settings("event", settings.conversion_events, settings.lookback_days, None, None, 1, False, 0,
+                    settings.breakdown, settings.filters)
+
+
+def journey_table(settings: Settings) -> pl.DataFrame:
+    """Journeys of the filtered data for these settings (cached)."""
+    return _journeys(_key(), _journey_settings(settings), events())
+
+
+def path_table(settings: Settings) -> pl.DataFrame:
+    """Anchored paths at the chosen level (cheap list operations on the cached journeys)."""
+    return paths(
+        journey_table(settings), level=settings.level, start=settings.start, end=settings.end,
+        steps=settings.steps, collapse_repeats=settings.collapse_repeats,
+    )
+
+
+def variants(settings: Settings, *, top_n: int = 25) -> pl.DataFrame:
+    """Most frequent whole paths (per breakdown value when one is chosen)."""
+    return path_variants(path_table(settings), top_n=top_n, by=settings.breakdown)
+
+
+def flows(settings: Settings) -> pl.DataFrame:
+    """Step-to-step flows with the top nodes per step (Sankey data)."""
+    return transitions(path_table(settings), top_n=settings.top_n, from_end=settings.from_end)
+
+
+def matrix(settings: Settings) -> pl.DataFrame:
+    """Step matrix over the chosen number of steps."""
+    return step_matrix(path_table(settings), steps=settings.steps, top_n=max(settings.top_n, 8),
+                       from_end=settings.from_end)
