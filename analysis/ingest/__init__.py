@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from analysis.ingest.limits import Limits
-from analysis.ingest.load import LoadResult, Source, load_events
+from analysis.ingest.load import LoadResult, Source, load_events, peek_columns
 from analysis.ingest.report import FileReport, LoadReport, RejectedShareError
 
-__all__ = ["FileReport", "Limits", "LoadReport", "LoadResult", "RejectedShareError", "Source", "load_events"]
+__all__ = ["FileReport", "Limits", "LoadReport", "LoadResult", "RejectedShareError", "Source", "load_events",
+           "peek_columns"]

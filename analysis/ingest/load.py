@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from analysis.ingest.formats import detect_format
 from analysis.ingest.limits import DEFAULT_LIMITS, Limits
 from analysis.ingest.mapping import EVENT_ID, apply_overrides, check_required, detect_mapping
 from analysis.ingest.names import display_name
-from analysis.ingest.parquet import read_parquet_raw
+from analysis.ingest.parquet import flatten, read_parquet_raw
 from analysis.ingest.parse import DateOrder, Decimal, has_control_chars
 from analysis.ingest.report import (
     EXAMPLES_PER_REASON,
@@ -113,6 +114,27 @@ def load_events(
         if f.rows_read and (f.rejected - f.duplicates) / f.rows_read > max_rejected_share:
             raise RejectedShareError(share_message(f, max_rejected_share), load_report)
     return LoadResult(events=schema.validate_events(events), report=load_report)
+
+
+def peek_columns(source: Source, *, member: str | None = None,
+                 limits: Limits = DEFAULT_LIMITS) -> dict[str, list[str]]:
+    """Column names per file without loading the rows (for a mapping editor).
+
+    Examples
+    --------
+    >>> peek_columns(("a.csv", b"Kunde;Zeit\\n1;2\\n"))
+    {'a.csv': ['Kunde', 'Zeit']}
+    """
+    out: dict[str, list[str]] = {}
+    for name, data in _expand(source):
+        payload = unwrap(data, name, limits=limits, member=member)
+        if payload.kind == "parquet":
+            schema_ = pl.read_parquet_schema(io.BytesIO(payload.data))
+            out[payload.name] = flatten(pl.DataFrame(schema=schema_)).columns
+        else:
+            dialect = sniff_csv(payload.data, payload.name, limits=limits)
+            out[payload.name] = unique_names(dialect.header)
+    return out
 
 
 def _expand(source: Source) -> list[tuple[str, bytes]]:

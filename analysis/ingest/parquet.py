@@ -59,7 +59,8 @@ def flatten(frame: pl.DataFrame) -> pl.DataFrame:
         out = out.with_columns(_param(k, params.inner).alias(f"event_params.{k}") for k in GA4_PARAM_KEYS)
         out = out.drop("event_params")
         present = [f"event_params.{k}" for k in GA4_PARAM_KEYS]
-        out = out.drop([c for c in present if out[c].null_count() == out.height])
+        if out.height:  # keys no event carries are noise; an empty frame (a schema peek) keeps them all
+            out = out.drop([c for c in present if out[c].null_count() == out.height])
     for _ in range(3):  # structs inside structs, a few levels deep
         structs = [c for c, t in out.schema.items() if isinstance(t, pl.Struct)]
         if not structs:

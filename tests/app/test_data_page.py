@@ -1,0 +1,130 @@
+"""The Data page: sample at start, uploads (one or many), the report, the mapping editor, activation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from analysis.ingest.examples import EXAMPLES
+from tests.analysis.ingest.conftest import xlsx_bytes
+from ui import ingest, state
+from ui.data import SAMPLE_NAME
+
+APP = str(Path(__file__).resolve().parents[2] / "app.py")
+
+
+def app() -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def upload(at: AppTest, *files: tuple[str, bytes]) -> AppTest:
+    at.file_uploader(key=ingest.UPLOADER).set_value([(name, data, "text/csv") for name, data in files])
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def summary_frame(at: AppTest) -> Any:
+    # dataframes in page order: the active preview, then the report summary, then its reasons
+    return at.dataframe[1].value
+
+
+def texts(at: AppTest) -> list[str]:
+    return [t.value for t in at.text]
+
+
+def test_the_sample_is_shown_at_start() -> None:
+    at = app()
+    assert at.title[0].value == "Data"
+    assert texts(at)[0] == SAMPLE_NAME
+    assert int(at.metric[0].value.replace(",", "")) > 1000
+    assert at.info[0].value.startswith("The bundled sample is active")
+
+
+def test_uploading_two_files_shows_report_and_activates_them() -> None:
+    at = upload(app(), ("kunden.csv", EXAMPLES["kunden_export_excel.csv"]()),
+                ("mp.csv", EXAMPLES["mixpanel_export.csv"]()))
+    shown = texts(at)
+    assert "kunden.csv: Umsatz read with decimal comma (1.234,56 → 1234.56)" in shown
+    assert "mp.csv: timestamps time: epoch s" in shown
+    summary = summary_frame(at)
+    assert summary["rows_read"].tolist() == [3, 3] and summary["format"].tolist() == ["generic", "mixpanel"]
+    assert at.download_button(key="data.rejected_download").proto.disabled
+    at.button(key="data.activate").click().run()
+    active = at.session_state[state.DATASET]
+    assert (active.name, active.events.height) == ("2 files: kunden.csv, mp.csv", 6)
+    assert texts(at)[0] == "2 files: kunden.csv, mp.csv"
+
+
+def test_rejected_rows_are_counted_and_downloadable() -> None:
+    rows = "".join(f"u{i},2025-01-01T00:00:00Z,view\n" for i in range(30))
+    data = f"user_id,timestamp,event\n,2025-01-01T00:00:00Z,lost\n{rows}".encode()
+    at = upload(app(), ("ids.csv", data))
+    reasons = at.dataframe[2].value
+    assert reasons[["reason", "rows", "line"]].values.tolist() == [["no user_id or anonymous_id", 1, 2]]
+    assert not at.download_button(key="data.rejected_download").proto.disabled
+
+
+def test_a_workbook_named_csv_shows_what_to_do() -> None:
+    at = upload(app(), ("events.csv", xlsx_bytes()))
+    assert at.error, "an error box is expected"
+    assert "events.csv is an Excel workbook, not CSV. In Excel use File → Save As → 'CSV UTF-8'" in texts(at)[-1]
+    assert [b.key for b in at.button].count("data.activate") == 0
+
+
+def test_too_many_rejected_rows_show_the_report_and_the_reason() -> None:
+    data = b"user_id,timestamp,event\nu,2025-01-01T00:00:00Z,v\n,2025-01-01T00:00:00Z,v\n"
+    at = upload(app(), ("half.csv", data))
+    assert any(t.startswith("half.csv: 1 of 2 rows (50.0%) cannot be read") for t in texts(at))
+    assert summary_frame(at)["rejected"].tolist() == [1]
+
+
+def test_editing_the_mapping_reloads_with_the_choice() -> None:
+    at = upload(app(), ("snow.csv", EXAMPLES["snowplow_events.csv"]()))
+    assert "snow.csv: timestamps derived_tstamp: %Y-%m-%d %H:%M:%S%.f" in texts(at)
+    at.selectbox(key=ingest.mapping_key("timestamp")).set_value("collector_tstamp").run()
+    assert not at.exception
+    assert "snow.csv: timestamps collector_tstamp: %Y-%m-%d %H:%M:%S%.f" in texts(at)
+
+
+def test_ambiguous_dates_ask_and_the_option_answers() -> None:
+    data = b"user_id,timestamp,event\nu,01/02/2025 10:00,v\nw,03/04/2025 11:00,v\n"
+    at = upload(app(), ("us.csv", data))
+    assert "date_order='DMY'" in texts(at)[-1]
+    at.radio(key="data.date_order").set_value("MDY").run()
+    assert not at.error
+    assert summary_frame(at)["kept"].tolist() == [2]
+
+
+def test_hostile_file_name_is_shown_cleaned() -> None:
+    at = upload(app(), ("../../etc/pass\u202ewd.csv", EXAMPLES["mixpanel_export.csv"]()))
+    assert summary_frame(at)["file"].tolist() == ["../../etc/passwd.csv"]
+
+
+def test_the_same_upload_is_parsed_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[int] = []
+    real = ingest.load_events
+
+    def counting(*args: object, **kwargs: object) -> object:
+        calls.append(1)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ingest, "load_events", counting)
+    data = EXAMPLES["segment_tracks.csv"]() + b"m-9,track,a-9,,Once,2025-03-02T10:00:00Z,,,,,\n"
+    at = upload(app(), ("seg.csv", data))
+    at.run()
+    at.run()
+    assert len(calls) == 1
+
+
+def test_back_to_the_sample() -> None:
+    at = upload(app(), ("mp.csv", EXAMPLES["mixpanel_export.csv"]()))
+    at.button(key="data.activate").click().run()
+    at.button(key="data.use_sample").click().run()
+    assert texts(at)[0] == SAMPLE_NAME

@@ -1,0 +1,187 @@
+"""Streamlit side of loading files: uploads hashed once, parsing cached by digest and options, mapping state.
+
+The page reads widgets and calls these helpers; every frame stays out of cache keys (the key is the SHA-256 of
+the uploaded bytes plus the load options).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import zoneinfo
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import streamlit as st
+
+from analysis.errors import IngestError
+from analysis.ingest import LoadReport, LoadResult, RejectedShareError, load_events, peek_columns
+from analysis.ingest.mapping import TARGETS
+from analysis.ingest.names import display_name
+
+UPLOADER = "data.uploads"
+DIGESTS = "data.upload_digests"  # file_id -> sha256, so a file is hashed once per session
+MAPPING_PREFIX = "data.mapping."
+DETECTED = "(detected)"
+UNMAPPED = "(not mapped)"
+
+
+class UploadedFileLike(Protocol):
+    """What the page needs from ``st.file_uploader``'s files."""
+
+    name: str
+
+    def getvalue(self) -> bytes: ...
+
+
+@dataclass(frozen=True)
+class Upload:
+    """One uploaded file: display-safe name, bytes, and their SHA-256."""
+
+    name: str
+    data: bytes = field(repr=False)
+    digest: str
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """The outcome of loading uploads: a result, or an error message (with a report when rows were counted)."""
+
+    result: LoadResult | None
+    error: str | None = None
+    report: LoadReport | None = None
+
+
+@dataclass(frozen=True)
+class LoadOptions:
+    """The user's load options; part of the cache key."""
+
+    timezone: str = "UTC"
+    date_order: str | None = None
+    decimal: str | None = None
+    max_rejected_share: float = 0.05
+    mapping: dict[str, str | None] = field(default_factory=dict)
+
+    def key(self) -> str:
+        """A stable text of the options for cache keys."""
+        return json.dumps(self.__dict__, sort_keys=True)
+
+
+def read_uploads(files: Sequence[UploadedFileLike] | None) -> list[Upload]:
+    """Turn uploaded files into :class:`Upload` s, hashing each file only once per session."""
+    if not files:
+        return []
+    digests: dict[str, str] = st.session_state.setdefault(DIGESTS, {})
+    out = []
+    for f in files:
+        data = f.getvalue()
+        file_id = str(getattr(f, "file_id", "")) or None
+        digest = digests.get(file_id) if file_id else None
+        if digest is None:
+            digest = hashlib.sha256(data).hexdigest()
+            if file_id:
+                digests[file_id] = digest
+        out.append(Upload(name=display_name(f.name), data=data, digest=digest))
+    return out
+
+
+def uploads_digest(uploads: Sequence[Upload]) -> str:
+    """One digest for a set of uploads (order-sensitive, as the report lists files in order)."""
+    h = hashlib.sha256()
+    for u in uploads:
+        h.update(u.digest.encode())
+        h.update(u.name.encode())
+    return h.hexdigest()
+
+
+def dataset_name(uploads: Sequence[Upload]) -> str:
+    """A short name for the uploaded dataset."""
+    if len(uploads) == 1:
+        return uploads[0].name
+    shown = ", ".join(u.name for u in uploads[:3])
+    return f"{len(uploads)} files: {shown}" + (" …" if len(uploads) > 3 else "")
+
+
+@st.cache_resource(max_entries=4, scope="session", show_spinner=False)
+def _load(key: str, _uploads: tuple[Upload, ...], _options: LoadOptions) -> Loaded:
+    try:
+        result = load_events(
+            [(u.name, u.data) for u in _uploads], mapping=_options.mapping or None, timezone=_options.timezone,
+            date_order=_options.date_order,  # type: ignore[arg-type]
+            decimal=_options.decimal,  # type: ignore[arg-type]
+            max_rejected_share=_options.max_rejected_share,
+        )
+    except RejectedShareError as exc:
+        return Loaded(result=None, error=str(exc), report=exc.report)
+    except IngestError as exc:
+        return Loaded(result=None, error=str(exc))
+    return Loaded(result=result)
+
+
+def load_uploads(uploads: Sequence[Upload], options: LoadOptions) -> Loaded:
+    """Load uploads through the session cache keyed by their digests and the options (never by a frame)."""
+    key = f"{uploads_digest(uploads)}:{options.key()}"
+    total = sum(len(u.data) for u in uploads)
+    with st.status(f"Reading {len(uploads)} file(s), {total / 1024**2:,.1f} MB…", expanded=False) as status:
+        loaded = _load(key, tuple(uploads), options)
+        status.update(label="Files read" if loaded.result else "Files could not be loaded",
+                      state="complete" if loaded.result else "error")
+    return loaded
+
+
+@st.cache_resource(max_entries=8, scope="session", show_spinner=False)
+def _columns(key: str, _uploads: tuple[Upload, ...]) -> list[str]:
+    try:
+        found = peek_columns([(u.name, u.data) for u in _uploads])
+    except IngestError:
+        return []
+    seen: dict[str, None] = {}
+    for cols in found.values():
+        seen.update(dict.fromkeys(cols))
+    return list(seen)
+
+
+def source_columns(uploads: Sequence[Upload]) -> list[str]:
+    """All column names over the uploads, in file order (for the mapping editor)."""
+    return _columns(uploads_digest(uploads), tuple(uploads))
+
+
+def mapping_key(target: str) -> str:
+    """Session-state key of the mapping selectbox for ``target``."""
+    return f"{MAPPING_PREFIX}{target}"
+
+
+def mapping_overrides() -> dict[str, str | None]:
+    """The user's mapping choices from session state: a column, ``None`` to unmap; detected ones left out."""
+    out: dict[str, str | None] = {}
+    for target in TARGETS:
+        value: Any = st.session_state.get(mapping_key(target), DETECTED)
+        if value == UNMAPPED:
+            out[target] = None
+        elif isinstance(value, str) and value != DETECTED:
+            out[target] = value
+    return out
+
+
+def reset_mapping() -> None:
+    """Forget the user's mapping choices (a new set of files)."""
+    for target in TARGETS:
+        st.session_state.pop(mapping_key(target), None)
+
+
+def preview(events: Any, rows: int = 200) -> Any:
+    """The first ``rows`` events for a table preview (a new frame; the cached one is never touched)."""
+    return events.head(rows)
+
+
+def default_timezone() -> str:
+    """The browser's time zone when Streamlit knows it, else UTC (the user confirms it on the page)."""
+    tz = getattr(st.context, "timezone", None)
+    return tz if isinstance(tz, str) and tz in all_timezones() else "UTC"
+
+
+@st.cache_resource(max_entries=1, show_spinner=False)
+def all_timezones() -> list[str]:
+    """IANA time zone names, UTC first."""
+    return ["UTC", *sorted(z for z in zoneinfo.available_timezones() if z != "UTC")]
