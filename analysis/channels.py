@@ -210,7 +210,11 @@ def _derived_channels(events: pl.DataFrame, rules: pl.DataFrame | None, sources:
     table = _classify(
         combos, _read_rules() if rules is None else rules, _read_sources() if sources is None else sources
     ).select(*on, pl.when(_carries()).then(pl.col("_channel")).alias(s.CHANNEL))
-    joined = hashed.select(on).join(table, on=on, how="left", nulls_equal=True, maintain_order="left")
+    # an Enum keeps the per-event column a small integer while prepare sorts and fills it
+    names = pl.Enum(sorted({*table[s.CHANNEL].drop_nulls().to_list(), "Direct"}))
+    joined = hashed.select(on).join(
+        table.with_columns(pl.col(s.CHANNEL).cast(names)), on=on, how="left", nulls_equal=True, maintain_order="left"
+    )
     return joined[s.CHANNEL]
 
 
@@ -222,7 +226,7 @@ def fill_sorted_sessions(own: pl.Expr, new_session: pl.Expr, *, default: str) ->
     row = pl.int_range(pl.len(), dtype=pl.Int64)
     last_carrier = pl.when(own.is_not_null()).then(row).forward_fill()
     session_start = pl.when(new_session).then(row).forward_fill()
-    filled = own.forward_fill()
+    filled = own.forward_fill().cast(pl.String)
     return pl.when(last_carrier >= session_start).then(filled).otherwise(pl.lit(default))
 
 
@@ -258,7 +262,7 @@ def assign_channels(
     own = _derived_channels(events, rules, source_lists)
     given = pl.col(s.CHANNEL) if s.CHANNEL in events.columns else pl.lit(None, pl.String)
     if s.SESSION_ID not in events.columns:
-        out = events.with_columns(pl.coalesce(given, own.fill_null("Direct")).alias(s.CHANNEL))
+        out = events.with_columns(pl.coalesce(given, own.cast(pl.String).fill_null("Direct")).alias(s.CHANNEL))
         return out if s.CHANNEL in events.columns else out.select(*events.columns, s.CHANNEL)
     ordered = (
         events.with_columns(own.alias("_own"), pl.int_range(pl.len(), dtype=pl.Int64).alias("_row"))
