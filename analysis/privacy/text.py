@@ -20,16 +20,18 @@ KEPT_QUERY_KEYS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_
 def escape_text(text: str) -> str:
     """Escape data text for HTML *and* for Plotly's pseudo-HTML labels.
 
-    ``&``, ``<``, ``>``, quotes become entities, so no tag (``<script>``, Plotly's ``<b>``, ``<br>``,
-    ``<a href>``) survives; ``$`` becomes ``&#36;`` so Plotly never hands the label to MathJax. Browsers and
-    Plotly (which splits tags *before* decoding entities) both show the original characters.
+    ``&``, ``<``, ``>``, quotes become entities (quotes numeric, which Plotly decodes), so no tag
+    (``<script>``, Plotly's ``<b>``, ``<br>``, ``<a href>``) survives; ``$`` becomes ``&#36;`` so Plotly never
+    hands the label to MathJax. Browsers and Plotly (which splits tags *before* decoding entities) both show the
+    original characters.
 
     Examples
     --------
     >>> escape_text('<a href="javascript:alert(1)">x</a> costs $5$')
-    '&lt;a href=&quot;javascript:alert(1)&quot;&gt;x&lt;/a&gt; costs &#36;5&#36;'
+    '&lt;a href=&#34;javascript:alert(1)&#34;&gt;x&lt;/a&gt; costs &#36;5&#36;'
     """
-    return html.escape(text, quote=True).replace("$", "&#36;")
+    # Plotly decodes only amp/lt/gt and numeric entities, so quotes use numeric ones (&#34; not &quot;)
+    return html.escape(text, quote=False).replace('"', "&#34;").replace("'", "&#39;").replace("$", "&#36;")
 
 
 def escape_column(column: str) -> pl.Expr:
@@ -39,8 +41,8 @@ def escape_column(column: str) -> pl.Expr:
         .str.replace_all("&", "&amp;", literal=True)
         .str.replace_all("<", "&lt;", literal=True)
         .str.replace_all(">", "&gt;", literal=True)
-        .str.replace_all('"', "&quot;", literal=True)
-        .str.replace_all("'", "&#x27;", literal=True)
+        .str.replace_all('"', "&#34;", literal=True)
+        .str.replace_all("'", "&#39;", literal=True)
         .str.replace_all("$", "&#36;", literal=True)
     )
 

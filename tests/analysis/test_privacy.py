@@ -17,6 +17,7 @@ from analysis.privacy import (
     coarsen_timestamps,
     derivable_cells,
     detect_pii_columns,
+    escape_column,
     escape_text,
     fold_small_categories,
     pseudonymise,
@@ -200,12 +201,18 @@ def test_published_funnel_counts_and_their_differences_are_zero_or_at_least_k(dr
 @pytest.mark.parametrize(
     ("raw", "escaped"),
     [("</script><script>alert(1)</script>", "&lt;/script&gt;&lt;script&gt;alert(1)&lt;/script&gt;"),
-     ('<a href="javascript:alert(1)">x</a>', "&lt;a href=&quot;javascript:alert(1)&quot;&gt;x&lt;/a&gt;"),
+     ('<a href="javascript:alert(1)">x</a>', "&lt;a href=&#34;javascript:alert(1)&#34;&gt;x&lt;/a&gt;"),
      ("$\\href{javascript:alert(1)}{x}$", "&#36;\\href{javascript:alert(1)}{x}&#36;"),
      ("<b>bold</b><br>", "&lt;b&gt;bold&lt;/b&gt;&lt;br&gt;")],
 )
 def test_escape_text_leaves_no_markup(raw: str, escaped: str) -> None:
     assert escape_text(raw) == escaped
+
+
+def test_escape_column_matches_escape_text() -> None:
+    texts = ['<a href="x">\'$&</a>', "plain", None]
+    out = pl.DataFrame({"t": texts}).select(escape_column("t"))["t"].to_list()
+    assert out == [escape_text(t) if t is not None else None for t in texts]
 
 
 def test_strip_url_query_keeps_campaign_tags_only() -> None:

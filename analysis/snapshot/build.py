@@ -1,0 +1,140 @@
+"""Assemble a snapshot's published tables from prepared events (and optionally personas)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any
+
+import polars as pl
+
+from analysis import schema as s
+from analysis.attribution import DEFINITIONS as MODEL_DEFINITIONS
+from analysis.attribution import aggregate_paths, attribute, journey_paths
+from analysis.funnels import funnel
+from analysis.privacy import SUPPRESSED, SuppressionManifest, detect_pii_columns, redact_values
+from analysis.snapshot.contents import (
+    Contents,
+    attribution_table,
+    categories_table,
+    drop_hidden_personas,
+    fold_personas,
+    funnel_table,
+    persona_table,
+    published_sizes,
+    typical_paths,
+)
+from analysis.snapshot.people import PERSON, PERSONA, person_frame_for, person_table
+
+DEFAULT_STEPS = ("view_item", "add_to_cart", "begin_checkout", "purchase")
+DEFAULT_MODELS = ("first_touch", "last_touch", "linear", "markov")
+
+
+def _persona_funnel(events: pl.DataFrame, people: pl.DataFrame, steps: Sequence[str], window: timedelta,
+                    ) -> pl.DataFrame:
+    key = s.person_key() if s.ANONYMOUS_ID in events.columns else pl.col(s.USER_ID)
+    ev = events.with_columns(key.alias(PERSON)).join(people.select(PERSON, PERSONA), on=PERSON, how="inner")
+    ev = ev.drop(PERSON)
+    present = set(ev[s.EVENT].unique().to_list())
+    if not ev.height or not set(steps) <= present:
+        return pl.DataFrame(schema={PERSONA: pl.String, "step": pl.Int64, "name": pl.String, "users": pl.Int64,
+                                    "median_hours_from_start": pl.Float64})
+    table = funnel(ev, list(steps), window=window, mode="ordered", breakdown=PERSONA, top_n=1_000)
+    return table.select(
+        pl.col("breakdown").alias(PERSONA), pl.col("step").cast(pl.Int64), pl.col("name"),
+        pl.col("entered").cast(pl.Int64).alias("users"),
+        (pl.col("median_seconds_from_start") / 3600).alias("median_hours_from_start"),
+    ).with_columns(redact_values("name"))
+
+
+def _attribution(events: pl.DataFrame, models: Sequence[str], conversion_events: Sequence[str],
+                 lookback: timedelta) -> tuple[pl.DataFrame, pl.DataFrame, int]:
+    empty = (pl.DataFrame(schema={"model": pl.String, "channel": pl.String, "conversions": pl.Float64,
+                                  "value": pl.Float64, "share": pl.Float64}),
+             pl.DataFrame(schema={"channel": pl.String, "users": pl.Int64}), 0)
+    if s.CHANNEL not in events.columns:
+        return empty
+    journeys = journey_paths(events, conversion_events=conversion_events, lookback=lookback, touch="channel")
+    if not journeys.filter(pl.col("converted")).height:
+        return empty
+    contributors = (journeys.filter(pl.col("converted")).select(s.USER_ID, "path").explode("path")
+                    .group_by(pl.col("path").alias("channel")).agg(pl.col(s.USER_ID).n_unique().cast(pl.Int64)
+                                                                   .alias("users")))
+    paths = aggregate_paths(journeys, with_times=True)
+    credits = pl.concat([attribute(paths, model=m).with_columns(pl.lit(m).alias("model"))  # type: ignore[arg-type]
+                         for m in models], how="vertical_relaxed")
+    credits = credits.select("model", "channel", pl.col("conversions").cast(pl.Float64),
+                             pl.col("value").cast(pl.Float64), pl.col("share").cast(pl.Float64))
+    total = int(journeys["converted"].sum())
+    return credits, contributors.with_columns(redact_values("channel")), total
+
+
+def build_contents(
+    events: pl.DataFrame,
+    *,
+    personas: Any = None,
+    min_group_size: int = 10,
+    funnel_steps: Sequence[str] = DEFAULT_STEPS,
+    window: timedelta = timedelta(days=7),
+    conversion_events: Sequence[str] = ("purchase",),
+    models: Sequence[str] = DEFAULT_MODELS,
+    lookback: timedelta = timedelta(days=30),
+    sections: Sequence[str] = ("personas", "funnel", "channels", "paths", "attribution"),
+) -> Contents:
+    """Every published table of a snapshot, privacy-gated, plus the manifest and the facts (totals, k).
+
+    ``events`` are prepared events; ``personas`` a fitted ``Personas`` model, a ``user_id``/``persona`` frame or
+    None (one group, "All users"). ``sections`` picks what goes in ("personas" is always built: it defines the
+    groups every other table is restricted to).
+    """
+    k = min_group_size
+    manifest = SuppressionManifest(k)
+    for column, reason in detect_pii_columns(events).items():
+        manifest = manifest.add("events", column, "identifier" if "identifier" in reason else "personal_data",
+                                reason)
+    people = person_table(events, person_frame_for(personas), conversion_events=conversion_events)
+    people, folded = fold_personas(people, min_group_size=k)
+    personas_out, m = persona_table(people, min_group_size=k, descriptions=_descriptions(personas))
+    manifest = manifest.merge(folded).merge(m)
+    published = published_sizes(personas_out)
+    visible, manifest = drop_hidden_personas(people, published, manifest)
+    tables: dict[str, pl.DataFrame] = {}
+    if "channels" in sections:
+        tables["channels"], m = categories_table(visible, "first_channel", name="channels", min_group_size=k,
+                                                 published=published)
+        manifest = manifest.merge(m)
+    paths, m = categories_table(visible, "path", name="paths", min_group_size=k, published=published)
+    if "paths" in sections:
+        tables["paths"] = paths
+        manifest = manifest.merge(m)
+    personas_out = personas_out.join(typical_paths(paths), on=PERSONA, how="left", maintain_order="left")
+    personas_out = personas_out.select(pl.exclude(SUPPRESSED), SUPPRESSED)
+    tables = {"personas": personas_out, **tables}
+    if "funnel" in sections:
+        raw = _persona_funnel(events, visible, funnel_steps, window)
+        tables["funnel"], m = funnel_table(raw, published, min_group_size=k)
+        manifest = manifest.merge(m)
+    total_conversions = 0
+    if "attribution" in sections:
+        credits, contributors, total_conversions = _attribution(events, models, conversion_events, lookback)
+        tables["attribution"], m = attribution_table(credits, contributors, min_group_size=k)
+        manifest = manifest.merge(m)
+    facts = {"people": int(people.height), "total_conversions": total_conversions,
+             "model_definitions": {m: _model_definition(m) for m in models}}
+    return Contents(tables, manifest, facts)
+
+
+def _model_definition(model: str) -> str:
+    known: dict[str, str] = {str(k): v for k, v in MODEL_DEFINITIONS.items()}
+    return known.get(model, "")
+
+
+def _descriptions(personas: Any) -> pl.DataFrame | None:
+    """Persona stability from a fitted model (Jaccard over re-fits, tentative flag), keyed by persona name."""
+    stability = getattr(personas, "stability_", None)
+    names = getattr(personas, "names_", None)
+    if stability is None or names is None:
+        return None
+    frame: pl.DataFrame = stability.personas.select("persona_id", pl.col("jaccard").alias("stability"), "tentative")
+    return (frame.with_columns(pl.col("persona_id").replace_strict(names, return_dtype=pl.String).alias(PERSONA))
+            .with_columns(redact_values(PERSONA)).select(PERSONA, "stability", "tentative"))

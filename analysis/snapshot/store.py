@@ -1,0 +1,254 @@
+"""Write and read snapshots: ``snapshot.html`` + ``snapshot.json`` + ``tables/*.parquet``, or one zip of them.
+
+A received snapshot is untrusted input: :func:`read_snapshot` accepts only the known file names, table names and
+column types, caps sizes, and never uses the received HTML (the app re-renders from the data, escaped).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import zipfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from importlib import metadata as importlib_metadata
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from analysis.errors import AnalysisError
+from analysis.privacy import SuppressionManifest
+from analysis.snapshot.build import DEFAULT_MODELS, DEFAULT_STEPS, build_contents
+from analysis.snapshot.definitions import definitions_for
+from analysis.snapshot.render import render_html
+
+FORMAT = "journeylens-snapshot"
+FORMAT_VERSION = 1
+HTML_NAME, JSON_NAME, TABLES_DIR = "snapshot.html", "snapshot.json", "tables"
+TABLE_NAMES = ("personas", "funnel", "channels", "paths", "attribution")
+SECTIONS = TABLE_NAMES
+MAX_BYTES = 50 * 1024 * 1024  # a received snapshot (zip members, JSON) larger than this is refused
+_DTYPES: dict[str, pl.DataType] = {"String": pl.String(), "Int64": pl.Int64(), "Float64": pl.Float64(),
+                                   "Boolean": pl.Boolean()}
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """A snapshot's metadata (title, created, version, dataset hash, k, parameters, definitions, facts), its
+    published tables and its suppression manifest; ``html`` is set when written, never when read."""
+
+    metadata: dict[str, Any]
+    tables: dict[str, pl.DataFrame]
+    manifest: SuppressionManifest
+    html: str | None = field(default=None, repr=False)
+    path: Path | None = None
+
+    @property
+    def min_group_size(self) -> int:
+        """The k every published number respects."""
+        return int(self.metadata["min_group_size"])
+
+    def render(self) -> str:
+        """The snapshot HTML, re-rendered from the data (safe for snapshots received from others)."""
+        return render_html(self.metadata, self.tables, self.manifest)
+
+
+def library_version() -> str:
+    """The installed JourneyLens version ("unknown" when running from a source tree without metadata)."""
+    try:
+        return importlib_metadata.version("journeylens")
+    except importlib_metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def dataset_hash(events: pl.DataFrame) -> str:
+    """SHA-256 over the frame's row hashes (order-sensitive); pass the file digest instead when you have it."""
+    return hashlib.sha256(events.hash_rows(seed=0).to_numpy().tobytes()).hexdigest()
+
+
+def _portable(table: pl.DataFrame) -> pl.DataFrame:
+    casts: dict[str, type[pl.DataType]] = {}
+    for name, dtype in table.schema.items():
+        if dtype.is_integer():
+            casts[name] = pl.Int64
+        elif dtype.is_float():
+            casts[name] = pl.Float64
+        elif dtype not in (pl.String, pl.Boolean):
+            casts[name] = pl.String
+    out = table.cast(casts) if casts else table  # type: ignore[arg-type]
+    return out.with_columns(pl.col(pl.Float64).fill_nan(None))
+
+
+def _check_parameters(parameters: Mapping[str, Any]) -> dict[str, Any]:
+    def ok(v: Any) -> bool:
+        return v is None or isinstance(v, str | int | float | bool) or (
+            isinstance(v, list | tuple) and all(ok(x) for x in v))
+    bad = [k for k, v in parameters.items() if not ok(v)]
+    if bad:
+        raise AnalysisError(f"parameter(s) {', '.join(bad)} must be text, numbers, booleans or lists of them")
+    return {str(k): list(v) if isinstance(v, tuple) else v for k, v in parameters.items()}
+
+
+def write_snapshot(
+    events: pl.DataFrame,
+    out_dir: str | Path,
+    *,
+    personas: Any = None,
+    min_group_size: int = 10,
+    title: str = "Persona snapshot",
+    parameters: Mapping[str, Any] | None = None,
+    sections: Sequence[str] = SECTIONS,
+    funnel_steps: Sequence[str] = DEFAULT_STEPS,
+    window: timedelta = timedelta(days=7),
+    conversion_events: Sequence[str] = ("purchase",),
+    models: Sequence[str] = DEFAULT_MODELS,
+    lookback: timedelta = timedelta(days=30),
+    digest: str | None = None,
+    created: datetime | None = None,
+) -> Snapshot:
+    """Build a privacy-gated snapshot of prepared ``events`` and write it into ``out_dir``.
+
+    Writes ``snapshot.html`` (self-contained, offline, strict CSP), ``snapshot.json`` (metadata, definitions,
+    parameters, manifest and every table) and ``tables/<name>.parquet``. ``personas`` is a fitted ``Personas``
+    model, a ``user_id``/``persona`` frame, or None (one group). Every published number describes at least
+    ``min_group_size`` people (see :mod:`analysis.privacy`). ``parameters`` are extra settings recorded verbatim
+    (date range, persona k, seed ...); ``digest`` the dataset's file digest (default: a hash of the frame).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from analysis.sample import generate_sample
+    >>> from analysis.prepare import prepare
+    >>> snap = write_snapshot(prepare(generate_sample(300, seed=1).events), tempfile.mkdtemp())
+    >>> sorted(snap.tables)[:2], snap.min_group_size
+    (['attribution', 'channels'], 10)
+    """
+    unknown = sorted(set(sections) - set(SECTIONS))
+    if unknown:
+        raise AnalysisError(f"unknown snapshot section(s) {unknown}; valid: {', '.join(SECTIONS)}")
+    if min_group_size < 2:
+        raise AnalysisError(f"min_group_size={min_group_size} is too small for a shared snapshot; use 2 or more")
+    contents = build_contents(events, personas=personas, min_group_size=min_group_size, funnel_steps=funnel_steps,
+                              window=window, conversion_events=conversion_events, models=models,
+                              lookback=lookback, sections=sections)
+    recorded = {
+        "min_group_size": min_group_size, "sections": list(sections), "funnel_steps": list(funnel_steps),
+        "funnel_window_days": window / timedelta(days=1), "funnel_mode": "ordered",
+        "conversion_events": list(conversion_events), "attribution_models": list(models),
+        "attribution_lookback_days": lookback / timedelta(days=1),
+        **_check_parameters(parameters or {}),
+    }
+    when = (created or datetime.now(UTC)).astimezone(UTC)
+    meta: dict[str, Any] = {
+        "format": FORMAT, "format_version": FORMAT_VERSION, "title": title,
+        "created": when.strftime("%Y-%m-%d %H:%M UTC"), "version": library_version(),
+        "dataset_hash": digest or dataset_hash(events), "min_group_size": min_group_size,
+        "parameters": recorded, "definitions": definitions_for(contents.tables, contents.facts),
+        "facts": {"people": contents.facts["people"], "total_conversions": contents.facts["total_conversions"]},
+    }
+    tables = {name: _portable(t) for name, t in contents.tables.items()}
+    snapshot = Snapshot(meta, tables, contents.manifest)
+    html = snapshot.render()
+    out = Path(out_dir)
+    (out / TABLES_DIR).mkdir(parents=True, exist_ok=True)
+    (out / HTML_NAME).write_text(html, encoding="utf-8")
+    (out / JSON_NAME).write_text(json.dumps(_to_json(snapshot), ensure_ascii=False, allow_nan=False, indent=1),
+                                 encoding="utf-8")
+    for name, table in tables.items():
+        table.write_parquet(out / TABLES_DIR / f"{name}.parquet")
+    return Snapshot(meta, tables, contents.manifest, html, out)
+
+
+def _to_json(snapshot: Snapshot) -> dict[str, Any]:
+    return {
+        **snapshot.metadata,
+        "manifest": snapshot.manifest.to_dict(),
+        "tables": {name: {"schema": {c: str(t) for c, t in table.schema.items()},
+                          "columns": table.to_dict(as_series=False)}
+                   for name, table in snapshot.tables.items()},
+    }
+
+
+def _table_from_json(name: str, raw: Mapping[str, Any]) -> pl.DataFrame:
+    schema = raw.get("schema", {})
+    bad = {c: t for c, t in schema.items() if t not in _DTYPES}
+    if bad:
+        raise AnalysisError(f"table {name!r} has column types {bad}; valid: {', '.join(_DTYPES)}")
+    return pl.DataFrame(raw.get("columns", {}), schema={c: _DTYPES[t] for c, t in schema.items()}, strict=True)
+
+
+def snapshot_from_json(data: bytes | str) -> Snapshot:
+    """Parse ``snapshot.json`` (bytes or text) into a :class:`Snapshot`, validating format and tables."""
+    if len(data) > MAX_BYTES:
+        raise AnalysisError(f"snapshot.json is {len(data):,} bytes; the limit is {MAX_BYTES:,}")
+    try:
+        raw = json.loads(data)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise AnalysisError(f"snapshot.json is not valid JSON: {exc}") from exc
+    if not isinstance(raw, dict) or raw.get("format") != FORMAT:
+        raise AnalysisError(f"this is not a JourneyLens snapshot (expected \"format\": \"{FORMAT}\")")
+    if int(raw.get("format_version", 0)) > FORMAT_VERSION:
+        raise AnalysisError(f"snapshot format {raw.get('format_version')} is newer than this JourneyLens reads "
+                            f"({FORMAT_VERSION}); update JourneyLens")
+    tables_raw = raw.pop("tables", {})
+    unknown = sorted(set(tables_raw) - set(TABLE_NAMES))
+    if unknown:
+        raise AnalysisError(f"snapshot has unknown table(s) {unknown}; valid: {', '.join(TABLE_NAMES)}")
+    tables = {name: _table_from_json(name, tables_raw[name]) for name in TABLE_NAMES if name in tables_raw}
+    manifest = SuppressionManifest.from_dict(raw.pop("manifest", {"min_group_size": raw["min_group_size"]}))
+    return Snapshot(raw, tables, manifest)
+
+
+def snapshot_zip(snapshot_dir: str | Path) -> bytes:
+    """The HTML, JSON and Parquet files of a written snapshot as one zip (what the page offers to download)."""
+    root = Path(snapshot_dir)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for path in [root / HTML_NAME, root / JSON_NAME, *sorted((root / TABLES_DIR).glob("*.parquet"))]:
+            archive.write(path, path.relative_to(root).as_posix())
+    return buffer.getvalue()
+
+
+def _from_zip(data: bytes) -> Snapshot:
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        try:
+            info = archive.getinfo(JSON_NAME)
+        except KeyError as exc:
+            raise AnalysisError(f"the zip holds no {JSON_NAME}; is it a JourneyLens snapshot?") from exc
+        if info.file_size > MAX_BYTES:
+            raise AnalysisError(f"{JSON_NAME} unpacks to {info.file_size:,} bytes; the limit is {MAX_BYTES:,}")
+        return snapshot_from_json(archive.read(info))
+
+
+def read_snapshot(path: str | Path | bytes) -> Snapshot:
+    """Read a snapshot: its folder, its ``snapshot.json``, its zip, or the bytes of either (an upload).
+
+    Tables come from the JSON (Parquet files are the same tables for other tools). The HTML is not read:
+    :meth:`Snapshot.render` rebuilds it from the data.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from analysis.sample import generate_sample
+    >>> from analysis.prepare import prepare
+    >>> d = tempfile.mkdtemp()
+    >>> written = write_snapshot(prepare(generate_sample(300, seed=1).events), d)
+    >>> read_snapshot(d).tables["personas"].equals(written.tables["personas"])
+    True
+    """
+    if isinstance(path, bytes | bytearray):
+        data = bytes(path)
+        return _from_zip(data) if data[:4] == b"PK\x03\x04" else snapshot_from_json(data)
+    target = Path(path)
+    if target.is_dir():
+        target = target / JSON_NAME
+    if not target.exists():
+        raise AnalysisError(f"{target} does not exist; pass a snapshot folder, its {JSON_NAME} or its zip")
+    if target.stat().st_size > MAX_BYTES:
+        raise AnalysisError(f"{target} is {target.stat().st_size:,} bytes; the limit is {MAX_BYTES:,}")
+    data = target.read_bytes()
+    snap = _from_zip(data) if data[:4] == b"PK\x03\x04" else snapshot_from_json(data)
+    return Snapshot(snap.metadata, snap.tables, snap.manifest, None, target.parent)
