@@ -61,8 +61,9 @@ def sankey_figure(flows: pl.DataFrame, *, title: str | None = None) -> go.Figure
         .sort("step", "_other", "_weight", "node", descending=[False, False, True, False])
         .with_columns(pl.int_range(pl.len()).alias("_id"), escape_column("node").alias("_label"))
     )
-    first, last = nodes["step"].min(), nodes["step"].max()
-    span = max(int(last) - int(first), 1)  # type: ignore[operator, arg-type]
+    bounds = nodes.select(pl.col("step").min().alias("lo"), pl.col("step").max().alias("hi")).row(0)
+    first, last = int(bounds[0]), int(bounds[1])
+    span = max(last - first, 1)
     # stack nodes top-down in each step by weight, with a fixed gap between them, so none overlap or clip
     gap = 0.02
     weight = pl.col("_weight") / pl.col("_weight").sum().over("step")
@@ -79,7 +80,7 @@ def sankey_figure(flows: pl.DataFrame, *, title: str | None = None) -> go.Figure
         on=["step", "target"],
     ).with_columns(escape_column("source").alias("_sl"), escape_column("target").alias("_tl"))
     colours = _colours(nodes["node"].to_list())
-    busiest = int(nodes.group_by("step").len()["len"].max() or 1)  # type: ignore[arg-type]
+    busiest = int(nodes.group_by("step").len().select(pl.col("len").max()).item())
     fig = go.Figure(
         go.Sankey(
             arrangement="snap",
