@@ -8,7 +8,7 @@ import polars as pl
 from polars.testing import assert_frame_equal
 
 from analysis import schema as s
-from analysis.channels import assign_channels
+from analysis.channels import assign_channels, load_channel_rules
 from analysis.identity import stitch_identities
 from analysis.prepare import prepare
 from analysis.sample import Sample
@@ -64,3 +64,19 @@ def test_prepare_recovers_planted_sessions_and_people(small_sample: Sample) -> N
     truth = small_sample.truth.users
     assert prepared[s.USER_ID].n_unique() == truth.height
     assert prepared[s.SESSION_ID].n_unique() == truth["sessions"].sum()
+
+
+def test_prepare_can_split_sessions_on_campaign_change() -> None:
+    events = frame(
+        user_id=["u1"] * 4, timestamp=[0, 1, 2, 3], event=["a", "b", "c", "d"],
+        source=["google", None, "newsletter", None], medium=["cpc", None, "email", None],
+    )
+    out = prepare(events, new_session_on_campaign=True)
+    assert out[s.SESSION_ID].to_list() == ["u1-1", "u1-1", "u1-2", "u1-2"]
+    assert out[s.CHANNEL].to_list() == ["Paid Search", "Paid Search", "Email", "Email"]
+
+
+def test_prepare_uses_given_rules() -> None:
+    events = frame(user_id=["u1"], timestamp=[0], event=["a"], source=["google"], medium=["cpc"])
+    only_direct = load_channel_rules().filter(pl.col("channel") == "Direct")
+    assert prepare(events, channel_rules=only_direct)[s.CHANNEL].item() == "Unassigned"
