@@ -1,0 +1,137 @@
+"""The command line, run in-process: outputs equal the library's, exit codes fit for scripts."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+from analysis.attribution import attribute, conversion_paths
+from analysis.cli import EXIT_BAD_INPUT, EXIT_OK, EXIT_USAGE, main
+from analysis.funnels import funnel
+from analysis.prepare import prepare
+from analysis.recipe import read_recipe
+from analysis.sample import FUNNEL_STEPS, generate_sample
+
+STEPS = ",".join(FUNNEL_STEPS)
+
+
+@pytest.fixture(scope="module")
+def events() -> pl.DataFrame:
+    return generate_sample(300, seed=21).events
+
+
+@pytest.fixture(scope="module")
+def parquet(events: pl.DataFrame, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("cli") / "events.parquet"
+    events.write_parquet(path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def csv(events: pl.DataFrame, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("cli") / "events.csv"
+    events.write_csv(path)
+    return path
+
+
+def _run(*argv: str | Path) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main([str(a) for a in argv], stdout=out, stderr=err)
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_load_prints_the_report(csv: Path, events: pl.DataFrame) -> None:
+    code, out, _ = _run("load", csv, "-q")
+    assert code == EXIT_OK
+    assert "events.csv" in out and f"{events.height}" in out and "user_id <- user_id" in out
+
+
+def test_funnel_writes_the_library_table(parquet: Path, events: pl.DataFrame, tmp_path: Path) -> None:
+    code, _, err = _run("funnel", parquet, "--steps", STEPS, "--out", tmp_path / "f.parquet", "--partitions", "3")
+    assert code == EXIT_OK
+    assert_frame_equal(pl.read_parquet(tmp_path / "f.parquet"), funnel(prepare(events), list(FUNNEL_STEPS)))
+    assert "partition 1/3" in err
+
+
+def test_funnel_to_stdout_is_csv(parquet: Path) -> None:
+    code, out, err = _run("funnel", parquet, "--steps", STEPS, "--quiet")
+    assert code == EXIT_OK and err == ""
+    assert out.splitlines()[0].startswith("step,name,entered,")
+    assert len(out.splitlines()) == 1 + len(FUNNEL_STEPS)
+
+
+def test_attribute_writes_paths_and_models(csv: Path, events: pl.DataFrame, tmp_path: Path) -> None:
+    code, _, _ = _run("attribute", csv, "--models", "last_touch,markov", "--out", tmp_path / "a.parquet",
+                      "--paths-out", tmp_path / "p.parquet", "-q")
+    assert code == EXIT_OK
+    paths = conversion_paths(prepare(events))
+    assert_frame_equal(pl.read_parquet(tmp_path / "p.parquet"), paths)
+    table = pl.read_parquet(tmp_path / "a.parquet")
+    assert_frame_equal(table.filter(pl.col("model") == "markov").drop("model"), attribute(paths, model="markov"))
+
+
+def test_prepare_out_of_core_writes_partitions(parquet: Path, events: pl.DataFrame, tmp_path: Path) -> None:
+    code, _, _ = _run("prepare", parquet, "--out", tmp_path / "prepared", "--partitions", "2", "-q")
+    assert code == EXIT_OK
+    got = pl.read_parquet(sorted((tmp_path / "prepared").glob("*.parquet"))).sort("user_id", "timestamp",
+                                                                                  maintain_order=True)
+    assert_frame_equal(got, prepare(events))
+
+
+def test_recipe_round_trip(parquet: Path, tmp_path: Path) -> None:
+    recipe = tmp_path / "recipe.json"
+    first = _run("funnel", parquet, "--steps", "view_item,purchase", "--window-days", "2", "--write-recipe", recipe,
+                 "-q")
+    assert read_recipe(recipe).get("funnel_steps") == ["view_item", "purchase"]
+    again = _run("funnel", parquet, "--recipe", recipe, "-q")
+    assert first[:2] == again[:2] and again[0] == EXIT_OK
+
+
+def test_recipe_for_other_data_warns(parquet: Path, csv: Path, tmp_path: Path) -> None:
+    recipe = tmp_path / "recipe.json"
+    _run("funnel", parquet, "--steps", STEPS, "--write-recipe", recipe, "-q")
+    code, _, err = _run("funnel", csv, "--recipe", recipe, "-q")
+    assert code == EXIT_OK and "not the data the recipe was made on" in err
+
+
+def test_snapshot_writes_html_and_json(csv: Path, tmp_path: Path) -> None:
+    code, out, _ = _run("snapshot", csv, "--out", tmp_path / "snap", "--no-personas", "-q")
+    assert code == EXIT_OK
+    assert (tmp_path / "snap" / "snapshot.html").exists()
+    assert json.loads((tmp_path / "snap" / "snapshot.json").read_text())["format"] == "journeylens-snapshot"
+    assert out.strip().endswith("snapshot.html")
+
+
+def test_bad_input_exits_3_with_the_ingest_message(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text("a;b\n1;2\n")
+    code, _, err = _run("load", bad, "-q")
+    assert code == EXIT_BAD_INPUT
+    assert "bad.csv" in err and "no column found for timestamp" in err
+
+
+def test_missing_file_exits_3(tmp_path: Path) -> None:
+    code, _, err = _run("funnel", tmp_path / "none.csv", "--steps", STEPS)
+    assert code == EXIT_BAD_INPUT and "does not exist" in err
+
+
+def test_unknown_model_exits_3_naming_valid_ones(parquet: Path) -> None:
+    code, _, err = _run("attribute", parquet, "--models", "magic", "-q")
+    assert code == EXIT_BAD_INPUT and "unknown attribution model(s) ['magic']" in err and "markov" in err
+
+
+def test_usage_errors_exit_2(parquet: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert _run("fun", parquet)[0] == EXIT_USAGE
+    assert _run("funnel", parquet, "--engine", "dask")[0] == EXIT_USAGE
+    assert _run("snapshot", parquet)[0] == EXIT_USAGE
+    assert "invalid choice" in capsys.readouterr().err
+
+
+def test_bad_output_suffix_exits_3(parquet: Path, tmp_path: Path) -> None:
+    code, _, err = _run("funnel", parquet, "--steps", STEPS, "--out", tmp_path / "f.xlsx", "-q")
+    assert code == EXIT_BAD_INPUT and ".csv, .parquet, .json" in err
