@@ -26,7 +26,7 @@ import polars as pl
 
 from analysis.attribution import attribute, attribution_intervals, conversion_paths
 from benchmarks.common import HEADER, Measurement, baseline_seconds, load_events, peak_rss_mb, timed
-from tests.analysis.attribution.attribution_reference import generate  # the perf-anchors generator
+from tests.analysis.attribution.attribution_reference import build_paths, generate  # perf-anchors scripts
 
 try:  # benchmark-only peers
     with contextlib.redirect_stdout(io.StringIO()):  # it prints a banner on import
@@ -145,6 +145,7 @@ def main() -> None:
         base,
     )
     _measure("conversion_paths 30d (events)", events.height, lambda: conversion_paths(events), args.repeat, base)
+    _measure("perf-anchors build_paths", events.height, lambda: build_paths(events), args.repeat, base)
     journeys = int(paths["conversions"].sum() + paths["nulls"].sum())
     print(
         f"\npath table: {paths.height:,} distinct paths, {journeys:,} journeys "

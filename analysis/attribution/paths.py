@@ -115,51 +115,53 @@ def journey_paths(
         boundary = pl.when(pl.col("_sid_in").is_null()).then(gap).otherwise(changed)
     else:
         boundary = gap
-    ev = ev.with_columns(_sid=((new_user | boundary).cast(pl.Int64).cum_sum() - 1))
-    sessions = ev.unique("_sid", keep="first", maintain_order=True).select(
-        "_u", "_sid", _start=pl.col("_t"), _label=pl.col("_label")
+    # integer user and session numbers on the sorted frame: sessions are numbered 0..S-1 in order, so a
+    # session's attributes are a gather by its number, not a join
+    ev = ev.with_columns(_new=new_user | boundary, _nu=new_user).with_columns(
+        _ui=pl.col("_nu").cast(pl.Int64).cum_sum() - 1,
+        _sid=pl.col("_new").cast(pl.Int64).cum_sum() - 1,
     )
-    conv = ev.filter(pl.col("_conv")).select("_u", "_sid", "_t", _value=pl.col("_rev").fill_null(0.0))
+    ev = ev.with_columns(_first=pl.when(pl.col("_nu")).then(pl.col("_sid")).forward_fill())
+    sessions = ev.filter(pl.col("_new")).select("_u", "_ui", "_sid", _start=pl.col("_t"), _label=pl.col("_label"))
+    conv = ev.filter(pl.col("_conv")).select("_u", "_ui", "_sid", "_t", "_first", _value=pl.col("_rev").fill_null(0.0))
     if first_conversion_only:
-        conv = conv.unique("_u", keep="first", maintain_order=True)
-    first_sid = sessions.group_by("_u").agg(_first=pl.col("_sid").min())
-    same_user = (pl.col("_u") == pl.col("_u").shift(1)).fill_null(False)
-    conv = (
-        conv.join(first_sid, on="_u", how="left")
-        .with_columns(_lo=pl.when(same_user).then(pl.col("_sid").shift(1) + 1).otherwise(pl.col("_first")))
-        .with_columns(
-            _lo=pl.min_horizontal("_lo", "_sid"),
-            _j=pl.int_range(pl.len(), dtype=pl.Int64),
-        )
+        conv = conv.filter((pl.col("_ui") != pl.col("_ui").shift(1)).fill_null(True))
+    same_user = (pl.col("_ui") == pl.col("_ui").shift(1)).fill_null(False)
+    conv = conv.with_columns(
+        _lo=pl.min_horizontal(
+            pl.when(same_user).then(pl.col("_sid").shift(1) + 1).otherwise(pl.col("_first")), pl.col("_sid")
+        ),
+        _j=pl.int_range(pl.len(), dtype=pl.Int64),
     )
-    touches = (
-        conv.select(
-            "_j",
-            "_u",
-            _end=pl.col("_t"),
-            _hi=pl.col("_sid"),
-            _value="_value",
-            _s=pl.int_ranges("_lo", pl.col("_sid") + 1),
-        )
-        .explode("_s")
-        .join(sessions.select(_s="_sid", _start="_start", _label="_label"), on="_s", how="left", maintain_order="left")
-    )
+    touches = conv.select(
+        "_j", "_u", _end=pl.col("_t"), _hi=pl.col("_sid"), _value="_value", _s=pl.int_ranges("_lo", pl.col("_sid") + 1)
+    ).explode("_s")
+    at = touches["_s"]
+    touches = touches.with_columns(_start=sessions["_start"].gather(at), _label=sessions["_label"].gather(at))
     if lookback is not None:
         touches = touches.filter((pl.col("_end") - pl.col("_start") <= lookback) | (pl.col("_s") == pl.col("_hi")))
     touches = touches.with_columns(_converted=pl.lit(True))
 
-    last_conv = conv.group_by("_u").agg(_last=pl.col("_sid").max())
-    tail = sessions.join(last_conv, on="_u", how="left")
+    last_conv = conv.group_by("_ui").agg(_last=pl.col("_sid").max())
+    tail = sessions.join(last_conv, on="_ui", how="left", maintain_order="left")
     if first_conversion_only:
         tail = tail.filter(pl.col("_last").is_null())
     else:
         tail = tail.filter(pl.col("_last").is_null() | (pl.col("_sid") > pl.col("_last")))
-    tail = tail.with_columns(_end=pl.col("_start").max().over("_u"))
+    # the journey ends at the user's last session: it closes every user's run in this sorted frame
+    is_last = (pl.col("_ui") != pl.col("_ui").shift(-1)).fill_null(True)
+    tail = tail.with_columns(_end=pl.when(is_last).then(pl.col("_start")).backward_fill())
     if lookback is not None:
         tail = tail.filter(pl.col("_end") - pl.col("_start") <= lookback)
-    n_conv = conv.height
-    nulls = tail.with_columns(_j=pl.col("_u").rank("dense").cast(pl.Int64) - 1 + n_conv).select(
-        "_j", "_u", "_end", _s="_sid", _start="_start", _label="_label", _value=pl.lit(0.0), _converted=pl.lit(False)
+    nulls = tail.select(
+        _j=pl.col("_ui") + conv.height,
+        _u="_u",
+        _end="_end",
+        _s="_sid",
+        _start="_start",
+        _label="_label",
+        _value=pl.lit(0.0),
+        _converted=pl.lit(False),
     )
     cols = ["_j", "_u", "_s", "_start", "_end", "_label", "_value", "_converted"]
     allt = pl.concat([touches.select(cols), nulls.select(cols)]).sort("_j", "_s")
