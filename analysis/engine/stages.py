@@ -20,6 +20,7 @@ from analysis import schema as s
 from analysis.attribution.paths import Touch, aggregate_paths, journey_paths
 from analysis.funnels import BREAKDOWN, FunnelSpec, funnel_table, funnel_units
 from analysis.funnels.spec import OTHER
+from analysis.journeys import journeys
 from analysis.personas.features import DEVICE, user_features
 from analysis.prepare import prepare
 
@@ -242,3 +243,22 @@ def funnel_stage(spec: FunnelSpec) -> Stage:
         return funnel_table(units, spec)
 
     return Stage("funnel", run, schema, keys=None, order=("entered_at", s.USER_ID), finish=finish)
+
+
+def journeys_stage(*, conversion_events: Sequence[str] = ("purchase",), lookback: timedelta | None = None) -> Stage:
+    """Journeys (:func:`analysis.journeys.journeys`, row level: one row per journey per person) from prepared events.
+
+    Examples
+    --------
+    >>> from analysis.sample import generate_sample
+    >>> st = journeys_stage()
+    >>> st.merge([st.map(prepare(generate_sample(30, seed=1).events))]).columns[:2]
+    ['user_id', 'journey']
+    """
+    def run(part: pl.DataFrame) -> pl.DataFrame:
+        return journeys(part, conversion_events=conversion_events, lookback=lookback)
+
+    def schema(columns: pl.Schema) -> pl.Schema:
+        return run(pl.DataFrame(schema=columns)).schema
+
+    return Stage("journeys", run, schema, keys=None, order=(s.USER_ID, "journey"))

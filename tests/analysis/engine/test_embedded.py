@@ -18,9 +18,10 @@ from analysis.engine import (
     prepare_to_parquet,
     run_stages,
 )
-from analysis.engine.stages import paths_stage, prepare_stage
+from analysis.engine.stages import journeys_stage, paths_stage, prepare_stage
 from analysis.errors import AnalysisError
 from analysis.funnels import funnel, funnel_spec
+from analysis.journeys import journeys
 from analysis.personas.features import user_features
 from analysis.prepare import prepare
 from analysis.sample import FUNNEL_STEPS, Sample, generate_sample
@@ -82,6 +83,11 @@ def test_funnel_equals_in_memory(raw: pl.DataFrame, prepared: pl.DataFrame, opti
     expected = funnel(prepared, steps, **options)  # type: ignore[arg-type]
     assert_frame_equal(partitioned_funnel(raw, funnel_spec(steps, **options), partitions=4),  # type: ignore[arg-type]
                        expected)
+
+
+def test_journeys_equal_in_memory_out_of_core(parquet: Path, prepared: pl.DataFrame) -> None:
+    out = run_stages(parquet, {"journeys": journeys_stage()}, before=prepare_stage(), partitions=3)["journeys"]
+    assert_frame_equal(out, journeys(prepared).sort("user_id", "journey"))
 
 
 def test_persona_features_equal_in_memory(raw: pl.DataFrame, prepared: pl.DataFrame) -> None:

@@ -16,6 +16,7 @@ from polars.testing import assert_frame_equal
 
 from analysis.attribution import attribute
 from analysis.engine import partitioned_features, prepare_events, run_stages
+from analysis.engine.spark import spark_session
 from analysis.engine.stages import funnel_stage, paths_stage, prepare_stage
 from analysis.funnels import funnel_spec
 from analysis.sample import FUNNEL_STEPS, generate_sample
@@ -31,8 +32,6 @@ SPEC = funnel_spec(list(FUNNEL_STEPS), breakdown="device")
 
 @pytest.fixture(scope="module")
 def spark() -> Iterator[Any]:
-    from analysis.engine.spark import spark_session
-
     session = spark_session(shuffle_partitions=3)
     yield session
     session.stop()
