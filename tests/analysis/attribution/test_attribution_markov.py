@@ -26,6 +26,8 @@ def brute_force(rows: list[tuple[list[str], int, int]], order: int) -> dict[str,
     """Independent solver: Python dicts of transition counts, the series sum(Q^i r) by 40 doublings."""
     counts: dict[tuple[object, object], float] = {}
     for path, conv, null in rows:
+        if conv + null == 0:  # no journeys, no transitions
+            continue
         k = min(order, len(path))
         states: list[object] = [
             "start",
