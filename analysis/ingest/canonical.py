@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
 import polars as pl
@@ -17,6 +17,7 @@ from analysis.ingest.parse import (
     DateOrder,
     Decimal,
     TimestampPlan,
+    columns_with_control_chars,
     detect_decimal,
     number_expr,
     plan_timestamp,
@@ -50,13 +51,14 @@ def _missing(col: str, dtype: pl.DataType) -> pl.Expr:
 
 def to_canonical(raw: pl.DataFrame, mapping: Mapping[str, str], *, name: str, fmt: str, timezone: str,
                  date_order: DateOrder | None, decimal: Decimal | None, limits: Limits,
-                 keep: tuple[str, ...] = (), controls: bool = True) -> Typed:
+                 keep: tuple[str, ...] = (), control_columns: Collection[str] | None = None) -> Typed:
     """Type ``raw`` (all String or native Parquet types) into the canonical schema plus extras.
 
-    ``keep`` names bookkeeping columns (line numbers) carried through unchanged; ``controls=False``
-    skips the control-character pass (the caller checked the raw bytes).
+    ``keep`` names bookkeeping columns (line numbers) carried through unchanged; ``control_columns`` names
+    the columns holding control characters (found here when ``None``), the only ones cleaned of them.
     """
     types = raw.schema
+    ctrl = set(columns_with_control_chars(raw.drop(keep)) if control_columns is None else control_columns)
     ts_col = mapping[schema.TIMESTAMP]
     plan = plan_timestamp(raw[ts_col], column=ts_col, name=name, date_order=date_order)
     ts, gap, overlap = timestamp_expr(ts_col, plan, types[ts_col], timezone)
@@ -73,7 +75,7 @@ def to_canonical(raw: pl.DataFrame, mapping: Mapping[str, str], *, name: str, fm
             exprs[target] = number_expr(src, types[src], found_decimal)
         else:
             exprs[target] = text_expr(src, types[src], missing=target in (*_IDS, schema.EVENT),
-                                      controls=controls)
+                                      controls=src in ctrl)
     if fmt == "ga4" and schema.SESSION_ID in mapping and schema.ANONYMOUS_ID in mapping:
         # ga_session_id is only unique per device: qualify it with user_pseudo_id
         exprs[schema.SESSION_ID] = pl.concat_str(exprs[schema.ANONYMOUS_ID], pl.lit(":"),
@@ -85,8 +87,8 @@ def to_canonical(raw: pl.DataFrame, mapping: Mapping[str, str], *, name: str, fm
             continue
         out = col if col not in schema.CANONICAL_SCHEMA else f"raw_{col}"
         extras[out] = col
-        exprs[out] = (text_expr(col, dtype, missing=False, controls=controls) if dtype == pl.String
-                      else pl.col(col))
+        exprs[out] = (text_expr(col, dtype, missing=False, controls=col in ctrl, strip=False)
+                      if dtype == pl.String else pl.col(col))
 
     reason_cols: dict[str, str] = {"missing_timestamp": ts_col, "bad_timestamp": ts_col}
     checks: list[tuple[str, pl.Expr]] = [("too_long", _too_long(raw.schema, mapping, limits))]
@@ -110,9 +112,7 @@ def to_canonical(raw: pl.DataFrame, mapping: Mapping[str, str], *, name: str, fm
     for code, cond in reversed(checks):
         reason = pl.when(cond).then(pl.lit(code)).otherwise(reason)
 
-    string_cols = [c for c, t in types.items() if t == pl.String and c not in keep]
-    has_ctrl = (pl.any_horizontal(pl.col(c).str.contains(CONTROL_CHARS) for c in string_cols)
-                if string_cols and controls else pl.lit(False))
+    has_ctrl = pl.any_horizontal(pl.col(c).str.contains(CONTROL_CHARS) for c in ctrl) if ctrl else pl.lit(False)
     repair = (pl.when(gap).then(pl.lit("dst_gap")).when(overlap).then(pl.lit("dst_overlap"))
               .when(has_ctrl).then(pl.lit("control_chars")).otherwise(pl.lit(None, dtype=pl.String)))
     frame = (raw.lazy()

@@ -46,8 +46,6 @@ def read_raw(d: Dialect, name: str) -> RawCsv:
     """Read ``d.data`` with every column as String; rows with a wrong field count go to ``ragged``."""
     names = unique_names(d.header)
     first_data_line = d.skip_lines + 2
-    if not _fields_consistent(d):
-        return _read_slow(d, name, names)
     try:
         frame = pl.read_csv(
             d.data, separator=d.delimiter, skip_lines=d.skip_lines, has_header=True, new_columns=names,
@@ -56,6 +54,10 @@ def read_raw(d: Dialect, name: str) -> RawCsv:
     except pl.exceptions.ComputeError as exc:
         if "utf-8" in str(exc).lower() or "utf8" in str(exc).lower():
             raise
+        return _read_slow(d, name, names)
+    # Short rows come back padded with nulls: possible only where the last column has a null, so the
+    # per-line field count runs just then.
+    if frame.width and frame[names[-1]].null_count() and not _fields_consistent(d):
         return _read_slow(d, name, names)
     frame = frame.with_row_index(LINE, offset=first_data_line).with_columns(pl.col(LINE).cast(pl.Int64))
     blank = pl.all_horizontal(pl.exclude(LINE).is_null())

@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from typing import Literal
 
 from analysis.errors import IngestError
+from analysis.schema import CANONICAL_SCHEMA, EVENT, TIMESTAMP
 
-Format = Literal["ga4", "segment", "mixpanel", "snowplow", "generic"]
+Format = Literal["canonical", "ga4", "segment", "mixpanel", "snowplow", "generic"]
 
 _NORMALISE = re.compile(r"[.\-\s/]+")
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
@@ -81,6 +82,9 @@ def detect_format(columns: Sequence[str], *, name: str = "file", preamble: Seque
             "not one row per event, so journeys cannot be rebuilt from it. Export raw events from the "
             "GA4 BigQuery export (events_YYYYMMDD tables) as CSV or Parquet instead."
         )
+    exact = set(columns) & set(CANONICAL_SCHEMA)
+    if {TIMESTAMP, EVENT} <= exact and len(exact) >= 0.6 * len(CANONICAL_SCHEMA):
+        return Detected(format="canonical", score=round(len(exact) / len(CANONICAL_SCHEMA), 3))
     scores = {fmt: sum(c in norm for c in sig) / len(sig) for fmt, sig in SIGNATURES.items()}
     best = max(scores, key=lambda f: scores[f])
     if scores[best] >= MIN_SCORE:

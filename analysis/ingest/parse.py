@@ -57,6 +57,25 @@ def has_control_chars(data: bytes) -> bool:
     return bool(data.translate(None, _NOT_CONTROL))
 
 
+def columns_with_control_chars(frame: pl.DataFrame) -> list[str]:
+    """String columns of ``frame`` holding a control character (checked on the Arrow bytes, no regex).
+
+    Examples
+    --------
+    >>> columns_with_control_chars(pl.DataFrame({"a": ["x\\x00"], "b": ["ok"]}))
+    ['a']
+    """
+    out = []
+    for name, dtype in frame.schema.items():
+        if dtype != pl.String:
+            continue
+        arrow = frame[name].to_arrow(compat_level=pl.CompatLevel.oldest())
+        chunks = arrow.chunks if hasattr(arrow, "chunks") else [arrow]
+        if any(c.buffers()[2] is not None and has_control_chars(c.buffers()[2].to_pybytes()) for c in chunks):
+            out.append(name)
+    return out
+
+
 def spread_sample(values: pl.Series, n: int = _SAMPLE) -> pl.Series:
     """Up to ``n`` non-null values spread evenly over the column (not just its head)."""
     values = values.drop_nulls()
@@ -250,15 +269,18 @@ def number_expr(col: str, dtype: pl.DataType, decimal: Decimal) -> pl.Expr:
     return text.cast(pl.Float64, strict=False)
 
 
-def text_expr(col: str, dtype: pl.DataType, *, missing: bool = True, controls: bool = True) -> pl.Expr:
+def text_expr(col: str, dtype: pl.DataType, *, missing: bool = True, controls: bool = True,
+              strip: bool = True) -> pl.Expr:
     """Expression giving a clean String: trimmed, control characters removed, missing tokens to null.
 
-    ``controls=False`` skips the control-character pass when the caller knows there are none.
+    ``controls=False`` skips the control-character pass when the caller knows there are none;
+    ``strip=False`` keeps surrounding blanks (extra columns are kept as exported).
     """
     out = pl.col(col) if dtype == pl.String else pl.col(col).cast(pl.String)
     if controls:
         out = out.str.replace_all(CONTROL_CHARS, "")
-    out = out.str.strip_chars()
+    if strip:
+        out = out.str.strip_chars()
     if missing:
         out = pl.when(out.is_in(MISSING_TOKENS)).then(None).otherwise(out)
     else:

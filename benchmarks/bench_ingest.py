@@ -1,0 +1,81 @@
+"""Benchmark load_events on CSV and Parquet exports of the seeded sample, next to one Polars sort + group_by pass.
+
+Run: ``.venv/bin/python -m benchmarks.bench_ingest --events 1000000 10000000``. The sample events (cached under
+benchmarks/data/) are written once as one CSV file (ISO timestamps with offset, all columns) and one Parquet file;
+each ``load_events`` call then runs in a fresh child process so its peak RSS is its own. Seconds are end to end:
+reading the file, sniffing, mapping, typing, de-duplication, sorting and the report.
+Targets on this 2-core machine: CSV >= 2M events/s, Parquet >= 20M events/s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing as mp
+import resource
+import time
+from pathlib import Path
+
+from analysis.ingest import load_events as ingest
+from benchmarks.common import DATA, HEADER, Measurement, baseline_seconds, load_events, write_results
+
+
+def inputs(n_events: int) -> tuple[Path, Path, int, float]:
+    """CSV and Parquet files of about ``n_events`` sample events (written once), their row count and baseline."""
+    events = load_events(n_events)
+    base = baseline_seconds(events)
+    csv_path = DATA / f"ingest-{n_events}.csv"
+    pq_path = DATA / f"ingest-{n_events}.parquet"
+    if not csv_path.exists():
+        events.write_csv(csv_path, datetime_format="%Y-%m-%dT%H:%M:%S%.6f%z")
+    if not pq_path.exists():
+        events.write_parquet(pq_path)
+    return csv_path, pq_path, events.height, base
+
+
+def _child(path: str, sort: bool, out: mp.Queue) -> None:  # type: ignore[type-arg]
+    start = time.perf_counter()
+    result = ingest(path, sort=sort)
+    seconds = time.perf_counter() - start
+    out.put((seconds, result.events.height, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+             result.report.rejected))
+
+
+def measure(stage: str, path: Path, n: int, base: float, repeat: int, *, sort: bool = True) -> Measurement:
+    """Best of ``repeat`` runs, each in a fresh process (spawned, so RSS is not inherited)."""
+    ctx = mp.get_context("spawn")
+    best: tuple[float, int, float, int] | None = None
+    for _ in range(repeat):
+        queue: mp.Queue = ctx.Queue()  # type: ignore[type-arg]
+        proc = ctx.Process(target=_child, args=(str(path), sort, queue))
+        proc.start()
+        got = queue.get()
+        proc.join()
+        if best is None or got[0] < best[0]:
+            best = got
+    assert best is not None
+    seconds, rows, rss, rejected = best
+    if rows + rejected != n:
+        raise AssertionError(f"{stage}: {rows} rows loaded + {rejected} rejected, expected {n}")
+    return Measurement(stage, n, seconds, rss, base)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--events", type=int, nargs="*", default=[1_000_000], help="event counts (default 1M)")
+    parser.add_argument("--repeat", type=int, default=1, help="runs per stage; the best counts")
+    args = parser.parse_args()
+    print(HEADER, flush=True)
+    results: list[Measurement] = []
+    for n_events in args.events:
+        csv_path, pq_path, n, base = inputs(n_events)
+        results.append(Measurement("baseline: sort + group_by", n, base, 0.0, base))
+        print(results[-1].row(), flush=True)
+        for stage, path, sort in (("load_events, CSV", csv_path, True), ("  CSV, sort=False", csv_path, False),
+                                  ("load_events, Parquet", pq_path, True), ("  Parquet, sort=False", pq_path, False)):
+            results.append(measure(stage, path, n, base, args.repeat, sort=sort))
+            print(results[-1].row(), f"  file {path.stat().st_size / 1024**2:,.0f} MB", flush=True)
+    print(f"results: {write_results('ingest', results)}")
+
+
+if __name__ == "__main__":
+    main()
