@@ -61,7 +61,13 @@ def _measure(stage: str, n: int, fn: Callable[[], Any], repeat: int, base: float
     return m, out
 
 
-def _peers(paths: pl.DataFrame, n: int, repeat: int, label: str) -> dict[str, Any]:
+def _scatter_channels(events: pl.DataFrame) -> pl.DataFrame:
+    """15 channels drawn per event by a hash, so long paths hold up to 15 distinct channels (Shapley stress)."""
+    code = (pl.struct("user_id", "timestamp").hash(seed=11) % 15).cast(pl.String).str.zfill(2)
+    return events.with_columns(channel=pl.concat_str(pl.lit("c"), code))
+
+
+def _peers(paths: pl.DataFrame, n: int, repeat: int, label: str, *, shapley: bool = True) -> dict[str, Any]:
     """ChannelAttribution Markov 1 and 3 and MAM Markov / Shapley on the same table, when installed."""
     out: dict[str, Any] = {}
     table = paths.select(
@@ -114,8 +120,9 @@ def _peers(paths: pl.DataFrame, n: int, repeat: int, label: str) -> dict[str, An
         path_separator=" > ",
     )
     _measure(f"MAM markov order 1 {label}", n, model.run_markov, repeat, None)
-    size = int(paths["path"].list.n_unique().max() or 1)
-    _measure(f"MAM shapley max {size} {label}", n, lambda: model.run_shapley(max_size=size), 1, None)
+    if shapley:  # MAM loops over the 2^n sub-coalitions in Python: skipped for 15-channel coalitions
+        size = int(paths["path"].list.n_unique().max() or 1)
+        _measure(f"MAM shapley max {size} {label}", n, lambda: model.run_shapley(max_size=size), 1, None)
     return out
 
 
@@ -175,6 +182,20 @@ def main() -> None:
     n15 = int(paths15["path"].list.n_unique().max() or 0)
     print(f"\n15-channel table: {paths15.height:,} distinct paths, largest coalition {n15} channels")
     _measure("attribute shapley 15ch", journeys, lambda: attribute(paths15, model="shapley"), args.repeat, None)
+    stress = conversion_paths(_scatter_channels(events), lookback=None, first_conversion_only=True)
+    big = stress["path"].list.n_unique()
+    print(
+        f"15-channel stress table: {stress.height:,} distinct paths, coalitions up to {big.max()} channels, "
+        f"{int((big >= 10).sum()):,} paths with 10 or more"
+    )
+    _measure("attribute shapley 15ch stress", journeys, lambda: attribute(stress, model="shapley"), 1, None)
+    _measure(
+        "intervals shapley 15ch stress B=20",
+        journeys,
+        lambda: attribution_intervals(stress, model="shapley", n_boot=20),
+        1,
+        None,
+    )
     _, ours_m = _measure(
         "attribute markov 1 8ch (again)", journeys, lambda: attribute(paths, model="markov"), args.repeat, None
     )
@@ -192,6 +213,7 @@ def main() -> None:
                 "(CA simulates; ours is exact)"
             )
         _peers(paths15, journeys, 1, "15ch")
+        _peers(stress, journeys, 1, "15ch stress", shapley=False)
     print(f"\npeak RSS {peak_rss_mb():.0f} MB")
 
 
