@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from analysis.attribution import DEFINITIONS, MODELS, outrank_matrix, wide_table
+from analysis.attribution import DEFINITIONS, LABELS, MODELS, outrank_matrix, wide_table
 from analysis.figures.attribution import attribution_figure
 from ui import attribution as ua
 
@@ -40,8 +40,8 @@ with st.container(border=True):
         key=ua.TOUCH,
         help="A touch is a session, labelled by its first event's channel (or source, medium …).",
     )
-    c4, c5, c6, c7 = st.columns([3, 1, 1, 1])
-    c4.multiselect("Models", list(MODELS), key=ua.MODELS)
+    c4, c5, c6, c7 = st.columns([3, 1, 1, 1.4])
+    c4.multiselect("Models", list(MODELS), format_func=LABELS.__getitem__, key=ua.MODELS)
     c5.selectbox(
         "Markov order", [1, 2, 3, 4], key=ua.ORDER, help="Higher orders remember more of the path; they need more data."
     )
@@ -93,7 +93,7 @@ st.download_button(
 )
 
 st.subheader("One model in detail")
-detail = st.selectbox("Model", list(settings.models), key=ua.DETAIL_MODEL)
+detail = st.selectbox("Model", list(settings.models), format_func=LABELS.__getitem__, key=ua.DETAIL_MODEL)
 st.caption(DEFINITIONS[detail])
 st.dataframe(ua.model_rows(result, detail), hide_index=True, width="stretch")
 
@@ -116,4 +116,4 @@ if st.toggle("Which Markov order fits these journeys?", key=ua.ORDER_FIT):
 
 with st.expander("How each model assigns credit"):
     for model in settings.models:
-        st.markdown(f"**{model}**: {DEFINITIONS[model]}")
+        st.markdown(f"**{LABELS[model]}**: {DEFINITIONS[model]}")

@@ -16,13 +16,14 @@ from analysis.attribution.compare import (
 )
 from analysis.attribution.intervals import attribution_intervals, bootstrap_draws
 from analysis.attribution.markov import removal_effects, select_order
-from analysis.attribution.models import DEFINITIONS, MODELS, SUMMING_MODELS, Model, attribute
+from analysis.attribution.models import DEFINITIONS, LABELS, MODELS, SUMMING_MODELS, Model, attribute
 from analysis.attribution.paths import TOUCHES, Touch, aggregate_paths, conversion_paths, journey_paths
 from analysis.attribution.shapley import shapley_values
 
 __all__ = [
     "DEFAULT_MODELS",
     "DEFINITIONS",
+    "LABELS",
     "MODELS",
     "SUMMING_MODELS",
     "TOUCHES",

@@ -34,6 +34,20 @@ MODELS: tuple[Model, ...] = get_args(Model)
 #: Models whose credits sum to the total conversions and value (all but participation).
 SUMMING_MODELS: tuple[Model, ...] = tuple(m for m in MODELS if m != "participation")
 
+LABELS: dict[Model, str] = {
+    "first_touch": "First touch",
+    "last_touch": "Last touch",
+    "last_non_direct": "Last non-direct",
+    "linear": "Linear",
+    "position_based": "Position based (U)",
+    "j_shaped": "J-shaped",
+    "inverse_j": "Inverse J",
+    "time_decay": "Time decay",
+    "participation": "Participation",
+    "markov": "Markov",
+    "shapley": "Shapley",
+}
+
 DEFINITIONS: dict[Model, str] = {
     "first_touch": "All credit to the first touch of the path.",
     "last_touch": "All credit to the last touch before the conversion.",

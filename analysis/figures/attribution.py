@@ -8,6 +8,7 @@ import plotly.graph_objects as go
 import polars as pl
 
 from analysis.attribution.compare import ModelComparison
+from analysis.attribution.models import LABELS
 from analysis.errors import AnalysisError
 from analysis.privacy.text import escape_column, escape_text
 
@@ -64,7 +65,7 @@ def attribution_figure(
                 "thickness": 1.2,
                 "width": 3,
             }
-        name = escape_text(str(model))
+        name = escape_text(LABELS.get(model, str(model)))
         fig.add_trace(
             go.Bar(
                 name=name,

@@ -22,7 +22,7 @@ P = pl.DataFrame(
 
 def test_one_trace_per_model_with_asymmetric_whiskers() -> None:
     fig = attribution_figure(compare_models(P, models=["first_touch", "markov"], n_boot=20))
-    assert [t.name for t in fig.data] == ["first_touch", "markov"]
+    assert [t.name for t in fig.data] == ["First touch", "Markov"]
     assert fig.data[0].error_y.symmetric is False
     assert fig.layout.barmode == "group"
 
