@@ -17,6 +17,7 @@ import polars as pl
 
 from analysis.engine.partition import ENGINE_COLUMNS, ROW, partition_by_user, write_partitions
 from analysis.engine.stages import Stage
+from analysis.errors import AnalysisError
 
 Progress = Callable[[str, int, int], None]
 
@@ -93,11 +94,13 @@ def run_partitions(
     out_dirs = {name: Path(p) for name, p in (sinks or {}).items()}
     for d in [*out_dirs.values(), *([Path(keep)] if keep is not None else [])]:
         d.mkdir(parents=True, exist_ok=True)
+    seen = pl.Schema()
     for i, raw in enumerate(parts):
         progress("partitions", i, len(parts))
         if raw.height == 0:
             continue
         part = before.map(raw) if before is not None else raw
+        seen = part.schema
         if keep is not None:
             part.write_parquet(Path(keep) / f"part-{i:05d}.parquet")
         for name, stage in stages.items():
@@ -108,11 +111,16 @@ def run_partitions(
                 partials[name].append(result)
             progress(name, i + 1, len(parts))
     progress("partitions", len(parts), len(parts))
-    return {name: stage.merge(partials[name]) if partials[name] else _empty(stage) for name, stage in stages.items()}
+    return {name: stage.merge(partials[name]) if partials[name] else _empty(stage, seen)
+            for name, stage in stages.items()}
 
 
-def _empty(stage: Stage) -> pl.DataFrame:
-    return pl.DataFrame(schema=stage.schema(pl.Schema()))
+def _empty(stage: Stage, columns: pl.Schema) -> pl.DataFrame:
+    """An empty result with the stage's columns (no columns when even the input's are unknown)."""
+    try:
+        return pl.DataFrame(schema=stage.schema(columns))
+    except AnalysisError:
+        return pl.DataFrame()
 
 
 def run_embedded(
