@@ -6,6 +6,10 @@ event pairs, optional), ``channel:<name>`` (share of the user's sessions arrivin
 ``device:<value>`` and ``<column>:<value>`` (share of the user's events), and the scalars ``events`` (frequency),
 ``revenue`` (monetary), ``recency_days``, ``sessions`` and ``days_between_sessions``.
 
+Rows are taken in user-then-time order (prepared events already are, so the sort is skipped) and every per-user sum
+is one ``numpy.bincount`` over dense user codes: no hash group-by over the events. A session is a run of consecutive
+events of a user sharing a ``session_id`` (or, without one, separated by less than ``session_gap``).
+
 Event columns hold raw counts here; :class:`EventWeighter` turns them into shares or tf-idf inside the model's
 pipeline, where the idf learned on the training users is kept for labelling new data.
 """
@@ -22,6 +26,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 
 from analysis import schema as s
 from analysis.errors import AnalysisError
+from analysis.personas._rows import UserIndex, ordered, session_starts
 
 FeatureGroup = Literal["events", "pairs", "channels", "rfm", "sessions", "devices"]
 EventWeighting = Literal["share", "tfidf", "count"]
@@ -78,60 +83,60 @@ def user_features(
     missing = [c for c in columns if c not in events.columns]
     if missing:
         raise AnalysisError(f"feature column(s) {missing} not in the events; present: {events.columns}")
-    user = s.person_key() if s.ANONYMOUS_ID in events.columns else pl.col(s.USER_ID)
-    ev = events.select(
-        user.alias(s.USER_ID),
-        pl.col(s.TIMESTAMP),
-        pl.col(s.EVENT).fill_null("(none)"),
-        *[pl.col(c) for c in {s.SESSION_ID, s.CHANNEL, s.REVENUE, DEVICE, *columns} if c in events.columns],
-    ).filter(pl.col(s.USER_ID).is_not_null())
+    ev = ordered(events, columns)
     if ev.height == 0:
         raise AnalysisError("no events with a user_id or anonymous_id to build user features from")
-    ev = _with_sessions(ev, session_gap)
-    out = ev.group_by(s.USER_ID).agg(pl.len().cast(pl.Float64).alias("events")).sort(s.USER_ID)
+    idx = UserIndex.of(ev)
     vocab = list(vocabulary) if vocabulary is not None else None
+    n_events = np.bincount(idx.code, minlength=idx.n).astype(np.float64)
+    blocks: list[tuple[list[str], np.ndarray]] = [(["events"], n_events[:, None])]
 
-    parts: list[pl.DataFrame] = []
     if "events" in groups:
-        parts.append(_counts(ev, s.EVENT, "event", top_events, vocab))
+        blocks.append(_counts(idx, ev[s.EVENT], "event", top_events, vocab))
     if "pairs" in groups:
-        pairs = ev.sort(s.USER_ID, s.TIMESTAMP, maintain_order=True).with_columns(
-            (pl.col(s.EVENT) + PAIR_SEPARATOR + pl.col(s.EVENT).shift(-1).over(s.USER_ID)).alias("_pair")
-        ).filter(pl.col("_pair").is_not_null())
-        parts.append(_counts(pairs, "_pair", "pair", top_events, vocab))
-    sessions = ev.group_by(s.USER_ID, s.SESSION_ID).agg(
-        pl.col(s.TIMESTAMP).min().alias("_start"),
-        *([pl.col(s.CHANNEL).drop_nulls().first().fill_null("(none)")] if s.CHANNEL in ev.columns else []),
-    )
+        pair = ev[s.EVENT] + PAIR_SEPARATOR + ev[s.EVENT].shift(-1)
+        has_next = np.r_[~idx.new_user[1:], False]
+        blocks.append(_counts(idx, pair.set(pl.Series(~has_next), None), "pair", top_events, vocab))
+    starts = session_starts(ev, idx.new_user, session_gap)  # positions of each session's first event
+    s_code = idx.code[starts]
+    n_sessions = np.bincount(s_code, minlength=idx.n).astype(np.float64)
     if "channels" in groups and s.CHANNEL in ev.columns:
-        parts.append(_shares(sessions, s.CHANNEL, "channel", top_values, vocab))
+        names, counts = _counts(UserIndex.subset(idx, s_code), ev[s.CHANNEL].gather(starts), "channel",
+                                top_values, vocab)
+        blocks.append((names, counts / n_sessions[:, None]))
     if "devices" in groups and DEVICE in ev.columns:
-        parts.append(_shares(ev, DEVICE, DEVICE, top_values, vocab))
+        names, counts = _counts(idx, ev[DEVICE], DEVICE, top_values, vocab)
+        blocks.append((names, counts / n_events[:, None]))
     for column in columns:
-        if ev.schema[column].is_numeric():
-            parts.append(ev.group_by(s.USER_ID).agg(pl.col(column).cast(pl.Float64).mean().fill_null(0.0)
-                                                    .alias(f"{column}:mean")))
+        values = ev[column]
+        if values.dtype.is_numeric():
+            x = values.cast(pl.Float64).fill_nan(None)
+            total = np.bincount(idx.code, weights=x.fill_null(0.0).to_numpy(), minlength=idx.n)
+            seen = np.bincount(idx.code, weights=x.is_not_null().to_numpy().astype(float), minlength=idx.n)
+            blocks.append(([f"{column}:mean"], np.divide(total, seen, out=np.zeros(idx.n), where=seen > 0)[:, None]))
         else:
-            parts.append(_shares(ev, column, column, top_values, vocab))
+            names, counts = _counts(idx, values, column, top_values, vocab)
+            blocks.append((names, counts / n_events[:, None]))
+    ts = ev[s.TIMESTAMP].dt.epoch("us").to_numpy()
     if "rfm" in groups:
-        end = as_of if as_of is not None else ev[s.TIMESTAMP].max()
-        revenue = pl.col(s.REVENUE).fill_nan(None).sum() if s.REVENUE in ev.columns else pl.lit(0.0)
-        parts.append(ev.group_by(s.USER_ID).agg(
-            revenue.cast(pl.Float64).alias("revenue"),
-            ((pl.lit(end) - pl.col(s.TIMESTAMP).max()).dt.total_seconds() / 86_400).clip(0).alias("recency_days"),
-        ))
+        end_us = ts.max() if as_of is None else int(pl.Series([as_of]).dt.epoch("us")[0])
+        revenue = (ev[s.REVENUE].fill_nan(None).fill_null(0.0).to_numpy() if s.REVENUE in ev.columns
+                   else np.zeros(ev.height))
+        last = ts[np.r_[idx.starts[1:], ev.height] - 1]  # events are in time order within each user
+        blocks.append((["revenue", "recency_days"],
+                       np.c_[np.bincount(idx.code, weights=revenue, minlength=idx.n),
+                             np.maximum(end_us - last, 0) / 86_400e6]))
     if "sessions" in groups:
-        n = pl.len().cast(pl.Float64)
-        span_days = (pl.col("_start").max() - pl.col("_start").min()).dt.total_seconds() / 86_400
-        parts.append(sessions.group_by(s.USER_ID).agg(
-            n.alias("sessions"),
-            pl.when(n > 1).then(span_days / (n - 1)).otherwise(0.0).alias("days_between_sessions"),
-        ))
-    for part in parts:
-        out = out.join(part, on=s.USER_ID, how="left", maintain_order="left")
+        s_ts = ts[starts]
+        is_last = np.r_[s_code[1:] != s_code[:-1], True]
+        span_days = (s_ts[is_last] - ts[idx.starts]) / 86_400e6
+        between = np.divide(span_days, n_sessions - 1, out=np.zeros(idx.n), where=n_sessions > 1)
+        blocks.append((["sessions", "days_between_sessions"], np.c_[n_sessions, between]))
     if "rfm" not in groups and "sessions" not in groups:
-        out = out.drop("events")
-    out = out.with_columns(pl.exclude(s.USER_ID).cast(pl.Float64).fill_null(0.0))
+        blocks = blocks[1:]
+    names = [name for block, _ in blocks for name in block]
+    matrix = np.hstack([values for _, values in blocks]) if blocks else np.zeros((idx.n, 0))
+    out = _frame(idx.users, names, matrix)
     if vocab is not None:
         absent = [c for c in vocab if c not in out.columns]
         out = out.with_columns(pl.lit(0.0).alias(c) for c in absent).select(s.USER_ID, *vocab)
@@ -143,47 +148,31 @@ def event_columns(features: Sequence[str]) -> list[str]:
     return [c for c in features if c.startswith(("event:", "pair:"))]
 
 
-def _with_sessions(ev: pl.DataFrame, gap: timedelta) -> pl.DataFrame:
-    """Add ``session_id`` by inactivity gap unless the events carry one."""
-    if s.SESSION_ID in ev.columns and ev[s.SESSION_ID].null_count() == 0:
-        return ev
-    ordered = ev.sort(s.USER_ID, s.TIMESTAMP, maintain_order=True)
-    new = (pl.col(s.TIMESTAMP).diff().over(s.USER_ID) > gap).fill_null(True)
-    return ordered.with_columns(new.cum_sum().over(s.USER_ID).cast(pl.String).alias(s.SESSION_ID))
-
-
-def _top_values(frame: pl.DataFrame, column: str, prefix: str, top: int, vocab: list[str] | None) -> list[str]:
-    """Values of ``column`` to keep: those named in ``vocab``, else the ``top`` most frequent (ties by name)."""
+def _top_values(values: pl.Series, prefix: str, top: int, vocab: list[str] | None) -> list[str]:
+    """Values to keep: those named in ``vocab``, else the ``top`` most frequent (ties by name)."""
     if vocab is not None:
         return [c.split(":", 1)[1] for c in vocab if c.startswith(prefix + ":")]
-    counts = frame.group_by(column).len().sort(["len", column], descending=[True, False])
-    return counts.head(top)[column].to_list()
+    counts = values.drop_nulls().value_counts(name="len").sort(["len", values.name], descending=[True, False])
+    return counts.head(top)[values.name].to_list()
 
 
-def _counts(frame: pl.DataFrame, column: str, prefix: str, top: int, vocab: list[str] | None) -> pl.DataFrame:
-    """Per user: how often each kept value of ``column`` occurs (``prefix:value`` columns)."""
-    keep = _top_values(frame, column, prefix, top, vocab)
-    counts = frame.filter(pl.col(column).is_in(keep)).group_by(s.USER_ID, column).len()
-    return _pivot(counts, column, "len", prefix, keep)
+def _counts(idx: UserIndex, values: pl.Series, prefix: str, top: int,
+            vocab: list[str] | None) -> tuple[list[str], np.ndarray]:
+    """Per user (rows of ``idx``): how often each kept value occurs, as ``prefix:value`` columns."""
+    values = values.cast(pl.String).fill_null("(none)") if prefix != "pair" else values.cast(pl.String)
+    keep = _top_values(values, prefix, top, vocab)
+    codes = values.replace_strict(keep, list(range(len(keep))), default=-1, return_dtype=pl.Int64).fill_null(-1)
+    cat = codes.to_numpy()
+    mask = cat >= 0
+    flat = np.bincount(idx.code[mask] * len(keep) + cat[mask], minlength=idx.n * len(keep))
+    return [f"{prefix}:{v}" for v in keep], flat.reshape(idx.n, len(keep)).astype(np.float64)
 
 
-def _shares(frame: pl.DataFrame, column: str, prefix: str, top: int, vocab: list[str] | None) -> pl.DataFrame:
-    """Per user: the share of the user's rows with each kept value of ``column``."""
-    keep = _top_values(frame.with_columns(pl.col(column).cast(pl.String).fill_null("(none)")), column, prefix,
-                       top, vocab)
-    counts = (
-        frame.with_columns(pl.col(column).cast(pl.String).fill_null("(none)"))
-        .group_by(s.USER_ID, column).len()
-        .with_columns((pl.col("len") / pl.col("len").sum().over(s.USER_ID)).alias("share"))
-        .filter(pl.col(column).is_in(keep))
-    )
-    return _pivot(counts, column, "share", prefix, keep)
-
-
-def _pivot(long: pl.DataFrame, column: str, values: str, prefix: str, keep: list[str]) -> pl.DataFrame:
-    """Wide frame ``user_id, prefix:value...`` with a column for every kept value, in ``keep`` order."""
-    wide = long.pivot(on=column, on_columns=keep, index=s.USER_ID, values=values)
-    return wide.select(s.USER_ID, *[pl.col(v).cast(pl.Float64).alias(f"{prefix}:{v}") for v in keep])
+def _frame(users: pl.Series, names: list[str], matrix: np.ndarray) -> pl.DataFrame:
+    """``user_id`` plus one Float64 column per name."""
+    columns = [users.alias(s.USER_ID).cast(pl.String)]
+    columns += [pl.Series(name, matrix[:, i], dtype=pl.Float64) for i, name in enumerate(names)]
+    return pl.DataFrame(columns)
 
 
 class EventWeighter(TransformerMixin, BaseEstimator):  # type: ignore[misc]

@@ -179,7 +179,7 @@ class Personas(BaseEstimator):  # type: ignore[misc]
         self.silhouette_ = self._silhouette(pipeline, X[sel], self.labels_[sel], rng)
 
         profiles = describe_personas(features, self.labels_, events, k=self.k_,
-                                     conversion_events=self.conversion_events)
+                                     conversion_events=self.conversion_events, session_gap=self.session_gap)
         self.profiles_ = profiles.summary
         self.drivers_ = profiles.drivers
         self.names_ = dict(zip(profiles.summary["persona_id"].to_list(), profiles.summary["name"].to_list(),

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 
 import numpy as np
 import polars as pl
 from scipy import sparse
 
 from analysis import schema as s
+from analysis.personas._rows import UserIndex, ordered, session_starts
 
 #: Archetype nouns for common (GA4-style) events: the first word of a generated persona name.
 ARCHETYPES = {
@@ -71,6 +73,7 @@ def describe_personas(
     k: int,
     conversion_events: Sequence[str] = ("purchase",),
     path_length: int = 3,
+    session_gap: timedelta = timedelta(minutes=30),
 ) -> Profiles:
     """Profile ``k`` personas given per-user ``features`` (from :func:`user_features`) and their ``labels``.
 
@@ -85,7 +88,9 @@ def describe_personas(
     [2, 1]
     """
     users = features.select(s.USER_ID).with_columns(pl.Series("persona_id", labels, dtype=pl.Int64))
-    outcome = _outcomes(events, conversion_events)
+    ev = ordered(events)
+    idx = UserIndex.of(ev)
+    outcome = _outcomes(ev, idx, conversion_events)
     per_user = users.join(outcome, on=s.USER_ID, how="left", maintain_order="left").with_columns(
         pl.col("converted").fill_null(False), pl.col("revenue").fill_null(0.0)
     )
@@ -110,7 +115,7 @@ def describe_personas(
         .sort("persona_id")
     )
     drivers = _drivers(features, labels, k)
-    paths = _typical_paths(events, users, path_length)
+    paths = _typical_paths(ev, idx, users, path_length, session_gap)
     summary = summary.join(paths, on="persona_id", how="left", maintain_order="left")
     names = generated_names(summary, drivers)
     return Profiles(summary=summary.with_columns(pl.Series("name", names)).select("persona_id", "name",
@@ -182,14 +187,16 @@ def _times(ratio: float) -> str:
     return f"{text}x"
 
 
-def _outcomes(events: pl.DataFrame, conversion_events: Sequence[str]) -> pl.DataFrame:
+def _outcomes(ev: pl.DataFrame, idx: UserIndex, conversion_events: Sequence[str]) -> pl.DataFrame:
     """Per user: converted (any conversion event) and revenue (sum)."""
-    user = s.person_key() if s.ANONYMOUS_ID in events.columns else pl.col(s.USER_ID)
-    revenue = pl.col(s.REVENUE).fill_nan(None).sum() if s.REVENUE in events.columns else pl.lit(0.0)
-    return events.group_by(user.alias(s.USER_ID)).agg(
-        pl.col(s.EVENT).is_in(list(conversion_events)).any().alias("converted"),
-        revenue.cast(pl.Float64).alias("revenue"),
-    )
+    conv = ev[s.EVENT].is_in(list(conversion_events)).to_numpy().astype(np.float64)
+    revenue = (ev[s.REVENUE].fill_nan(None).fill_null(0.0).to_numpy() if s.REVENUE in ev.columns
+               else np.zeros(ev.height))
+    return pl.DataFrame({
+        s.USER_ID: idx.users,
+        "converted": np.bincount(idx.code, weights=conv, minlength=idx.n) > 0,
+        "revenue": np.bincount(idx.code, weights=revenue, minlength=idx.n),
+    })
 
 
 def _kind(feature: str) -> tuple[str, str]:
@@ -245,17 +252,24 @@ def _drivers(features: pl.DataFrame, labels: np.ndarray, k: int) -> pl.DataFrame
     )
 
 
-def _typical_paths(events: pl.DataFrame, users: pl.DataFrame, length: int) -> pl.DataFrame:
+def _typical_paths(ev: pl.DataFrame, idx: UserIndex, users: pl.DataFrame, length: int,
+                   session_gap: timedelta) -> pl.DataFrame:
     """Per persona: the most common opening of a first session (first ``length`` events, repeats collapsed)."""
-    user = s.person_key() if s.ANONYMOUS_ID in events.columns else pl.col(s.USER_ID)
-    ev = events.select(user.alias(s.USER_ID), s.TIMESTAMP, s.EVENT,
-                       *([s.SESSION_ID] if s.SESSION_ID in events.columns else []))
-    ev = ev.sort(s.USER_ID, s.TIMESTAMP, maintain_order=True)
-    if s.SESSION_ID in ev.columns:
-        ev = ev.filter(pl.col(s.SESSION_ID) == pl.col(s.SESSION_ID).first().over(s.USER_ID))
-    ev = ev.filter((pl.col(s.EVENT) != pl.col(s.EVENT).shift(1).over(s.USER_ID)).fill_null(True))
-    ev = ev.filter(pl.int_range(pl.len()).over(s.USER_ID) < length)
-    per_user = ev.group_by(s.USER_ID).agg(pl.col(s.EVENT).str.join(" > ").alias("typical_path"))
+    flag = np.zeros(ev.height, dtype=bool)
+    flag[session_starts(ev, idx.new_user, session_gap)] = True
+    session = np.cumsum(flag) - 1
+    in_first = session == session[idx.starts][idx.code]
+    changed = ev.select(pl.col(s.EVENT).ne_missing(pl.col(s.EVENT).shift(1))).to_series().to_numpy()
+    pos = np.flatnonzero(in_first & (changed | idx.new_user))
+    code = idx.code[pos]
+    new = np.r_[True, code[1:] != code[:-1]]
+    rank = np.arange(len(pos)) - np.flatnonzero(new)[np.cumsum(new) - 1]
+    pos = pos[rank < length]
+    per_user = (
+        pl.DataFrame({"_code": idx.code[pos], s.EVENT: ev[s.EVENT].gather(pos)})
+        .group_by("_code", maintain_order=True).agg(pl.col(s.EVENT).str.join(" > ").alias("typical_path"))
+    )
+    per_user = per_user.with_columns(idx.users.gather(per_user["_code"]).alias(s.USER_ID))
     counts = (
         users.join(per_user, on=s.USER_ID, how="inner")
         .group_by("persona_id", "typical_path").len()

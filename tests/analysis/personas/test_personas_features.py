@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
 from analysis.errors import AnalysisError
-from analysis.personas.features import EventWeighter, user_features
+from analysis.personas.features import DEFAULT_GROUPS, EventWeighter, user_features
 from tests.analysis._events import frame
 
 
@@ -109,3 +109,16 @@ def test_channel_shares_sum_to_one_and_events_count_rows(rows: list[tuple[str, s
     np.testing.assert_allclose(shares.to_series().to_numpy(), 1.0)
     counts = events.group_by("user_id").len().sort("user_id")
     assert out["events"].to_list() == counts["len"].cast(pl.Float64).to_list()
+
+
+def test_row_order_of_the_input_does_not_matter() -> None:
+    shuffled = tiny().sample(fraction=1.0, shuffle=True, seed=4)
+    assert_frame_equal(user_features(shuffled, groups=[*DEFAULT_GROUPS, "pairs"]),
+                       user_features(tiny(), groups=[*DEFAULT_GROUPS, "pairs"]))
+
+
+def test_pairs_count_consecutive_events_within_a_user_only() -> None:
+    out = user_features(tiny(), groups=["pairs"])
+    expected = pl.DataFrame({"user_id": ["a", "b"], "pair:page_view > search": [1.0, 0.0],
+                             "pair:search > purchase": [1.0, 0.0], "pair:search > search": [0.0, 1.0]})
+    assert_frame_equal(out, expected)
