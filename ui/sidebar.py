@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui import state
+from ui import share, state
 from ui.data import active_dataset, active_summary, data_date_bounds
 
 
@@ -17,5 +17,13 @@ def render_sidebar() -> None:
         summary = active_summary()
         st.caption(f"{summary.events:,} events · {summary.people:,} people · digest {dataset.digest[:10]}")
         lo, hi = data_date_bounds()
-        st.date_input("Date range", value=(lo, hi), min_value=lo, max_value=hi, key=state.DATE_RANGE,
+        share.restore_date_range(lo, hi)  # a shared link's range, once per session, if it fits this dataset
+        default = {} if state.DATE_RANGE in st.session_state else {"value": (lo, hi)}  # no double default
+        st.date_input("Date range", **default, min_value=lo, max_value=hi, key=state.DATE_RANGE,
                       help="Limits every page to events on these days (UTC). Funnels use it for entry only.")
+        share.publish_date_range(lo, hi)
+        if st.session_state.get(share.MISMATCH):
+            st.warning("The link you opened was made for other data; its settings were not applied.",
+                       icon=":material/link_off:")
+        st.caption("The address bar holds this view (dataset, dates, page settings): copy it to reopen the view "
+                   "on a machine with the same data.")

@@ -1,0 +1,169 @@
+"""Snapshots view helpers: session-state keys, the settings of the last build, the cached snapshot, uploads.
+
+Building a snapshot (privacy gate, figures, inlined plotly.js) is cached per session, keyed by the dataset digest,
+session gap, date range, settings and the persona run; frames go in as ``_events`` so Streamlit never hashes them.
+A received snapshot is parsed from its JSON and re-rendered by our own (escaping) renderer: its HTML is never shown.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import streamlit as st
+
+from analysis import schema as s
+from analysis.snapshot import DEFAULT_MODELS, DEFAULT_STEPS, SECTIONS, Snapshot, read_snapshot, write_snapshot
+from analysis.snapshot.store import HTML_NAME, snapshot_zip
+from ui import personas as persona_ui
+from ui.data import active_dataset, date_range, filtered_events, session_gap
+
+TITLE = "snapshots.title"
+SECTIONS_KEY = "snapshots.sections"
+MIN_GROUP = "snapshots.min_group_size"
+USE_PERSONAS = "snapshots.use_personas"
+STEPS = "snapshots.funnel_steps"
+MODELS = "snapshots.models"
+CONVERSION = "snapshots.conversion_events"
+BUILD = "snapshots.build"  # the Build of the last "Build snapshot" press
+UPLOAD = "snapshots.upload"
+FORM = "snapshots.form"
+#: The settings a share link carries for this page.
+SHARE_KEYS = [TITLE, SECTIONS_KEY, MIN_GROUP, USE_PERSONAS, STEPS, MODELS, CONVERSION]
+
+SECTION_LABELS = {"personas": "Personas (size, share, profile, typical path, stability)",
+                  "funnel": "Funnel per persona", "channels": "Channel mix per persona",
+                  "paths": "Path variants per persona", "attribution": "Attribution summary"}
+MODEL_CHOICES = ("first_touch", "last_touch", "last_non_direct", "linear", "position_based", "time_decay",
+                 "markov", "shapley")
+PREVIEW_HEIGHT = 900
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What goes into the snapshot."""
+
+    title: str
+    sections: tuple[str, ...]
+    min_group_size: int
+    use_personas: bool
+    funnel_steps: tuple[str, ...]
+    models: tuple[str, ...]
+    conversion_events: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Build:
+    """Settings plus the data and persona run they apply to: the cache key of a built snapshot."""
+
+    settings: Settings
+    digest: str
+    gap: timedelta
+    dates: tuple[date, date]
+    persona_run: str  # token of the Personas page run used, "" for none
+
+
+@dataclass(frozen=True)
+class Built:
+    """A built snapshot: its data, its HTML, and the zip offered for download."""
+
+    snapshot: Snapshot
+    html: str
+    zip_bytes: bytes
+
+
+def init_state(event_names: list[str]) -> None:
+    """Defaults for the page's widgets (set once per session)."""
+    st.session_state.setdefault(TITLE, "Persona snapshot")
+    st.session_state.setdefault(SECTIONS_KEY, list(SECTIONS))
+    st.session_state.setdefault(MIN_GROUP, 10)
+    st.session_state.setdefault(USE_PERSONAS, True)
+    st.session_state.setdefault(STEPS, [e for e in DEFAULT_STEPS if e in event_names] or event_names[:3])
+    st.session_state.setdefault(MODELS, list(DEFAULT_MODELS))
+    st.session_state.setdefault(CONVERSION, ["purchase"] if "purchase" in event_names else event_names[-1:])
+
+
+def event_names() -> list[str]:
+    """Distinct event names of the active dataset (cached by the Personas helpers)."""
+    return persona_ui.event_names()
+
+
+def persona_run() -> persona_ui.Run | None:
+    """The Personas page's last run on the current data, if any."""
+    return persona_ui.current_run()
+
+
+def settings_from_state() -> Settings:
+    """The form's current values as :class:`Settings`."""
+    state = st.session_state
+    return Settings(
+        title=str(state[TITLE]).strip() or "Persona snapshot",
+        sections=tuple(x for x in SECTIONS if x in state[SECTIONS_KEY]),
+        min_group_size=int(state[MIN_GROUP]),
+        use_personas=bool(state[USE_PERSONAS]),
+        funnel_steps=tuple(state[STEPS]),
+        models=tuple(state[MODELS]),
+        conversion_events=tuple(state[CONVERSION]),
+    )
+
+
+def request_build(settings: Settings) -> None:
+    """Remember ``settings`` on the current data (and persona run) as the snapshot to build and show."""
+    run = persona_run() if settings.use_personas else None
+    st.session_state[BUILD] = Build(settings, active_dataset().digest, session_gap(), tuple(date_range()),  # type: ignore[arg-type]
+                                    run.token if run is not None else "")
+
+
+def current_build() -> Build | None:
+    """The last requested build, if it still matches the active data, date range and persona run."""
+    build = st.session_state.get(BUILD)
+    if not isinstance(build, Build):
+        return None
+    run = persona_run() if build.settings.use_personas else None
+    now = (active_dataset().digest, session_gap(), tuple(date_range()), run.token if run is not None else "")
+    return build if (build.digest, build.gap, build.dates, build.persona_run) == now else None
+
+
+@st.cache_resource(max_entries=2, scope="session", show_spinner="Building the snapshot (privacy gate, figures)…")
+def _built(build: Build, _events: pl.DataFrame, _personas: Any) -> Built:
+    cfg = build.settings
+    parameters = {"date_range": [build.dates[0].isoformat(), build.dates[1].isoformat()],
+                  "session_gap_minutes": int(build.gap.total_seconds() // 60)}
+    if _personas is not None:
+        parameters.update({"personas_k": int(_personas.k_), "personas_seed": int(_personas.seed)})
+    with tempfile.TemporaryDirectory(prefix="journeylens-snapshot-") as folder:
+        snap = write_snapshot(
+            _events, folder, personas=_personas, min_group_size=cfg.min_group_size, title=cfg.title,
+            parameters=parameters, sections=cfg.sections, funnel_steps=cfg.funnel_steps, models=cfg.models,
+            conversion_events=cfg.conversion_events, digest=build.digest,
+        )
+        html = (Path(folder) / HTML_NAME).read_text(encoding="utf-8")
+        data = snapshot_zip(folder)
+    return Built(Snapshot(snap.metadata, snap.tables, snap.manifest), html, data)
+
+
+def built(build: Build) -> Built:
+    """The snapshot of ``build`` (cached per session)."""
+    run = persona_run() if build.settings.use_personas else None
+    model = persona_ui.fitted(run) if run is not None else None
+    return _built(build, filtered_events(), model)
+
+
+def received(data: bytes) -> Snapshot:
+    """A received snapshot (zip or snapshot.json bytes), validated; raises ``AnalysisError`` when it is not one."""
+    return read_snapshot(data)
+
+
+def file_stem(title: str) -> str:
+    """A safe file name stem from a snapshot title (letters, digits and dashes only)."""
+    stem = "".join(ch if ch.isalnum() else "-" for ch in title.lower()).strip("-")
+    return "-".join(part for part in stem.split("-") if part)[:60] or "snapshot"
+
+
+def has_channels() -> bool:
+    """Whether the active data carries a channel column (attribution and channel mix need it)."""
+    return s.CHANNEL in active_dataset().events.columns
