@@ -109,16 +109,17 @@ def _starts(frame: pl.DataFrame, spec: FunnelSpec, *, all_starts: bool) -> pl.Da
 
 
 def _can_prune(spec: FunnelSpec) -> bool:
+    # not with exclusions: a later entry's later deadline can take in an exclusion event the earlier one misses
     return (spec.mode == "ordered" and spec.entry == "closed" and spec.anchor == "furthest"
-            and spec.counting != "totals" and len(spec.mandatory) > 1)
+            and spec.counting != "totals" and len(spec.mandatory) > 1 and not spec.exclusions)
 
 
 def _prune_dominated(frame: pl.DataFrame, spec: FunnelSpec, starts: pl.DataFrame) -> pl.DataFrame:
-    """Keep the latest entry before each step-2 event (and each unit's first entry).
+    """Keep the latest entry before each step-2 event, and each unit's first entry.
 
-    Two entries with no step-2 event between them follow the same chain, and the later one has the later deadline,
-    the shorter gap to step 2 and fewer exclusion events in between: it reaches at least as far and wins the
-    tie-break, so the earlier one can never be the counted attempt.
+    Two entries with no step-2 event between them follow the same chain, and the later one has the later deadline
+    and the shorter gap to step 2: it reaches at least as far and wins the tie-break, so the earlier one can only
+    be counted when nobody's attempt gets past step 1, and then the unit's first entry counts (kept).
     """
     units = unit_columns(spec)
     second = _step_events(frame, spec, f"_f{spec.mandatory[1]}").select(*units, "_rp")

@@ -15,6 +15,7 @@ from analysis.errors import AnalysisError
 from analysis.funnels import (
     Exclusion,
     Step,
+    _match,
     funnel,
     funnel_spec,
     funnel_table,
@@ -322,3 +323,61 @@ def _reference_reach(rows: list[tuple[str, int, str]], steps: list[str], window:
 def test_ordered_matches_a_brute_force_reference(rows: list[tuple[str, int, str]], first: bool) -> None:
     got = entered(events(rows), ["A", "B", "C"], window=HOUR, anchor="first" if first else "furthest")
     assert got == _reference_reach(rows, ["A", "B", "C"], 60, first=first)
+
+
+def _user_sequences(rows: list[tuple[str, int, str]]) -> dict[str, list[tuple[str, int, str]]]:
+    order = {"A": 0, "B": 1, "C": 2, "X": 3}
+    return {u: sorted((r for r in rows if r[0] == u), key=lambda r: (r[1], order[r[2]]))
+            for u in {r[0] for r in rows}}
+
+
+def _reference_strict(rows: list[tuple[str, int, str]], window: int) -> list[int]:
+    counts = [0, 0, 0]
+    for seq in _user_sequences(rows).values():
+        best = 0
+        for i in (i for i, r in enumerate(seq) if r[2] == "A"):
+            reach = 1
+            for k, step in enumerate(["B", "C"], start=1):
+                j = i + k
+                if j >= len(seq) or seq[j][2] != step or seq[j][1] - seq[i][1] > window:
+                    break
+                reach += 1
+            best = max(best, reach)
+        for k in range(best):
+            counts[k] += 1
+    return counts
+
+
+def _reference_unordered(rows: list[tuple[str, int, str]], window: int) -> list[int]:
+    counts = [0, 0, 0]
+    for seq in _user_sequences(rows).values():
+        best = 0
+        for i in (i for i, r in enumerate(seq) if r[2] in "ABC"):
+            seen = {r[2] for r in seq[i:] if r[1] - seq[i][1] <= window}
+            best = max(best, next((k for k in range(3) if "ABC"[k] not in seen), 3))
+        for k in range(best):
+            counts[k] += 1
+    return counts
+
+
+@settings(max_examples=80, deadline=None)
+@given(rows=_rows)
+def test_strict_matches_a_brute_force_reference(rows: list[tuple[str, int, str]]) -> None:
+    assert entered(events(rows), ["A", "B", "C"], window=HOUR, mode="strict") == _reference_strict(rows, 60)
+
+
+@settings(max_examples=80, deadline=None)
+@given(rows=_rows)
+def test_unordered_matches_a_brute_force_reference(rows: list[tuple[str, int, str]]) -> None:
+    assert entered(events(rows), ["A", "B", "C"], window=HOUR, mode="unordered") == _reference_unordered(rows, 60)
+
+
+@settings(max_examples=80, deadline=None)
+@given(rows=_rows, limit=st.integers(1, 90))
+def test_pruning_dominated_entries_changes_nothing(rows: list[tuple[str, int, str]], limit: int) -> None:
+    spec = funnel_spec(["A", Step(("B",), within=timedelta(minutes=limit)), "C"], window=HOUR)
+    pruned = funnel_units(events(rows), spec)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_match, "_can_prune", lambda _spec: False)
+        full = funnel_units(events(rows), spec)
+    assert_frame_equal(pruned, full)
