@@ -105,8 +105,21 @@ st.download_button("Download the table (CSV)", uf.csv_bytes(table), file_name="f
 
 st.subheader("Time to convert and conversion over time")
 t1, t2 = st.columns(2)
-t1.plotly_chart(time_to_convert_figure(time_to_convert(units, spec), title="Step 1 to the last step"),
-                width="stretch")
+with t1:
+    steps_range = list(range(1, spec.n + 1))
+    if st.session_state.get(uf.TTC_FROM) not in steps_range[:-1]:
+        st.session_state[uf.TTC_FROM] = 1
+    if st.session_state.get(uf.TTC_TO) not in steps_range[1:]:
+        st.session_state[uf.TTC_TO] = spec.n
+    f1, f2 = st.columns(2)
+    f1.selectbox("From step", steps_range[:-1], key=uf.TTC_FROM, format_func=lambda k: f"{k}. {spec.labels[k - 1]}")
+    f2.selectbox("To step", steps_range[1:], key=uf.TTC_TO, format_func=lambda k: f"{k}. {spec.labels[k - 1]}")
+    lo, hi = int(st.session_state[uf.TTC_FROM]), int(st.session_state[uf.TTC_TO])
+    if lo < hi:
+        st.plotly_chart(time_to_convert_figure(time_to_convert(units, spec, from_step=lo, to_step=hi),
+                                               title=f"Time from step {lo} to step {hi}"), width="stretch")
+    else:
+        st.info("Pick a later 'to' step than 'from' step.")
 with t2:
     st.radio("Entry period", ["day", "week"], key=uf.TREND_EVERY, horizontal=True)
     trend = funnel_trend(units, spec, every=st.session_state[uf.TREND_EVERY])

@@ -128,16 +128,19 @@ class FunnelSpec:
             "mode": mode,
             "entry": "closed: people must enter at step 1" if self.entry == "closed"
             else "open: people may enter at any step",
-            "window": f"{_fmt(self.window)} from the step-1 event of the attempt"
+            "window": (f"{_fmt(self.window)} from the step-1 event of the attempt" if self.mode != "unordered"
+                       else f"all steps within {_fmt(self.window)} of the first of them")
                       + (f"; {', '.join(limits)}" if limits else ""),
-            "anchor": anchor if self.counting != "totals" else "each attempt is anchored at the step-1 event "
-                                                                 "that opens it",
+            "anchor": _describe_anchor(self, anchor),
             "counting": counting,
             "exclusions": "; ".join(
                 f"{' or '.join(x.events)} between step {x.after} and step {x.before or self.n} disqualifies "
                 "the attempt" for x in self.exclusions) or "none",
             "date range": _describe_range(self.entry_start, self.entry_end),
         }
+        out["conversion"] = ("from step 1 = units at the step / units at step 1; from previous = units at the step / "
+                             "units at the previous mandatory step, and drop-off is the difference; times are "
+                             "medians and means over the units that reached the step")
         if optional:
             out["optional steps"] = ", ".join(optional) + " may be skipped"
         if self.breakdown:
@@ -243,6 +246,17 @@ def _fmt(d: timedelta) -> str:
             n = secs // size
             return f"{n} {unit}{'s' if n != 1 else ''}"
     return f"{secs} seconds"
+
+
+def _describe_anchor(spec: FunnelSpec, anchor: str) -> str:
+    if spec.counting == "totals":
+        return "each attempt is anchored at the step-1 event that opens it"
+    if spec.mode == "unordered":
+        return ("every funnel event opens a window; the window covering the most steps counts" if spec.anchor ==
+                "furthest" else "only the first funnel event in the date range opens the window")
+    if spec.entry == "open":
+        return anchor.replace("step-1 event", "step event") + "; a step counts when any attempt reaches it"
+    return anchor
 
 
 def _describe_range(start: datetime | None, end: datetime | None) -> str:

@@ -381,3 +381,15 @@ def test_pruning_dominated_entries_changes_nothing(rows: list[tuple[str, int, st
         patch.setattr(_match, "_can_prune", lambda _spec: False)
         full = funnel_units(events(rows), spec)
     assert_frame_equal(pruned, full)
+
+
+def test_definition_names_every_rule() -> None:
+    spec = funnel_spec(["A", Step(("B",), optional=True, within=timedelta(hours=2)), "C"], window=timedelta(days=3),
+                       exclusions=[Exclusion(("X",), after=1, before=3)], entry_start=date(2026, 3, 1),
+                       entry_end=date(2026, 3, 31), breakdown="channel")
+    text = spec.describe()
+    assert set(text) >= {"mode", "entry", "window", "anchor", "counting", "exclusions", "date range",
+                         "conversion", "optional steps", "breakdown"}
+    assert text["window"] == "3 days from the step-1 event of the attempt; step 2 within 2 hours of the previous step"
+    assert text["exclusions"] == "X between step 1 and step 3 disqualifies the attempt"
+    assert text["date range"].startswith("step 1 (entry) from 2026-03-01 00:00 UTC to before 2026-04-01 00:00 UTC")

@@ -63,3 +63,13 @@ def test_too_few_steps_asks_for_more(page: AppTest) -> None:
     page.multiselect(key=uf.STEPS).set_value(["view_item"]).run()
     assert not page.exception
     assert any("at least two steps" in i.value for i in page.info)
+
+
+def test_time_to_convert_between_chosen_steps_and_another_drop_step(page: AppTest) -> None:
+    page.selectbox(key=uf.TTC_FROM).set_value(2).run()
+    page.selectbox(key=uf.TTC_TO).set_value(3).run()
+    page.selectbox(key=uf.DROP_STEP).set_value(2).run()
+    page.radio(key=uf.COHORT_WHO).set_value("continued").run()
+    assert not page.exception, [e.value for e in page.exception]
+    page.button(key="funnels.use_cohort").click().run()
+    assert "continued at step 2" in page.session_state[uf.COHORT_LABEL]
