@@ -3,6 +3,7 @@ raises no dialog and no CSP violation, draws its figures, and shows hostile name
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import polars as pl
@@ -10,9 +11,9 @@ import pytest
 from playwright.sync_api import ConsoleMessage, Dialog, Page, Route, expect
 
 from analysis.prepare import prepare
-from analysis.sample import generate_sample
+from analysis.sample import SAMPLE_PATH, generate_sample
 from analysis.snapshot import write_snapshot
-from tests.e2e.e2e_helpers import screenshot
+from tests.e2e.e2e_helpers import screenshot, wait_for_app
 
 pytestmark = pytest.mark.e2e
 
@@ -77,3 +78,27 @@ def test_snapshot_opens_offline_with_zero_requests_and_no_dialogs(page: Page, sn
     svg_text = page.locator(".figure").all_text_contents()
     assert any('<a href="javascript:alert(1)">x</a>' in t for t in svg_text)
     assert page.locator("script").count() == 2
+
+
+def test_a_share_link_reopens_the_snapshots_view_and_previews_offline(page: Page, app_url: str) -> None:
+    outside: list[str] = []
+    page.on("request", lambda r: None if r.url.startswith((app_url, "data:", "blob:", "about:")) else outside.append(
+        r.url))
+    # the app's root first: a fresh server runs a deep link through Streamlit's legacy pages/ mode until some
+    # session has called st.navigation (reported to the lead); the link itself is what a colleague pastes
+    page.goto(app_url)
+    wait_for_app(page)
+    digest = hashlib.sha256(SAMPLE_PATH.read_bytes()).hexdigest()[:12]
+    page.goto(f"{app_url}/snapshots?ds={digest}&snapshots.min_group_size=12&snapshots.title=%22Shared%22")
+    wait_for_app(page)
+    expect(page.get_by_test_id("stSidebarNavLink")).to_have_count(6)
+    expect(page.get_by_test_id("stNumberInputField")).to_have_value("12")
+    page.get_by_role("button", name="Build snapshot").click()
+    wait_for_app(page, timeout_ms=120_000)
+    expect(page.get_by_test_id("stException")).to_have_count(0)
+    preview = page.frame_locator("iframe").first
+    expect(preview.locator(".figure .main-svg").first).to_be_attached(timeout=60_000)
+    expect(preview.locator("h1")).to_have_text("Shared")
+    screenshot(page, "snapshots_preview")
+    assert "snapshots.min_group_size=12" in page.url
+    assert outside == [], "\n".join(outside)
