@@ -393,3 +393,21 @@ def test_definition_names_every_rule() -> None:
     assert text["window"] == "3 days from the step-1 event of the attempt; step 2 within 2 hours of the previous step"
     assert text["exclusions"] == "X between step 1 and step 3 disqualifies the attempt"
     assert text["date range"].startswith("step 1 (entry) from 2026-03-01 00:00 UTC to before 2026-04-01 00:00 UTC")
+
+
+@settings(max_examples=60, deadline=None)
+@given(rows=_rows)
+def test_open_funnel_counts_at_least_the_closed_one(rows: list[tuple[str, int, str]]) -> None:
+    closed = entered(events(rows), ["A", "B", "C"], window=HOUR)
+    opened = entered(events(rows), ["A", "B", "C"], window=HOUR, entry="open")
+    assert opened[0] == closed[0]
+    assert all(o >= c for o, c in zip(opened, closed, strict=True))
+
+
+@settings(max_examples=60, deadline=None)
+@given(rows=_rows, mode=st.sampled_from(["ordered", "strict"]))
+def test_first_totals_attempt_is_the_first_entry(rows: list[tuple[str, int, str]], mode: str) -> None:
+    ev = events(rows)
+    totals = funnel_units(ev, funnel_spec(["A", "B", "C"], window=HOUR, mode=mode, counting="totals"))  # type: ignore[arg-type]
+    first = funnel_units(ev, funnel_spec(["A", "B", "C"], window=HOUR, mode=mode, anchor="first"))  # type: ignore[arg-type]
+    assert_frame_equal(totals.filter(pl.col("attempt") == 1).drop("attempt"), first)
