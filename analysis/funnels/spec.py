@@ -1,6 +1,34 @@
 """What a funnel is: its steps, exclusions and counting options, validated once, described in plain words.
 
 Every option that changes a number is named here, so the page can show the definition next to the number.
+
+Our rules, and where the peers differ (same input, different answers):
+
+* **Window** from the step-1 event of the attempt, inclusive (PostHog, Mixpanel). Per-step ``within`` limits
+  run from the previous mandatory step, inclusive (GA4). Each step is matched greedily to its earliest event after
+  the previous step, so with a per-step limit a later repeat of the previous step does not re-anchor the limit.
+* **Anchor** ``furthest`` (default): every step-1 event in the date range starts an attempt; the attempt that
+  gets furthest counts, the earliest to get there, entered at the most recent step-1 event before it (PostHog,
+  Amplitude's "earliest-longest", Mixpanel's optimized re-entry). ``first``: only the first step-1 event in the
+  range (Mixpanel's documented example: A 13:00, A 13:30, B 13:45, C 14:15 with a 1-hour window stops at B; with
+  ``furthest`` it converts).
+* **Date range** governs entry only; later steps count up to the end of the window (PostHog issue #44204's ask,
+  Amplitude's default).
+* **Exclusions** disqualify the attempt: an exclusion event after step ``after`` and before step ``before``, or
+  inside the window when ``before`` is never reached (PostHog). A person counts with their best attempt that is
+  not excluded; PostHog instead drops the person when their furthest attempt is excluded.
+* **Ties** at one timestamp are ordered by step number, so A and B in the same microsecond still convert (PostHog).
+* **Strict**: the next step must be the person's (or session's) very next event of any kind.
+* **Unordered**: step k counts when steps 1..k all happen within one window, in any order (Amplitude); its time is
+  when the last of them happened.
+* **Open** entry: a person may enter at any step, and a step counts when any of their attempts reaches it (GA4
+  open funnels); counts may then rise from step to step.
+* **Optional** steps are skipped when looking for the next step; one counts when it happens between the previous
+  and the next mandatory step (PostHog's engine). Conversion "from previous" compares with the previous mandatory
+  step.
+* **Counting**: ``users`` (uniques), ``sessions`` (every step in one session) or ``totals``: sequential attempts
+  per person, the next opening at the first step-1 event after the previous one converted, timed out or was
+  excluded (Mixpanel totals; each attempt anchored at its opening event).
 """
 
 from __future__ import annotations
