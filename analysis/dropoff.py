@@ -256,8 +256,9 @@ def _sentence(noun: str, where: str) -> pl.Expr:
 
 
 def _round2(x: pl.Expr) -> pl.Expr:
-    return (pl.when(x >= 10).then(x.round(0).cast(pl.Int64).cast(pl.String))
-            .when(x >= 1).then(x.round(1).cast(pl.String)).otherwise(x.round(2).cast(pl.String)))
+    cents = (x * 100).round(0).cast(pl.Int64)
+    two = pl.format("{}.{}", cents // 100, (cents % 100).cast(pl.String).str.zfill(2))
+    return pl.when(x >= 10).then(x.round(0).cast(pl.Int64).cast(pl.String)).otherwise(two)
 
 
 def _thousands(x: pl.Expr) -> pl.Expr:

@@ -10,7 +10,14 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from analysis.dropoff import _benjamini_hochberg, dropoff_destinations, dropoff_drivers, step_cohort
+from analysis.dropoff import (
+    _benjamini_hochberg,
+    _round2,
+    _thousands,
+    dropoff_destinations,
+    dropoff_drivers,
+    step_cohort,
+)
 from analysis.errors import AnalysisError
 from analysis.funnels import funnel_spec, funnel_units
 from analysis.sample import FUNNEL_STEPS, STRONGEST_CHANNEL, WORST_STEP
@@ -90,8 +97,8 @@ def test_driver_relative_risk_interval_and_sentence() -> None:
     assert row["odds_ratio"] == pytest.approx((45 * 45) / (15 * 15))
     assert (row["n_with"], row["dropped_with"], row["n_without"], row["dropped_without"]) == (60, 45, 60, 15)
     assert row["significant"] and not row["small"]
-    assert row["sentence"] == ("Users who came from Paid Social were 3.0x as likely to drop between A and B "
-                               "(95% CI 1.9-4.8, n=60)")
+    assert row["sentence"] == ("Users who came from Paid Social were 3.00x as likely to drop between A and B "
+                               "(95% CI 1.89-4.76, n=60)")
 
 
 def test_small_groups_are_flagged_not_exact() -> None:
@@ -139,3 +146,9 @@ def test_sample_strongest_channel_lowers_drop_at_the_worst_step(small_sample) ->
     drivers = dropoff_drivers(small_sample.events, units, spec, step=step)
     row = drivers.filter(pl.col("trait") == f"came from {STRONGEST_CHANNEL}").row(0, named=True)
     assert row["significant"] and row["rr_high"] < 1
+
+
+def test_numbers_in_sentences_are_readable() -> None:
+    frame = pl.DataFrame({"n": [7, 1240, 1234567], "x": [0.5, 2.126, 12.6]})
+    out = frame.select(_thousands(pl.col("n")).alias("n"), _round2(pl.col("x")).alias("x"))
+    assert out.to_dict(as_series=False) == {"n": ["7", "1,240", "1,234,567"], "x": ["0.50", "2.13", "13"]}
