@@ -133,8 +133,6 @@ def _built(build: Build, _events: pl.DataFrame, _personas: Any) -> Built:
     cfg = build.settings
     parameters = {"date_range": [build.dates[0].isoformat(), build.dates[1].isoformat()],
                   "session_gap_minutes": int(build.gap.total_seconds() // 60)}
-    if _personas is not None:
-        parameters.update({"personas_k": int(_personas.k_), "personas_seed": int(_personas.seed)})
     with tempfile.TemporaryDirectory(prefix="journeylens-snapshot-") as folder:
         snap = write_snapshot(
             _events, folder, personas=_personas, min_group_size=cfg.min_group_size, title=cfg.title,

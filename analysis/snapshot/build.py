@@ -12,7 +12,7 @@ from analysis import schema as s
 from analysis.attribution import DEFINITIONS as MODEL_DEFINITIONS
 from analysis.attribution import aggregate_paths, attribute, journey_paths
 from analysis.funnels import funnel
-from analysis.privacy import SUPPRESSED, SuppressionManifest, detect_pii_columns, redact_values
+from analysis.privacy import SUPPRESSED, SuppressionManifest, coarsen_timestamps, detect_pii_columns, redact_values
 from analysis.snapshot.contents import (
     Contents,
     attribution_table,
@@ -57,16 +57,20 @@ def _attribution(events: pl.DataFrame, models: Sequence[str], conversion_events:
     journeys = journey_paths(events, conversion_events=conversion_events, lookback=lookback, touch="channel")
     if not journeys.filter(pl.col("converted")).height:
         return empty
-    contributors = (journeys.filter(pl.col("converted")).select(s.USER_ID, "path").explode("path")
-                    .group_by(pl.col("path").alias("channel")).agg(pl.col(s.USER_ID).n_unique().cast(pl.Int64)
-                                                                   .alias("users")))
     paths = aggregate_paths(journeys, with_times=True)
     credits = pl.concat([attribute(paths, model=m).with_columns(pl.lit(m).alias("model"))  # type: ignore[arg-type]
                          for m in models], how="vertical_relaxed")
-    credits = credits.select("model", "channel", pl.col("conversions").cast(pl.Float64),
-                             pl.col("value").cast(pl.Float64), pl.col("share").cast(pl.Float64))
+    # channel names that look like personal data are redacted, then merged, in both tables alike
+    credits = (credits.select("model", "channel", pl.col("conversions").cast(pl.Float64),
+                              pl.col("value").cast(pl.Float64), pl.col("share").cast(pl.Float64))
+               .with_columns(redact_values("channel"))
+               .group_by("model", "channel", maintain_order=True).agg(pl.col("conversions", "value", "share").sum()))
+    contributors = (journeys.filter(pl.col("converted")).select(s.USER_ID, "path").explode("path")
+                    .with_columns(redact_values("path"))
+                    .group_by(pl.col("path").alias("channel")).agg(pl.col(s.USER_ID).n_unique().cast(pl.Int64)
+                                                                   .alias("users")))
     total = int(journeys["converted"].sum())
-    return credits, contributors.with_columns(redact_values("channel")), total
+    return credits, contributors, total
 
 
 def build_contents(
@@ -119,9 +123,23 @@ def build_contents(
         credits, contributors, total_conversions = _attribution(events, models, conversion_events, lookback)
         tables["attribution"], m = attribution_table(credits, contributors, min_group_size=k)
         manifest = manifest.merge(m)
+    day = coarsen_timestamps(s.TIMESTAMP, every="day").cast(pl.String)  # no timestamp finer than a day leaves
+    period = list(events.select(day.min().alias("first"), day.max().alias("last")).row(0))
     facts = {"people": int(people.height), "total_conversions": total_conversions,
-             "model_definitions": {m: _model_definition(m) for m in models}}
+             "period": period,
+             "model_definitions": {m: _model_definition(m) for m in models},
+             "persona_model": _persona_parameters(personas)}
     return Contents(tables, manifest, facts)
+
+
+def _persona_parameters(personas: Any) -> dict[str, Any]:
+    """The persona model's settings (a fitted ``Personas``); empty for a frame or None."""
+    if not hasattr(personas, "get_params"):
+        return {}
+    params = {k: v for k, v in personas.get_params().items()
+              if isinstance(v, str | int | float | bool) or v is None}
+    chosen = getattr(personas, "k_", None)
+    return {**params, **({"k_chosen": int(chosen)} if chosen is not None else {})}
 
 
 def _model_definition(model: str) -> str:

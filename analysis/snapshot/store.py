@@ -139,6 +139,7 @@ def write_snapshot(
         "funnel_window_days": window / timedelta(days=1), "funnel_mode": "ordered",
         "conversion_events": list(conversion_events), "attribution_models": list(models),
         "attribution_lookback_days": lookback / timedelta(days=1),
+        **{f"personas_{k}": v for k, v in contents.facts["persona_model"].items()},  # type: ignore[attr-defined]
         **_check_parameters(parameters or {}),
     }
     when = (created or datetime.now(UTC)).astimezone(UTC)
@@ -147,7 +148,8 @@ def write_snapshot(
         "created": when.strftime("%Y-%m-%d %H:%M UTC"), "version": library_version(),
         "dataset_hash": digest or dataset_hash(events), "min_group_size": min_group_size,
         "parameters": recorded, "definitions": definitions_for(contents.tables, contents.facts),
-        "facts": {"people": contents.facts["people"], "total_conversions": contents.facts["total_conversions"]},
+        "facts": {"people": contents.facts["people"], "total_conversions": contents.facts["total_conversions"],
+                  "period": contents.facts["period"]},
     }
     tables = {name: _portable(t) for name, t in contents.tables.items()}
     snapshot = Snapshot(meta, tables, contents.manifest)

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
 from analysis.errors import AnalysisError
+from analysis.personas import fit_personas
 from analysis.prepare import prepare
 from analysis.privacy import SUPPRESSED, derivable_cells
 from analysis.sample import Sample
@@ -170,6 +171,17 @@ def test_hostile_names_stay_literal(events: pl.DataFrame, tmp_path: Path) -> Non
     # the data keeps the original text: the JSON and the tables hold it literally
     assert HOSTILE[0] in set(snap.tables["attribution"]["channel"].to_list())
     assert read_snapshot(tmp_path).metadata["title"] == HOSTILE[2]
+
+
+def test_a_fitted_persona_model_is_adapted_through_its_public_api(events: pl.DataFrame, tmp_path: Path) -> None:
+    model = fit_personas(events, k=3, seed=4, stability_runs=2)
+    snap = write_snapshot(events, tmp_path, personas=model, sections=["personas"])
+    personas = snap.tables["personas"]
+    assert set(personas["persona"].to_list()) <= {*model.names_.values(), "Other"}
+    assert personas["users"].sum() == events["user_id"].n_unique()
+    assert {"stability", "tentative", "typical_path"} <= set(personas.columns)
+    assert snap.metadata["parameters"]["personas_seed"] == 4
+    assert snap.metadata["parameters"]["personas_k_chosen"] == 3
 
 
 def test_unknown_section_is_rejected(events: pl.DataFrame, tmp_path: Path) -> None:
