@@ -156,8 +156,20 @@ def _filter_options(key: tuple[object, ...], _events: pl.DataFrame) -> dict[str,
 
 
 def filter_options() -> dict[str, list[str]]:
-    """Columns usable as filters and breakdowns (channel, device, any extra text column of <= 50 values)."""
-    return _filter_options(_key(), events())
+    """Columns usable as filters and breakdowns (channel, device, any extra text column of <= 50 values).
+
+    Chosen filter values that the current data no longer has (another dataset, date range or rules) are dropped
+    from the session state, so the widgets never hold an invalid choice.
+    """
+    options = _filter_options(_key(), events())
+    for column, values in options.items():
+        key = f"{FILTER_PREFIX}{column}"
+        chosen = st.session_state.get(key)
+        if chosen and any(v not in values for v in chosen):
+            st.session_state[key] = [v for v in chosen if v in values]
+    if st.session_state.get(BREAKDOWN, NONE) not in (NONE, *options):
+        st.session_state[BREAKDOWN] = NONE
+    return options
 
 
 @st.cache_data(max_entries=4, ttl=3600, show_spinner=False)

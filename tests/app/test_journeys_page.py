@@ -75,3 +75,9 @@ def test_edited_rules_regroup_channels_on_the_page() -> None:
 def test_no_anchor_match_says_so() -> None:
     at = open_page(**{uj.LEVEL: "event", uj.START: "purchase", uj.END: "login"})
     assert any("No journey contains" in i.value for i in at.info)
+
+
+def test_stale_filter_values_and_breakdown_are_dropped() -> None:
+    at = open_page(**{f"{uj.FILTER_PREFIX}device": ["mobile", "smart fridge"], uj.BREAKDOWN: "gone"})
+    assert at.multiselect(key=f"{uj.FILTER_PREFIX}device").value == ["mobile"]
+    assert at.selectbox(key=uj.BREAKDOWN).value == uj.NONE
