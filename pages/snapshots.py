@@ -75,7 +75,8 @@ with make:
         manifest = snap.manifest.to_frame()
         m1, m2, m3 = st.columns(3)
         m1.metric("Minimum group size (k)", snap.min_group_size)
-        m2.metric("People described", f"{int(snap.metadata['facts']['people']):,}")
+        people = snap.metadata["facts"]["people"]
+        m2.metric("People described", f"{int(people):,}" if people is not None else "withheld (below k)")
         m3.metric("Items withheld or merged", manifest.height)
         stem = us.file_stem(build.settings.title)
         d1, d2, d3 = st.columns(3)

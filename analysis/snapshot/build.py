@@ -125,10 +125,14 @@ def build_contents(
         manifest = manifest.merge(m)
     day = coarsen_timestamps(s.TIMESTAMP, every="day").cast(pl.String)  # no timestamp finer than a day leaves
     period = list(events.select(day.min().alias("first"), day.max().alias("last")).row(0))
-    facts = {"people": int(people.height), "total_conversions": total_conversions,
-             "period": period,
-             "model_definitions": {m: _model_definition(m) for m in models},
-             "persona_model": _persona_parameters(personas)}
+    # totals are published only when they describe at least k people (a total below k is a small group too)
+    facts: dict[str, object] = {
+        "people": people.height if people.height >= k else None,
+        "total_conversions": total_conversions if total_conversions >= k else None,
+        "period": period,
+        "model_definitions": {m: _model_definition(m) for m in models},
+        "persona_model": _persona_parameters(personas),
+    }
     return Contents(tables, manifest, facts)
 
 

@@ -140,7 +140,8 @@ def render_html(metadata: Mapping[str, Any], tables: Mapping[str, pl.DataFrame],
                    f"var FIGS=[{','.join(_json_for_script(spec) for _, spec in figures)}];{calls}")
     scripts = [_plotly_js(), data_script] if figures else []
     period = metadata.get("facts", {}).get("period") or ["?", "?"]
-    facts = {"people in the data": f"{int(metadata.get('facts', {}).get('people', 0)):,}",
+    people = metadata.get("facts", {}).get("people")
+    facts = {"people in the data": f"{int(people):,}" if people is not None else f"withheld (fewer than {k})",
              "period (days, UTC)": f"{period[0]} to {period[1]}",
              "minimum group size (k)": k, "created": metadata.get("created", ""),
              "dataset hash": metadata.get("dataset_hash", ""), "JourneyLens version": metadata.get("version", "")}

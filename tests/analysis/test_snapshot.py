@@ -184,6 +184,16 @@ def test_a_fitted_persona_model_is_adapted_through_its_public_api(events: pl.Dat
     assert snap.metadata["parameters"]["personas_k_chosen"] == 3
 
 
+def test_totals_below_k_are_withheld_too(events: pl.DataFrame, tmp_path: Path) -> None:
+    k = events["user_id"].n_unique() + 1
+    snap = write_snapshot(events, tmp_path, min_group_size=k)
+    assert snap.metadata["facts"]["people"] is None
+    assert snap.metadata["facts"]["total_conversions"] is None
+    assert snap.tables["personas"]["users"].to_list() == [None]
+    assert snap.tables["funnel"].height == 0
+    assert "withheld (fewer than" in (snap.html or "")
+
+
 def test_unknown_section_is_rejected(events: pl.DataFrame, tmp_path: Path) -> None:
     with pytest.raises(AnalysisError, match="valid: personas"):
         write_snapshot(events, tmp_path, sections=["personas", "raw_events"])
