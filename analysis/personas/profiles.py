@@ -220,10 +220,11 @@ def _drivers(features: pl.DataFrame, labels: np.ndarray, k: int) -> pl.DataFrame
     n = values.shape[0]
     onehot = sparse.csr_matrix((np.ones(n), (labels, np.arange(n))), shape=(k, n))
     size = np.asarray(onehot.sum(axis=1)).astype(float)  # k x 1
+    squares = values**2
     total_sum = values.sum(axis=0)
-    total_sq = (values**2).sum(axis=0)
+    total_sq = squares.sum(axis=0)
     in_sum = onehot @ values
-    in_sq = onehot @ (values**2)
+    in_sq = onehot @ squares
     rest = n - size
     in_mean = np.divide(in_sum, size, out=np.zeros_like(in_sum), where=size > 0)
     rest_mean = np.divide(total_sum - in_sum, rest, out=np.zeros_like(in_sum), where=rest > 0)
