@@ -87,7 +87,7 @@ with make:
                            mime="application/zip", on_click="ignore", key="snapshots.download_zip",
                            icon=":material/folder_zip:")
         with d3:
-            share.recipe_button("snapshots", us.SHARE_KEYS)
+            share.recipe_button("snapshots", us.SHARE_KEYS, extra=us.recipe_extras(build))
         st.subheader("Preview: exactly what the recipient sees")
         st.iframe(result.html, height=us.PREVIEW_HEIGHT)
         st.subheader("What was withheld and why")

@@ -238,8 +238,13 @@ def publish_page(keys: Sequence[str]) -> None:
 
 # --- recipes ------------------------------------------------------------------------------------------------------
 
-def view_recipe(page: str, keys: Sequence[str], *, seed: int = 0) -> Recipe:
-    """What it takes to redo this view: dataset hash, mapping, time zone, session gap, date range, settings."""
+def view_recipe(page: str, keys: Sequence[str], *, seed: int = 0, extra: Mapping[str, Any] | None = None) -> Recipe:
+    """What it takes to redo this view: dataset hash, mapping, time zone, session gap, date range, settings.
+
+    Parameter names are the session-state keys without the page prefix (``funnels.steps`` -> ``steps``); name
+    keys as the CLI reads them (``funnel_steps``, ``attribution_models`` …) so ``--recipe`` picks them up.
+    ``extra`` adds parameters that are not widgets (e.g. ``persona_k``).
+    """
     dataset = active_dataset()
     report = dataset.report
     mapping = dict(getattr(report, "mapping", {}) or {}) or None
@@ -249,13 +254,15 @@ def view_recipe(page: str, keys: Sequence[str], *, seed: int = 0) -> Recipe:
         parameters["date_range"] = [picked[0].isoformat(), picked[1].isoformat()]
     for key, value in page_values(keys).items():
         parameters[key.split(".", 1)[-1]] = _to_json(value) if not isinstance(value, tuple) else list(value)
+    parameters.update(extra or {})
     return Recipe(dataset_hash=dataset.digest, mapping=mapping, timezone=str(getattr(report, "timezone", "UTC")),
                   seed=seed, parameters=parameters, version=library_version())
 
 
-def recipe_button(page: str, keys: Sequence[str], *, seed: int = 0, key: str | None = None) -> None:
+def recipe_button(page: str, keys: Sequence[str], *, seed: int = 0, extra: Mapping[str, Any] | None = None,
+                  key: str | None = None) -> None:
     """A download button for this view's recipe JSON (re-run it with ``journeylens <command> --recipe FILE``)."""
-    recipe = view_recipe(page, keys, seed=seed)
+    recipe = view_recipe(page, keys, seed=int((extra or {}).get("seed", seed)), extra=extra)
     data = json.dumps(recipe.to_dict(), indent=1, ensure_ascii=False, default=str)
     st.download_button("Download recipe (JSON)", data, file_name=f"journeylens-{page}-recipe.json",
                        mime="application/json", on_click="ignore", key=key or f"{page}.recipe_download",

@@ -27,7 +27,7 @@ SECTIONS_KEY = "snapshots.sections"
 MIN_GROUP = "snapshots.min_group_size"
 USE_PERSONAS = "snapshots.use_personas"
 STEPS = "snapshots.funnel_steps"
-MODELS = "snapshots.models"
+MODELS = "snapshots.attribution_models"  # recipe name = the CLI's "attribution_models"
 CONVERSION = "snapshots.conversion_events"
 BUILD = "snapshots.build"  # the Build of the last "Build snapshot" press
 UPLOAD = "snapshots.upload"
@@ -154,6 +154,15 @@ def built(build: Build) -> Built:
 def received(data: bytes) -> Snapshot:
     """A received snapshot (zip or snapshot.json bytes), validated; raises ``AnalysisError`` when it is not one."""
     return read_snapshot(data)
+
+
+def recipe_extras(build: Build | None) -> dict[str, Any]:
+    """Recipe parameters beyond the page's widgets: the persona model's k and seed when personas were used."""
+    run = persona_run() if build is not None and build.settings.use_personas else None
+    if run is None:
+        return {}
+    model = persona_ui.fitted(run)
+    return {"persona_k": int(model.k_), "seed": int(model.seed)}
 
 
 def file_stem(title: str) -> str:

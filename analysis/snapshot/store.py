@@ -92,6 +92,14 @@ def _check_parameters(parameters: Mapping[str, Any]) -> dict[str, Any]:
     return {str(k): list(v) if isinstance(v, tuple) else v for k, v in parameters.items()}
 
 
+def _persona_recipe(model: Mapping[str, Any]) -> dict[str, Any]:
+    """Persona settings under the names the CLI reads back (``persona_k``, ``seed``) plus the rest, prefixed."""
+    if not model:
+        return {}
+    named = {"persona_k": model.get("k_chosen", model.get("k")), "seed": model.get("seed", 0)}
+    return {**named, **{f"persona_{k}": v for k, v in model.items() if k not in ("k", "k_chosen", "seed")}}
+
+
 def write_snapshot(
     events: pl.DataFrame,
     out_dir: str | Path,
@@ -139,7 +147,7 @@ def write_snapshot(
         "funnel_window_days": window / timedelta(days=1), "funnel_mode": "ordered",
         "conversion_events": list(conversion_events), "attribution_models": list(models),
         "attribution_lookback_days": lookback / timedelta(days=1),
-        **{f"personas_{k}": v for k, v in contents.facts["persona_model"].items()},  # type: ignore[attr-defined]
+        **_persona_recipe(contents.facts["persona_model"]),  # type: ignore[arg-type]
         **_check_parameters(parameters or {}),
     }
     when = (created or datetime.now(UTC)).astimezone(UTC)

@@ -180,8 +180,10 @@ def test_a_fitted_persona_model_is_adapted_through_its_public_api(events: pl.Dat
     assert set(personas["persona"].to_list()) <= {*model.names_.values(), "Other"}
     assert personas["users"].sum() == events["user_id"].n_unique()
     assert {"stability", "tentative", "typical_path"} <= set(personas.columns)
-    assert snap.metadata["parameters"]["personas_seed"] == 4
-    assert snap.metadata["parameters"]["personas_k_chosen"] == 3
+    # the names the CLI reads when snapshot.json is passed as --recipe
+    assert snap.metadata["parameters"]["seed"] == 4
+    assert snap.metadata["parameters"]["persona_k"] == 3
+    assert snap.metadata["parameters"]["persona_algorithm"] == "auto"
 
 
 def test_totals_below_k_are_withheld_too(events: pl.DataFrame, tmp_path: Path) -> None:

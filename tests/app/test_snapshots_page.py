@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from analysis.recipe import recipe_from_dict
 from analysis.snapshot import SECTIONS
 from ui import personas as up
 from ui import share, state
@@ -165,3 +166,29 @@ def test_a_zip_that_is_not_a_snapshot_is_refused() -> None:
     at.file_uploader(key=us.UPLOAD).set_value(("evil.zip", buffer.getvalue(), "application/zip")).run()
     assert not at.exception
     assert any("not a snapshot" in e.value for e in at.error)
+
+
+def _recipe_script() -> None:
+    import json  # noqa: PLC0415 (AppTest runs this function's body as a script)
+
+    import streamlit as st  # noqa: PLC0415
+
+    from ui import share  # noqa: PLC0415
+
+    st.session_state.setdefault("snapshots.min_group_size", 12)
+    st.session_state.setdefault("snapshots.attribution_models", ["linear"])
+    recipe = share.view_recipe("snapshots", ["snapshots.min_group_size", "snapshots.attribution_models"],
+                               extra={"persona_k": 3, "seed": 0})
+    st.code(json.dumps(recipe.to_dict()))
+
+
+def test_the_recipe_uses_the_names_the_cli_reads() -> None:
+    at = AppTest.from_function(_recipe_script, default_timeout=120)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    recipe = recipe_from_dict(json.loads(at.code[0].value))
+    assert recipe.get("min_group_size") == 12
+    assert recipe.get("attribution_models") == ["linear"]
+    assert recipe.get("persona_k") == 3
+    assert recipe.get("session_gap_minutes") == 30
+    assert recipe.dataset_hash is not None and len(recipe.dataset_hash) == 64
