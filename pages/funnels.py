@@ -65,11 +65,10 @@ except AnalysisError as err:
 
 units = uf.units(spec)
 table = funnel_table(units, spec)
-definition = pl.DataFrame({"rule": list(spec.describe()), "definition": list(spec.describe().values())})
 
 if units.is_empty():
     st.info("Nobody entered this funnel in the chosen date range.")
-    st.dataframe(definition, hide_index=True, width="stretch")
+    st.markdown(uf.definition_markdown(spec))
     st.stop()
 
 overall = table.filter(pl.col("step") == spec.n)
@@ -86,7 +85,7 @@ left, right = st.columns([3, 2])
 left.plotly_chart(funnel_figure(table, title="Units per step"), width="stretch")
 with right:
     st.caption("How these numbers are defined")
-    st.dataframe(definition, hide_index=True, width="stretch")
+    st.markdown(uf.definition_markdown(spec))
 st.dataframe(
     table,
     hide_index=True,

@@ -10,6 +10,7 @@ Other pages can filter by the cohort picked here: :data:`COHORT_IDS` holds a ``f
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import polars as pl
@@ -152,6 +153,17 @@ def cohort_ids() -> frozenset[str] | None:
     """The cohort picked on the Funnels page, if any (for other pages: ``events.filter(user_id.is_in(...))``)."""
     ids = st.session_state.get(COHORT_IDS)
     return ids if isinstance(ids, frozenset) else None
+
+
+def escape_markdown(text: str) -> str:
+    """Backslash-escape every ASCII punctuation character, so data text (event names) renders literally."""
+    return re.sub(r"([!-/:-@\[-`{-~])", r"\\\1", text)
+
+
+def definition_markdown(spec: FunnelSpec) -> str:
+    """The funnel's rules as a Markdown list, every text escaped."""
+    rules = spec.describe().items()
+    return "\n".join(f"- **{escape_markdown(rule)}**: {escape_markdown(text)}" for rule, text in rules)
 
 
 def csv_bytes(table: pl.DataFrame) -> bytes:

@@ -11,12 +11,13 @@ import polars as pl
 from analysis.errors import AnalysisError
 from analysis.privacy.text import escape_column, escape_text
 
+_DROP_STYLE = 'style="color:#b5452c"'
 _STEP_COLUMNS = ("step", "name", "entered", "conversion_from_start", "conversion_from_previous", "dropped")
 
 
 def funnel_figure(table: pl.DataFrame, *, title: str = "Funnel") -> go.Figure:
     """Bars of units per step (one series per breakdown value), each labelled with its share of step 1 and,
-    for a single series, the drop-off from the previous step.
+    for a single series, the drop-off from the previous step under the step's name.
 
     Examples
     --------
@@ -31,25 +32,39 @@ def funnel_figure(table: pl.DataFrame, *, title: str = "Funnel") -> go.Figure:
         raise AnalysisError(f"funnel_figure needs the columns of funnel(); missing: {', '.join(missing)}")
     fig = go.Figure()
     label = pl.format("{}. {}", "step", escape_column("name")).alias("_label")
-    groups = (table.get_column("breakdown").unique(maintain_order=True).to_list()
-              if "breakdown" in table.columns else [None])
+    groups = (
+        table.get_column("breakdown").unique(maintain_order=True).to_list() if "breakdown" in table.columns else [None]
+    )
     for value in groups:
         part = table if value is None else table.filter(pl.col("breakdown") == value)
         part = part.with_columns(label)
-        text = [f"{e:,} ({c:.1%})" if c is not None else f"{e:,}"
-                for e, c in zip(part["entered"], part["conversion_from_start"], strict=True)]
-        fig.add_bar(x=part["_label"].to_list(), y=part["entered"].to_list(), text=text, textposition="outside",
-                    name=escape_text(str(value)) if value is not None else "units",
-                    hovertemplate="%{x}<br>%{y:,} units<extra>%{fullData.name}</extra>")
-        if value is None:
-            for x, dropped, conv in zip(part["_label"], part["dropped"], part["conversion_from_previous"],
-                                        strict=True):
-                if dropped is not None and conv is not None:
-                    fig.add_annotation(x=x, y=0, yshift=-8, yanchor="top", showarrow=False,
-                                       text=f"−{dropped:,} dropped ({1 - conv:.1%})",
-                                       font={"color": "#b5452c", "size": 11})
-    fig.update_layout(title=title, barmode="group", yaxis_title="units", showlegend=len(groups) > 1,
-                      margin={"b": 80}, xaxis={"type": "category"})
+        text = [
+            f"{e:,} ({c:.1%})" if c is not None else f"{e:,}"
+            for e, c in zip(part["entered"], part["conversion_from_start"], strict=True)
+        ]
+        fig.add_bar(
+            x=part["_label"].to_list(),
+            y=part["entered"].to_list(),
+            text=text,
+            textposition="outside",
+            name=escape_text(str(value)) if value is not None else "units",
+            hovertemplate="%{x}<br>%{y:,} units<extra>%{fullData.name}</extra>",
+        )
+        if value is None:  # the drop-off goes under each step's name, where labels cannot overlap
+            ticks = [
+                f"{x}<br><span {_DROP_STYLE}>−{d:,} dropped ({1 - c:.1%})</span>"
+                if d is not None and c is not None
+                else x
+                for x, d, c in zip(part["_label"], part["dropped"], part["conversion_from_previous"], strict=True)
+            ]
+            fig.update_xaxes(tickmode="array", tickvals=part["_label"].to_list(), ticktext=ticks)
+    fig.update_layout(
+        title=title,
+        barmode="group",
+        yaxis_title="units",
+        showlegend=len(groups) > 1,
+        xaxis={"type": "category"},
+    )
     return fig
 
 
@@ -58,17 +73,28 @@ def time_to_convert_figure(hist: pl.DataFrame, *, title: str = "Time to convert"
     if hist.is_empty():
         return go.Figure().update_layout(title=f"{title}: nobody converted")
     top = float(hist["bin_end_seconds"].to_numpy().max())
-    unit, size = next((u, v) for u, v in (("days", 86400.0), ("hours", 3600.0), ("minutes", 60.0),
-                                          ("seconds", 1.0)) if top >= 2 * v or v == 1.0)
+    unit, size = next(
+        (u, v)
+        for u, v in (("days", 86400.0), ("hours", 3600.0), ("minutes", 60.0), ("seconds", 1.0))
+        if top >= 2 * v or v == 1.0
+    )
     mid = ((hist["bin_start_seconds"] + hist["bin_end_seconds"]) / 2 / size).to_list()
     width = ((hist["bin_end_seconds"] - hist["bin_start_seconds"]) / size).to_list()
-    fig = go.Figure(go.Bar(x=mid, y=hist["units"].to_list(), width=width, customdata=hist["share"].to_list(),
-                           hovertemplate=f"%{{x:.1f}} {unit}<br>%{{y:,}} units (%{{customdata:.1%}})<extra></extra>"))
+    fig = go.Figure(
+        go.Bar(
+            x=mid,
+            y=hist["units"].to_list(),
+            width=width,
+            customdata=hist["share"].to_list(),
+            hovertemplate=f"%{{x:.1f}} {unit}<br>%{{y:,}} units (%{{customdata:.1%}})<extra></extra>",
+        )
+    )
     return fig.update_layout(title=title, xaxis_title=unit, yaxis_title="units", bargap=0.05)
 
 
-def funnel_trend_figure(trend: pl.DataFrame, *, steps: list[int] | None = None,
-                        title: str = "Conversion over time") -> go.Figure:
+def funnel_trend_figure(
+    trend: pl.DataFrame, *, steps: list[int] | None = None, title: str = "Conversion over time"
+) -> go.Figure:
     """Lines of conversion from step 1 per entry period, one per step (default: the last step)."""
     if trend.is_empty():
         return go.Figure().update_layout(title=f"{title}: no entries")
@@ -78,9 +104,14 @@ def funnel_trend_figure(trend: pl.DataFrame, *, steps: list[int] | None = None,
         part = trend.filter(pl.col("step") == k).with_columns(escape_column("name"))
         if part.is_empty():
             continue
-        fig.add_scatter(x=part["period"].to_list(), y=part["conversion_from_start"].to_list(), mode="lines+markers",
-                        name=f"{k}. {part['name'][0]}", customdata=part["entered"].to_list(),
-                        hovertemplate="%{x}<br>%{y:.1%} of entrants (%{customdata:,})<extra>%{fullData.name}</extra>")
+        fig.add_scatter(
+            x=part["period"].to_list(),
+            y=part["conversion_from_start"].to_list(),
+            mode="lines+markers",
+            name=f"{k}. {part['name'][0]}",
+            customdata=part["entered"].to_list(),
+            hovertemplate="%{x}<br>%{y:.1%} of entrants (%{customdata:,})<extra>%{fullData.name}</extra>",
+        )
     return fig.update_layout(title=title, yaxis_title="conversion from step 1", yaxis_tickformat=".0%")
 
 
@@ -90,28 +121,49 @@ def drivers_figure(drivers: pl.DataFrame, *, top: int = 15, title: str = "Drop-o
     if drivers.is_empty():
         return go.Figure().update_layout(title=f"{title}: no trait to compare")
     part = drivers.head(top).reverse().with_columns(escape_column("trait"))
-    colour = ["#9aa0a6" if small else ("#b5452c" if rr > 1 else "#2c7bb5")
-              for small, rr in zip(part["small"], part["relative_risk"], strict=True)]
+    colour = [
+        "#9aa0a6" if small else ("#b5452c" if rr > 1 else "#2c7bb5")
+        for small, rr in zip(part["small"], part["relative_risk"], strict=True)
+    ]
     symbol = ["circle" if sig else "circle-open" for sig in part["significant"]]
-    fig = go.Figure(go.Scatter(
-        x=part["relative_risk"].to_list(), y=part["trait"].to_list(), mode="markers",
-        marker={"color": colour, "symbol": symbol, "size": 10},
-        error_x={"type": "data", "symmetric": False, "color": "#777",
-                 "array": (part["rr_high"] - part["relative_risk"]).to_list(),
-                 "arrayminus": (part["relative_risk"] - part["rr_low"]).to_list()},
-        customdata=list(zip(part["rr_low"], part["rr_high"], part["q_value"], strict=True)),
-        hovertemplate="%{y}<br>%{x:.2f}x (95% CI %{customdata[0]:.2f}–%{customdata[1]:.2f}), "
-                      "q=%{customdata[2]:.3f}<extra></extra>",
-    ))
+    fig = go.Figure(
+        go.Scatter(
+            x=part["relative_risk"].to_list(),
+            y=part["trait"].to_list(),
+            mode="markers",
+            marker={"color": colour, "symbol": symbol, "size": 10},
+            error_x={
+                "type": "data",
+                "symmetric": False,
+                "color": "#777",
+                "array": (part["rr_high"] - part["relative_risk"]).to_list(),
+                "arrayminus": (part["relative_risk"] - part["rr_low"]).to_list(),
+            },
+            customdata=list(zip(part["rr_low"], part["rr_high"], part["q_value"], strict=True)),
+            hovertemplate="%{y}<br>%{x:.2f}x (95% CI %{customdata[0]:.2f}–%{customdata[1]:.2f}), "
+            "q=%{customdata[2]:.3f}<extra></extra>",
+        )
+    )
     fig.add_vline(x=1.0, line_dash="dot", line_color="#555")
-    return fig.update_layout(title=title, xaxis_type="log", xaxis_title="relative risk of dropping (log scale)",
-                             height=max(300, 28 * part.height + 120), margin={"l": 10})
+    return fig.update_layout(
+        title=title,
+        xaxis_type="log",
+        xaxis_title="relative risk of dropping (log scale)",
+        height=max(300, 28 * part.height + 120),
+        margin={"l": 10},
+    )
 
 
 def destinations_figure(dest: pl.DataFrame, *, title: str = "What drop-offs did next") -> go.Figure:
     """Horizontal bars of :func:`analysis.dropoff.dropoff_destinations`."""
     part = dest.reverse().with_columns(escape_column("value"))
-    fig = go.Figure(go.Bar(x=part["units"].to_list(), y=part["value"].to_list(), orientation="h",
-                           customdata=part["share"].to_list(),
-                           hovertemplate="%{y}<br>%{x:,} units (%{customdata:.1%})<extra></extra>"))
+    fig = go.Figure(
+        go.Bar(
+            x=part["units"].to_list(),
+            y=part["value"].to_list(),
+            orientation="h",
+            customdata=part["share"].to_list(),
+            hovertemplate="%{y}<br>%{x:,} units (%{customdata:.1%})<extra></extra>",
+        )
+    )
     return fig.update_layout(title=title, xaxis_title="units", height=max(250, 26 * part.height + 100))

@@ -22,7 +22,8 @@ TABLE = pl.DataFrame({"step": [1, 2], "name": ["view", "<b>buy</b>"], "entered":
 def test_funnel_bars_escape_step_names_and_annotate_drop_off() -> None:
     fig = funnel_figure(TABLE)
     assert list(fig.data[0].x) == ["1. view", "2. &lt;b&gt;buy&lt;/b&gt;"]
-    assert [a.text for a in fig.layout.annotations] == ["−6 dropped (60.0%)"]
+    assert list(fig.layout.xaxis.ticktext) == [
+        "1. view", '2. &lt;b&gt;buy&lt;/b&gt;<br><span style="color:#b5452c">−6 dropped (60.0%)</span>']
 
 
 def test_funnel_bars_one_series_per_breakdown_value() -> None:
