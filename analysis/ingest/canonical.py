@@ -17,8 +17,10 @@ from analysis.ingest.parse import (
     DateOrder,
     Decimal,
     TimestampPlan,
+    cleaning_needs,
     columns_with_control_chars,
     detect_decimal,
+    maybe_excel_mangled,
     number_expr,
     plan_timestamp,
     text_expr,
@@ -43,9 +45,10 @@ class Typed:
     reason_columns: dict[str, str]  # reason code -> source column (for examples)
 
 
-def _missing(col: str, dtype: pl.DataType) -> pl.Expr:
+def _missing(col: str, dtype: pl.DataType, *, strip: bool = True) -> pl.Expr:
     if dtype == pl.String:
-        return pl.col(col).is_null() | pl.col(col).str.strip_chars().is_in(MISSING_TOKENS)
+        text = pl.col(col).str.strip_chars() if strip else pl.col(col)
+        return pl.col(col).is_null() | text.is_in(MISSING_TOKENS)
     return pl.col(col).is_null()
 
 
@@ -57,11 +60,16 @@ def to_canonical(raw: pl.DataFrame, mapping: Mapping[str, str], *, name: str, fm
     ``keep`` names bookkeeping columns (line numbers) carried through unchanged; ``control_columns`` names
     the columns holding control characters (found here when ``None``), the only ones cleaned of them.
     """
+    if any(t == pl.Null for t in raw.schema.values()):  # all-null Parquet columns have no type yet
+        raw = raw.with_columns(pl.col(c).cast(pl.String) for c, t in raw.schema.items() if t == pl.Null)
     types = raw.schema
     ctrl = set(columns_with_control_chars(raw.drop(keep)) if control_columns is None else control_columns)
     ts_col = mapping[schema.TIMESTAMP]
+    # cheap scans decide which columns need trimming or token checks; the others pass through uncopied
+    needs = cleaning_needs(raw, [mapping[t] for t in (*KEY_COLUMNS, schema.TIMESTAMP) if t in mapping])
     plan = plan_timestamp(raw[ts_col], column=ts_col, name=name, date_order=date_order)
-    ts, gap, overlap = timestamp_expr(ts_col, plan, types[ts_col], timezone)
+    ts, gap, overlap = timestamp_expr(ts_col, plan, types[ts_col], timezone,
+                                      strip=needs.get(ts_col, (True, True))[0])
     found_decimal: Decimal | None = None
     exprs: dict[str, pl.Expr] = {}
     for target, dtype in schema.CANONICAL_SCHEMA.items():
@@ -74,8 +82,9 @@ def to_canonical(raw: pl.DataFrame, mapping: Mapping[str, str], *, name: str, fm
             found_decimal = detect_decimal(raw[src], column=src, name=name, decimal=decimal)
             exprs[target] = number_expr(src, types[src], found_decimal)
         else:
-            exprs[target] = text_expr(src, types[src], missing=target in (*_IDS, schema.EVENT),
-                                      controls=src in ctrl)
+            strip, tokens = needs.get(src, (True, True))
+            exprs[target] = text_expr(src, types[src], missing=tokens and target in (*_IDS, schema.EVENT),
+                                      controls=src in ctrl, strip=strip or src in ctrl)
     if fmt == "ga4" and schema.SESSION_ID in mapping and schema.ANONYMOUS_ID in mapping:
         # ga_session_id is only unique per device: qualify it with user_pseudo_id
         exprs[schema.SESSION_ID] = pl.concat_str(exprs[schema.ANONYMOUS_ID], pl.lit(":"),
@@ -93,14 +102,14 @@ def to_canonical(raw: pl.DataFrame, mapping: Mapping[str, str], *, name: str, fm
     reason_cols: dict[str, str] = {"missing_timestamp": ts_col, "bad_timestamp": ts_col}
     checks: list[tuple[str, pl.Expr]] = [("too_long", _too_long(raw.schema, mapping, limits))]
     id_cols = [mapping[t] for t in (schema.USER_ID, schema.ANONYMOUS_ID) if t in mapping]
-    str_ids = [c for c in id_cols if types[c] == pl.String]
+    str_ids = [c for c in id_cols if types[c] == pl.String and maybe_excel_mangled(raw, c)]
     if str_ids:
         checks.append(("excel_id", pl.any_horizontal(pl.col(c).str.contains(EXCEL_MANGLED) for c in str_ids)))
         reason_cols["excel_id"] = str_ids[0]
     ids = [exprs[t] for t in (schema.USER_ID, schema.ANONYMOUS_ID) if t in mapping]
     checks.append(("missing_id", pl.all_horizontal(e.is_null() for e in ids)))
     reason_cols["missing_id"] = id_cols[0]
-    checks.append(("missing_timestamp", _missing(ts_col, types[ts_col])))
+    checks.append(("missing_timestamp", _missing(ts_col, types[ts_col], strip=needs.get(ts_col, (True,))[0])))
     checks.append(("bad_timestamp", ts.is_null()))
     checks.append(("missing_event", exprs[schema.EVENT].is_null()))
     reason_cols["missing_event"] = mapping[schema.EVENT]

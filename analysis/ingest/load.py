@@ -13,30 +13,22 @@ import polars as pl
 
 from analysis import schema
 from analysis.errors import IngestError
-from analysis.ingest.canonical import REASON, REPAIR, Typed, to_canonical
+from analysis.ingest.accounting import account
+from analysis.ingest.canonical import REPAIR, to_canonical
 from analysis.ingest.csvread import LINE, read_raw, unique_names
+from analysis.ingest.dedupe import FILE, dedupe
 from analysis.ingest.formats import detect_format
 from analysis.ingest.limits import DEFAULT_LIMITS, Limits
-from analysis.ingest.mapping import EVENT_ID, apply_overrides, check_required, detect_mapping
+from analysis.ingest.mapping import apply_overrides, check_required, detect_mapping
 from analysis.ingest.names import display_name
 from analysis.ingest.parquet import flatten, read_parquet_raw
 from analysis.ingest.parse import DateOrder, Decimal, has_control_chars
-from analysis.ingest.report import (
-    EXAMPLES_PER_REASON,
-    REJECT_REASONS,
-    REPAIR_REASONS,
-    Example,
-    FileReport,
-    LoadReport,
-    RejectedShareError,
-    share_message,
-)
+from analysis.ingest.report import FileReport, LoadReport, RejectedShareError, share_message
 from analysis.ingest.sniff import sniff_csv, unwrap
 
 #: One input: a path, raw bytes, a (name, bytes) pair, or a binary file-like with ``name`` (an upload).
 SourceItem: TypeAlias = "str | os.PathLike[str] | bytes | tuple[str, bytes] | IO[bytes]"
 Source: TypeAlias = "SourceItem | Sequence[SourceItem]"
-FILE = "__jl_file"
 _DATA_SUFFIXES = (".csv", ".tsv", ".txt", ".gz", ".zip", ".parquet", ".pq")
 
 
@@ -105,12 +97,13 @@ def load_events(
         kept.append(frame.with_columns(pl.lit(index, dtype=pl.Int32).alias(FILE)))
         rejected.append(rej)
     events = pl.concat(kept, how="diagonal_relaxed") if len(kept) > 1 else kept[0]
-    events, dupes = _dedupe(events, reports)
+    events, dupes = dedupe(events, reports)
     rejected.append(dupes)
     # grouped by a hash of the person (a numeric sort key is ~5x faster than sorting strings), then time
     if sort:
+        # a numeric key sorts ~5x faster than strings; ties keep file and line order (stable sort)
         person = pl.coalesce(schema.USER_ID, schema.ANONYMOUS_ID)
-        events = events.sort([person.hash(), person, schema.TIMESTAMP, FILE, LINE])
+        events = events.sort([person.hash(), schema.TIMESTAMP], maintain_order=True)
     events = events.drop(FILE, LINE, REPAIR)
     rejected_rows = pl.concat([r for r in rejected if r.height], how="diagonal_relaxed") if any(
         r.height for r in rejected) else LoadReport(files=[]).rejected_rows
@@ -219,130 +212,10 @@ def _load_one(name: str, data: bytes, *, mapping: Mapping[str, str | None] | Non
     report.timestamp, report.decimal = typed.plan.description, typed.decimal
     if typed.decimal == ",":
         report.notes.append(f"{final[schema.REVENUE]} read with decimal comma (1.234,56 → 1234.56)")
-    return _account(report, raw, typed, ragged)
+    return account(report, raw, typed, ragged)
 
 
 def _original_header(unique: list[str], original: list[str]) -> list[str]:
     # conflicts ("User ID" vs "user_id", or a repeated name) are judged on the names as exported
     by_unique = dict(zip(unique_names(original), original, strict=True))
     return [by_unique.get(c) or c for c in unique] if set(unique) <= set(by_unique) else unique
-
-
-def _account(report: FileReport, raw: pl.DataFrame, typed: Typed,
-             ragged: pl.DataFrame) -> tuple[FileReport, pl.DataFrame, pl.DataFrame]:
-    frame = typed.frame
-    reason = frame[REASON]
-    bad = reason.is_not_null()
-    report.rows_read = raw.height + ragged.height
-    counts = reason.drop_nulls().value_counts()
-    report.rejected_by_reason = dict(zip(counts[REASON].to_list(), counts["count"].to_list(), strict=True))
-    if ragged.height:
-        report.rejected_by_reason = {"ragged": ragged.height, **report.rejected_by_reason}
-        report.examples["ragged"] = [
-            Example(report.file, line, None, f"{n} fields, expected {raw.width - 1}")
-            for line, n in ragged.head(EXAMPLES_PER_REASON).iter_rows()
-        ]
-    good = frame.filter(~bad) if report.rows_read - ragged.height and bad.any() else frame
-    fixes = good[REPAIR].drop_nulls().value_counts()
-    report.repaired_by_reason = dict(zip(fixes[REPAIR].to_list(), fixes["count"].to_list(), strict=True))
-    report.repaired = int(good[REPAIR].is_not_null().sum())
-    report.rejected = sum(report.rejected_by_reason.values())
-    report.kept = good.height - report.repaired
-    rej_raw = (raw.filter(bad) if bad.any() else raw.clear()).with_columns(reason.filter(bad).alias(REASON))
-    for code in REJECT_REASONS:
-        rows = rej_raw.filter(pl.col(REASON) == code).head(EXAMPLES_PER_REASON)
-        if rows.height:
-            report.examples[code] = [_example(report.file, r, typed.reason_columns.get(code), code)
-                                     for r in rows.iter_rows(named=True)]
-    repaired_raw = raw.filter(~bad).with_columns(good[REPAIR].alias(REPAIR)) if report.repaired else raw.clear()
-    for code in REPAIR_REASONS if report.repaired else ():
-        rows = repaired_raw.filter(pl.col(REPAIR) == code).head(EXAMPLES_PER_REASON)
-        if rows.height:
-            col = report.mapping[schema.TIMESTAMP] if code.startswith("dst") else None
-            report.examples[code] = [_example(report.file, r, col, code) for r in rows.iter_rows(named=True)]
-    rejected = _rejected_rows(report.file, rej_raw, ragged, raw.width - 1)
-    return report, good.drop(REASON), rejected
-
-
-def _example(file: str, row: dict[str, object], column: str | None, code: str) -> Example:
-    if column is None:
-        # the reason names no single column: show the first cell that explains it
-        for col, value in row.items():
-            if col in (LINE, REASON, REPAIR) or not isinstance(value, str):
-                continue
-            if code == "control_chars" and any(ord(ch) < 32 and ch not in "\t\n\r" for ch in value):
-                column = col
-                break
-            if code == "too_long" and len(value.encode()) > 4096:
-                column = col
-                break
-    value = row.get(column) if column else None
-    shown = None if value is None else str(value)
-    if shown is not None and len(shown) > 200:
-        shown = shown[:200] + f"… ({len(shown):,} characters)"
-    line = row.get(LINE)
-    return Example(file=file, line=int(line) if isinstance(line, int) else None, column=column, value=shown)
-
-
-def _rejected_rows(file: str, rej_raw: pl.DataFrame, ragged: pl.DataFrame, width: int) -> pl.DataFrame:
-    labels = pl.col(REASON).replace_strict(REJECT_REASONS, default=pl.col(REASON))
-    flat = [c for c, t in rej_raw.schema.items() if not t.is_nested() and c not in (LINE, REASON)]
-    typed = rej_raw.select(
-        pl.lit(file).alias("file"), pl.col(LINE).alias("line"), labels.alias("reason"),
-        *(pl.col(c).cast(pl.String) for c in flat),
-    )
-    if not ragged.height:
-        return typed
-    rag = ragged.select(pl.lit(file).alias("file"), pl.col(LINE).alias("line"),
-                        pl.lit(REJECT_REASONS["ragged"]).alias("reason"),
-                        pl.format("{} fields, expected {}", pl.col("fields"), pl.lit(width)).alias("detail"))
-    return pl.concat([rag, typed], how="diagonal_relaxed").sort("line")
-
-
-def _dedupe(events: pl.DataFrame, reports: list[FileReport]) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Drop repeated events: same source event id when mapped, else identical rows; count per file."""
-    id_cols = {r.mapping.get(EVENT_ID) for r in reports} - {None}
-    id_col = next((c for c in id_cols if c in events.columns), None) if len(id_cols) == 1 else None
-    data_cols = [c for c in events.columns if c not in (FILE, LINE, REPAIR)]
-    mask = _exact_duplicates(events, data_cols)
-    if id_col is not None:
-        mask = mask | events.select(~pl.col(id_col).is_first_distinct() & pl.col(id_col).is_not_null()).to_series()
-    if not mask.any():
-        return events, pl.DataFrame()
-    dropped = events.filter(mask)
-    per_file = dropped[FILE].value_counts()
-    for index, n in per_file.iter_rows():
-        f = reports[index]
-        f.rejected_by_reason["duplicate"] = int(n)
-        f.rejected += int(n)
-        first_rows = dropped.filter(pl.col(FILE) == index).head(EXAMPLES_PER_REASON)
-        f.examples["duplicate"] = [
-            Example(f.file, int(r[LINE]), id_col, None if id_col is None else r[id_col])
-            for r in first_rows.iter_rows(named=True)
-        ]
-    # repaired rows that turn out to be duplicates leave the repaired count, others the kept count
-    for index, f in enumerate(reports):
-        gone = dropped.filter(pl.col(FILE) == index)
-        fixed = int(gone[REPAIR].is_not_null().sum())
-        f.repaired -= fixed
-        f.kept -= gone.height - fixed
-    rows = dropped.select(
-        pl.col(FILE).replace_strict({i: r.file for i, r in enumerate(reports)}, return_dtype=pl.String)
-        .alias("file"),
-        pl.col(LINE).alias("line"), pl.lit(REJECT_REASONS["duplicate"]).alias("reason"),
-    )
-    return events.filter(~mask), rows
-
-
-def _exact_duplicates(frame: pl.DataFrame, cols: list[str]) -> pl.Series:
-    """True for rows identical (over ``cols``) to an earlier row; hashing first keeps it fast."""
-    if frame.height == 0:
-        return pl.Series(dtype=pl.Boolean)
-    hashed = frame.select(cols).hash_rows()
-    candidates = hashed.is_duplicated()
-    out = pl.repeat(False, frame.height, dtype=pl.Boolean, eager=True)
-    if not candidates.any():
-        return out
-    sub = frame.filter(candidates).select(cols)
-    exact = ~sub.select(pl.struct(pl.all()).is_first_distinct()).to_series()
-    return out.scatter(candidates.arg_true(), exact)

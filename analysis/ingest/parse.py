@@ -76,6 +76,38 @@ def columns_with_control_chars(frame: pl.DataFrame) -> list[str]:
     return out
 
 
+_BLANKS = (" ", "\xa0")  # what Excel and hand edits leave; each extra character costs two scans per column
+
+
+def cleaning_needs(frame: pl.DataFrame, columns: list[str]) -> dict[str, tuple[bool, bool]]:
+    """Per String column: (has surrounding blanks, has missing-value tokens), from cheap literal scans.
+
+    Columns needing neither pass through typing untouched (no copy of their strings).
+
+    Examples
+    --------
+    >>> cleaning_needs(pl.DataFrame({"a": [" x"], "b": ["null"], "c": ["ok"]}), ["a", "b", "c"])
+    {'a': (True, False), 'b': (False, True), 'c': (False, False)}
+    """
+    cols = [c for c in columns if frame.schema[c] == pl.String]
+    if not cols:
+        return {}
+    row = frame.select(
+        *(pl.any_horizontal([pl.col(c).str.starts_with(b) | pl.col(c).str.ends_with(b) for b in _BLANKS])
+          .any().alias(f"{i}s") for i, c in enumerate(cols)),
+        *(pl.col(c).is_in(MISSING_TOKENS).any().alias(f"{i}m") for i, c in enumerate(cols)),
+    ).row(0)
+    n = len(cols)
+    return {c: (bool(row[i]), bool(row[n + i])) for i, c in enumerate(cols)}
+
+
+def maybe_excel_mangled(frame: pl.DataFrame, column: str) -> bool:
+    """Cheap literal pre-check before the Excel-mangled-id regex runs on a column."""
+    col = pl.col(column)
+    return bool(frame.select((col.str.contains("E+", literal=True) | col.str.contains("e+", literal=True)).any())
+                .item())
+
+
 def spread_sample(values: pl.Series, n: int = _SAMPLE) -> pl.Series:
     """Up to ``n`` non-null values spread evenly over the column (not just its head)."""
     values = values.drop_nulls()
@@ -193,9 +225,12 @@ def localise(naive: pl.Expr, timezone: str) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
     return utc, gap, early.is_not_null() & (early != late)
 
 
-def timestamp_expr(col: str, plan: TimestampPlan, dtype: pl.DataType,
-                   timezone: str) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
-    """Expression giving ``Datetime(us, UTC)`` for ``col`` plus DST gap and overlap flags."""
+def timestamp_expr(col: str, plan: TimestampPlan, dtype: pl.DataType, timezone: str,
+                   *, strip: bool = True) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
+    """Expression giving ``Datetime(us, UTC)`` for ``col`` plus DST gap and overlap flags.
+
+    ``strip=False`` skips trimming when the column is known to have no surrounding blanks.
+    """
     src = pl.col(col)
     if plan.kind == "datetime":
         if isinstance(dtype, pl.Datetime) and dtype.time_zone is not None:
@@ -205,7 +240,7 @@ def timestamp_expr(col: str, plan: TimestampPlan, dtype: pl.DataType,
         return localise(src.cast(pl.Datetime("us")), timezone)
     if plan.kind == "epoch":
         assert plan.unit is not None
-        num = src if dtype.is_numeric() else src.str.strip_chars()
+        num = src if dtype.is_numeric() or not strip else src.str.strip_chars()
         as_int = num.cast(pl.Int64, strict=False)
         as_float = num.cast(pl.Float64, strict=False)
         lo, hi = EPOCH_RANGES[plan.unit]
@@ -217,7 +252,7 @@ def timestamp_expr(col: str, plan: TimestampPlan, dtype: pl.DataType,
                                  .cast(pl.Int64, strict=False))
         ts = pl.when(in_range).then(micros).cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
         return ts, pl.lit(False), pl.lit(False)
-    text = src.str.strip_chars()
+    text = src.str.strip_chars() if strip else src
     parts: list[pl.Expr] = [text.str.to_datetime(f, strict=False, time_unit="us").dt.convert_time_zone("UTC")
                             for f in plan.aware]
     gap: pl.Expr = pl.lit(False)
@@ -283,6 +318,6 @@ def text_expr(col: str, dtype: pl.DataType, *, missing: bool = True, controls: b
         out = out.str.strip_chars()
     if missing:
         out = pl.when(out.is_in(MISSING_TOKENS)).then(None).otherwise(out)
-    else:
+    elif strip or controls:
         out = pl.when(out == "").then(None).otherwise(out)
     return out.alias(col)

@@ -1,0 +1,66 @@
+"""Drop repeated events: same source event id when one is mapped, else identical rows; count them per file."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from analysis.ingest.canonical import REPAIR
+from analysis.ingest.csvread import LINE
+from analysis.ingest.mapping import EVENT_ID
+from analysis.ingest.report import EXAMPLES_PER_REASON, REJECT_REASONS, Example, FileReport
+
+FILE = "__jl_file"
+
+
+def dedupe(events: pl.DataFrame, reports: list[FileReport]) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Drop repeated events: same source event id when mapped, else identical rows; count per file."""
+    id_cols = {r.mapping.get(EVENT_ID) for r in reports} - {None}
+    id_col = next((c for c in id_cols if c in events.columns), None) if len(id_cols) == 1 else None
+    data_cols = [c for c in events.columns if c not in (FILE, LINE, REPAIR)]
+    if id_col is None:
+        mask = exact_duplicates(events, data_cols)
+    else:
+        # rows with an id repeat if the id does; rows without one only if the whole row does
+        has_id = events[id_col].is_not_null()
+        mask = exact_duplicates(events, [id_col]) & has_id
+        if not has_id.all():
+            mask = mask | (exact_duplicates(events, data_cols) & ~has_id)
+    if not mask.any():
+        return events, pl.DataFrame()
+    dropped = events.filter(mask)
+    per_file = dropped[FILE].value_counts()
+    for index, n in per_file.iter_rows():
+        f = reports[index]
+        f.rejected_by_reason["duplicate"] = int(n)
+        f.rejected += int(n)
+        first_rows = dropped.filter(pl.col(FILE) == index).head(EXAMPLES_PER_REASON)
+        f.examples["duplicate"] = [
+            Example(f.file, int(r[LINE]), id_col, None if id_col is None else r[id_col])
+            for r in first_rows.iter_rows(named=True)
+        ]
+    # repaired rows that turn out to be duplicates leave the repaired count, others the kept count
+    for index, f in enumerate(reports):
+        gone = dropped.filter(pl.col(FILE) == index)
+        fixed = int(gone[REPAIR].is_not_null().sum())
+        f.repaired -= fixed
+        f.kept -= gone.height - fixed
+    rows = dropped.select(
+        pl.col(FILE).replace_strict({i: r.file for i, r in enumerate(reports)}, return_dtype=pl.String)
+        .alias("file"),
+        pl.col(LINE).alias("line"), pl.lit(REJECT_REASONS["duplicate"]).alias("reason"),
+    )
+    return events.filter(~mask), rows
+
+
+def exact_duplicates(frame: pl.DataFrame, cols: list[str]) -> pl.Series:
+    """True for rows identical (over ``cols``) to an earlier row; hashing first keeps it fast."""
+    if frame.height == 0:
+        return pl.Series(dtype=pl.Boolean)
+    hashed = frame.select(cols).hash_rows()
+    candidates = hashed.is_duplicated()
+    out = pl.repeat(False, frame.height, dtype=pl.Boolean, eager=True)
+    if not candidates.any():
+        return out
+    sub = frame.filter(candidates).select(cols)
+    exact = ~sub.select(pl.struct(pl.all()).is_first_distinct()).to_series()
+    return out.scatter(candidates.arg_true(), exact)
