@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TypeAlias
@@ -90,8 +90,8 @@ def load_events(
     reports: list[FileReport] = []
     kept: list[pl.DataFrame] = []
     rejected: list[pl.DataFrame] = []
-    for index, (name, data) in enumerate(items):
-        report, frame, rej = _load_one(name, data, mapping=mapping, timezone=timezone, date_order=date_order,
+    for index, (name, read) in enumerate(items):
+        report, frame, rej = _load_one(name, read, mapping=mapping, timezone=timezone, date_order=date_order,
                                        decimal=decimal, member=member, limits=limits)
         reports.append(report)
         kept.append(frame.with_columns(pl.lit(index, dtype=pl.Int32).alias(FILE)))
@@ -99,7 +99,6 @@ def load_events(
     events = pl.concat(kept, how="diagonal_relaxed") if len(kept) > 1 else kept[0]
     events, dupes = dedupe(events, reports)
     rejected.append(dupes)
-    # grouped by a hash of the person (a numeric sort key is ~5x faster than sorting strings), then time
     if sort:
         # a numeric key sorts ~5x faster than strings; ties keep file and line order (stable sort)
         person = pl.coalesce(schema.USER_ID, schema.ANONYMOUS_ID)
@@ -125,8 +124,8 @@ def peek_columns(source: Source, *, member: str | None = None,
     {'a.csv': ['Kunde', 'Zeit']}
     """
     out: dict[str, list[str]] = {}
-    for name, data in _expand(source):
-        payload = unwrap(data, name, limits=limits, member=member)
+    for name, read in _expand(source):
+        payload = unwrap(read(), name, limits=limits, member=member)
         if payload.kind == "parquet":
             schema_ = pl.read_parquet_schema(io.BytesIO(payload.data))
             out[payload.name] = flatten(pl.DataFrame(schema=schema_)).columns
@@ -136,83 +135,103 @@ def peek_columns(source: Source, *, member: str | None = None,
     return out
 
 
-def _expand(source: Source) -> list[tuple[str, bytes]]:
+def _expand(source: Source) -> list[tuple[str, Callable[[], bytes]]]:
+    """(display name, reader) per input file; paths are read only when their turn comes."""
     if isinstance(source, (str, os.PathLike)):
         path = Path(source)
         if path.is_dir():
             files = sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith(".")
                            and p.name.lower().endswith(_DATA_SUFFIXES))
-            return [(display_name(str(p.relative_to(path))), p.read_bytes()) for p in files]
+            return [(display_name(str(p.relative_to(path))), p.read_bytes) for p in files]
         if not path.is_file():
             raise IngestError(f"{display_name(str(source))} does not exist or is not a file.")
-        return [(display_name(path.name), path.read_bytes())]
+        return [(display_name(path.name), path.read_bytes)]
     if isinstance(source, (bytes, bytearray, memoryview)):
-        return [("upload", bytes(source))]
+        data = bytes(source)
+        return [("upload", lambda: data)]
     if isinstance(source, tuple) and len(source) == 2 and isinstance(source[1], (bytes, bytearray)):
-        return [(display_name(str(source[0])), bytes(source[1]))]
+        pair = bytes(source[1])
+        return [(display_name(str(source[0])), lambda: pair)]
     if hasattr(source, "read"):
         getvalue = getattr(source, "getvalue", None)
-        data = getvalue() if callable(getvalue) else source.read()
-        return [(display_name(getattr(source, "name", None)), bytes(data))]
+        value = bytes(getvalue() if callable(getvalue) else source.read())
+        return [(display_name(getattr(source, "name", None)), lambda: value)]
     if isinstance(source, Sequence):
         return [item for s in source for item in _expand(s)]  # type: ignore[arg-type]
     raise IngestError(f"cannot read a source of type {type(source).__name__}; pass a path, bytes, "
                       "(name, bytes) or an uploaded file.")
 
 
-def _load_one(name: str, data: bytes, *, mapping: Mapping[str, str | None] | None, timezone: str,
-              date_order: DateOrder | None, decimal: Decimal | None, member: str | None,
-              limits: Limits) -> tuple[FileReport, pl.DataFrame, pl.DataFrame]:
+@dataclass
+class _RawFile:
+    """One file read into raw columns; its bytes are no longer referenced."""
+
+    report: FileReport
+    raw: pl.DataFrame
+    ragged: pl.DataFrame
+    header: list[str]
+    exported_header: list[str]
+    preamble: list[str]
+    control_columns: tuple[str, ...] | None
+    first_line: int
+
+
+def _read_file(name: str, data: bytes, *, member: str | None, limits: Limits) -> _RawFile:
     payload = unwrap(data, name, limits=limits, member=member)
     name = payload.name
     report = FileReport(file=name, container=payload.kind, notes=list(payload.notes))
-    ragged = pl.DataFrame(schema={LINE: pl.Int64, "fields": pl.Int64})
-    preamble: list[str] = []
     if payload.kind == "parquet":
         raw = read_parquet_raw(payload.data, name, limits=limits)
         raw = raw.with_row_index(LINE, offset=1).with_columns(pl.col(LINE).cast(pl.Int64))
         header = [c for c in raw.columns if c != LINE]
-        first_line = 1
-    else:
-        dialect = sniff_csv(payload.data, name, limits=limits)
-        try:
-            csv = read_raw(dialect, name)
-        except pl.exceptions.ComputeError:  # invalid UTF-8 after the sniffed window
-            dialect = sniff_csv(payload.data, name, limits=limits, full_check=True)
-            csv = read_raw(dialect, name)
-        raw, ragged, header = csv.frame, csv.ragged, dialect.header
-        preamble = dialect.preamble
-        report.encoding, report.delimiter = dialect.encoding, dialect.delimiter
-        report.notes += list(dialect.notes)
-        if csv.blank_lines:
-            report.notes.append(f"{csv.blank_lines} blank line(s) skipped")
-        first_line = dialect.skip_lines + 2
-        # Excel pads rows with ";;;": unnamed columns without a single value are dropped, and said so
-        unnamed = [c for c, given in zip(raw.columns[1:], dialect.header, strict=False)
-                   if not given and raw[c].null_count() == raw.height]
-        if unnamed:
-            raw = raw.drop(unnamed)
-            report.notes.append(f"{len(unnamed)} empty unnamed column(s) dropped (Excel padding)")
-        header = [c for c in raw.columns if c != LINE]
-    if raw.height == 0 and ragged.height == 0:
-        raise IngestError(f"{name} has no data rows after the header (line {first_line - 1}). "
+        return _RawFile(report, raw, pl.DataFrame(schema={LINE: pl.Int64, "fields": pl.Int64}), header, header,
+                        [], None, 1)
+    dialect = sniff_csv(payload.data, name, limits=limits)
+    try:
+        csv = read_raw(dialect, name)
+    except pl.exceptions.ComputeError:  # invalid UTF-8 after the sniffed window
+        dialect = sniff_csv(payload.data, name, limits=limits, full_check=True)
+        csv = read_raw(dialect, name)
+    raw = csv.frame
+    report.encoding, report.delimiter = dialect.encoding, dialect.delimiter
+    report.notes += list(dialect.notes)
+    if csv.blank_lines:
+        report.notes.append(f"{csv.blank_lines} blank line(s) skipped")
+    # Excel pads rows with ";;;": unnamed columns without a single value are dropped, and said so
+    unnamed = [c for c, given in zip(raw.columns[1:], dialect.header, strict=False)
+               if not given and raw[c].null_count() == raw.height]
+    if unnamed:
+        raw = raw.drop(unnamed)
+        report.notes.append(f"{len(unnamed)} empty unnamed column(s) dropped (Excel padding)")
+    header = [c for c in raw.columns if c != LINE]
+    # one byte-level scan of the file tells whether any column needs the per-column control check
+    controls = None if has_control_chars(dialect.data) else ()
+    return _RawFile(report, raw, csv.ragged, header, _original_header(header, dialect.header), dialect.preamble,
+                    controls, dialect.skip_lines + 2)
+
+
+def _load_one(name: str, read: Callable[[], bytes], *, mapping: Mapping[str, str | None] | None, timezone: str,
+              date_order: DateOrder | None, decimal: Decimal | None, member: str | None,
+              limits: Limits) -> tuple[FileReport, pl.DataFrame, pl.DataFrame]:
+    f = _read_file(name, read(), member=member, limits=limits)  # the bytes are freed once parsed
+    report, raw, header, name = f.report, f.raw, f.header, f.report.file
+    if raw.height == 0 and f.ragged.height == 0:
+        raise IngestError(f"{name} has no data rows after the header (line {f.first_line - 1}). "
                           "Export again with at least one event.")
-    detected = detect_format(header, name=name, preamble=preamble)
+    detected = detect_format(header, name=name, preamble=f.preamble)
     report.format = detected.format
-    cols = header if payload.kind == "parquet" else _original_header(header, dialect.header)
+    cols = f.exported_header
     found = detect_mapping(cols, detected.format, name=name, fixed=mapping)
     found = {t: header[cols.index(c)] for t, c in found.items()}
     final = apply_overrides(found, mapping, header, name=name)
     check_required(final, header, name=name)
     report.mapping = final
-    # CSV: one byte-level scan of the file tells whether any column needs the per-column check
-    controls = None if payload.kind == "parquet" or has_control_chars(dialect.data) else ()
     typed = to_canonical(raw, final, name=name, fmt=detected.format, timezone=timezone, date_order=date_order,
-                         decimal=decimal, limits=limits, keep=(LINE,), control_columns=controls)
+                         decimal=decimal, limits=limits, keep=(LINE,), control_columns=f.control_columns)
     report.timestamp, report.decimal = typed.plan.description, typed.decimal
     if typed.decimal == ",":
         report.notes.append(f"{final[schema.REVENUE]} read with decimal comma (1.234,56 → 1234.56)")
-    return account(report, raw, typed, ragged)
+    return account(report, raw, typed, f.ragged)
 
 
 def _original_header(unique: list[str], original: list[str]) -> list[str]:
