@@ -20,6 +20,7 @@ from analysis.snapshot.contents import (
     drop_hidden_personas,
     fold_personas,
     funnel_table,
+    guard_nested_counts,
     persona_table,
     published_sizes,
     typical_paths,
@@ -118,6 +119,10 @@ def build_contents(
         raw = _persona_funnel(events, visible, funnel_steps, window)
         tables["funnel"], m = funnel_table(raw, published, min_group_size=k)
         manifest = manifest.merge(m)
+        if funnel_steps and funnel_steps[-1] in conversion_events:
+            tables["personas"], m = guard_nested_counts(tables["personas"], tables["funnel"], visible,
+                                                        min_group_size=k)
+            manifest = manifest.merge(m)
     total_conversions = 0
     if "attribution" in sections:
         credits, contributors, total_conversions = _attribution(events, models, conversion_events, lookback)

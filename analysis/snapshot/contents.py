@@ -157,3 +157,28 @@ def drop_hidden_personas(people: pl.DataFrame, published: pl.DataFrame, manifest
         manifest = manifest.add("details", f"persona={name}", "dropped",
                                 "funnel, channels and paths withheld with the persona's size")
     return people.join(published.select(PERSONA), on=PERSONA, how="semi"), manifest
+
+
+def guard_nested_counts(personas: pl.DataFrame, funnel: pl.DataFrame, people: pl.DataFrame, *,
+                        min_group_size: int) -> tuple[pl.DataFrame, SuppressionManifest]:
+    """Round a persona's conversion rate when the funnel's last step (a conversion) is published and differs from
+    the persona's converters by 1..k-1 people: the difference of two nested published counts is a group too.
+
+    The rate is rounded down to a multiple of k people (converters ``c`` shown as ``floor(c / k) * k``), so the
+    converters are known only to within k and the difference cannot be computed.
+    """
+    k = min_group_size
+    last = funnel.filter(pl.col("step") == pl.col("step").max()).select(PERSONA, pl.col("users").alias("_last"))
+    converters = people.group_by(PERSONA).agg(pl.col("converted").sum().cast(pl.Int64).alias("_conv"))
+    gap = (pl.col("_conv") - pl.col("_last")).abs()
+    risky = (last.join(converters, on=PERSONA).filter(pl.col("_last").is_not_null() & (gap > 0) & (gap < k))
+             .select(PERSONA, ((pl.col("_conv") // k) * k).alias("_rounded")))
+    manifest = SuppressionManifest(k)
+    for name in risky[PERSONA].to_list():
+        manifest = manifest.add("personas", f"persona={name}", "derivable",
+                                "conversion rate rounded down to a multiple of k converters: exact, it and the "
+                                "funnel's last step would differ by fewer than k people")
+    out = personas.join(risky, on=PERSONA, how="left", maintain_order="left").with_columns(
+        pl.when(pl.col("_rounded").is_not_null() & pl.col("conversion_rate").is_not_null())
+        .then(pl.col("_rounded") / pl.col("users")).otherwise(pl.col("conversion_rate")).alias("conversion_rate"))
+    return out.drop("_rounded"), manifest

@@ -13,7 +13,8 @@ DEFINITIONS: dict[str, dict[str, str]] = {
         "users": "People (after identity stitching) in the persona.",
         "share": "The persona's people / all people in the data.",
         "conversion_rate": "People with at least one conversion event / the persona's people; withheld when "
-                           "converters or non-converters are fewer than k.",
+                           "converters or non-converters are fewer than k, rounded down to a multiple of k "
+                           "converters when it would differ from the funnel's last step by fewer than k people.",
         "revenue_per_user": "Revenue of conversion events / the persona's people (withheld with few converters).",
         "median_sessions": "Median number of sessions per person.",
         "stability": "Mean Jaccard overlap of the persona with its best match in bootstrap re-fits (1 = always "
