@@ -130,7 +130,8 @@ def write_snapshot(
     >>> import tempfile
     >>> from analysis.sample import generate_sample
     >>> from analysis.prepare import prepare
-    >>> snap = write_snapshot(prepare(generate_sample(300, seed=1).events), tempfile.mkdtemp())
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     snap = write_snapshot(prepare(generate_sample(300, seed=1).events), folder)
     >>> sorted(snap.tables)[:2], snap.min_group_size
     (['attribution', 'channels'], 10)
     """
@@ -244,9 +245,9 @@ def read_snapshot(path: str | Path | bytes) -> Snapshot:
     >>> import tempfile
     >>> from analysis.sample import generate_sample
     >>> from analysis.prepare import prepare
-    >>> d = tempfile.mkdtemp()
-    >>> written = write_snapshot(prepare(generate_sample(300, seed=1).events), d)
-    >>> read_snapshot(d).tables["personas"].equals(written.tables["personas"])
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     written = write_snapshot(prepare(generate_sample(300, seed=1).events), folder)
+    ...     read_snapshot(folder).tables["personas"].equals(written.tables["personas"])
     True
     """
     if isinstance(path, bytes | bytearray):
