@@ -42,6 +42,8 @@ with st.expander("Options"):
     order = st.radio("Day and month in dates like 01/02/2025", ["Detect", "DMY", "MDY"], horizontal=True,
                      key="data.date_order", help="Asked only when every day in the file is 12 or less.")
     decimal = st.radio("Decimal mark of amounts", ["Detect", ",", "."], horizontal=True, key="data.decimal")
+    member = st.text_input("File to read inside a zip that holds several", key="data.zip_member",
+                           help="The name as listed in the error message, e.g. exports/events.csv")
     share = st.slider("Fail a file when more than this share of its rows cannot be read (%)", 0, 50, 5,
                       key="data.max_rejected")
 with st.expander("Example exports to try"):
@@ -56,6 +58,7 @@ else:
     options = ingest.LoadOptions(
         timezone=timezone, date_order=None if order == "Detect" else order,
         decimal=None if decimal == "Detect" else decimal, max_rejected_share=share / 100,
+        member=member.strip() or None,
         mapping=ingest.mapping_overrides(),
     )
     loaded = ingest.load_uploads(uploads, options)
@@ -89,7 +92,7 @@ else:
     detected = report.mapping if report is not None else {}
     if report is not None:
         st.caption(f"Detected format: {report.detected_format}. Choose a column to override the detection.")
-    columns = ingest.source_columns(uploads)
+    columns = ingest.source_columns(uploads, options.member)
     grid = st.columns(3)
     for i, target in enumerate(TARGETS):
         grid[i % 3].selectbox(target, [ingest.DETECTED, ingest.UNMAPPED, *columns], key=ingest.mapping_key(target),

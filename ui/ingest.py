@@ -61,6 +61,7 @@ class LoadOptions:
     date_order: str | None = None
     decimal: str | None = None
     max_rejected_share: float = 0.05
+    member: str | None = None
     mapping: dict[str, str | None] = field(default_factory=dict)
 
     def key(self) -> str:
@@ -110,7 +111,7 @@ def _load(key: str, _uploads: tuple[Upload, ...], _options: LoadOptions) -> Load
             [(u.name, u.data) for u in _uploads], mapping=_options.mapping or None, timezone=_options.timezone,
             date_order=_options.date_order,  # type: ignore[arg-type]
             decimal=_options.decimal,  # type: ignore[arg-type]
-            max_rejected_share=_options.max_rejected_share,
+            max_rejected_share=_options.max_rejected_share, member=_options.member,
         )
     except RejectedShareError as exc:
         return Loaded(result=None, error=str(exc), report=exc.report)
@@ -131,9 +132,9 @@ def load_uploads(uploads: Sequence[Upload], options: LoadOptions) -> Loaded:
 
 
 @st.cache_resource(max_entries=8, scope="session", show_spinner=False)
-def _columns(key: str, _uploads: tuple[Upload, ...]) -> list[str]:
+def _columns(key: str, _uploads: tuple[Upload, ...], member: str | None) -> list[str]:
     try:
-        found = peek_columns([(u.name, u.data) for u in _uploads])
+        found = peek_columns([(u.name, u.data) for u in _uploads], member=member)
     except IngestError:
         return []
     seen: dict[str, None] = {}
@@ -142,9 +143,9 @@ def _columns(key: str, _uploads: tuple[Upload, ...]) -> list[str]:
     return list(seen)
 
 
-def source_columns(uploads: Sequence[Upload]) -> list[str]:
+def source_columns(uploads: Sequence[Upload], member: str | None = None) -> list[str]:
     """All column names over the uploads, in file order (for the mapping editor)."""
-    return _columns(uploads_digest(uploads), tuple(uploads))
+    return _columns(uploads_digest(uploads), tuple(uploads), member)
 
 
 def mapping_key(target: str) -> str:

@@ -9,7 +9,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from analysis.ingest.examples import EXAMPLES
-from tests.analysis.ingest.conftest import xlsx_bytes
+from tests.analysis.ingest.conftest import xlsx_bytes, zip_bytes
 from ui import ingest, state
 from ui.data import SAMPLE_NAME
 
@@ -128,3 +128,12 @@ def test_back_to_the_sample() -> None:
     at.button(key="data.activate").click().run()
     at.button(key="data.use_sample").click().run()
     assert texts(at)[0] == SAMPLE_NAME
+
+
+def test_a_zip_with_two_files_asks_and_the_member_option_answers() -> None:
+    data = zip_bytes({"a.csv": EXAMPLES["mixpanel_export.csv"](), "b.csv": EXAMPLES["segment_tracks.csv"]()})
+    at = upload(app(), ("both.zip", data))
+    assert "both.zip holds 2 files ('a.csv', 'b.csv'); choose one" in texts(at)[-1]
+    at.text_input(key="data.zip_member").set_value("b.csv").run()
+    assert not at.error
+    assert summary_frame(at)["file"].tolist() == ["both.zip:b.csv"]

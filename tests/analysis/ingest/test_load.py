@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import gzip
 import io
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import polars as pl
@@ -17,6 +17,7 @@ from polars.testing import assert_frame_equal
 from analysis.errors import IngestError
 from analysis.ingest import Limits, RejectedShareError, load_events
 from analysis.ingest.examples import EXAMPLES, german_excel_csv, mixpanel_csv
+from analysis.sample import generate_sample
 from analysis.schema import validate_events
 from tests.analysis.ingest.conftest import events_csv, parquet_bytes, xlsx_bytes, zip_bytes
 
@@ -409,3 +410,42 @@ def test_shuffling_input_rows_changes_nothing(rows: list[tuple[str, str, str, st
     a, b = load(rows), load(shuffled)
     assert_frame_equal(a[0], b[0])
     assert a[1:] == b[1:]
+
+
+# ---------------------------------------------------------------- the bundled sample, as files
+
+
+def test_sample_round_trips_through_csv_and_parquet() -> None:
+    ev = generate_sample(150, seed=3).events
+    expected = ev.sort(pl.all(), nulls_last=True)
+    for name, write in (("s.csv", ev.write_csv), ("s.parquet", ev.write_parquet)):
+        buf = io.BytesIO()
+        write(buf)
+        result = load_events((name, buf.getvalue()))
+        assert result.report.detected_format == "canonical"
+        assert_frame_equal(result.events.select(ev.columns).sort(pl.all(), nulls_last=True), expected)
+
+
+def test_sample_as_a_german_excel_export_loads_back() -> None:
+    ev = generate_sample(150, seed=4).events
+    local = pl.col("timestamp").dt.convert_time_zone("Europe/Berlin")
+    german = ev.select(
+        pl.col("user_id").alias("Kundennummer"), pl.col("anonymous_id").alias("Cookie-ID"),
+        local.dt.strftime("%d.%m.%Y %H:%M:%S").alias("Zeitstempel"), pl.col("event").alias("Ereignis"),
+        pl.col("source").alias("Quelle"), pl.col("medium").alias("Medium"), pl.col("campaign").alias("Kampagne"),
+        pl.col("referrer").alias("Referrer"), pl.col("channel").alias("Kanal"),
+        pl.col("revenue").round(2).cast(pl.String).str.replace(".", ",", literal=True).alias("Umsatz"),
+    )
+    data = ("sep=;\r\n" + german.write_csv(separator=";", line_terminator="\r\n")).encode("cp1252")
+    result = load_events(("export.csv", data), timezone="Europe/Berlin")
+    f = result.report.files[0]
+    assert (f.format, f.delimiter, f.decimal, f.rows_read) == ("generic", ";", ",", ev.height)
+    got = result.events.sort("user_id", "anonymous_id", "timestamp", "event", nulls_last=True)
+    # without an event id, events identical to the second are one event: the report counts the rest
+    want = (ev.select(ev.columns[:10]).with_columns(pl.col("timestamp").dt.truncate("1s"), pl.col("revenue").round(2))
+            .unique(maintain_order=True).sort("user_id", "anonymous_id", "timestamp", "event", nulls_last=True))
+    assert f.duplicates == ev.height - want.height
+    shifted = (got["timestamp"] - want["timestamp"]).abs()
+    assert shifted.max() <= timedelta(hours=1)
+    assert (shifted > timedelta(0)).sum() <= f.repaired_by_reason.get("dst_overlap", 0)
+    assert_frame_equal(got.select(ev.columns[:10]).drop("timestamp"), want.drop("timestamp"))
