@@ -94,17 +94,16 @@ if st.toggle("Show the map (a sample of users in two dimensions)", key=up.SHOW_M
                           format_func={"pca": "PCA", "tsne": "t-SNE (slower)"}.__getitem__)
     st.plotly_chart(persona_map_figure(model, projection=projection), width="stretch")
 
-left, right = st.columns(2)
-with left:
-    st.subheader("Persona × channel")
-    st.caption("% of each persona's users who arrived through the channel at least once.")
-    st.dataframe(up.channel_table(run, model), hide_index=True, width="stretch")
-with right:
-    st.subheader("Persona × funnel step")
-    steps = st.multiselect("Steps", names, key=up.STEPS)
-    if steps:
-        st.caption("% of each persona's users who did the step at least once.")
-        st.dataframe(up.step_table(run, model, steps), hide_index=True, width="stretch")
+st.subheader("Persona × channel")
+st.caption("% of each persona's users who arrived through the channel at least once.")
+st.dataframe(up.channel_table(run, model), hide_index=True, width="stretch")
+
+st.subheader("Persona × funnel step")
+steps = st.multiselect("Steps", names, key=up.STEPS)
+if steps:
+    st.caption("% of each persona's users who did the step at least once. For ordered funnels with time windows, "
+               "export the personas below and break the Funnels page down by them.")
+    st.dataframe(up.step_table(run, model, steps), hide_index=True, width="stretch")
 
 st.subheader("Use the personas elsewhere")
 st.caption("Export the personas as a column so the Funnels and Attribution pages can break results down by it.")

@@ -196,8 +196,9 @@ def profile_table(model: Personas) -> pl.DataFrame:
 @st.cache_data(max_entries=8, ttl=3600, show_spinner=False)
 def _channel_table(token: str, names: tuple[str, ...], _model: Personas, _events: pl.DataFrame) -> pl.DataFrame:
     long = persona_channels(_events, _model)
-    return (long.with_columns((pl.col("share_of_persona") * 100).round(1))
+    wide = (long.with_columns((pl.col("share_of_persona") * 100).round(1))
             .pivot(on=s.CHANNEL, index="persona", values="share_of_persona").fill_null(0.0))
+    return _in_persona_order(wide, _model)
 
 
 def channel_table(run: Run, model: Personas) -> pl.DataFrame:
@@ -209,8 +210,15 @@ def channel_table(run: Run, model: Personas) -> pl.DataFrame:
 def _step_table(token: str, names: tuple[str, ...], steps: tuple[str, ...], _model: Personas,
                 _events: pl.DataFrame) -> pl.DataFrame:
     long = persona_steps(_events, _model, steps)
-    return (long.with_columns((pl.col("share_of_persona") * 100).round(1))
+    wide = (long.with_columns((pl.col("share_of_persona") * 100).round(1))
             .pivot(on="step", index="persona", values="share_of_persona"))
+    return _in_persona_order(wide, _model)
+
+
+def _in_persona_order(table: pl.DataFrame, model: Personas) -> pl.DataFrame:
+    """Rows in persona-id order (largest persona first), as in the profiles."""
+    order = {name: pid for pid, name in model.names_.items()}
+    return table.sort(pl.col("persona").replace_strict(order, default=len(order), return_dtype=pl.Int64))
 
 
 def step_table(run: Run, model: Personas, steps: list[str]) -> pl.DataFrame:

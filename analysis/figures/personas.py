@@ -22,8 +22,20 @@ from analysis.privacy.text import escape_text
 
 Projection = Literal["pca", "tsne"]
 TSNE_MAX = 3_000  # t-SNE is quadratic-ish; above this many points the map falls back to PCA
-_COLOURS = ("#4C78A8", "#F58518", "#54A24B", "#E45756", "#72B7B2", "#B279A2", "#FF9DA6", "#9D755D", "#BAB0AC",
-            "#EECA3B", "#1F77B4", "#8C564B")
+_COLOURS = (
+    "#4C78A8",
+    "#F58518",
+    "#54A24B",
+    "#E45756",
+    "#72B7B2",
+    "#B279A2",
+    "#FF9DA6",
+    "#9D755D",
+    "#BAB0AC",
+    "#EECA3B",
+    "#1F77B4",
+    "#8C564B",
+)
 
 
 def persona_map_figure(
@@ -61,15 +73,22 @@ def persona_map_figure(
     for pid, name in sorted(model.names_.items()):
         mask = labels == pid
         label = escape_text(name)
-        fig.add_trace(go.Scattergl(
-            x=xy[mask, 0], y=xy[mask, 1], mode="markers", name=escape_text(_short(name)),
-            marker={"size": 5, "opacity": 0.6, "color": _COLOURS[pid % len(_COLOURS)]},
-            hovertemplate=f"{label}<extra></extra>",
-        ))
+        fig.add_trace(
+            go.Scattergl(
+                x=xy[mask, 0],
+                y=xy[mask, 1],
+                mode="markers",
+                name=escape_text(_short(name)),
+                marker={"size": 5, "opacity": 0.6, "color": _COLOURS[pid % len(_COLOURS)]},
+                hovertemplate=f"{label}<extra></extra>",
+            )
+        )
     fig.update_layout(
         title=f"Users by persona ({len(pick):,} of {n:,} shown)",
-        xaxis={"title": axes[0], "zeroline": False}, yaxis={"title": axes[1], "zeroline": False},
-        legend={"orientation": "h", "y": -0.15}, margin={"t": 50},
+        xaxis={"title": axes[0], "zeroline": False},
+        yaxis={"title": axes[1], "zeroline": False},
+        legend={"orientation": "h", "y": -0.15},
+        margin={"t": 50},
     )
     return fig
 
@@ -89,18 +108,30 @@ def persona_profile_figure(personas: Personas, *, n: int = 3) -> go.Figure:
     kinds = [k for k in model.drivers_["kind"].unique(maintain_order=True).to_list() if k != "activity"]
     top = top_drivers(model.drivers_, n=n, kinds=kinds or None)
     names = dict(sorted(model.names_.items()))
-    fig = make_subplots(rows=len(names), cols=1, shared_xaxes=True, vertical_spacing=0.06,
-                        subplot_titles=[escape_text(_short(v, 70)) for v in names.values()])
+    fig = make_subplots(
+        rows=len(names),
+        cols=1,
+        shared_xaxes=True,
+        vertical_spacing=0.06,
+        subplot_titles=[escape_text(_short(v, 70)) for v in names.values()],
+    )
     for row, pid in enumerate(names, start=1):
         part = top.filter(pl.col("persona_id") == pid).sort("effect")
         labels = [escape_text(f"{item} ({kind})") for item, kind in zip(part["item"], part["kind"], strict=True)]
-        fig.add_trace(go.Bar(
-            x=part["effect"].to_list(), y=labels, orientation="h", showlegend=False,
-            marker={"color": ["#54A24B" if e > 0 else "#E45756" for e in part["effect"].to_list()]},
-            customdata=np.c_[part["mean"].to_numpy(), part["mean_rest"].to_numpy(), part["index"].to_numpy()],
-            hovertemplate="%{y}<br>effect %{x:.2f}<br>persona %{customdata[0]:.3f} vs rest %{customdata[1]:.3f}"
-                          " (%{customdata[2]:.1f}x)<extra></extra>",
-        ), row=row, col=1)
+        fig.add_trace(
+            go.Bar(
+                x=part["effect"].to_list(),
+                y=labels,
+                orientation="h",
+                showlegend=False,
+                marker={"color": ["#54A24B" if e > 0 else "#E45756" for e in part["effect"].to_list()]},
+                customdata=np.c_[part["mean"].to_numpy(), part["mean_rest"].to_numpy(), part["index"].to_numpy()],
+                hovertemplate="%{y}<br>effect %{x:.2f}<br>persona %{customdata[0]:.3f} vs rest %{customdata[1]:.3f}"
+                " (%{customdata[2]:.1f}x)<extra></extra>",
+            ),
+            row=row,
+            col=1,
+        )
     fig.update_xaxes(title_text="Effect size vs the rest (Cohen's d)", row=len(names), col=1)
     fig.update_layout(height=max(260, 190 * len(names)), title="What sets each persona apart", margin={"t": 70})
     return fig
@@ -126,17 +157,27 @@ def persona_stability_figure(personas: Personas) -> go.Figure:
     labels = [escape_text(_short(model.names_[i], 40)) for i in ids]
     jac = table["jaccard"].to_numpy()
     colours = ["#BAB0AC" if t else "#4C78A8" for t in table["tentative"].to_list()]
-    fig = go.Figure(go.Bar(
-        x=labels, y=jac, marker={"color": colours},
-        error_y={"type": "data", "symmetric": False, "array": np.zeros(len(jac)),
-                 "arrayminus": jac - table["jaccard_min"].to_numpy()},
-        customdata=table["flip_share"].to_numpy(),
-        hovertemplate="%{x}<br>Jaccard %{y:.2f}<br>members who flip %{customdata:.1%}<extra></extra>",
-    ))
-    fig.add_hline(y=st.bar, line_dash="dash", annotation_text=f"tentative below {st.bar:g}")
+    fig = go.Figure(
+        go.Bar(
+            x=labels,
+            y=jac,
+            marker={"color": colours},
+            error_y={
+                "type": "data",
+                "symmetric": False,
+                "array": np.zeros(len(jac)),
+                "arrayminus": jac - table["jaccard_min"].to_numpy(),
+            },
+            customdata=table["flip_share"].to_numpy(),
+            hovertemplate="%{x}<br>Jaccard %{y:.2f}<br>members who flip %{customdata:.1%}<extra></extra>",
+        )
+    )
+    fig.add_hline(y=st.bar, line_dash="dash", annotation_text=f"tentative below {st.bar:g}",
+                  annotation_position="bottom right")
     fig.update_layout(
         title=f"Stability over {st.runs} re-fits: ARI {st.ari_mean:.2f}, silhouette {st.silhouette:.2f}",
-        yaxis={"title": "Jaccard (mean over re-fits)", "range": [0, 1.05]}, xaxis={"title": "Persona"},
+        yaxis={"title": "Jaccard (mean over re-fits)", "range": [0, 1.05]},
+        xaxis={"title": "Persona"},
     )
     return fig
 
