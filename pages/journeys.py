@@ -32,13 +32,13 @@ with st.container(border=True):
     for key in (uj.START, uj.END):  # an anchor from the other level is no longer valid
         if st.session_state.get(key) not in anchors:
             st.session_state[key] = uj.ANY
-    c4, c5, c6, c7, c8 = st.columns([2, 2, 1, 1, 1])
+    c4, c5, c6, c7 = st.columns([2, 2, 1, 1])
     c4.selectbox("Start at", anchors, key=uj.START, help="Forward paths from the first occurrence of this node.")
     c5.selectbox("End at", anchors, key=uj.END, help="Backward paths up to the first occurrence of this node.")
     c6.slider("Steps", 3, 12, key=uj.STEPS)
     c7.slider("Nodes per step", 2, 15, key=uj.TOP_N, help="The rest of each step is shown as 'Other'.")
+    c8, c9, c10 = st.columns([1, 1, 2], vertical_alignment="bottom")
     c8.checkbox("Collapse repeats", key=uj.COLLAPSE, help="Merge consecutive repeats (a a b → a b).")
-    c9, c10 = st.columns([1, 3])
     c9.selectbox("Break down by", [uj.NONE, *options], key=uj.BREAKDOWN)
     with c10.expander("Filters (keep only events with these values)"):
         for column, values in options.items():
@@ -87,7 +87,7 @@ if path_table.is_empty():
 
 st.subheader("Most common paths")
 st.dataframe(
-    uj.variants(settings).drop("path"),
+    uj.variants(settings),
     hide_index=True,
     width="stretch",
     column_config={

@@ -242,8 +242,10 @@ def path_table(settings: Settings) -> pl.DataFrame:
 
 
 def variants(settings: Settings, *, top_n: int = 25) -> pl.DataFrame:
-    """Most frequent whole paths (per breakdown value when one is chosen)."""
-    return path_variants(path_table(settings), top_n=top_n, by=settings.breakdown)
+    """Most frequent whole paths (per breakdown value when one is chosen), columns in display order."""
+    table = path_variants(path_table(settings), top_n=top_n, by=settings.breakdown)
+    by = [settings.breakdown] if settings.breakdown else []
+    return table.select(*by, "label", "journeys", "share", "converted", "conversion_rate", "users")
 
 
 def flows(settings: Settings) -> pl.DataFrame:
