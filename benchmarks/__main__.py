@@ -109,14 +109,19 @@ def _ooc_stage(stage: str, raw: Path, partitions: int) -> Callable[[], object]:
     work = DATA / f"ooc-{raw.name}-p{partitions}"
     raw_parts, prepared = work / "raw", work / "prepared"
 
-    def ingest() -> object:
-        shutil.rmtree(raw_parts, ignore_errors=True)
-        return write_partitions(raw, raw_parts, partitions=partitions)
+    def ingest() -> object:  # later stages reuse the partitions (a marker says they are complete)
+        shutil.rmtree(work, ignore_errors=True)
+        out = write_partitions(raw, raw_parts, partitions=partitions)
+        (work / "raw.done").touch()
+        return out
 
     def prepare() -> object:
         shutil.rmtree(prepared, ignore_errors=True)
+        (work / "prepared.done").unlink(missing_ok=True)
         parts = Partitions(paths=[raw_parts / f"_part={i}" for i in range(partitions)])
-        return run_partitions(parts, {}, before=prepare_stage(), keep=prepared)
+        out = run_partitions(parts, {}, before=prepare_stage(), keep=prepared)
+        (work / "prepared.done").touch()
+        return out
 
     if stage == "baseline":
         def baseline() -> object:
@@ -129,12 +134,10 @@ def _ooc_stage(stage: str, raw: Path, partitions: int) -> Callable[[], object]:
         return ingest
     if not (work / "raw.done").exists():
         ingest()
-        (work / "raw.done").touch()
     if stage == "prepare":
         return prepare
     if not (work / "prepared.done").exists():
         prepare()
-        (work / "prepared.done").touch()
     parts = Partitions(paths=sorted(prepared.glob("part-*.parquet")))
     return _ooc_analysis(stage, parts, work)
 

@@ -15,6 +15,7 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from analysis.attribution import attribute
+from analysis.cli import main
 from analysis.engine import partitioned_features, prepare_events, run_stages
 from analysis.engine.spark import spark_session
 from analysis.engine.stages import funnel_stage, paths_stage, prepare_stage
@@ -63,3 +64,12 @@ def test_persona_features_on_spark_from_parquet_equal_embedded(spark: Any, raw: 
     expected = partitioned_features(raw, partitions=3)
     assert_frame_equal(partitioned_features(tmp_path / "events.parquet", engine="spark", spark=spark, partitions=3),
                        expected)
+
+
+def test_cli_engine_option_runs_on_spark(spark: Any, raw: pl.DataFrame, tmp_path: Path) -> None:
+    # the CLI reuses the running session through getOrCreate
+    raw.write_parquet(tmp_path / "events.parquet")
+    args = ["funnel", str(tmp_path / "events.parquet"), "--steps", ",".join(FUNNEL_STEPS), "--partitions", "3", "-q"]
+    assert main([*args, "--engine", "spark", "--out", str(tmp_path / "spark.parquet")]) == 0
+    assert main([*args, "--out", str(tmp_path / "polars.parquet")]) == 0
+    assert_frame_equal(pl.read_parquet(tmp_path / "spark.parquet"), pl.read_parquet(tmp_path / "polars.parquet"))
