@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import polars as pl
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
 from analysis import schema as s
@@ -80,3 +82,35 @@ def test_prepare_uses_given_rules() -> None:
     events = frame(user_id=["u1"], timestamp=[0], event=["a"], source=["google"], medium=["cpc"])
     only_direct = load_channel_rules().filter(pl.col("channel") == "Direct")
     assert prepare(events, channel_rules=only_direct)[s.CHANNEL].item() == "Unassigned"
+
+
+@st.composite
+def _raw_events(draw: st.DrawFn) -> pl.DataFrame:
+    n = draw(st.integers(1, 40))
+    devices = draw(st.lists(st.sampled_from(["a1", "a2", "a3", None]), min_size=n, max_size=n))
+    users = draw(st.lists(st.sampled_from(["u1", "u2", None, None]), min_size=n, max_size=n))
+    users = [u if u is not None or d is not None else "u9" for u, d in zip(users, devices, strict=True)]
+    minutes = draw(st.lists(st.integers(0, 500), min_size=n, max_size=n))
+    sources = draw(st.lists(st.sampled_from(["google", "newsletter", None]), min_size=n, max_size=n))
+    return frame(user_id=users, anonymous_id=devices, timestamp=minutes, event=["e"] * n,
+                 source=sources, medium=[{"google": "cpc", "newsletter": "email"}.get(x) for x in sources],
+                 event_id=[str(i) for i in range(n)])
+
+
+@settings(max_examples=60, deadline=None)
+@given(events=_raw_events())
+def test_prepare_invariants(events: pl.DataFrame) -> None:
+    out = prepare(events)
+    # every event kept once, with a person, a channel and exactly one session that never spans people
+    assert sorted(out["event_id"].to_list()) == sorted(events["event_id"].to_list())
+    assert out.select(pl.col(s.USER_ID, s.SESSION_ID, s.CHANNEL).null_count()).row(0) == (0, 0, 0)
+    assert (out.group_by(s.SESSION_ID).agg(pl.col(s.USER_ID).n_unique())[s.USER_ID] == 1).all()
+    # given user ids are never changed; anonymous events of an identified device go to one of its user ids
+    joined = out.join(events.select("event_id", pl.col(s.USER_ID).alias("given")), on="event_id")
+    assert joined.filter(pl.col("given").is_not_null(), pl.col("given") != pl.col(s.USER_ID)).height == 0
+    ids = events.drop_nulls(s.USER_ID).group_by(s.ANONYMOUS_ID).agg(pl.col(s.USER_ID).unique().alias("ids"))
+    anon = joined.filter(pl.col("given").is_null()).join(ids, on=s.ANONYMOUS_ID, how="left")
+    assert anon.filter(pl.col("ids").is_null(), pl.col(s.USER_ID) != pl.col(s.ANONYMOUS_ID)).height == 0
+    assert anon.filter(pl.col("ids").is_not_null(), ~pl.col("ids").list.contains(pl.col(s.USER_ID))).height == 0
+    # output sorted by user and time
+    assert_frame_equal(out, out.sort(s.USER_ID, s.TIMESTAMP, maintain_order=True))
