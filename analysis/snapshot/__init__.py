@@ -3,7 +3,7 @@
 - ``people``: per-person facts and the person -> persona frame (from a fitted model or a frame).
 - ``contents`` / ``build``: the published tables, each passed through :mod:`analysis.privacy`.
 - ``figures`` / ``render``: Plotly figures and the self-contained HTML with a strict CSP.
-- ``store``: :func:`write_snapshot`, :func:`read_snapshot`, :func:`snapshot_zip`.
+- ``store``: :func:`write_snapshot`, :func:`read_snapshot`, :func:`save_snapshot`, :func:`snapshot_zip`.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from analysis.snapshot.store import (
     Snapshot,
     dataset_hash,
     read_snapshot,
+    save_snapshot,
     snapshot_from_json,
     snapshot_zip,
     write_snapshot,
@@ -34,6 +35,7 @@ __all__ = [
     "dataset_hash",
     "read_snapshot",
     "render_html",
+    "save_snapshot",
     "snapshot_from_json",
     "snapshot_zip",
     "write_snapshot",

@@ -160,17 +160,29 @@ def write_snapshot(
         "facts": {"people": contents.facts["people"], "total_conversions": contents.facts["total_conversions"],
                   "period": contents.facts["period"]},
     }
-    tables = {name: _portable(t) for name, t in contents.tables.items()}
-    snapshot = Snapshot(meta, tables, contents.manifest)
-    html = snapshot.render()
+    return save_snapshot(Snapshot(meta, contents.tables, contents.manifest), out_dir)
+
+
+def save_snapshot(snapshot: Snapshot, out_dir: str | Path) -> Snapshot:
+    """Write an already privacy-gated :class:`Snapshot` (from :func:`write_snapshot` or :func:`read_snapshot`)
+    as ``snapshot.html``, ``snapshot.json`` and ``tables/*.parquet``; returns it with its HTML and path.
+
+    It does not gate: tables from anywhere else must pass :mod:`analysis.privacy` first.
+    """
+    unknown = sorted(set(snapshot.tables) - set(TABLE_NAMES))
+    if unknown:
+        raise AnalysisError(f"unknown snapshot table(s) {unknown}; valid: {', '.join(TABLE_NAMES)}")
+    tables = {name: _portable(snapshot.tables[name]) for name in TABLE_NAMES if name in snapshot.tables}
+    ready = Snapshot(dict(snapshot.metadata), tables, snapshot.manifest)
+    html = ready.render()
     out = Path(out_dir)
     (out / TABLES_DIR).mkdir(parents=True, exist_ok=True)
     (out / HTML_NAME).write_text(html, encoding="utf-8")
-    (out / JSON_NAME).write_text(json.dumps(_to_json(snapshot), ensure_ascii=False, allow_nan=False, indent=1),
+    (out / JSON_NAME).write_text(json.dumps(_to_json(ready), ensure_ascii=False, allow_nan=False, indent=1),
                                  encoding="utf-8")
     for name, table in tables.items():
         table.write_parquet(out / TABLES_DIR / f"{name}.parquet")
-    return Snapshot(meta, tables, contents.manifest, html, out)
+    return Snapshot(ready.metadata, tables, ready.manifest, html, out)
 
 
 def _to_json(snapshot: Snapshot) -> dict[str, Any]:

@@ -20,7 +20,15 @@ from analysis.personas import fit_personas
 from analysis.prepare import prepare
 from analysis.privacy import SUPPRESSED, derivable_cells
 from analysis.sample import Sample
-from analysis.snapshot import Snapshot, build_contents, read_snapshot, snapshot_from_json, snapshot_zip, write_snapshot
+from analysis.snapshot import (
+    Snapshot,
+    build_contents,
+    read_snapshot,
+    save_snapshot,
+    snapshot_from_json,
+    snapshot_zip,
+    write_snapshot,
+)
 
 K = 10
 HOSTILE = ["</script><script>alert(1)</script>", '<a href="javascript:alert(1)">x</a>',
@@ -115,6 +123,13 @@ def test_round_trip_gives_the_same_aggregates(written: Snapshot) -> None:
             assert_frame_equal(back.tables[name], table)
         assert back.manifest == written.manifest
         assert back.metadata == written.metadata
+
+
+def test_a_read_snapshot_saves_again_byte_for_byte(written: Snapshot, tmp_path: Path) -> None:
+    assert written.path is not None
+    again = save_snapshot(read_snapshot(written.path), tmp_path)
+    assert (tmp_path / "snapshot.json").read_bytes() == (written.path / "snapshot.json").read_bytes()
+    assert again.html == written.html
 
 
 def test_parquet_tables_equal_the_json_tables(written: Snapshot) -> None:
