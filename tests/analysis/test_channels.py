@@ -187,3 +187,7 @@ def test_validate_channel_rules_names_the_row() -> None:
                       how="diagonal")
     with pytest.raises(AnalysisError, match=r"row \d+ \(Partners\) has no condition"):
         validate_channel_rules(rules)
+
+
+def test_referral_medium_wins_over_email_source_as_in_google_order() -> None:
+    assert _one("email", "referral") == "Referral"
