@@ -13,8 +13,19 @@ from analysis.paths import ENDED, GAP, OTHER
 from analysis.privacy.text import escape_column
 
 #: Colour-blind-friendly palette (Okabe-Ito, then Tol), cycled over node names; Other/ended/… in grey.
-_PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#882255", "#44AA99",
-            "#117733", "#332288")
+_PALETTE = (
+    "#0072B2",
+    "#E69F00",
+    "#009E73",
+    "#CC79A7",
+    "#56B4E9",
+    "#D55E00",
+    "#F0E442",
+    "#882255",
+    "#44AA99",
+    "#117733",
+    "#332288",
+)
 _GREY = "#9E9E9E"
 
 
@@ -51,12 +62,15 @@ def sankey_figure(flows: pl.DataFrame, *, title: str | None = None) -> go.Figure
     _need(flows, ("step", "source", "target", "count", "users", "probability"), "sankey_figure")
     if flows.is_empty():
         return _empty("No flows to show: no journey has two steps with these settings.")
-    ends = pl.concat([
-        flows.select("step", pl.col("source").alias("node"), pl.col("count")),
-        flows.select((pl.col("step") + 1).alias("step"), pl.col("target").alias("node"), pl.col("count")),
-    ])
+    ends = pl.concat(
+        [
+            flows.select("step", pl.col("source").alias("node"), pl.col("count")),
+            flows.select((pl.col("step") + 1).alias("step"), pl.col("target").alias("node"), pl.col("count")),
+        ]
+    )
     nodes = (
-        ends.group_by("step", "node").agg(pl.col("count").sum().alias("_weight"))
+        ends.group_by("step", "node")
+        .agg(pl.col("count").sum().alias("_weight"))
         .with_columns((pl.col("node") == OTHER).alias("_other"))
         .sort("step", "_other", "_weight", "node", descending=[False, False, True, False])
         .with_columns(pl.int_range(pl.len()).alias("_id"), escape_column("node").alias("_label"))
@@ -73,12 +87,16 @@ def sankey_figure(flows: pl.DataFrame, *, title: str | None = None) -> go.Figure
         (0.01 + 0.9 * (pl.col("step") - first) / span).alias("_x"),
         (above + weight * usable / 2).clip(0.001, 0.999).alias("_y"),
     )
-    links = flows.join(
-        nodes.select("step", pl.col("node").alias("source"), pl.col("_id").alias("_s")), on=["step", "source"]
-    ).join(
-        nodes.select((pl.col("step") - 1).alias("step"), pl.col("node").alias("target"), pl.col("_id").alias("_t")),
-        on=["step", "target"],
-    ).with_columns(escape_column("source").alias("_sl"), escape_column("target").alias("_tl"))
+    links = (
+        flows.join(
+            nodes.select("step", pl.col("node").alias("source"), pl.col("_id").alias("_s")), on=["step", "source"]
+        )
+        .join(
+            nodes.select((pl.col("step") - 1).alias("step"), pl.col("node").alias("target"), pl.col("_id").alias("_t")),
+            on=["step", "target"],
+        )
+        .with_columns(escape_column("source").alias("_sl"), escape_column("target").alias("_tl"))
+    )
     colours = _colours(nodes["node"].to_list())
     busiest = int(nodes.group_by("step").len().select(pl.col("len").max()).item())
     fig = go.Figure(
@@ -106,7 +124,9 @@ def sankey_figure(flows: pl.DataFrame, *, title: str | None = None) -> go.Figure
         )
     )
     fig.update_layout(
-        title=title, font_size=11, height=max(480, min(1400, 40 * busiest + 160)),
+        title=title,
+        font_size=11,
+        height=max(480, min(1400, 40 * busiest + 160)),
         margin={"l": 10, "r": 10, "t": 40 if title else 10, "b": 10},
     )
     return fig
@@ -123,8 +143,11 @@ def path_variants_figure(variants: pl.DataFrame, *, title: str | None = None) ->
     'a → &lt;b&gt;'
     """
     _need(variants, ("label", "journeys", "converted", "conversion_rate", "share"), "path_variants_figure")
-    by = [c for c in variants.columns if c not in
-          ("path", "label", "journeys", "users", "converted", "conversion_rate", "share")]
+    by = [
+        c
+        for c in variants.columns
+        if c not in ("path", "label", "journeys", "users", "converted", "conversion_rate", "share")
+    ]
     shown = variants.with_columns(
         escape_column("label"),
         *[escape_column(c) for c in by if variants.schema[c] == pl.String],
@@ -147,8 +170,11 @@ def path_variants_figure(variants: pl.DataFrame, *, title: str | None = None) ->
             cells={"values": values, "align": ["left"] * (len(by) + 1) + ["right"] * 4, "height": 24},
         )
     )
-    fig.update_layout(title=title, height=min(900, 60 + 26 * (variants.height + 1)),
-                      margin={"l": 10, "r": 10, "t": 40 if title else 10, "b": 10})
+    fig.update_layout(
+        title=title,
+        height=min(900, 60 + 26 * (variants.height + 1)),
+        margin={"l": 10, "r": 10, "t": 40 if title else 10, "b": 10},
+    )
     return fig
 
 
@@ -163,28 +189,39 @@ def step_matrix_figure(matrix: pl.DataFrame, *, title: str | None = None) -> go.
     """
     _need(matrix, ("step", "node", "share"), "step_matrix_figure")
     order = (
-        matrix.group_by("node").agg(pl.col("share").sum().alias("_total"))
+        matrix.group_by("node")
+        .agg(pl.col("share").sum().alias("_total"))
         .with_columns(pl.col("node").is_in([OTHER, ENDED]).alias("_last"))
         .sort("_last", "_total", "node", descending=[False, True, False])
     )
     steps = sorted(matrix["step"].unique().to_list())
-    wide = order.select("node").join(
-        matrix.pivot(on="step", index="node", values="share", sort_columns=True), on="node", how="left"
-    ).fill_null(0.0)
+    wide = (
+        order.select("node")
+        .join(matrix.pivot(on="step", index="node", values="share", sort_columns=True), on="node", how="left")
+        .fill_null(0.0)
+    )
     z = wide.select([str(k) for k in steps]).to_numpy()
     labels = wide.select(escape_column("node"))["node"].to_list()
     fig = go.Figure(
         go.Heatmap(
-            z=z, x=[str(k) for k in steps], y=labels, colorscale="Blues",
-            zmin=0, zmax=float(z.max()) if z.size else 1.0,
+            z=z,
+            x=[str(k) for k in steps],
+            y=labels,
+            colorscale="Blues",
+            zmin=0,
+            zmax=float(z.max()) if z.size else 1.0,
             text=[[f"{v:.0%}" if v >= 0.005 else "" for v in row] for row in z.tolist()],
-            texttemplate="%{text}", hovertemplate="step %{x}, %{y}: %{z:.1%} of journeys<extra></extra>",
+            texttemplate="%{text}",
+            hovertemplate="step %{x}, %{y}: %{z:.1%} of journeys<extra></extra>",
             colorbar={"title": "share", "tickformat": ".0%"},
         )
     )
     fig.update_layout(
-        title=title, xaxis_title="step", yaxis={"autorange": "reversed"},
-        height=max(320, 26 * len(labels) + 120), margin={"l": 10, "r": 10, "t": 40 if title else 10, "b": 10},
+        title=title,
+        xaxis_title="step",
+        yaxis={"autorange": "reversed"},
+        height=max(320, 26 * len(labels) + 120),
+        margin={"l": 10, "r": 10, "t": 40 if title else 10, "b": 10},
     )
     return fig
 
