@@ -8,7 +8,8 @@ dropped: they change no absorption probability). The conversion probability from
 ``(I - Q) x = r`` (Q transient-to-transient, r transient-to-conversion). Removing channel c sends every
 transition into a state containing c to ``null``; the removal effect is ``RE_c = 1 - P(conv without c) / P(conv)``,
 which equals the share of converting chain paths that visit c (ChannelAttribution's simulated estimate of the
-same quantity; DP6 MAM's exact first-order value). Credit: ``RE_c / sum(RE) x`` total conversions (and value).
+same quantity; DP6 MAM's exact first-order value). Credit: ``RE_c / sum(RE) x`` total conversions; value
+uses the value removal effect (conversions weighted by the mean value of conversions from their last state).
 """
 
 from __future__ import annotations
@@ -56,8 +57,14 @@ class MarkovChain:
     last_state: IntArray  # per path row, the state of its last touch (0 for empty paths)
     contains: npt.NDArray[np.bool_]  # (n_states, n_channels) does the state's tuple contain the channel
 
-    def removal_effects(self, conversions: FloatArray, nulls: FloatArray) -> tuple[float, FloatArray]:
-        """P(conversion) from start and the removal effect of every channel for these per-row counts."""
+    def removal_effects(
+        self, conversions: FloatArray, nulls: FloatArray, value: FloatArray | None = None
+    ) -> tuple[float, FloatArray, FloatArray]:
+        """P(conversion) from start, and every channel's removal effect on conversions and on value.
+
+        The value effect weights each conversion by the mean value of the conversions from its last state, so
+        ``1 - V(without c) / V`` with V the expected value per journey (0s when ``value`` is None or all 0).
+        """
         total = conversions + nulls
         w = np.bincount(
             self.pair_of_touch[self.pair_of_touch >= 0],
@@ -67,22 +74,23 @@ class MarkovChain:
         n = self.n_states
         to_conv = np.bincount(self.last_state, weights=conversions, minlength=n)
         to_null = np.bincount(self.last_state, weights=nulls, minlength=n)
+        to_value = np.bincount(self.last_state, weights=value, minlength=n) if value is not None else np.zeros(n)
         out = np.bincount(self.src, weights=w, minlength=n) + to_conv + to_null
         inv = np.divide(1.0, out, out=np.zeros(n), where=out > 0)
         q = sp.csr_array((w * inv[self.src], (self.src, self.dst)), shape=(n, n))
-        r = to_conv * inv
-        p = _absorb(q, r, np.ones(n, dtype=bool))
+        r = np.column_stack([to_conv * inv, to_value * inv])
+        base = _absorb(q, r, np.ones(n, dtype=bool))
         k = self.contains.shape[1]
-        re = np.zeros(k)
-        if p <= 0:
-            return 0.0, re
-        for c in range(k):  # one linear solve per channel
-            re[c] = 1.0 - _absorb(q, r, ~self.contains[:, c]) / p
-        return p, np.clip(re, 0.0, 1.0)
+        effects = np.zeros((k, 2))
+        for c in range(k):  # one sparse solve per channel, both right-hand sides at once
+            kept = _absorb(q, r, ~self.contains[:, c])
+            effects[c] = 1.0 - np.divide(kept, base, out=np.ones(2), where=base > 0)
+        effects = np.clip(effects, 0.0, 1.0)
+        return float(base[0]), effects[:, 0], effects[:, 1]
 
 
-def _absorb(q: sp.csr_array, r: FloatArray, keep: npt.NDArray[np.bool_]) -> float:
-    """Conversion probability from state 0 in the chain restricted to ``keep`` (others become null)."""
+def _absorb(q: sp.csr_array, r: FloatArray, keep: npt.NDArray[np.bool_]) -> FloatArray:
+    """Absorption (conversion, value) from state 0 in the chain restricted to ``keep`` (others become null)."""
     idx = np.flatnonzero(keep)
     qk = q[idx][:, idx]
     n = idx.shape[0]
@@ -92,7 +100,8 @@ def _absorb(q: sp.csr_array, r: FloatArray, keep: npt.NDArray[np.bool_]) -> floa
     else:
         a_sp = (sp.eye_array(n, format="csc") - qk.tocsc()).tocsc()
         x = spla.spsolve(a_sp, r[idx])
-    return float(x[0])
+    first: FloatArray = np.asarray(x, dtype=np.float64).reshape(n, -1)[0]
+    return first
 
 
 def build_chain(enc: Encoded, *, order: int = 1) -> MarkovChain:
@@ -146,7 +155,7 @@ def removal_effects(paths: pl.DataFrame, *, order: int = 1) -> pl.DataFrame:
     [0.5, 1.0]
     """
     enc = encode(paths)
-    _, re = build_chain(enc, order=order).removal_effects(enc.conversions, enc.nulls)
+    _, re, _ = build_chain(enc, order=order).removal_effects(enc.conversions, enc.nulls)
     return pl.DataFrame(
         {"channel": enc.channels, "removal_effect": re[: enc.n_channels]},
         schema={"channel": pl.String, "removal_effect": pl.Float64},

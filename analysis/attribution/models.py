@@ -117,10 +117,10 @@ def evaluator(enc: Encoded, model: Model, opts: Options) -> Evaluator:
         chain = build_chain(enc, order=opts.order)
 
         def run_markov(c: FloatArray, n: FloatArray, v: FloatArray) -> tuple[FloatArray, FloatArray]:
-            _, re = chain.removal_effects(c, n)
-            total = re.sum()
-            share = re / total if total > 0 else np.zeros(k)
-            return share * c.sum(), share * v.sum()
+            _, re, re_value = chain.removal_effects(c, n, v)
+            share = re / re.sum() if re.sum() > 0 else np.zeros(k)
+            share_value = re_value / re_value.sum() if re_value.sum() > 0 else np.zeros(k)
+            return share * c.sum(), share_value * v.sum()
 
         return run_markov
     if model == "shapley":

@@ -130,3 +130,14 @@ def test_order_selection_finds_a_second_order_process() -> None:
     got = select_order(p, orders=(1, 2, 3))
     assert got.filter("selected")["order"].to_list() == [2]
     assert got.columns == ["order", "states", "loglik", "selected"]
+
+
+def test_value_follows_the_value_of_conversions_from_each_state() -> None:
+    # V = 1/2 * 10/2 + 1/2 * 30/2 = 10; without A 7.5 (RE 1/4), without B 2.5 (RE 3/4): value 10 and 30
+    p = pl.DataFrame(
+        {"path": [["A"], ["B"]], "conversions": [1, 1], "nulls": [1, 1], "value": [10.0, 30.0]},
+        schema={"path": pl.List(pl.String), "conversions": pl.Int64, "nulls": pl.Int64, "value": pl.Float64},
+    )
+    got = attribute(p, model="markov")
+    assert got["conversions"].to_list() == pytest.approx([1.0, 1.0])
+    assert got["value"].to_list() == pytest.approx([10.0, 30.0])
