@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import io
 import zipfile
 
@@ -46,3 +47,9 @@ def xlsx_bytes() -> bytes:
     """The smallest zip that has the parts of an Excel workbook."""
     return zip_bytes({"[Content_Types].xml": b"<Types/>", "xl/workbook.xml": b"<workbook/>",
                       "_rels/.rels": b"<Relationships/>"})
+
+
+def gzip_bomb(size: int, *, byte: bytes = b"\0") -> bytes:
+    """A gzip stream expanding to ``size`` bytes: one 16 MiB member repeated (readers take concatenated members)."""
+    block = 16 * 1024 * 1024
+    return gzip.compress(byte * block, compresslevel=9) * max(1, size // block)

@@ -19,7 +19,7 @@ from analysis.ingest import Limits, RejectedShareError, load_events
 from analysis.ingest.examples import EXAMPLES, german_excel_csv, mixpanel_csv
 from analysis.sample import generate_sample
 from analysis.schema import validate_events
-from tests.analysis.ingest.conftest import events_csv, parquet_bytes, xlsx_bytes, zip_bytes
+from tests.analysis.ingest.conftest import events_csv, gzip_bomb, parquet_bytes, xlsx_bytes, zip_bytes
 
 HEAD = "user_id,timestamp,event"
 
@@ -153,7 +153,7 @@ def test_08_zip_slip_member_is_rejected() -> None:
 
 
 def test_09_decompression_bomb_fails_with_a_limit_message() -> None:
-    bomb = gzip.compress(b"0" * (64 * 1024**2), compresslevel=9)
+    bomb = gzip_bomb(64 * 1024**2, byte=b"0")
     with pytest.raises(IngestError, match=r"^bomb\.csv\.gz expands to more than 8 MiB \(limit\).*Split the export"):
         load_events(("bomb.csv.gz", bomb), limits=Limits(max_bytes=8 * 1024**2))
 
