@@ -134,9 +134,7 @@ def user_features(
         blocks.append((["sessions", "days_between_sessions"], np.c_[n_sessions, between]))
     if "rfm" not in groups and "sessions" not in groups:
         blocks = blocks[1:]
-    names = [name for block, _ in blocks for name in block]
-    matrix = np.hstack([values for _, values in blocks]) if blocks else np.zeros((idx.n, 0))
-    out = _frame(idx.users, names, matrix)
+    out = _frame(idx.users, blocks)
     if vocab is not None:
         absent = [c for c in vocab if c not in out.columns]
         out = out.with_columns(pl.lit(0.0).alias(c) for c in absent).select(s.USER_ID, *vocab)
@@ -168,10 +166,11 @@ def _counts(idx: UserIndex, values: pl.Series, prefix: str, top: int,
     return [f"{prefix}:{v}" for v in keep], flat.reshape(idx.n, len(keep)).astype(np.float64)
 
 
-def _frame(users: pl.Series, names: list[str], matrix: np.ndarray) -> pl.DataFrame:
-    """``user_id`` plus one Float64 column per name."""
+def _frame(users: pl.Series, blocks: list[tuple[list[str], np.ndarray]]) -> pl.DataFrame:
+    """``user_id`` plus one Float64 column per named column of each block."""
     columns = [users.alias(s.USER_ID).cast(pl.String)]
-    columns += [pl.Series(name, matrix[:, i], dtype=pl.Float64) for i, name in enumerate(names)]
+    columns += [pl.Series(name, np.ascontiguousarray(values[:, i]), dtype=pl.Float64)
+                for names, values in blocks for i, name in enumerate(names)]
     return pl.DataFrame(columns)
 
 
