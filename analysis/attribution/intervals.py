@@ -8,7 +8,7 @@ channels can be compared draw by draw.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import timedelta
 
 import numpy as np
@@ -26,11 +26,11 @@ from analysis.attribution.models import (
 )
 from analysis.errors import AnalysisError
 
-_CHUNK_CELLS = 20_000_000
+_CHUNK_CELLS = 8_000_000  # multinomial cells per chunk of draws: about 64 MB at a time
 
 
-def _replicates(enc: Encoded, n_boot: int, seed: int) -> FloatArray:
-    """(n_boot, 2 * rows) journey counts: converting cells first, then null cells."""
+def _replicates(enc: Encoded, n_boot: int, seed: int) -> Iterator[FloatArray]:
+    """Chunks of (draws, 2 * rows) journey counts, converting cells first, then null cells (bounded memory)."""
     counts = np.concatenate([enc.conversions, enc.nulls])
     total = int(np.rint(counts.sum()))
     if total == 0:
@@ -38,9 +38,8 @@ def _replicates(enc: Encoded, n_boot: int, seed: int) -> FloatArray:
     rng = np.random.default_rng(seed)
     p = counts / counts.sum()
     step = max(1, _CHUNK_CELLS // max(p.shape[0], 1))
-    return np.concatenate(
-        [rng.multinomial(total, p, size=min(step, n_boot - i)).astype(np.float64) for i in range(0, n_boot, step)]
-    )
+    for i in range(0, n_boot, step):
+        yield rng.multinomial(total, p, size=min(step, n_boot - i)).astype(np.float64)
 
 
 def bootstrap_draws(
@@ -79,23 +78,27 @@ def bootstrap_draws(
         max_channels=max_channels,
         seed=seed,
     )
-    reps = _replicates(enc, n_boot, seed)
-    rows = enc.n_rows
-    conv_b, null_b = reps[:, :rows], reps[:, rows:]
+    rows, k = enc.n_rows, enc.n_channels
     mean_value = np.divide(enc.value, enc.conversions, out=np.zeros(rows), where=enc.conversions > 0)
-    value_b = conv_b * mean_value
-    k = enc.n_channels
+    matrices = {m: heuristic_matrix(enc, m, opts) for m in models}
+    runs = {m: evaluator(enc, m, opts) for m in models if matrices[m] is None}
+    conv_parts: dict[str, list[FloatArray]] = {m: [] for m in models}
+    value_parts: dict[str, list[FloatArray]] = {m: [] for m in models}
+    for reps in _replicates(enc, n_boot, seed):
+        conv_b, null_b = reps[:, :rows], reps[:, rows:]
+        value_b = conv_b * mean_value
+        for m in models:
+            matrix = matrices[m]
+            if matrix is not None:  # rule-based: one sparse product for the whole chunk of draws
+                conv_parts[m].append(np.asarray((matrix.T @ conv_b.T).T))
+                value_parts[m].append(np.asarray((matrix.T @ value_b.T).T))
+            else:
+                pairs = [runs[m](conv_b[b], null_b[b], value_b[b]) for b in range(reps.shape[0])]  # per draw
+                conv_parts[m].append(np.stack([c for c, _ in pairs]))
+                value_parts[m].append(np.stack([v for _, v in pairs]))
     frames = []
     for m in models:
-        matrix = heuristic_matrix(enc, m, opts)
-        if matrix is not None:  # rule-based: one sparse product for all draws
-            c_all = np.asarray((matrix.T @ conv_b.T).T)
-            v_all = np.asarray((matrix.T @ value_b.T).T)
-        else:
-            run = evaluator(enc, m, opts)
-            pairs = [run(conv_b[b], null_b[b], value_b[b]) for b in range(n_boot)]  # per draw, not per row
-            c_all = np.stack([c for c, _ in pairs])
-            v_all = np.stack([v for _, v in pairs])
+        c_all, v_all = np.concatenate(conv_parts[m]), np.concatenate(value_parts[m])
         frames.append(
             pl.DataFrame(
                 {
