@@ -58,7 +58,8 @@ DEFINITIONS: dict[Model, str] = {
     "inverse_j": "60% first, 20% last, 20% split over the middle (two touches: 75/25).",
     "time_decay": "Weight 2^(-t/half-life) by time t before the conversion (half-life 7 days), normalised.",
     "participation": "1 to every distinct channel of a converting path; totals exceed the conversions.",
-    "markov": "Removal effect in the absorbing Markov chain of paths (exact), normalised to the conversions.",
+    "markov": "Removal effect in the absorbing Markov chain of paths (exact), normalised to the conversions; "
+    "value by the same chain weighted with the value of conversions from each state.",
     "shapley": "Shapley value of each channel in the game 'conversion rate of a channel set' (exact up to 15).",
 }
 
