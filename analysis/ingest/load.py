@@ -17,7 +17,7 @@ from analysis.ingest.accounting import account
 from analysis.ingest.canonical import REPAIR, to_canonical
 from analysis.ingest.csvread import LINE, read_raw, unique_names
 from analysis.ingest.dedupe import FILE, dedupe
-from analysis.ingest.formats import detect_format
+from analysis.ingest.formats import detect_format, normalise
 from analysis.ingest.limits import DEFAULT_LIMITS, Limits
 from analysis.ingest.mapping import apply_overrides, check_required, detect_mapping
 from analysis.ingest.names import display_name
@@ -92,10 +92,11 @@ def load_events(
     rejected: list[pl.DataFrame] = []
     for index, (name, read) in enumerate(items):
         report, frame, rej = _load_one(name, read, mapping=mapping, timezone=timezone, date_order=date_order,
-                                       decimal=decimal, member=member, limits=limits)
+                                       decimal=decimal, member=member, limits=limits, many=len(items) > 1)
         reports.append(report)
         kept.append(frame.with_columns(pl.lit(index, dtype=pl.Int32).alias(FILE)))
         rejected.append(rej)
+    _check_overrides_used(mapping, reports)
     events = pl.concat(kept, how="diagonal_relaxed") if len(kept) > 1 else kept[0]
     events, dupes = dedupe(events, reports)
     rejected.append(dupes)
@@ -210,9 +211,18 @@ def _read_file(name: str, data: bytes, *, member: str | None, limits: Limits) ->
                     controls, dialect.skip_lines + 2)
 
 
+def _check_overrides_used(mapping: Mapping[str, str | None] | None, reports: list[FileReport]) -> None:
+    used = {c for r in reports for c in r.mapping.values()}
+    missing = [f"{t} → {c!r}" for t, c in (mapping or {}).items()
+               if c is not None and not any(normalise(c) == normalise(u) for u in used)]
+    if missing:
+        raise IngestError(f"mapping {', '.join(missing)}: no file has such a column. Files: "
+                          f"{', '.join(r.file for r in reports)}.")
+
+
 def _load_one(name: str, read: Callable[[], bytes], *, mapping: Mapping[str, str | None] | None, timezone: str,
               date_order: DateOrder | None, decimal: Decimal | None, member: str | None,
-              limits: Limits) -> tuple[FileReport, pl.DataFrame, pl.DataFrame]:
+              limits: Limits, many: bool = False) -> tuple[FileReport, pl.DataFrame, pl.DataFrame]:
     f = _read_file(name, read(), member=member, limits=limits)  # the bytes are freed once parsed
     report, raw, header, name = f.report, f.raw, f.header, f.report.file
     if raw.height == 0 and f.ragged.height == 0:
@@ -221,6 +231,10 @@ def _load_one(name: str, read: Callable[[], bytes], *, mapping: Mapping[str, str
     detected = detect_format(header, name=name, preamble=f.preamble)
     report.format = detected.format
     cols = f.exported_header
+    if many and mapping:
+        # with several files, a choice naming a column this file lacks is for another file
+        known = {normalise(c) for c in header}
+        mapping = {t: c for t, c in mapping.items() if c is None or normalise(c) in known}
     found = detect_mapping(cols, detected.format, name=name, fixed=mapping)
     found = {t: header[cols.index(c)] for t, c in found.items()}
     final = apply_overrides(found, mapping, header, name=name)

@@ -449,3 +449,16 @@ def test_sample_as_a_german_excel_export_loads_back() -> None:
     assert shifted.max() <= timedelta(hours=1)
     assert (shifted > timedelta(0)).sum() <= f.repaired_by_reason.get("dst_overlap", 0)
     assert_frame_equal(got.select(ev.columns[:10]).drop("timestamp"), want.drop("timestamp"))
+
+
+def test_a_mapping_choice_applies_to_the_files_that_have_the_column() -> None:
+    crm = b"kunde;wann;was\n00042;01.03.2025 12:00;Kauf\n"
+    web = events_csv(2)
+    result = load_events([("crm.csv", crm), ("web.csv", web)],
+                         mapping={"user_id": "kunde", "timestamp": "wann", "event": "was"})
+    assert [f.mapping for f in result.report.files] == [
+        {"user_id": "kunde", "timestamp": "wann", "event": "was"},
+        {"user_id": "user_id", "timestamp": "timestamp", "event": "event"}]
+    with pytest.raises(IngestError, match=r"^mapping campaign → 'aktion': no file has such a column\. Files: crm"):
+        load_events([("crm.csv", crm), ("web.csv", web)],
+                    mapping={"user_id": "kunde", "timestamp": "wann", "event": "was", "campaign": "aktion"})
