@@ -15,6 +15,8 @@ from typing import Any
 import polars as pl
 import streamlit as st
 
+from analysis import schema as s
+from analysis.channels import validate_channel_rules
 from analysis.filters import filter_dates
 from analysis.prepare import prepare
 from analysis.sample import SAMPLE_PATH, load_sample
@@ -63,15 +65,47 @@ def session_gap() -> timedelta:
     return timedelta(minutes=int(st.session_state.get(state.SESSION_GAP_MINUTES, 30)))
 
 
+def channel_rules() -> pl.DataFrame | None:
+    """The session's edited channel rules, or None for the shipped GA4 defaults."""
+    table = st.session_state.get(state.CHANNEL_RULES)
+    return table if isinstance(table, pl.DataFrame) else None
+
+
+def rederive_channels() -> bool:
+    """Whether the rules replace a ``channel`` column the data brought with it."""
+    return bool(st.session_state.get(state.REDERIVE_CHANNELS, False))
+
+
+def set_channel_rules(table: pl.DataFrame | None, *, rederive: bool) -> None:
+    """Group channels with ``table`` (None = the shipped defaults) on every page from now on.
+
+    Raises AnalysisError naming the row and cell when ``table`` is not a valid rule table.
+    """
+    if table is None:
+        st.session_state.pop(state.CHANNEL_RULES, None)
+    else:
+        st.session_state[state.CHANNEL_RULES] = validate_channel_rules(table)
+    st.session_state[state.REDERIVE_CHANNELS] = rederive
+
+
+def rules_digest() -> str:
+    """A short content digest of the session's channel rules ("default" for the shipped ones)."""
+    table = channel_rules()
+    return "default" if table is None else hashlib.sha256(table.write_csv().encode("utf-8")).hexdigest()[:16]
+
+
 @st.cache_resource(max_entries=4, scope="session", show_spinner="Stitching identities and building sessions…")
-def _prepared(digest: str, gap_minutes: int, _events: pl.DataFrame) -> pl.DataFrame:
-    return prepare(_events, session_gap=timedelta(minutes=gap_minutes))
+def _prepared(digest: str, gap_minutes: int, rules_key: str, rederive: bool, _rules: pl.DataFrame | None,
+              _events: pl.DataFrame) -> pl.DataFrame:
+    raw = _events.drop(s.CHANNEL) if rederive and s.CHANNEL in _events.columns else _events
+    return prepare(raw, session_gap=timedelta(minutes=gap_minutes), channel_rules=_rules)
 
 
 def prepared_events() -> pl.DataFrame:
-    """The active dataset, prepared (stitched, channels, sessions); cached per dataset and session gap."""
+    """The active dataset, prepared (stitched, channels, sessions); cached per dataset, gap and channel rules."""
     dataset = active_dataset()
-    return _prepared(dataset.digest, int(session_gap().total_seconds() // 60), dataset.events)
+    gap_minutes = int(session_gap().total_seconds() // 60)
+    return _prepared(dataset.digest, gap_minutes, rules_digest(), rederive_channels(), channel_rules(), dataset.events)
 
 
 @st.cache_resource(max_entries=4, scope="session", show_spinner=False)

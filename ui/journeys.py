@@ -3,15 +3,12 @@
 Caches are keyed by the dataset's digest, the session gap, the sidebar's date range, the channel rules' digest
 and the settings; frames go in as ``_events`` so Streamlit never hashes them.
 
-Channel rules: the rules edited on this page live in ``st.session_state[CHANNEL_RULES]`` (a ``pl.DataFrame``,
-absent = the shipped GA4 defaults) with ``REDERIVE_CHANNELS`` saying whether to replace the data's own
-``channel`` column. :func:`events` prepares the active dataset with them; until ``ui.data.prepared_events`` reads
-the same key, only this page sees edited rules.
+Channel rules edited on this page are the session's rules for every page: ``ui.data.set_channel_rules`` stores
+them and ``ui.data.prepared_events`` prepares the data with them.
 """
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -19,13 +16,21 @@ import polars as pl
 import streamlit as st
 
 from analysis import schema as s
-from analysis.channels import UnassignedReport, load_channel_rules, unassigned_report, validate_channel_rules
-from analysis.filters import filter_dates, filter_values
+from analysis.channels import UnassignedReport, load_channel_rules, unassigned_report
+from analysis.filters import filter_values
 from analysis.identity import StitchStats, stitch_stats
 from analysis.journeys import journeys
 from analysis.paths import Level, path_variants, paths, step_matrix, transitions
-from analysis.prepare import prepare
-from ui.data import active_dataset, date_range, filtered_events, session_gap
+from ui.data import (
+    active_dataset,
+    channel_rules,
+    date_range,
+    filtered_events,
+    rederive_channels,
+    rules_digest,
+    session_gap,
+    set_channel_rules,
+)
 
 LEVEL = "journeys.level"
 CONVERSION_EVENTS = "journeys.conversion_events"
@@ -40,8 +45,6 @@ FILTER_PREFIX = "journeys.filter."
 SHOW_SANKEY = "journeys.show_sankey"
 SHOW_MATRIX = "journeys.show_step_matrix"
 RULES_EDITOR = "journeys.rules_editor"
-CHANNEL_RULES = "journeys.channel_rules"  # the applied rule table (pl.DataFrame); absent = shipped defaults
-REDERIVE_CHANNELS = "journeys.rederive_channels"  # replace the data's own channel column with the rules' result
 
 ANY = "(any)"
 NONE = "(none)"
@@ -83,13 +86,11 @@ def init_state(event_names: list[str]) -> None:
     st.session_state.setdefault(COLLAPSE, True)
     st.session_state.setdefault(TOP_N, 6)
     st.session_state.setdefault(BREAKDOWN, NONE)
-    st.session_state.setdefault(REDERIVE_CHANNELS, False)
 
 
 def rules() -> pl.DataFrame | None:
     """The applied channel rules, or None for the shipped defaults."""
-    applied = st.session_state.get(CHANNEL_RULES)
-    return applied if isinstance(applied, pl.DataFrame) else None
+    return channel_rules()
 
 
 def shipped_rules() -> pl.DataFrame:
@@ -97,50 +98,21 @@ def shipped_rules() -> pl.DataFrame:
     return load_channel_rules()
 
 
-def _rules_digest(table: pl.DataFrame | None) -> str:
-    return "default" if table is None else hashlib.sha256(table.write_csv().encode("utf-8")).hexdigest()[:16]
-
-
 def apply_rules(table: pl.DataFrame | None, *, rederive: bool) -> None:
-    """Use ``table`` (None = the defaults) for channel grouping from now on in this session.
+    """Use ``table`` (None = the defaults) for channel grouping on every page from now on in this session.
 
     Raises AnalysisError (naming the row and cell) when the table is not a valid rule table.
     """
-    if table is not None:
-        validate_channel_rules(table)
-    if table is None:
-        st.session_state.pop(CHANNEL_RULES, None)
-    else:
-        st.session_state[CHANNEL_RULES] = table
-    st.session_state[REDERIVE_CHANNELS] = rederive
-
-
-def customised() -> bool:
-    """Whether this page prepares the data itself (edited rules or re-derived channels)."""
-    return rules() is not None or bool(st.session_state.get(REDERIVE_CHANNELS))
-
-
-@st.cache_resource(max_entries=2, scope="session", show_spinner="Re-grouping channels with your rules…")
-def _prepared(digest: str, gap: timedelta, rules_digest: str, rederive: bool, _rules: pl.DataFrame | None,
-              _events: pl.DataFrame) -> pl.DataFrame:
-    raw = _events.drop(s.CHANNEL) if rederive and s.CHANNEL in _events.columns else _events
-    return prepare(raw, session_gap=gap, channel_rules=_rules)
+    set_channel_rules(table, rederive=rederive)
 
 
 def events() -> pl.DataFrame:
     """Prepared, date-filtered events of the active dataset, channels grouped with this session's rules."""
-    if not customised():
-        return filtered_events()
-    dataset = active_dataset()
-    table = rules()
-    rederive = bool(st.session_state.get(REDERIVE_CHANNELS))
-    prepared = _prepared(dataset.digest, session_gap(), _rules_digest(table), rederive, table, dataset.events)
-    return filter_dates(prepared, *date_range())
+    return filtered_events()
 
 
 def _key() -> tuple[str, timedelta, tuple[date, date], str, bool]:
-    return (active_dataset().digest, session_gap(), date_range(), _rules_digest(rules()),
-            bool(st.session_state.get(REDERIVE_CHANNELS)))
+    return (active_dataset().digest, session_gap(), date_range(), rules_digest(), rederive_channels())
 
 
 @st.cache_data(max_entries=4, ttl=3600, show_spinner=False)

@@ -9,6 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from analysis.channels import load_channel_rules
 from ui import journeys as uj
+from ui import state
 
 APP = Path(__file__).resolve().parents[2] / "app.py"
 
@@ -67,7 +68,7 @@ def test_breakdown_and_filter() -> None:
 
 def test_edited_rules_regroup_channels_on_the_page() -> None:
     only_direct = load_channel_rules().filter(pl.col("channel") == "Direct")
-    at = open_page(**{uj.CHANNEL_RULES: only_direct, uj.REDERIVE_CHANNELS: True})
+    at = open_page(**{state.CHANNEL_RULES: only_direct, state.REDERIVE_CHANNELS: True})
     assert _metric(at, "Unassigned traffic") != "0.0%"
     assert len(at.dataframe) >= 2  # the Unassigned pairs table appears in the Channel grouping expander
 
