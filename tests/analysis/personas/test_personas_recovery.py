@@ -27,3 +27,13 @@ def test_generated_names_echo_the_planted_behaviour(planted: Planted) -> None:
     names = " | ".join(model.names_.values())
     assert "arrive via Paid Search" in names  # the deal hunters' channel
     assert "Deal hunters" in names
+
+
+def test_a_fitted_model_labels_unseen_users_as_well(planted: Planted) -> None:
+    users = planted.events["user_id"].unique().sort()
+    seen = planted.events.filter(pl.col("user_id").is_in(users.head(3_000).implode()))
+    unseen = planted.events.filter(pl.col("user_id").is_in(users.tail(users.len() - 3_000).implode()))
+    model = fit_personas(seen, k=4, seed=0, stability_runs=0)
+    labelled = model.predict(unseen).join(planted.truth, on="user_id")
+    assert labelled.height == users.len() - 3_000
+    assert adjusted_rand_score(labelled["truth"], labelled["persona_id"]) >= 0.8
