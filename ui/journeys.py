@@ -115,7 +115,7 @@ def _key() -> tuple[str, timedelta, tuple[date, date], str, bool]:
     return (active_dataset().digest, session_gap(), date_range(), rules_digest(), rederive_channels())
 
 
-@st.cache_data(max_entries=4, ttl=3600, show_spinner=False)
+@st.cache_data(max_entries=4, ttl=3600, scope="session", show_spinner=False)
 def _filter_options(key: tuple[object, ...], _events: pl.DataFrame) -> dict[str, list[str]]:
     options: dict[str, list[str]] = {}
     for column, dtype in _events.schema.items():  # columns, not rows
@@ -144,7 +144,7 @@ def filter_options() -> dict[str, list[str]]:
     return options
 
 
-@st.cache_data(max_entries=4, ttl=3600, show_spinner=False)
+@st.cache_data(max_entries=4, ttl=3600, scope="session", show_spinner=False)
 def _event_names(key: tuple[object, ...], _events: pl.DataFrame) -> list[str]:
     return _events[s.EVENT].drop_nulls().unique().sort().to_list()
 
@@ -154,7 +154,7 @@ def event_names() -> list[str]:
     return _event_names(_key(), events())
 
 
-@st.cache_data(max_entries=4, ttl=3600, show_spinner=False)
+@st.cache_data(max_entries=4, ttl=3600, scope="session", show_spinner=False)
 def _channel_names(key: tuple[object, ...], _events: pl.DataFrame) -> list[str]:
     return _events[s.CHANNEL].drop_nulls().unique().sort().to_list()
 
@@ -164,7 +164,7 @@ def nodes(level: Level) -> list[str]:
     return event_names() if level == "event" else _channel_names(_key(), events())
 
 
-@st.cache_data(max_entries=4, ttl=3600, show_spinner="Counting stitched identities…")
+@st.cache_data(max_entries=4, ttl=3600, scope="session", show_spinner="Counting stitched identities…")
 def _stitch(digest: str, _events: pl.DataFrame) -> StitchStats:
     return stitch_stats(_events)
 
@@ -175,7 +175,7 @@ def stitching() -> StitchStats:
     return _stitch(dataset.digest, dataset.events)
 
 
-@st.cache_data(max_entries=4, ttl=3600, show_spinner=False)
+@st.cache_data(max_entries=4, ttl=3600, scope="session", show_spinner=False)
 def _unassigned(key: tuple[object, ...], _events: pl.DataFrame) -> UnassignedReport:
     return unassigned_report(_events)
 
@@ -185,7 +185,7 @@ def unassigned() -> UnassignedReport:
     return _unassigned(_key(), events())
 
 
-@st.cache_data(max_entries=6, ttl=3600, show_spinner="Cutting journeys…")
+@st.cache_data(max_entries=6, ttl=3600, scope="session", show_spinner="Cutting journeys…")
 def _journeys(key: tuple[object, ...], settings: Settings, _events: pl.DataFrame) -> pl.DataFrame:
     selected = filter_values(_events, dict(settings.filters))
     lookback = timedelta(days=settings.lookback_days) if settings.lookback_days else None

@@ -95,7 +95,7 @@ def init_state(event_names: list[str]) -> None:
     st.session_state.setdefault(NAMES, {})
 
 
-@st.cache_data(max_entries=4, ttl=3600, show_spinner=False)
+@st.cache_data(max_entries=4, ttl=3600, scope="session", show_spinner=False)
 def _event_names(digest: str, _events: pl.DataFrame) -> list[str]:
     return _events[s.EVENT].drop_nulls().unique().sort().to_list()
 
@@ -193,7 +193,7 @@ def profile_table(model: Personas) -> pl.DataFrame:
     )
 
 
-@st.cache_data(max_entries=8, ttl=3600, show_spinner=False)
+@st.cache_data(max_entries=8, ttl=3600, scope="session", show_spinner=False)
 def _channel_table(token: str, names: tuple[str, ...], _model: Personas, _events: pl.DataFrame) -> pl.DataFrame:
     long = persona_channels(_events, _model)
     wide = (long.with_columns((pl.col("share_of_persona") * 100).round(1))
@@ -206,7 +206,7 @@ def channel_table(run: Run, model: Personas) -> pl.DataFrame:
     return _channel_table(run.token, tuple(model.names_.values()), model, filtered_events())
 
 
-@st.cache_data(max_entries=8, ttl=3600, show_spinner=False)
+@st.cache_data(max_entries=8, ttl=3600, scope="session", show_spinner=False)
 def _step_table(token: str, names: tuple[str, ...], steps: tuple[str, ...], _model: Personas,
                 _events: pl.DataFrame) -> pl.DataFrame:
     long = persona_steps(_events, _model, steps)
