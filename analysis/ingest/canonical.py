@@ -54,7 +54,8 @@ def _missing(col: str, dtype: pl.DataType, *, strip: bool = True) -> pl.Expr:
 
 def to_canonical(raw: pl.DataFrame, mapping: Mapping[str, str], *, name: str, fmt: str, timezone: str,
                  date_order: DateOrder | None, decimal: Decimal | None, limits: Limits,
-                 keep: tuple[str, ...] = (), control_columns: Collection[str] | None = None) -> Typed:
+                 keep: tuple[str, ...] = (), control_columns: Collection[str] | None = None,
+                 excel_serials: bool = False) -> Typed:
     """Type ``raw`` (all String or native Parquet types) into the canonical schema plus extras.
 
     ``keep`` names bookkeeping columns (line numbers) carried through unchanged; ``control_columns`` names
@@ -67,7 +68,8 @@ def to_canonical(raw: pl.DataFrame, mapping: Mapping[str, str], *, name: str, fm
     ts_col = mapping[schema.TIMESTAMP]
     # cheap scans decide which columns need trimming or token checks; the others pass through uncopied
     needs = cleaning_needs(raw, [mapping[t] for t in (*KEY_COLUMNS, schema.TIMESTAMP) if t in mapping])
-    plan = plan_timestamp(raw[ts_col], column=ts_col, name=name, date_order=date_order)
+    plan = plan_timestamp(raw[ts_col], column=ts_col, name=name, date_order=date_order,
+                          excel_serials=excel_serials)
     ts, gap, overlap = timestamp_expr(ts_col, plan, types[ts_col], timezone,
                                       strip=needs.get(ts_col, (True, True))[0])
     found_decimal: Decimal | None = None

@@ -241,7 +241,8 @@ def _load_one(name: str, read: Callable[[], bytes], *, mapping: Mapping[str, str
     check_required(final, header, name=name)
     report.mapping = final
     typed = to_canonical(raw, final, name=name, fmt=detected.format, timezone=timezone, date_order=date_order,
-                         decimal=decimal, limits=limits, keep=(LINE,), control_columns=f.control_columns)
+                         decimal=decimal, limits=limits, keep=(LINE,), control_columns=f.control_columns,
+                         excel_serials=bool(mapping and mapping.get(schema.TIMESTAMP)))
     report.timestamp, report.decimal = typed.plan.description, typed.decimal
     if typed.decimal == ",":
         report.notes.append(f"{final[schema.REVENUE]} read with decimal comma (1.234,56 → 1234.56)")

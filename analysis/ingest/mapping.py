@@ -19,7 +19,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
     schema.ANONYMOUS_ID: ("anonymous_id", "anonymousid", "client_id", "cid", "cookie_id", "device_id",
                           "visitor_id", "user_pseudo_id", "domain_userid"),
     schema.TIMESTAMP: ("timestamp", "time", "event_time", "datetime", "date_time", "zeitstempel",
-                       "datum_uhrzeit", "created_at", "occurred_at", "event_timestamp", "ts"),
+                       "datum_uhrzeit", "created_at", "occurred_at", "event_timestamp", "ts", "datum"),
     schema.EVENT: ("event", "event_name", "action", "touchpoint", "ereignis", "aktion", "event_type"),
     schema.SOURCE: ("source", "utm_source", "quelle"),
     schema.MEDIUM: ("medium", "utm_medium"),

@@ -25,6 +25,7 @@ EXCEL_MANGLED = r"^-?\d+([.,]\d+)?[eE][+-]?\d+$"
 EPOCH_RANGES: dict[EpochUnit, tuple[float, float]] = {
     "s": (9.4e8, 4.11e9), "ms": (9.4e11, 4.11e12), "us": (9.4e14, 4.11e15), "ns": (9.4e17, 4.11e18),
 }
+EXCEL_EPOCH_US = -2_209_161_600_000_000  # 1899-12-30T00:00, day 0 of Excel's serial dates
 _TO_US = {"s": 1_000_000, "ms": 1_000, "us": 1, "ns": 1}
 
 AWARE_FORMATS = ("%Y-%m-%dT%H:%M:%S%.f%#z", "%Y-%m-%d %H:%M:%S%.f%#z", "%Y-%m-%dT%H:%M%#z",
@@ -39,7 +40,7 @@ _SAMPLE = 5000
 class TimestampPlan:
     """How one timestamp column is parsed: epoch unit, or the whitelisted formats found in it."""
 
-    kind: Literal["epoch", "text", "datetime"]
+    kind: Literal["epoch", "text", "datetime", "excel"]
     unit: EpochUnit | None = None
     aware: tuple[str, ...] = ()
     naive: tuple[str, ...] = ()
@@ -133,7 +134,8 @@ def epoch_unit(values: pl.Series, *, column: str, name: str) -> EpochUnit:
             found[unit] = float(hits[0])
     if not found:
         example = num[0] if num.len() else None
-        hint = " They look like Excel serial dates; export real dates instead." if (
+        hint = (" They look like Excel serial dates: map this column explicitly in Column mapping to read "
+                "them as such, or export real dates.") if (
             example is not None and 20_000 <= example <= 80_000) else ""
         raise IngestError(f"{name}, column {column!r}: numbers such as {example!r} are not epoch "
                           f"timestamps between 2000 and 2100 (seconds, ms, µs or ns).{hint}")
@@ -145,9 +147,12 @@ def epoch_unit(values: pl.Series, *, column: str, name: str) -> EpochUnit:
     return chosen
 
 
-def plan_timestamp(values: pl.Series, *, column: str, name: str,
-                   date_order: DateOrder | None = None) -> TimestampPlan:
+def plan_timestamp(values: pl.Series, *, column: str, name: str, date_order: DateOrder | None = None,
+                   excel_serials: bool = False) -> TimestampPlan:
     """Decide how to parse a timestamp column from its values, asking when day/month is ambiguous.
+
+    ``excel_serials=True`` (the user mapped this column explicitly) reads numbers between 20,000 and
+    80,000 as Excel serial dates (days since 1899-12-30, local time) instead of rejecting them.
 
     Examples
     --------
@@ -156,6 +161,12 @@ def plan_timestamp(values: pl.Series, *, column: str, name: str,
     """
     if values.dtype.is_temporal():
         return TimestampPlan(kind="datetime", description=f"{column}: native {values.dtype}")
+    if _excel_serials(values.cast(pl.String) if values.dtype.is_numeric() else values):
+        if excel_serials:
+            return TimestampPlan(kind="excel", description=f"{column}: Excel serial days (mapped by you)")
+        raise IngestError(f"{name}, column {column!r}: numbers such as {values.drop_nulls()[0]!r} look like Excel "
+                          "serial dates: map this column explicitly in Column mapping to read them as such, or "
+                          "export real dates.")
     if values.dtype.is_numeric():
         unit = epoch_unit(values, column=column, name=name)
         return TimestampPlan(kind="epoch", unit=unit, description=f"{column}: epoch {unit}")
@@ -178,6 +189,13 @@ def plan_timestamp(values: pl.Series, *, column: str, name: str,
         )
     shown = ", ".join((*aware, *naive))
     return TimestampPlan(kind="text", aware=aware, naive=naive, description=f"{column}: {shown}")
+
+
+def _excel_serials(values: pl.Series) -> bool:
+    sample = spread_sample(values.str.strip_chars())
+    sample = sample.filter(~sample.is_in(MISSING_TOKENS))
+    num = sample.str.replace(",", ".", literal=True).cast(pl.Float64, strict=False)
+    return bool(sample.len() and num.is_not_null().all() and num.is_between(20_000, 80_000).all())
 
 
 def _parses(sample: pl.Series, fmt: str) -> bool:
@@ -238,6 +256,12 @@ def timestamp_expr(col: str, plan: TimestampPlan, dtype: pl.DataType, timezone: 
         if isinstance(dtype, pl.Date):
             src = src.cast(pl.Datetime("us"))
         return localise(src.cast(pl.Datetime("us")), timezone)
+    if plan.kind == "excel":
+        days = (src.cast(pl.Float64) if dtype.is_numeric()
+                else src.str.strip_chars().str.replace(",", ".", literal=True).cast(pl.Float64, strict=False))
+        micros = (days * 86_400_000_000).round(0).cast(pl.Int64) + EXCEL_EPOCH_US
+        naive = pl.when(days.is_between(20_000, 80_000)).then(micros).cast(pl.Datetime("us"))
+        return localise(naive, timezone)
     if plan.kind == "epoch":
         assert plan.unit is not None
         num = src if dtype.is_numeric() or not strip else src.str.strip_chars()

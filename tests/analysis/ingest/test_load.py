@@ -462,3 +462,13 @@ def test_a_mapping_choice_applies_to_the_files_that_have_the_column() -> None:
     with pytest.raises(IngestError, match=r"^mapping campaign → 'aktion': no file has such a column\. Files: crm"):
         load_events([("crm.csv", crm), ("web.csv", web)],
                     mapping={"user_id": "kunde", "timestamp": "wann", "event": "was", "campaign": "aktion"})
+
+
+def test_24_excel_serial_dates_only_when_the_column_is_mapped_by_hand() -> None:
+    data = "Kunden-ID;Datum;Ereignis\nk1;45717,5;Kauf\nk2;45718;Besuch\n".encode()
+    with pytest.raises(IngestError, match=r"look like Excel serial dates: map this column explicitly"):
+        load_events(("x.csv", data))
+    result = load_events(("x.csv", data), mapping={"timestamp": "Datum"}, timezone="Europe/Berlin")
+    assert by_time(result.events)["timestamp"].to_list() == [datetime(2025, 3, 1, 11, tzinfo=UTC),
+                                                           datetime(2025, 3, 1, 23, tzinfo=UTC)]
+    assert result.report.files[0].timestamp == "Datum: Excel serial days (mapped by you)"
