@@ -19,6 +19,7 @@ from analysis.funnels.spec import FunnelSpec
 UNIT = "_u"
 SESSION = "_sess"
 VALUE = "_b"
+UID = "_uid"  # integer id of the counting unit; the frame is sorted by it, so a unit's events are contiguous
 
 
 def unit_columns(spec: FunnelSpec) -> list[str]:
@@ -33,8 +34,15 @@ def person_expr(columns: list[str]) -> pl.Expr:
     return pl.col(s.USER_ID if s.USER_ID in columns else s.ANONYMOUS_ID)
 
 
-def event_frame(events: pl.DataFrame, spec: FunnelSpec) -> pl.DataFrame:
-    """Events needed by the funnel, sorted, with a global position ``_pos`` and one flag column per step."""
+def event_frame(events: pl.DataFrame, spec: FunnelSpec) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Events needed by the funnel, sorted by unit then time, with a position ``_pos`` and a flag per step; and the
+    table of unit ids (``_uid`` to ``_u`` and ``_sess``).
+
+    Units are contiguous and in time order inside, so "the next step-k event after position p" is one global
+    ``join_asof`` on ``_pos`` plus a check that it belongs to the same unit (``_uid``): no per-unit grouping, which
+    at 10M events is 30x faster than ``join_asof(by=...)``. Both sorts use one integer key and move no strings,
+    which polars does several times faster than sorting by a string column and the time.
+    """
     s.validate_events(events)
     units = unit_columns(spec)
     if spec.counting == "sessions" and s.SESSION_ID not in events.columns:
@@ -42,29 +50,71 @@ def event_frame(events: pl.DataFrame, spec: FunnelSpec) -> pl.DataFrame:
     if spec.breakdown is not None and spec.breakdown not in events.columns:
         raise AnalysisError(f"cannot break down by {spec.breakdown!r}: no such column; "
                             f"present: {', '.join(events.columns)}")
-    cols = {UNIT: person_expr(events.columns), "_t": pl.col(s.TIMESTAMP), "_e": pl.col(s.EVENT)}
-    if SESSION in units:
-        cols[SESSION] = pl.col(s.SESSION_ID)
-    if spec.breakdown is not None:
-        cols[VALUE] = pl.col(spec.breakdown).cast(pl.String)
-    # ties at one timestamp are ordered by step number (as PostHog does), so A and B at the same second still count
-    rank = {e: i for i, st in reversed(list(enumerate(spec.steps))) for e in st.events}
-    # eager on purpose: the same plan run lazily sorts about 2x slower here (polars 2.1)
-    frame = events.select(**cols)
-    keep = pl.col(UNIT).is_not_null() & pl.col("_t").is_not_null()
-    if spec.mode != "strict":
-        keep = keep & pl.col("_e").is_in(spec.event_names())
     code = {e: i for i, e in enumerate(spec.event_names())}
-    frame = frame.filter(keep).with_columns(
-        _r=pl.col("_e").replace_strict(rank, default=spec.n, return_dtype=pl.Int64),
-        _e=pl.col("_e").replace_strict(code, default=-1, return_dtype=pl.Int32))  # flags test small ints
-    if spec.mode == "strict":
-        frame = frame.sort([*units, "_t", "_r"], maintain_order=True)
-    else:  # one integer key (time, then step number) sorts faster than two columns
-        frame = frame.sort(pl.col("_t").dt.epoch("us") * 1024 + pl.col("_r").clip(0, 1023), maintain_order=True)
+    # ties at one timestamp are ordered by step number (as PostHog does), so A and B at the same second still count
+    rank = {code[e]: i for i, st in reversed(list(enumerate(spec.steps))) for e in st.events}
+    who = [c for c in (s.USER_ID, s.ANONYMOUS_ID) if c in events.columns]
+    cols = [pl.col(s.EVENT).replace_strict(code, default=-1, return_dtype=pl.Int32).alias("_e"),
+            pl.col(s.TIMESTAMP).alias("_t"), *who]
+    if SESSION in units:
+        cols.append(pl.col(s.SESSION_ID).alias(SESSION))
+    if spec.breakdown is not None:
+        cols.append(pl.col(spec.breakdown).cast(pl.String).alias(VALUE))
+    # eager on purpose: the same plan run lazily sorts about 2x slower here (polars 2.1)
+    frame = events.select(cols)
+    if spec.mode != "strict":
+        frame = frame.filter(pl.col("_e") >= 0)
+    frame = (frame.with_columns(person_expr(events.columns).alias(UNIT)).drop(who)
+             .filter(pl.col(UNIT).is_not_null(), pl.col("_t").is_not_null()))
+    tie = pl.col("_e").replace_strict(rank, default=spec.n, return_dtype=pl.Int64).clip(0, 1023)
+    frame = frame.with_columns((pl.col("_t").dt.epoch("us") * 1024 + tie).alias("_k"))
+    if SESSION not in units and _sorted_by_person_and_time(frame):
+        # prepared events are: ids are the runs of the person column, and no sort is needed
+        frame = frame.with_columns(pl.col(UNIT).rle_id().cast(pl.Int64).alias(UID))
+        names = frame.filter(pl.col(UID) != pl.col(UID).shift().fill_null(-1)).select(UID, *units)
+        return _finish(frame.drop(units), spec, code), names
+    key = pl.col(UNIT) if SESSION not in units else pl.concat_str(
+        [pl.col(UNIT), pl.col(SESSION).fill_null("")], separator="\x1f")
+    frame = frame.with_columns(key.cast(pl.Categorical).to_physical().cast(pl.Int64).alias(UID))
+    if frame.height and (frame[UID].max() or 0) >= 2**31:  # type: ignore[operator]
+        frame = frame.with_columns(pl.col(UID).rank("dense").cast(pl.Int64))
+    names = frame.filter(pl.col(UID).is_first_distinct()).select(UID, *units)
+    frame = frame.drop(units)
+    if not _grouped_in_time_order(frame):
+        frame = frame.sort("_k", maintain_order=True)
+        frame = frame.sort(pl.col(UID) * 2**32 + pl.int_range(pl.len(), dtype=pl.Int64))
+    return _finish(frame, spec, code), names
+
+
+def _finish(frame: pl.DataFrame, spec: FunnelSpec, code: dict[str, int]) -> pl.DataFrame:
+    """Positions and one flag column per step and per exclusion."""
     flags = [pl.col("_e").is_in([code[e] for e in st.events]).alias(f"_f{k}") for k, st in enumerate(spec.steps)]
     flags += [pl.col("_e").is_in([code[e] for e in x.events]).alias(f"_x{j}") for j, x in enumerate(spec.exclusions)]
-    return frame.with_row_index("_pos").with_columns(pl.col("_pos").cast(pl.Int64), *flags).drop("_e", "_r")
+    return frame.with_row_index("_pos").with_columns(pl.col("_pos").cast(pl.Int64), *flags).drop("_e", "_k")
+
+
+def _sorted_by_person_and_time(frame: pl.DataFrame) -> bool:
+    """The person column never decreases, and each person's rows are in time order (then step number)."""
+    if frame.height < 2:
+        return True
+    u, k = pl.col(UNIT), pl.col("_k")
+    check = frame.select(
+        sorted_units=(u >= u.shift()).fill_null(True).all(),
+        in_order=((u != u.shift()) | (k >= k.shift())).fill_null(True).all(),
+    )
+    return bool(check["sorted_units"][0] and check["in_order"][0])
+
+
+def _grouped_in_time_order(frame: pl.DataFrame) -> bool:
+    """Each unit's rows are contiguous and ordered by time (then step number)."""
+    if frame.height < 2:
+        return True
+    same = pl.col(UID) == pl.col(UID).shift()
+    check = frame.select(
+        contiguous=pl.col(UID).rle_id().max() + 1 == pl.col(UID).n_unique(),
+        in_order=(~same | (pl.col("_k") >= pl.col("_k").shift())).fill_null(True).all(),
+    )
+    return bool(check["contiguous"][0] and check["in_order"][0])
 
 
 def attempts(frame: pl.DataFrame, spec: FunnelSpec, *, all_starts: bool = False) -> pl.DataFrame:
@@ -86,8 +136,7 @@ def _in_range(spec: FunnelSpec) -> pl.Expr:
 
 
 def _starts(frame: pl.DataFrame, spec: FunnelSpec, *, all_starts: bool) -> pl.DataFrame:
-    units = unit_columns(spec)
-    keep = [*units, *([VALUE] if VALUE in frame.columns else [])]
+    keep = [UID, *([VALUE] if VALUE in frame.columns else [])]
     entry_steps = [0] if spec.entry == "closed" else list(spec.mandatory)
     parts = [frame.filter(pl.col(f"_f{k}") & _in_range(spec))
              .select(*keep, _start=pl.lit(k, pl.Int32), _ps=pl.col("_pos"), _ts=pl.col("_t"))
@@ -97,7 +146,7 @@ def _starts(frame: pl.DataFrame, spec: FunnelSpec, *, all_starts: bool) -> pl.Da
         out = out.sort("_ps")  # an event matching two entry steps enters at the earlier one
         out = out.unique(["_ps"], keep="first", maintain_order=True)
     if spec.anchor == "first" and spec.counting != "totals" and not all_starts:
-        out = out.unique(units, keep="first", maintain_order=True)
+        out = out.unique(UID, keep="first", maintain_order=True)
     elif _can_prune(spec) and not all_starts:
         out = _prune_dominated(frame, spec, out)
     return out.with_columns(
@@ -121,17 +170,16 @@ def _prune_dominated(frame: pl.DataFrame, spec: FunnelSpec, starts: pl.DataFrame
     and the shorter gap to step 2: it reaches at least as far and wins the tie-break, so the earlier one can only
     be counted when nobody's attempt gets past step 1, and then the unit's first entry counts (kept).
     """
-    units = unit_columns(spec)
-    second = _step_events(frame, spec, f"_f{spec.mandatory[1]}").select(*units, "_rp")
-    latest = second.join_asof(starts.select(*units, "_ps"), left_on="_rp", right_on="_ps", by=units,
-                              strategy="backward", allow_exact_matches=False, check_sortedness=False)
-    keep = pl.concat([latest.select("_ps").drop_nulls(),
-                      starts.unique(units, keep="first", maintain_order=True).select("_ps")])
+    second = _step_events(frame, spec, f"_f{spec.mandatory[1]}").select("_ruid", "_rp")
+    latest = second.join_asof(starts.select(UID, "_ps"), left_on="_rp", right_on="_ps", strategy="backward",
+                              allow_exact_matches=False, check_sortedness=False)
+    keep = pl.concat([latest.filter(pl.col(UID) == pl.col("_ruid")).select("_ps"),
+                      starts.unique(UID, keep="first", maintain_order=True).select("_ps")])
     return starts.join(keep.unique(), on="_ps", how="semi", maintain_order="left")
 
 
 def _step_events(frame: pl.DataFrame, spec: FunnelSpec, flag: str) -> pl.DataFrame:
-    return frame.filter(pl.col(flag)).select(*unit_columns(spec), _rp=pl.col("_pos"), _rt=pl.col("_t"))
+    return frame.filter(pl.col(flag)).select(_ruid=pl.col(UID), _rp=pl.col("_pos"), _rt=pl.col("_t"))
 
 
 def _ok(spec: FunnelSpec, k: int, prev: int | None) -> pl.Expr:
@@ -143,17 +191,24 @@ def _ok(spec: FunnelSpec, k: int, prev: int | None) -> pl.Expr:
     return cond
 
 
-def _forward(active: pl.DataFrame, right: pl.DataFrame, on: str, units: list[str], *, exact: bool) -> pl.DataFrame:
-    return active.sort(on).join_asof(right, left_on=on, right_on="_rp", by=units, strategy="forward",
-                                     allow_exact_matches=exact, check_sortedness=False, coalesce=False)
+def _forward(active: pl.DataFrame, right: pl.DataFrame, on: str, *, exact: bool) -> pl.DataFrame:
+    """The first ``right`` event after (or at, ``exact``) position ``on`` in the same unit, else nulls."""
+    joined = active.sort(on).join_asof(right, left_on=on, right_on="_rp", strategy="forward",
+                                       allow_exact_matches=exact, check_sortedness=False, coalesce=False)
+    return _same_unit(joined)
+
+
+def _same_unit(joined: pl.DataFrame) -> pl.DataFrame:
+    same = pl.col("_ruid") == pl.col(UID)
+    return joined.with_columns(pl.when(same).then(pl.col("_rp")).alias("_rp"),
+                               pl.when(same).then(pl.col("_rt")).alias("_rt")).drop("_ruid")
 
 
 def _ordered(frame: pl.DataFrame, spec: FunnelSpec, att: pl.DataFrame) -> pl.DataFrame:
-    units = unit_columns(spec)
     for k in spec.mandatory[1:]:
         prev = spec.previous_mandatory(k)
         cond = (pl.col(f"_p{prev}").is_not_null() & pl.col(f"_p{k}").is_null()).fill_null(False)
-        joined = _forward(att.filter(cond), _step_events(frame, spec, f"_f{k}"), f"_p{prev}", units, exact=False)
+        joined = _forward(att.filter(cond), _step_events(frame, spec, f"_f{k}"), f"_p{prev}", exact=False)
         ok = _ok(spec, k, prev)
         joined = joined.with_columns(pl.when(ok).then(pl.col("_rp")).alias(f"_p{k}"),
                                      pl.when(ok).then(pl.col("_rt")).alias(f"_t{k}")).drop("_rp", "_rt")
@@ -164,7 +219,7 @@ def _ordered(frame: pl.DataFrame, spec: FunnelSpec, att: pl.DataFrame) -> pl.Dat
         prev = spec.previous_mandatory(k)
         nxt = min(m for m in spec.mandatory if m > k)
         cond = pl.col(f"_p{prev}").is_not_null()
-        joined = _forward(att.filter(cond), _step_events(frame, spec, f"_f{k}"), f"_p{prev}", units, exact=False)
+        joined = _forward(att.filter(cond), _step_events(frame, spec, f"_f{k}"), f"_p{prev}", exact=False)
         ok = _ok(spec, k, prev) & (pl.col(f"_p{nxt}").is_null() | (pl.col("_rp") < pl.col(f"_p{nxt}")))
         joined = joined.with_columns(pl.when(ok).then(pl.col("_rp")).alias(f"_p{k}"),
                                      pl.when(ok).then(pl.col("_rt")).alias(f"_t{k}")).drop("_rp", "_rt")
@@ -173,15 +228,13 @@ def _ordered(frame: pl.DataFrame, spec: FunnelSpec, att: pl.DataFrame) -> pl.Dat
 
 
 def _strict(frame: pl.DataFrame, spec: FunnelSpec, att: pl.DataFrame) -> pl.DataFrame:
-    units = unit_columns(spec)
     att = att.with_columns(_cp=pl.col("_ps"))
     for k in range(1, spec.n):
         prev = spec.previous_mandatory(k)
         cond = (pl.col("_cp").is_not_null() & (pl.col("_start") < k)).fill_null(False)
         right = _step_events(frame, spec, f"_f{k}")
-        joined = (att.filter(cond).with_columns(_q=pl.col("_cp") + 1)
-                  .join(right, left_on=[*units, "_q"], right_on=[*units, "_rp"], how="left", coalesce=False)
-                  .drop("_q", *[f"{u}_right" for u in units]))
+        joined = _same_unit(att.filter(cond).with_columns(_q=pl.col("_cp") + 1)
+                            .join(right, left_on="_q", right_on="_rp", how="left", coalesce=False).drop("_q"))
         ok = _ok(spec, k, prev)
         matched = pl.when(ok).then(pl.col("_rp"))
         cp = matched if not spec.steps[k].optional else pl.coalesce(matched, pl.col("_cp"))
@@ -192,11 +245,10 @@ def _strict(frame: pl.DataFrame, spec: FunnelSpec, att: pl.DataFrame) -> pl.Data
 
 
 def _exclusions(frame: pl.DataFrame, spec: FunnelSpec, att: pl.DataFrame) -> pl.DataFrame:
-    units = unit_columns(spec)
     for j, x in enumerate(spec.exclusions):
         i, b = x.after - 1, (x.before or spec.n) - 1
         cond = pl.col(f"_p{i}").is_not_null()
-        joined = _forward(att.filter(cond), _step_events(frame, spec, f"_x{j}"), f"_p{i}", units, exact=False)
+        joined = _forward(att.filter(cond), _step_events(frame, spec, f"_x{j}"), f"_p{i}", exact=False)
         hit = pl.col("_rp").is_not_null() & (
             (pl.col(f"_p{b}").is_not_null() & (pl.col("_rp") < pl.col(f"_p{b}")))
             | (pl.col(f"_p{b}").is_null() & (pl.col("_rt") <= pl.col("_deadline")))
@@ -210,16 +262,15 @@ def _exclusions(frame: pl.DataFrame, spec: FunnelSpec, att: pl.DataFrame) -> pl.
 
 def _unordered(frame: pl.DataFrame, spec: FunnelSpec, *, all_starts: bool) -> pl.DataFrame:
     """Anchor at every step event; each step's first occurrence from the anchor on, within the window."""
-    units = unit_columns(spec)
-    keep = [*units, *([VALUE] if VALUE in frame.columns else [])]
+    keep = [UID, *([VALUE] if VALUE in frame.columns else [])]
     any_step = pl.any_horizontal([pl.col(f"_f{k}") for k in range(spec.n)])
     att = frame.filter(any_step & _in_range(spec)).select(
         *keep, _start=pl.lit(0, pl.Int32), _ps=pl.col("_pos"), _ts=pl.col("_t"))
     if spec.anchor == "first" and not all_starts:
-        att = att.unique(units, keep="first", maintain_order=True)
+        att = att.unique(UID, keep="first", maintain_order=True)
     att = att.with_columns(_deadline=pl.col("_ts") + spec.window, _xpos=pl.lit(None, pl.Int64))
     for k in range(spec.n):
-        joined = _forward(att, _step_events(frame, spec, f"_f{k}"), "_ps", units, exact=True)
+        joined = _forward(att, _step_events(frame, spec, f"_f{k}"), "_ps", exact=True)
         ok = _ok(spec, k, None)
         att = joined.with_columns(pl.when(ok).then(pl.col("_rp")).alias(f"_q{k}"),
                                   pl.when(ok).then(pl.col("_rt")).alias(f"_r{k}")).drop("_rp", "_rt")

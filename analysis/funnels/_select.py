@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from analysis.funnels._match import UNIT, VALUE, unit_columns
+from analysis.funnels._match import UID, VALUE
 from analysis.funnels.spec import FunnelSpec
 
 ATTEMPT = "_attempt"
@@ -24,23 +24,22 @@ def reach_columns(spec: FunnelSpec) -> list[pl.Expr]:
 
 def select_units(att: pl.DataFrame, spec: FunnelSpec) -> pl.DataFrame:
     """One row per counted unit (person, session or attempt) with ``_ts`` and ``_t{k}`` per step."""
-    units = unit_columns(spec)
     if spec.counting == "totals":
         return _totals(att, spec)
     att = att.filter(pl.col("_xpos").is_null()).with_columns(reach_columns(spec))
     if spec.entry == "open":
-        return _open_union(att, spec, units)
+        return _open_union(att, spec)
     # furthest step first, then the earliest to get there, then the most recent entry before it
     return att.sort(["_reach", "_preach", "_ps"], descending=[True, False, True]).unique(
-        units, keep="first", maintain_order=True)
+        UID, keep="first", maintain_order=True)
 
 
-def _open_union(att: pl.DataFrame, spec: FunnelSpec, units: list[str]) -> pl.DataFrame:
+def _open_union(att: pl.DataFrame, spec: FunnelSpec) -> pl.DataFrame:
     """A unit reaches step k when any of its attempts does; times are the earliest per step."""
     aggs = [pl.col(f"_t{k}").min() for k in range(spec.n)] + [pl.col("_ts").min(), pl.col("_ps").min()]
     if VALUE in att.columns:
         aggs.append(pl.col(VALUE).sort_by("_ps").first())
-    return att.group_by(units).agg(aggs).with_columns(
+    return att.group_by(UID).agg(aggs).with_columns(
         pl.max_horizontal([pl.when(pl.col(f"_t{k}").is_not_null()).then(k + 1).otherwise(0)
                            for k in spec.mandatory]).alias("_reach"),
         pl.coalesce([pl.col(f"_t{k}") for k in reversed(spec.mandatory)]).alias("_treach"),
@@ -53,24 +52,25 @@ def _totals(att: pl.DataFrame, spec: FunnelSpec) -> pl.DataFrame:
     An attempt ends when it converts (last step), is excluded (exclusion event) or times out (window end). The
     chain is followed with one vectorised hop per attempt depth, not per person.
     """
-    units = unit_columns(spec)
     last = spec.mandatory[-1]
     att = att.sort("_ps").with_row_index("_i").with_columns(pl.col("_i").cast(pl.Int64), *reach_columns(spec))
     end_pos = pl.min_horizontal(pl.col("_xpos"), pl.col(f"_p{last}"))
     att = att.with_columns(_endp=end_pos)
-    cand = att.select(*units, _rp=pl.col("_ps"), _rt=pl.col("_ts"), _ni=pl.col("_i"))
-    by_pos = (att.filter(pl.col("_endp").is_not_null()).select(*units, "_i", "_endp")
-              .sort("_endp").join_asof(cand.drop("_rt"), left_on="_endp", right_on="_rp", by=units,
-                                       strategy="forward", allow_exact_matches=False, check_sortedness=False))
-    by_time = (att.filter(pl.col("_endp").is_null()).select(*units, "_i", "_deadline")
-               .sort("_deadline").join_asof(cand.drop("_rp"), left_on="_deadline", right_on="_rt", by=units,
-                                            strategy="forward", allow_exact_matches=False,
+    cand = att.select(_ruid=pl.col(UID), _rp=pl.col("_ps"), _rt=pl.col("_ts"), _ni=pl.col("_i"))
+    # positions are sorted by unit, so the next entry by position only needs a same-unit check
+    by_pos = (att.filter(pl.col("_endp").is_not_null()).select(UID, "_i", "_endp")
+              .sort("_endp").join_asof(cand.drop("_rt"), left_on="_endp", right_on="_rp", strategy="forward",
+                                       allow_exact_matches=False, check_sortedness=False)
+              .with_columns(pl.when(pl.col("_ruid") == pl.col(UID)).then(pl.col("_ni")).alias("_ni")))
+    by_time = (att.filter(pl.col("_endp").is_null()).select(UID, "_i", "_deadline")
+               .sort("_deadline").join_asof(cand.drop("_rp").rename({"_ruid": UID}), left_on="_deadline",
+                                            right_on="_rt", by=UID, strategy="forward", allow_exact_matches=False,
                                             check_sortedness=False))
     nxt = np.full(att.height, -1, dtype=np.int64)
     for part in (by_pos, by_time):
         nxt[part["_i"].to_numpy()] = part["_ni"].fill_null(-1).to_numpy()
     depth = np.zeros(att.height, dtype=np.int64)
-    frontier = att.unique(units, keep="first", maintain_order=True)["_i"].to_numpy()
+    frontier = att.unique(UID, keep="first", maintain_order=True)["_i"].to_numpy()
     level = 1
     while frontier.size:  # one hop per attempt depth, each hop over every person at once
         depth[frontier] = level
@@ -78,4 +78,4 @@ def _totals(att: pl.DataFrame, spec: FunnelSpec) -> pl.DataFrame:
         frontier = frontier[frontier >= 0]
         level += 1
     att = att.with_columns(pl.Series(ATTEMPT, depth)).filter(pl.col(ATTEMPT) > 0, pl.col("_xpos").is_null())
-    return att.drop("_i", "_endp").sort([UNIT, ATTEMPT])
+    return att.drop("_i", "_endp").sort([UID, ATTEMPT])

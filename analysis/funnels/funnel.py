@@ -17,7 +17,7 @@ import polars as pl
 
 from analysis import schema as s
 from analysis.errors import AnalysisError
-from analysis.funnels._match import SESSION, UNIT, VALUE, attempts, event_frame, person_expr, unit_columns
+from analysis.funnels._match import SESSION, UID, UNIT, VALUE, attempts, event_frame, person_expr, unit_columns
 from analysis.funnels._select import ATTEMPT, select_units
 from analysis.funnels.spec import (
     NONE_VALUE,
@@ -58,8 +58,8 @@ def funnel_units(events: pl.DataFrame, spec: FunnelSpec) -> pl.DataFrame:
     >>> funnel_units(ev, funnel_spec(["view", "buy"]))["furthest_step"].to_list()
     [2, 1]
     """
-    frame = event_frame(events, spec)
-    chosen = select_units(attempts(frame, spec), spec)
+    frame, names = event_frame(events, spec)
+    chosen = select_units(attempts(frame, spec), spec).join(names, on=UID, how="left")
     units = unit_columns(spec)
     keys = [*units, *([ATTEMPT] if spec.counting == "totals" else [])]
     out = chosen.select(

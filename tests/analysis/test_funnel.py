@@ -411,3 +411,12 @@ def test_first_totals_attempt_is_the_first_entry(rows: list[tuple[str, int, str]
     totals = funnel_units(ev, funnel_spec(["A", "B", "C"], window=HOUR, mode=mode, counting="totals"))  # type: ignore[arg-type]
     first = funnel_units(ev, funnel_spec(["A", "B", "C"], window=HOUR, mode=mode, anchor="first"))  # type: ignore[arg-type]
     assert_frame_equal(totals.filter(pl.col("attempt") == 1).drop("attempt"), first)
+
+
+@settings(max_examples=60, deadline=None)
+@given(rows=_rows, counting=st.sampled_from(["users", "sessions"]), mode=st.sampled_from(["ordered", "strict"]))
+def test_presorted_input_gives_the_same_units(rows: list[tuple[str, int, str]], counting: str, mode: str) -> None:
+    ev = events(rows).with_columns(session_id=pl.col("user_id") + (pl.col("timestamp").dt.hour() % 2).cast(pl.String))
+    spec = funnel_spec(["A", "B", "C"], window=HOUR, counting=counting, mode=mode)  # type: ignore[arg-type]
+    presorted = ev.sort("user_id", "timestamp", maintain_order=True)
+    assert_frame_equal(funnel_units(ev, spec), funnel_units(presorted, spec))
