@@ -53,7 +53,13 @@ with st.expander("Example exports to try"):
 
 uploads = ingest.read_uploads(files)
 if not uploads:
-    st.info("The bundled sample is active. Upload your own exports to analyse them instead.")
+    if isinstance(dataset.report, LoadReport):
+        with st.expander("Load report of the active dataset"):
+            st.caption(f"{dataset.report.rows_read:,} rows read = {dataset.report.kept:,} kept + "
+                       f"{dataset.report.repaired:,} repaired + {dataset.report.rejected:,} rejected")
+            st.dataframe(dataset.report.summary(), hide_index=True)
+    else:
+        st.info("The bundled sample is active. Upload your own exports to analyse them instead.")
 else:
     options = ingest.LoadOptions(
         timezone=timezone, date_order=None if order == "Detect" else order,
@@ -75,6 +81,8 @@ else:
         st.caption(f"{report.rows_read:,} rows read = {report.kept:,} kept + {report.repaired:,} repaired + "
                    f"{report.rejected:,} rejected (of which {sum(f.duplicates for f in report.files):,} duplicates)")
         st.dataframe(report.summary(), hide_index=True)
+        with st.expander("Mapping per file"):
+            st.dataframe(report.mappings(), hide_index=True)
         reasons = report.reasons()
         if reasons.height:
             st.dataframe(reasons, hide_index=True)

@@ -130,6 +130,11 @@ class LoadReport:
                     "rejected": pl.Int64, "duplicates": pl.Int64},
         )
 
+    def mappings(self) -> pl.DataFrame:
+        """One row per file and target: which source column feeds which canonical column."""
+        rows = [{"file": f.file, "target": t, "column": c} for f in self.files for t, c in f.mapping.items()]
+        return pl.DataFrame(rows, schema={"file": pl.String, "target": pl.String, "column": pl.String})
+
     def reasons(self) -> pl.DataFrame:
         """One row per file and reason: kind (rejected/repaired), count, and the first example."""
         rows = []

@@ -30,9 +30,13 @@ def upload(at: AppTest, *files: tuple[str, bytes]) -> AppTest:
     return at
 
 
+def frame_with(at: AppTest, column: str) -> Any:
+    """The first table on the page that has ``column`` (tables carry no keys in AppTest)."""
+    return next(d.value for d in at.dataframe if column in d.value.columns)
+
+
 def summary_frame(at: AppTest) -> Any:
-    # dataframes in page order: the active preview, then the report summary, then its reasons
-    return at.dataframe[1].value
+    return frame_with(at, "rows_read")
 
 
 def texts(at: AppTest) -> list[str]:
@@ -66,7 +70,7 @@ def test_rejected_rows_are_counted_and_downloadable() -> None:
     rows = "".join(f"u{i},2025-01-01T00:00:00Z,view\n" for i in range(30))
     data = f"user_id,timestamp,event\n,2025-01-01T00:00:00Z,lost\n{rows}".encode()
     at = upload(app(), ("ids.csv", data))
-    reasons = at.dataframe[2].value
+    reasons = frame_with(at, "reason")
     assert reasons[["reason", "rows", "line"]].values.tolist() == [["no user_id or anonymous_id", 1, 2]]
     assert not at.download_button(key="data.rejected_download").proto.disabled
 
@@ -137,3 +141,13 @@ def test_a_zip_with_two_files_asks_and_the_member_option_answers() -> None:
     at.text_input(key="data.zip_member").set_value("b.csv").run()
     assert not at.error
     assert summary_frame(at)["file"].tolist() == ["both.zip:b.csv"]
+
+
+def test_the_active_uploads_report_stays_visible_after_the_upload_is_cleared() -> None:
+    at = upload(app(), ("mp.csv", EXAMPLES["mixpanel_export.csv"]()))
+    at.button(key="data.activate").click().run()
+    at.file_uploader(key=ingest.UPLOADER).set_value(None)
+    at.run()
+    assert not at.exception
+    assert summary_frame(at)["file"].tolist() == ["mp.csv"]
+    assert texts(at)[0] == "mp.csv"

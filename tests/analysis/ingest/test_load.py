@@ -465,7 +465,7 @@ def test_a_mapping_choice_applies_to_the_files_that_have_the_column() -> None:
 
 
 def test_24_excel_serial_dates_only_when_the_column_is_mapped_by_hand() -> None:
-    data = "Kunden-ID;Datum;Ereignis\nk1;45717,5;Kauf\nk2;45718;Besuch\n".encode()
+    data = b"Kunden-ID;Datum;Ereignis\nk1;45717,5;Kauf\nk2;45718;Besuch\n"
     with pytest.raises(IngestError, match=r"look like Excel serial dates: map this column explicitly"):
         load_events(("x.csv", data))
     result = load_events(("x.csv", data), mapping={"timestamp": "Datum"}, timezone="Europe/Berlin")

@@ -57,3 +57,8 @@ def test_rows_read_always_equals_kept_plus_repaired_plus_rejected(rows: list[tup
     assert f.rows_read == f.kept + f.repaired + f.rejected
     assert result.events.height == f.kept + f.repaired
     assert sum(f.rejected_by_reason.values()) == f.rejected
+
+
+def test_mappings_frame_lists_each_files_choices() -> None:
+    report = LoadReport(files=[FileReport(file="a.csv", mapping={"user_id": "Kunde", "event": "Ereignis"})])
+    assert report.mappings().rows() == [("a.csv", "user_id", "Kunde"), ("a.csv", "event", "Ereignis")]
