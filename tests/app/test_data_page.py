@@ -9,7 +9,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from analysis.ingest.examples import EXAMPLES
-from tests.analysis.ingest.conftest import xlsx_bytes, zip_bytes
+from tests.analysis.ingest.files import xlsx_bytes, zip_bytes
 from ui import ingest, state
 from ui.data import SAMPLE_NAME
 

@@ -19,7 +19,7 @@ from analysis.ingest import Limits, RejectedShareError, load_events
 from analysis.ingest.examples import EXAMPLES, german_excel_csv, mixpanel_csv
 from analysis.sample import generate_sample
 from analysis.schema import validate_events
-from tests.analysis.ingest.conftest import events_csv, gzip_bomb, parquet_bytes, xlsx_bytes, zip_bytes
+from tests.analysis.ingest.files import events_csv, gzip_bomb, parquet_bytes, xlsx_bytes, zip_bytes
 
 HEAD = "user_id,timestamp,event"
 

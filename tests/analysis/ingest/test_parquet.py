@@ -11,7 +11,7 @@ from analysis.ingest import load_events
 from analysis.ingest.examples import ga4_parquet
 from analysis.ingest.limits import Limits
 from analysis.ingest.parquet import flatten, read_parquet_raw
-from tests.analysis.ingest.conftest import parquet_bytes
+from tests.analysis.ingest.files import parquet_bytes
 
 
 def test_ga4_event_params_are_flattened_by_key() -> None:

@@ -10,7 +10,7 @@ import pytest
 from analysis.errors import IngestError
 from analysis.ingest.limits import Limits
 from analysis.ingest.sniff import magic, sniff_csv, to_utf8, unwrap
-from tests.analysis.ingest.conftest import events_csv, gzip_bomb, parquet_bytes, xlsx_bytes, zip_bytes
+from tests.analysis.ingest.files import events_csv, gzip_bomb, parquet_bytes, xlsx_bytes, zip_bytes
 
 
 @pytest.mark.parametrize(

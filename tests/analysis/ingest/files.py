@@ -1,4 +1,4 @@
-"""Shared helpers for the ingest tests: tiny files generated in memory, never checked into git."""
+"""Tiny export files built in memory for the ingest tests (never checked into git)."""
 
 from __future__ import annotations
 
