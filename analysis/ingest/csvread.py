@@ -65,7 +65,10 @@ def read_raw(d: Dialect, name: str) -> RawCsv:
     if n_blank:
         frame = frame.filter(~blank)
     empty = pl.DataFrame(schema={LINE: pl.Int64, "fields": pl.Int64})
-    return RawCsv(frame=frame, ragged=empty, blank_lines=n_blank, exact_lines=b'"' not in d.data)
+    # one physical line per row (header and preamble included) means row numbers are line numbers
+    lines = d.data.count(b"\n") + (0 if d.data.endswith(b"\n") else 1)
+    exact = lines == d.skip_lines + 1 + frame.height + n_blank
+    return RawCsv(frame=frame, ragged=empty, blank_lines=n_blank, exact_lines=exact)
 
 
 def _fields_consistent(d: Dialect) -> bool:

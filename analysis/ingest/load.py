@@ -198,6 +198,8 @@ def _read_file(name: str, data: bytes, *, member: str | None, limits: Limits) ->
     report.notes += list(dialect.notes)
     if csv.blank_lines:
         report.notes.append(f"{csv.blank_lines} blank line(s) skipped")
+    if not csv.exact_lines:
+        report.notes.append("some quoted fields span lines: line numbers count rows after the header")
     # Excel pads rows with ";;;": unnamed columns without a single value are dropped, and said so
     unnamed = [c for c, given in zip(raw.columns[1:], dialect.header, strict=False)
                if not given and raw[c].null_count() == raw.height]

@@ -50,3 +50,13 @@ def test_preamble_lines_shift_line_numbers() -> None:
 
 def test_unique_names() -> None:
     assert unique_names(["a", "a", "", "b"]) == ["a", "a (2)", "column_3", "b"]
+
+
+def test_line_numbers_are_exact_when_every_row_is_one_line() -> None:
+    d = sniff_csv(b"a,b\n1,2\n3,4\n", "x.csv")
+    assert read_raw(d, "x.csv").exact_lines
+
+
+def test_quoted_line_breaks_on_the_fast_path_are_flagged() -> None:
+    got = read_raw(sniff_csv(b'a,b\n"x\ny",2\n3,4\n', "x.csv"), "x.csv")
+    assert (got.exact_lines, got.frame[LINE].to_list()) == (False, [2, 3])
