@@ -103,9 +103,11 @@ def journey_paths(
             _label=label,
             _rev=revenue,
             _sid_in=pl.col(SESSION_ID) if has_sid else pl.lit(None, pl.String),
+            _i=pl.int_range(pl.len(), dtype=pl.UInt32 if events.height < 2**32 else pl.UInt64),
         )
         .filter(pl.col("_u").is_not_null() & pl.col("_t").is_not_null())
-        .sort("_u", "_t", maintain_order=True)
+        # the row number breaks timestamp ties like a stable sort would, at a fraction of its cost
+        .sort("_u", "_t", "_i")
     )
     new_user = (pl.col("_u") != pl.col("_u").shift(1)).fill_null(True)
     # shift-compare sessionising (no window functions): 27x cheaper than diff().over() on sorted frames

@@ -187,3 +187,9 @@ def test_matches_the_reference_path_builder(small_sample_events: pl.DataFrame) -
     mine = conversion_paths(small_sample_events, lookback=None, first_conversion_only=True)
     ref = build_paths(small_sample_events)
     assert_frame_equal(mine.with_columns(path=pl.col("path").list.join(" > ")).sort("path"), ref, check_exact=False)
+
+
+def test_timestamp_ties_keep_the_input_order() -> None:
+    ev = events([("u", t(1), "page_view", "Email", None), ("u", t(1), "purchase", "Direct", 1.0)])
+    assert conversion_paths(ev)["path"].to_list() == [["Email"]]
+    assert conversion_paths(ev.reverse())["path"].to_list() == [["Direct"]]
