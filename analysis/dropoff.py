@@ -82,6 +82,17 @@ def dropoff_destinations(
 
     Counts one value of ``column`` (``event``, ``channel``, …) per dropped unit. Columns: ``value``, ``units``,
     ``share`` (of the dropped units); values past ``top_n`` are summed as "Other".
+
+    Examples
+    --------
+    >>> from datetime import datetime, timezone
+    >>> from analysis.funnels import funnel_spec, funnel_units
+    >>> t = lambda m: datetime(2026, 1, 1, 12, m, tzinfo=timezone.utc)
+    >>> ev = pl.DataFrame({"user_id": ["u1", "u1", "u2", "u2"], "timestamp": [t(0), t(5), t(1), t(2)],
+    ...                    "event": ["view", "buy", "view", "search"]})
+    >>> spec = funnel_spec(["view", "buy"])
+    >>> dropoff_destinations(ev, funnel_units(ev, spec), spec, step=1).rows()
+    [('search', 1, 1.0)]
     """
     if column not in events.columns:
         raise AnalysisError(f"cannot describe drop-offs by {column!r}: no such column; "
@@ -138,6 +149,16 @@ def dropoff_drivers(
     Columns: ``trait``, ``kind``, ``n_with``, ``n_without``, ``dropped_with``, ``dropped_without``,
     ``drop_rate_with``, ``drop_rate_without``, ``relative_risk``, ``rr_low``, ``rr_high``, ``odds_ratio``,
     ``p_value``, ``q_value``, ``significant``, ``small``, ``sentence``.
+
+    Examples
+    --------
+    >>> from analysis.funnels import funnel_spec, funnel_units
+    >>> from analysis.sample import generate_sample
+    >>> ev = generate_sample(500, seed=1).events
+    >>> spec = funnel_spec(["view_item", "add_to_cart"])
+    >>> drivers = dropoff_drivers(ev, funnel_units(ev, spec), spec, step=1, columns=["channel", "device"])
+    >>> drivers.columns[:4]
+    ['trait', 'kind', 'n_with', 'n_without']
     """
     for c in columns:
         if c not in events.columns:

@@ -69,7 +69,14 @@ def funnel_figure(table: pl.DataFrame, *, title: str = "Funnel") -> go.Figure:
 
 
 def time_to_convert_figure(hist: pl.DataFrame, *, title: str = "Time to convert") -> go.Figure:
-    """Histogram bars from :func:`analysis.funnels.time_to_convert` (seconds shown in a readable unit)."""
+    """Histogram bars from :func:`analysis.funnels.time_to_convert` (seconds shown in a readable unit).
+
+    Examples
+    --------
+    >>> hist = pl.DataFrame({"bin_start_seconds": [0.0], "bin_end_seconds": [7200.0], "units": [3], "share": [1.0]})
+    >>> time_to_convert_figure(hist).layout.xaxis.title.text
+    'hours'
+    """
     if hist.is_empty():
         return go.Figure().update_layout(title=f"{title}: nobody converted")
     top = float(hist["bin_end_seconds"].to_numpy().max())
@@ -95,7 +102,16 @@ def time_to_convert_figure(hist: pl.DataFrame, *, title: str = "Time to convert"
 def funnel_trend_figure(
     trend: pl.DataFrame, *, steps: list[int] | None = None, title: str = "Conversion over time"
 ) -> go.Figure:
-    """Lines of conversion from step 1 per entry period, one per step (default: the last step)."""
+    """Lines of conversion from step 1 per entry period, one per step (default: the last step).
+
+    Examples
+    --------
+    >>> from datetime import date
+    >>> trend = pl.DataFrame({"period": [date(2026, 1, 1)], "step": [2], "name": ["<i>buy</i>"], "entered": [4],
+    ...                       "conversion_from_start": [0.5]})
+    >>> funnel_trend_figure(trend).data[0].name
+    '2. &lt;i&gt;buy&lt;/i&gt;'
+    """
     if trend.is_empty():
         return go.Figure().update_layout(title=f"{title}: no entries")
     steps = steps or [int(trend["step"].to_numpy().max())]
@@ -117,7 +133,15 @@ def funnel_trend_figure(
 
 def drivers_figure(drivers: pl.DataFrame, *, top: int = 15, title: str = "Drop-off drivers") -> go.Figure:
     """Forest plot: relative risk of dropping with its 95% interval per trait (log scale); small groups in grey,
-    traits not significant after FDR hollow."""
+    traits not significant after FDR hollow.
+
+    Examples
+    --------
+    >>> d = pl.DataFrame({"trait": ["came from <b>Email</b>"], "relative_risk": [2.0], "rr_low": [1.5],
+    ...                   "rr_high": [2.6], "q_value": [0.01], "significant": [True], "small": [False]})
+    >>> drivers_figure(d).data[0].y[0]
+    'came from &lt;b&gt;Email&lt;/b&gt;'
+    """
     if drivers.is_empty():
         return go.Figure().update_layout(title=f"{title}: no trait to compare")
     part = drivers.head(top).reverse().with_columns(escape_column("trait"))
@@ -155,7 +179,14 @@ def drivers_figure(drivers: pl.DataFrame, *, top: int = 15, title: str = "Drop-o
 
 
 def destinations_figure(dest: pl.DataFrame, *, title: str = "What drop-offs did next") -> go.Figure:
-    """Horizontal bars of :func:`analysis.dropoff.dropoff_destinations`."""
+    """Horizontal bars of :func:`analysis.dropoff.dropoff_destinations`.
+
+    Examples
+    --------
+    >>> dest = pl.DataFrame({"value": ["search"], "units": [3], "share": [1.0]})
+    >>> list(destinations_figure(dest).data[0].x)
+    [3]
+    """
     part = dest.reverse().with_columns(escape_column("value"))
     fig = go.Figure(
         go.Bar(

@@ -110,6 +110,16 @@ def funnel_table(units: pl.DataFrame, spec: FunnelSpec) -> pl.DataFrame:
     ``conversion_from_previous``, ``dropped`` and ``drop_off_rate`` compare with the previous *mandatory* step
     (null at step 1); ``dropped`` = units at the previous step that did not reach this one. Times are seconds:
     ``*_seconds`` from the previous mandatory step, ``*_seconds_from_start`` from entry.
+
+    Examples
+    --------
+    >>> from datetime import datetime, timezone
+    >>> t = lambda m: datetime(2026, 1, 1, 12, m, tzinfo=timezone.utc)
+    >>> ev = pl.DataFrame({"user_id": ["u1", "u1", "u2"], "timestamp": [t(0), t(5), t(1)],
+    ...                    "event": ["view", "buy", "view"]})
+    >>> spec = funnel_spec(["view", "buy"])
+    >>> funnel_table(funnel_units(ev, spec), spec).select("step", "entered", "dropped", "median_seconds").rows()
+    [(1, 2, None, None), (2, 1, 1, 300.0)]
     """
     keys = [BREAKDOWN] if BREAKDOWN in units.columns else []
     labels = spec.labels
@@ -195,7 +205,17 @@ def funnel(
 
 def funnel_trend(units: pl.DataFrame, spec: FunnelSpec, *, every: Literal["day", "week"] = "day") -> pl.DataFrame:
     """Conversion over time by entry day or ISO week: ``period``, ``step``, ``name``, ``entered``,
-    ``conversion_from_start`` (of the units that entered in that period)."""
+    ``conversion_from_start`` (of the units that entered in that period).
+
+    Examples
+    --------
+    >>> from datetime import datetime, timezone
+    >>> ev = pl.DataFrame({"user_id": ["u1", "u1", "u2"], "event": ["view", "buy", "view"],
+    ...                    "timestamp": [datetime(2026, 1, d, tzinfo=timezone.utc) for d in (1, 1, 2)]})
+    >>> spec = funnel_spec(["view", "buy"])
+    >>> funnel_trend(funnel_units(ev, spec), spec).filter(pl.col("step") == 2)["conversion_from_start"].to_list()
+    [1.0, 0.0]
+    """
     if every not in ("day", "week"):
         raise AnalysisError(f"every={every!r} is not valid; choose 'day' or 'week'")
     period = pl.col("entered_at").dt.truncate("1d" if every == "day" else "1w").dt.date().alias("period")
@@ -215,6 +235,15 @@ def time_to_convert(units: pl.DataFrame, spec: FunnelSpec, *, from_step: int = 1
     """Histogram of seconds from ``from_step`` to ``to_step`` (1-based, default the last) over units that did both.
 
     Columns ``bin_start_seconds``, ``bin_end_seconds``, ``units``, ``share`` (of the units in the histogram).
+
+    Examples
+    --------
+    >>> from datetime import datetime, timezone
+    >>> t = lambda m: datetime(2026, 1, 1, 12, m, tzinfo=timezone.utc)
+    >>> ev = pl.DataFrame({"user_id": ["u1", "u1"], "timestamp": [t(0), t(2)], "event": ["view", "buy"]})
+    >>> spec = funnel_spec(["view", "buy"])
+    >>> time_to_convert(funnel_units(ev, spec), spec, bins=1).row(0)
+    (0.0, 120.0, 1, 1.0)
     """
     to_step = to_step or spec.n
     if not 1 <= from_step < to_step <= spec.n:
