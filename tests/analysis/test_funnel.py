@@ -420,3 +420,17 @@ def test_presorted_input_gives_the_same_units(rows: list[tuple[str, int, str]], 
     spec = funnel_spec(["A", "B", "C"], window=HOUR, counting=counting, mode=mode)  # type: ignore[arg-type]
     presorted = ev.sort("user_id", "timestamp", maintain_order=True)
     assert_frame_equal(funnel_units(ev, spec), funnel_units(presorted, spec))
+
+
+def test_strict_optional_step_may_sit_between_or_be_absent() -> None:
+    ev = events([("u1", 0, "A"), ("u1", 1, "O"), ("u1", 2, "B"),
+                 ("u2", 0, "A"), ("u2", 1, "B"),
+                 ("u3", 0, "A"), ("u3", 1, "X"), ("u3", 2, "B")])
+    assert entered(ev, ["A", Step(("O",), optional=True), "B"], mode="strict") == [3, 1, 2]
+
+
+def test_totals_reenter_after_an_excluded_attempt() -> None:
+    ev = events([("u", 0, "A"), ("u", 1, "X"), ("u", 2, "B"), ("u", 3, "A"), ("u", 4, "B")])
+    spec = funnel_spec(["A", "B"], counting="totals", window=HOUR, exclusions=[Exclusion(("X",))])
+    units = funnel_units(ev, spec)
+    assert units.select("attempt", "furthest_step").rows() == [(2, 2)]  # attempt 1 was excluded
