@@ -98,6 +98,8 @@ def _attribute(out: pl.DataFrame, events: pl.DataFrame, spec: FunnelSpec, units:
                               check_sortedness=False)
                    .with_columns(pl.col("_v").alias(VALUE)).drop("_v", "_tt", "_ref"))
     value = pl.col(VALUE).fill_null(NONE_VALUE)
+    if spec.top_n is None:  # every value kept, e.g. to fold only after merging partitions
+        return out.with_columns(value.alias(BREAKDOWN)).drop(VALUE)
     top = (out.group_by(value.alias("_v")).len().sort(["len", "_v"], descending=[True, False])
            .head(spec.top_n)["_v"])
     return out.with_columns(pl.when(value.is_in(top.implode())).then(value).otherwise(pl.lit(OTHER))
@@ -172,7 +174,7 @@ def funnel(
     entry_start: date | datetime | None = None,
     entry_end: date | datetime | None = None,
     attribution: Attribution = "step1",
-    top_n: int = 10,
+    top_n: int | None = 10,
 ) -> pl.DataFrame:
     """Conversion through ``steps``: one row per step (and breakdown value).
 

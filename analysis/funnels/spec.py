@@ -105,7 +105,7 @@ class FunnelSpec:
     entry_end: datetime | None = None  # exclusive
     breakdown: str | None = None
     attribution: Attribution = "step1"
-    top_n: int = 10
+    top_n: int | None = 10  # None keeps every value
     mandatory: tuple[int, ...] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -172,8 +172,8 @@ class FunnelSpec:
         if optional:
             out["optional steps"] = ", ".join(optional) + " may be skipped"
         if self.breakdown:
-            out["breakdown"] = (f"{self.breakdown} ({self.attribution.replace('_', ' ')} value), top "
-                                f"{self.top_n} values, the rest as {OTHER!r}")
+            kept = f"top {self.top_n} values, the rest as {OTHER!r}" if self.top_n else "every value"
+            out["breakdown"] = f"{self.breakdown} ({self.attribution.replace('_', ' ')} value), {kept}"
         return out
 
 
@@ -190,7 +190,7 @@ def funnel_spec(
     entry_end: date | datetime | None = None,
     breakdown: str | None = None,
     attribution: Attribution = "step1",
-    top_n: int = 10,
+    top_n: int | None = 10,
 ) -> FunnelSpec:
     """Validate the options of :func:`analysis.funnels.funnel` into a :class:`FunnelSpec`.
 
@@ -213,7 +213,7 @@ def funnel_spec(
         raise AnalysisError("a funnel needs at least one step; got none")
     if window <= timedelta(0):
         raise AnalysisError(f"window must be positive; got {window}")
-    if top_n < 1:
+    if top_n is not None and top_n < 1:
         raise AnalysisError(f"top_n must be at least 1; got {top_n}")
     if parsed[0].optional or parsed[-1].optional:
         raise AnalysisError("the first and the last step cannot be optional")

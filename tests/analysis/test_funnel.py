@@ -434,3 +434,9 @@ def test_totals_reenter_after_an_excluded_attempt() -> None:
     spec = funnel_spec(["A", "B"], counting="totals", window=HOUR, exclusions=[Exclusion(("X",))])
     units = funnel_units(ev, spec)
     assert units.select("attempt", "furthest_step").rows() == [(2, 2)]  # attempt 1 was excluded
+
+
+def test_breakdown_without_top_n_keeps_every_value() -> None:
+    ev = events([("u1", 0, "A"), ("u2", 0, "A"), ("u3", 0, "A")], channel=["Email", "Direct", None])
+    table = funnel(ev, ["A"], breakdown="channel", top_n=None)
+    assert sorted(table["breakdown"]) == ["(none)", "Direct", "Email"]
