@@ -1,4 +1,136 @@
-"""JourneyLens analysis library (no Streamlit)."""
+"""JourneyLens analysis library: every analysis and figure as a plain function over Polars frames (no Streamlit).
+
+The public API below is the contract between the library, the pages, the CLI and the tests. Names are loaded on
+first use, so ``import analysis`` stays cheap for scripts that need one function.
+
+Examples
+--------
+>>> from analysis import funnel, prepare
+>>> from analysis.sample import generate_sample
+>>> events = prepare(generate_sample(300, seed=1).events)
+>>> funnel(events, ["view_item", "purchase"])["entered"].to_list()
+[300, 58]
+"""
 
 from __future__ import annotations
 
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+_PUBLIC: dict[str, str] = {
+    # ingest
+    "load_events": "analysis.ingest",
+    "LoadResult": "analysis.ingest",
+    "LoadReport": "analysis.ingest",
+    "RejectedShareError": "analysis.ingest",
+    "peek_columns": "analysis.ingest",
+    # prepare: stitching, channels, sessions
+    "prepare": "analysis.prepare",
+    "stitch_identities": "analysis.identity",
+    "stitch_stats": "analysis.identity",
+    "assign_channels": "analysis.channels",
+    "load_channel_rules": "analysis.channels",
+    "unassigned_report": "analysis.channels",
+    "sessionize": "analysis.sessions",
+    # journeys and paths
+    "journeys": "analysis.journeys",
+    "paths": "analysis.paths",
+    "path_variants": "analysis.paths",
+    "transitions": "analysis.paths",
+    "step_matrix": "analysis.paths",
+    # funnels and drop-offs
+    "funnel": "analysis.funnels",
+    "funnel_spec": "analysis.funnels",
+    "funnel_units": "analysis.funnels",
+    "funnel_table": "analysis.funnels",
+    "funnel_trend": "analysis.funnels",
+    "time_to_convert": "analysis.funnels",
+    "Step": "analysis.funnels",
+    "Exclusion": "analysis.funnels",
+    "step_cohort": "analysis.dropoff",
+    "dropoff_destinations": "analysis.dropoff",
+    "dropoff_drivers": "analysis.dropoff",
+    # attribution
+    "conversion_paths": "analysis.attribution",
+    "attribute": "analysis.attribution",
+    "attribution_intervals": "analysis.attribution",
+    "compare_models": "analysis.attribution",
+    "removal_effects": "analysis.attribution",
+    "shapley_values": "analysis.attribution",
+    # personas
+    "fit_personas": "analysis.personas",
+    "Personas": "analysis.personas",
+    "persona_column": "analysis.personas",
+    "persona_channels": "analysis.personas",
+    "persona_steps": "analysis.personas",
+    "with_personas": "analysis.personas",
+    # sharing and privacy
+    "write_snapshot": "analysis.snapshot",
+    "read_snapshot": "analysis.snapshot",
+    "Snapshot": "analysis.snapshot",
+    "detect_pii_columns": "analysis.privacy",
+    "suppress_small_cells": "analysis.privacy",
+    "pseudonymise": "analysis.privacy",
+    "escape_text": "analysis.privacy",
+    # errors and schema
+    "AnalysisError": "analysis.errors",
+    "IngestError": "analysis.errors",
+    "validate_events": "analysis.schema",
+    "CANONICAL_SCHEMA": "analysis.schema",
+}
+
+__all__ = sorted(_PUBLIC)
+
+if TYPE_CHECKING:
+    from analysis.attribution import (
+        attribute,
+        attribution_intervals,
+        compare_models,
+        conversion_paths,
+        removal_effects,
+        shapley_values,
+    )
+    from analysis.channels import assign_channels, load_channel_rules, unassigned_report
+    from analysis.dropoff import dropoff_destinations, dropoff_drivers, step_cohort
+    from analysis.errors import AnalysisError, IngestError
+    from analysis.funnels import (  # type: ignore[no-redef]
+        Exclusion,
+        Step,
+        funnel,
+        funnel_spec,
+        funnel_table,
+        funnel_trend,
+        funnel_units,
+        time_to_convert,
+    )
+    from analysis.identity import stitch_identities, stitch_stats
+    from analysis.ingest import LoadReport, LoadResult, RejectedShareError, load_events, peek_columns
+    from analysis.journeys import journeys
+    from analysis.paths import path_variants, paths, step_matrix, transitions
+    from analysis.personas import (
+        Personas,
+        fit_personas,
+        persona_channels,
+        persona_column,
+        persona_steps,
+        with_personas,
+    )
+    from analysis.prepare import prepare
+    from analysis.privacy import detect_pii_columns, escape_text, pseudonymise, suppress_small_cells
+    from analysis.schema import CANONICAL_SCHEMA, validate_events
+    from analysis.sessions import sessionize
+    from analysis.snapshot import Snapshot, read_snapshot, write_snapshot
+
+
+def __getattr__(name: str) -> Any:
+    """Load a public name from its module on first use."""
+    module = _PUBLIC.get(name)
+    if module is None:
+        raise AttributeError(f"module 'analysis' has no attribute {name!r}; public names: {', '.join(__all__)}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__
