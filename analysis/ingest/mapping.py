@@ -17,18 +17,18 @@ ALIASES: dict[str, tuple[str, ...]] = {
     schema.USER_ID: ("user_id", "userid", "customer_id", "kunden_id", "kundennummer", "nutzer_id",
                      "member_id", "distinct_id"),
     schema.ANONYMOUS_ID: ("anonymous_id", "anonymousid", "client_id", "cid", "cookie_id", "device_id",
-                          "visitor_id", "user_pseudo_id", "domain_userid"),
+                          "visitor_id", "user_pseudo_id", "domain_userid", "geräte_id", "geraete_id"),
     schema.TIMESTAMP: ("timestamp", "time", "event_time", "datetime", "date_time", "zeitstempel",
                        "datum_uhrzeit", "created_at", "occurred_at", "event_timestamp", "ts", "datum"),
     schema.EVENT: ("event", "event_name", "action", "touchpoint", "ereignis", "aktion", "event_type"),
     schema.SOURCE: ("source", "utm_source", "quelle"),
     schema.MEDIUM: ("medium", "utm_medium"),
     schema.CAMPAIGN: ("campaign", "utm_campaign", "campaign_name", "kampagne"),
-    schema.REFERRER: ("referrer", "referer", "page_referrer", "document_referrer"),
+    schema.REFERRER: ("referrer", "referer", "page_referrer", "document_referrer", "verweis", "verweisquelle"),
     schema.CHANNEL: ("channel", "kanal", "default_channel_group"),
     schema.REVENUE: ("revenue", "value", "umsatz", "amount", "betrag", "order_value", "purchase_revenue"),
-    schema.SESSION_ID: ("session_id", "sessionid", "ga_session_id", "domain_sessionid"),
-    EVENT_ID: ("event_id", "message_id", "$insert_id", "insert_id"),
+    schema.SESSION_ID: ("session_id", "sessionid", "ga_session_id", "domain_sessionid", "sitzungs_id"),
+    EVENT_ID: ("event_id", "message_id", "$insert_id", "insert_id", "ereignis_id"),
 }
 
 #: Export presets tried before the generic aliases (normalised names, best first).

@@ -8,9 +8,12 @@ import polars as pl
 from polars.testing import assert_frame_equal
 
 from analysis import schema as s
+from analysis.ingest import load_events
 from analysis.sample import (
     CHANNELS,
     FUNNEL_STEPS,
+    GERMAN_EXPORT_PATH,
+    GERMAN_EXPORT_USERS,
     PERSONA_NAMES,
     SAMPLE_PATH,
     SAMPLE_SEED,
@@ -20,6 +23,7 @@ from analysis.sample import (
     Sample,
     generate_sample,
     iter_sample_chunks,
+    to_german_excel_csv,
 )
 
 
@@ -126,3 +130,17 @@ def test_sessions_are_at_least_an_hour_apart_and_events_within_twenty_minutes(sm
 def test_shipped_sample_equals_generator_output() -> None:
     shipped = pl.read_parquet(SAMPLE_PATH)
     assert_frame_equal(shipped, generate_sample(SAMPLE_USERS, seed=SAMPLE_SEED).events)
+
+
+def test_shipped_german_export_equals_generator_output() -> None:
+    expected = to_german_excel_csv(generate_sample(GERMAN_EXPORT_USERS, seed=SAMPLE_SEED + 1).events)
+    assert GERMAN_EXPORT_PATH.read_bytes() == expected
+
+
+def test_german_excel_export_loads_back_exactly() -> None:
+    events = generate_sample(200, seed=3).events
+    loaded = load_events(("export.csv", to_german_excel_csv(events)), timezone="Europe/Berlin")
+    back = loaded.events.rename({"Ereignis-ID": "event_id"}).select("event_id", s.TIMESTAMP, s.REVENUE, s.USER_ID)
+    expected = events.select("event_id", pl.col(s.TIMESTAMP).dt.truncate("1s"), s.REVENUE, s.USER_ID)
+    assert_frame_equal(back.sort("event_id"), expected.sort("event_id"))
+    assert loaded.report.summary()["rejected"].sum() == 0
