@@ -34,7 +34,8 @@ import polars as pl
 from benchmarks.common import DATA, HEADER, RESULTS, Measurement, peak_rss_mb, sample_path, timed
 
 STAGES = ("ingest", "prepare", "journeys", "funnel", "attribution", "personas")
-MODES = ("memory", "ooc")
+MODES = ("memory", "ooc", "spark")
+SPARK_STAGES = ("prepare", "funnel", "attribution", "personas")
 MEMORY_LIMIT = 10_000_000  # beyond this the in-memory mode does not fit the 8 GiB budget
 EVENTS_PER_PARTITION = 2_500_000
 
@@ -172,15 +173,76 @@ def _ooc_analysis(stage: str, parts: Any, work: Path) -> Callable[[], object]:
     raise SystemExit(f"unknown stage {stage!r}")
 
 
+def _spark_stage(stage: str, raw: Path, partitions: int) -> tuple[Callable[[], object], Any]:
+    """The stage on Spark local[2] (session start-up not timed), from the raw Parquet files."""
+    from analysis.engine import partitioned_features, partitioned_funnel, partitioned_paths  # noqa: PLC0415
+    from analysis.engine.spark import run_spark, spark_session  # noqa: PLC0415
+    from analysis.engine.stages import prepare_stage, vocabulary_stage  # noqa: PLC0415
+
+    spark = spark_session(shuffle_partitions=partitions)
+    opts: dict[str, Any] = {"engine": "spark", "spark": spark, "partitions": partitions}
+    if stage == "prepare":  # prepare on every partition, collect only a count (the output stays in Spark)
+        return (lambda: run_spark(raw, {"v": vocabulary_stage()}, spark=spark, partitions=partitions,
+                                  before=prepare_stage())), spark
+    if stage == "funnel":
+        from analysis.funnels import funnel_spec  # noqa: PLC0415
+        from analysis.sample import FUNNEL_STEPS  # noqa: PLC0415
+
+        return (lambda: partitioned_funnel(raw, funnel_spec(list(FUNNEL_STEPS)), **opts)), spark
+    if stage == "attribution":
+        from analysis.attribution import attribute  # noqa: PLC0415
+
+        return (lambda: [attribute(partitioned_paths(raw, **opts), model=m) for m in ("last_touch", "markov")]), spark
+    if stage == "personas":
+        return (lambda: partitioned_features(raw, **opts)), spark
+    raise SystemExit(f"stage {stage!r} is not benchmarked on Spark; choose from {', '.join(SPARK_STAGES)}")
+
+
+def _descendants(pid: int) -> list[int]:
+    """Process ids below ``pid`` (Linux /proc)."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    out, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            out.append(child)
+            todo.append(child)
+    return out
+
+
+def _peak_kib(pid: int) -> int:
+    """A live process's peak resident memory (VmHWM) in KiB, 0 when gone."""
+    try:
+        line = next(x for x in Path(f"/proc/{pid}/status").read_text().splitlines() if x.startswith("VmHWM"))
+    except (OSError, StopIteration):
+        return 0
+    return int(line.split()[1])
+
+
 def worker(stage: str, n_events: int, mode: str, partitions: int) -> None:
     """Set up one stage (untimed), time it once, print one JSON line."""
     raw = sample_path(n_events)
     events = _count(raw)
-    run = _memory_stage(stage, raw) if mode == "memory" else _ooc_stage(stage, raw, partitions)
+    spark = None
+    if mode == "memory":
+        run = _memory_stage(stage, raw)
+    elif mode == "ooc" or stage == "baseline":
+        run = _ooc_stage(stage, raw, partitions)
+    else:
+        run, spark = _spark_stage(stage, raw, partitions)
     repeat = 3 if stage == "baseline" and events <= MEMORY_LIMIT else 1  # the yardstick: best of 3
     seconds, _ = timed(run, repeat=repeat)
+    rss = peak_rss_mb()
+    if spark is not None:  # add the peaks of the JVM and its Python workers (processes under this one)
+        rss += sum(_peak_kib(pid) for pid in _descendants(os.getpid())) / 1024
+        spark.stop()
     print(json.dumps({"stage": stage, "mode": mode, "events": events, "seconds": seconds,
-                      "peak_rss_mb": peak_rss_mb(), "partitions": partitions if mode == "ooc" else None}))
+                      "peak_rss_mb": rss, "partitions": partitions if mode != "memory" else None}))
 
 
 # --- the harness --------------------------------------------------------------------------------------------------
@@ -213,8 +275,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1_000_000, 10_000_000], help="events per size")
     parser.add_argument("--stages", nargs="+", choices=STAGES, default=list(STAGES))
-    parser.add_argument("--modes", nargs="+", choices=MODES, default=list(MODES),
-                        help="memory (sizes up to 10M) and/or ooc (out of core)")
+    parser.add_argument("--modes", nargs="+", choices=MODES, default=["memory", "ooc"],
+                        help="memory (sizes up to 10M), ooc (out of core), spark (PySpark local[2], optional extra)")
     parser.add_argument("--partitions", type=int, default=0, help="ooc partitions (default: ~2.5M events each)")
     parser.add_argument("--timeout", type=float, default=3600, help="seconds per stage")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
@@ -230,15 +292,16 @@ def main(argv: list[str] | None = None) -> int:
             if mode == "memory" and n > MEMORY_LIMIT:
                 print(f"\n{n:,} events: memory mode skipped (over {MEMORY_LIMIT:,}); use ooc", flush=True)
                 continue
+            stages = [st for st in args.stages if mode != "spark" or st in SPARK_STAGES]
             parts = args.partitions or partitions_for(n)
-            label = f"{mode}" + (f", {parts} partitions" if mode == "ooc" else "")
+            label = f"{mode}" + (f", {parts} partitions" if mode != "memory" else "")
             print(f"\n{n:,} events ({raw.name}), {label}\n{HEADER}", flush=True)
             base = _spawn("baseline", n, mode, parts, args.timeout)
             base_s = base["seconds"] if base else None
             if base:
                 print(Measurement("baseline: sort + group_by", base["events"], base_s, base["peak_rss_mb"],
                                   base_s).row(), flush=True)
-            for stage in args.stages:
+            for stage in stages:
                 got = _spawn(stage, n, mode, parts, args.timeout)
                 if got is None:
                     continue
