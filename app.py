@@ -1,4 +1,4 @@
-"""JourneyLens: the entry script. Page config, the shared sidebar, and navigation over pages/; nothing else."""
+"""JourneyLens: the entry script. Page config, the shared sidebar, and navigation over app_pages/; nothing else."""
 
 from __future__ import annotations
 
@@ -13,12 +13,12 @@ ICON = Path(__file__).resolve().parent / "ui" / "assets" / "icon.png"
 st.set_page_config(page_title="JourneyLens", page_icon=str(ICON), layout="wide")
 
 PAGES = [
-    st.Page("pages/data.py", title="Data", icon=":material/database:", default=True),
-    st.Page("pages/journeys.py", title="Journeys", icon=":material/alt_route:"),
-    st.Page("pages/funnels.py", title="Funnels", icon=":material/filter_alt:"),
-    st.Page("pages/attribution.py", title="Attribution", icon=":material/pie_chart:"),
-    st.Page("pages/personas.py", title="Personas", icon=":material/groups:"),
-    st.Page("pages/snapshots.py", title="Snapshots", icon=":material/share:"),
+    st.Page("app_pages/data.py", title="Data", icon=":material/database:", default=True),
+    st.Page("app_pages/journeys.py", title="Journeys", icon=":material/alt_route:"),
+    st.Page("app_pages/funnels.py", title="Funnels", icon=":material/filter_alt:"),
+    st.Page("app_pages/attribution.py", title="Attribution", icon=":material/pie_chart:"),
+    st.Page("app_pages/personas.py", title="Personas", icon=":material/groups:"),
+    st.Page("app_pages/snapshots.py", title="Snapshots", icon=":material/share:"),
 ]
 
 page = st.navigation(PAGES)

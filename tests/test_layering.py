@@ -1,4 +1,4 @@
-"""The analysis library never imports Streamlit; only app.py, pages/ and ui/ do."""
+"""The analysis library never imports Streamlit; only app.py, app_pages/ and ui/ do."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ def test_analysis_never_imports_streamlit() -> None:
 def test_every_python_file_uses_postponed_annotations() -> None:
     missing = [
         str(p.relative_to(ROOT))
-        for folder in ("analysis", "ui", "pages", "benchmarks", "tests")
+        for folder in ("analysis", "ui", "app_pages", "benchmarks", "tests")
         for p in (ROOT / folder).rglob("*.py")
         if p.stat().st_size and "from __future__ import annotations" not in p.read_text()
     ]

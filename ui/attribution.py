@@ -68,7 +68,7 @@ def init_state(event_names: list[str]) -> None:
     st.session_state.setdefault(METRIC, "conversions")
 
 
-@st.cache_data(max_entries=4, ttl=3600, show_spinner=False)
+@st.cache_data(max_entries=4, ttl=3600, scope="session", show_spinner=False)
 def _event_names(digest: str, _events: pl.DataFrame) -> list[str]:
     return _events["event"].drop_nulls().unique().sort().to_list() if "event" in _events.columns else []
 
@@ -79,7 +79,7 @@ def event_names() -> list[str]:
     return _event_names(dataset.digest, dataset.events)
 
 
-@st.cache_data(max_entries=8, ttl=3600, show_spinner="Building conversion paths…")
+@st.cache_data(max_entries=8, ttl=3600, scope="session", show_spinner="Building conversion paths…")
 def _paths(
     digest: str,
     gap: timedelta,
@@ -98,7 +98,7 @@ def _paths(
     )
 
 
-@st.cache_data(max_entries=8, ttl=3600, show_spinner="Running the models and the bootstrap…")
+@st.cache_data(max_entries=8, ttl=3600, scope="session", show_spinner="Running the models and the bootstrap…")
 def _comparison(
     digest: str, gap: timedelta, dates: tuple[date, date], settings: Settings, _paths_table: pl.DataFrame
 ) -> ModelComparison:
@@ -145,7 +145,7 @@ def path_counts(paths: pl.DataFrame) -> tuple[int, int]:
     return int(paths["conversions"].sum()), int(paths["nulls"].sum())
 
 
-@st.cache_data(max_entries=8, ttl=3600, show_spinner="Scoring Markov orders on held-out journeys…")
+@st.cache_data(max_entries=8, ttl=3600, scope="session", show_spinner="Scoring Markov orders on held-out journeys…")
 def _order_fit(
     digest: str, gap: timedelta, dates: tuple[date, date], settings: Settings, _paths_table: pl.DataFrame
 ) -> pl.DataFrame:

@@ -73,7 +73,7 @@ def init_state(event_names: list[str]) -> None:
     st.session_state.setdefault(COHORT_WHO, "dropped")
 
 
-@st.cache_data(max_entries=4, ttl=3600, show_spinner=False, scope="session")
+@st.cache_data(max_entries=4, ttl=3600, scope="session", show_spinner=False)
 def _event_names(digest: str, _events: pl.DataFrame) -> list[str]:
     return _events[s.EVENT].drop_nulls().unique().sort().to_list()
 
@@ -116,7 +116,7 @@ def current_spec() -> FunnelSpec:
     )
 
 
-@st.cache_data(max_entries=8, ttl=3600, show_spinner="Matching every funnel attempt…", scope="session")
+@st.cache_data(max_entries=8, ttl=3600, scope="session", show_spinner="Matching every funnel attempt…")
 def _units(digest: str, gap: timedelta, spec: FunnelSpec, _events: pl.DataFrame) -> pl.DataFrame:
     return funnel_units(_events, spec)
 
@@ -126,7 +126,7 @@ def units(spec: FunnelSpec) -> pl.DataFrame:
     return _units(active_dataset().digest, session_gap(), spec, prepared_events())
 
 
-@st.cache_data(max_entries=8, ttl=3600, show_spinner="Testing drop-off drivers…", scope="session")
+@st.cache_data(max_entries=8, ttl=3600, scope="session", show_spinner="Testing drop-off drivers…")
 def _drivers(digest: str, gap: timedelta, spec: FunnelSpec, step: int, columns: tuple[str, ...],
              _events: pl.DataFrame, _units: pl.DataFrame) -> pl.DataFrame:
     return dropoff_drivers(_events, _units, spec, step=step, columns=columns)

@@ -10,7 +10,7 @@ URL layout (all values are text):
   ``$JOURNEYLENS_HOME/shared-views/`` (default ``~/.journeylens``) when they would make the URL longer than
   :data:`INLINE_LIMIT`. Only settings are stored, never data or ids.
 
-How a page uses it (see ``pages/snapshots.py``)::
+How a page uses it (see ``app_pages/snapshots.py``)::
 
     share.restore_page(KEYS, choices={"funnels.steps": event_names})   # before the widgets
     ... widgets with key=... ...

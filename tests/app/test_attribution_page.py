@@ -16,7 +16,7 @@ def open_page(**state: object) -> AppTest:
     for key, value in state.items():
         at.session_state[key] = value
     at.run()
-    at.switch_page("pages/attribution.py")
+    at.switch_page("app_pages/attribution.py")
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     return at

@@ -17,7 +17,7 @@ APP = Path(__file__).resolve().parents[2] / "app.py"
 def page() -> AppTest:
     at = AppTest.from_file(str(APP), default_timeout=120)
     at.run()
-    at.switch_page("pages/funnels.py")
+    at.switch_page("app_pages/funnels.py")
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     return at

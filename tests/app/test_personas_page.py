@@ -17,7 +17,7 @@ def open_page(**state: object) -> AppTest:
     for key, value in state.items():
         at.session_state[key] = value
     at.run()
-    at.switch_page("pages/personas.py")
+    at.switch_page("app_pages/personas.py")
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     return at

@@ -34,7 +34,7 @@ def open_page(query: dict[str, str] | None = None, **state: object) -> AppTest:
     for key, value in state.items():
         at.session_state[key] = value
     at.run()
-    at.switch_page("pages/snapshots.py")
+    at.switch_page("app_pages/snapshots.py")
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     return at
@@ -71,10 +71,10 @@ def test_build_shows_preview_manifest_and_downloads() -> None:
 
 def test_personas_from_the_personas_page_go_into_the_snapshot() -> None:
     at = open_page(**{up.K_MODE: "fixed", up.K: 3, up.STABILITY_RUNS: 0})
-    at.switch_page("pages/personas.py")
+    at.switch_page("app_pages/personas.py")
     at.run()
     at.button(key=f"FormSubmitter:{up.FORM}-Find personas").click().run()
-    at.switch_page("pages/snapshots.py")
+    at.switch_page("app_pages/snapshots.py")
     at.run()
     at = build(at)
     preview = _iframes(at)[0]
@@ -129,7 +129,7 @@ def test_a_link_for_other_data_is_not_applied() -> None:
     at.query_params.update({"ds": "000000000000", us.MIN_GROUP: "40"})
     at.run()
     assert any("other data" in w.value for w in at.warning)
-    at.switch_page("pages/snapshots.py")
+    at.switch_page("app_pages/snapshots.py")
     at.run()
     assert at.session_state[us.MIN_GROUP] == 10
 

@@ -10,6 +10,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -36,11 +37,10 @@ def _healthy(url: str) -> bool:
         return False
 
 
-@pytest.fixture(scope="session")
-def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Start the app as a user would (`streamlit run app.py`) and yield its URL."""
+@contextmanager
+def _serve(log: Path) -> Iterator[str]:
+    """Run the app as a user would (`streamlit run app.py`) on a free port until the block ends."""
     port = _free_port()
-    log = tmp_path_factory.mktemp("streamlit") / "server.log"
     url = f"http://127.0.0.1:{port}"
     with log.open("w") as out:
         proc = subprocess.Popen(
@@ -58,6 +58,20 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         finally:
             proc.terminate()
             proc.wait(timeout=20)
+
+
+@pytest.fixture(scope="session")
+def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The app, shared by the browser tests of one run."""
+    with _serve(tmp_path_factory.mktemp("streamlit") / "server.log") as url:
+        yield url
+
+
+@pytest.fixture
+def fresh_app_url(tmp_path: Path) -> Iterator[str]:
+    """A newly started app that no session has opened yet (for links pasted right after a restart)."""
+    with _serve(tmp_path / "server.log") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

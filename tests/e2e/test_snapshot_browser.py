@@ -80,14 +80,12 @@ def test_snapshot_opens_offline_with_zero_requests_and_no_dialogs(page: Page, sn
     assert page.locator("script").count() == 2
 
 
-def test_a_share_link_reopens_the_snapshots_view_and_previews_offline(page: Page, app_url: str) -> None:
+def test_a_share_link_reopens_the_snapshots_view_and_previews_offline(page: Page, fresh_app_url: str) -> None:
+    app_url = fresh_app_url
     outside: list[str] = []
     page.on("request", lambda r: None if r.url.startswith((app_url, "data:", "blob:", "about:")) else outside.append(
         r.url))
-    # the app's root first: a fresh server runs a deep link through Streamlit's legacy pages/ mode until some
-    # session has called st.navigation (reported to the lead); the link itself is what a colleague pastes
-    page.goto(app_url)
-    wait_for_app(page)
+    # the link is the first thing the freshly started server sees, as when a colleague pastes it after a restart
     digest = hashlib.sha256(SAMPLE_PATH.read_bytes()).hexdigest()[:12]
     page.goto(f"{app_url}/snapshots?ds={digest}&snapshots.min_group_size=12&snapshots.title=%22Shared%22")
     wait_for_app(page)

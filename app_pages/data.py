@@ -1,0 +1,116 @@
+"""Data page: the active dataset, uploading exports, the detected mapping and the load report."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from analysis.ingest.examples import EXAMPLES
+from analysis.ingest.mapping import TARGETS
+from analysis.ingest.names import slug
+from analysis.ingest.report import LoadReport
+from ui import ingest
+from ui.data import SAMPLE_NAME, active_dataset, active_summary, set_active_dataset, use_sample
+
+st.title("Data")
+
+# ---- the dataset every page works on
+dataset = active_dataset()
+summary = active_summary()
+st.subheader("Active dataset")
+st.text(dataset.name)  # st.text: a file name never renders as Markdown
+c1, c2, c3 = st.columns(3)
+c1.metric("Events", f"{summary.events:,}")
+c2.metric("People", f"{summary.people:,}")
+c3.metric("Days", "–" if summary.first is None or summary.last is None
+          else f"{(summary.last.date() - summary.first.date()).days + 1:,}")
+if dataset.name != SAMPLE_NAME:
+    st.button("Back to the bundled sample", on_click=use_sample, key="data.use_sample")
+with st.expander("Preview of the active events"):
+    st.dataframe(ingest.preview(dataset.events, 100), hide_index=True)
+
+# ---- loading the user's exports
+st.subheader("Load your exports")
+st.caption("CSV (any delimiter, encoding or decimal comma), CSV.gz, zip or Parquet. GA4, Segment, Mixpanel and "
+           "Snowplow exports are recognised; other files are mapped by their column names (German headers too). "
+           "Several files (for example a CRM export and a web export) become one table. Files stay on this machine.")
+files = st.file_uploader("Event files", accept_multiple_files=True, key=ingest.UPLOADER,
+                         on_change=ingest.reset_mapping)
+with st.expander("Options"):
+    zones = ingest.all_timezones()
+    timezone = st.selectbox("Time zone of timestamps without an offset", zones,
+                            index=zones.index(ingest.default_timezone()), key="data.timezone")
+    order = st.radio("Day and month in dates like 01/02/2025", ["Detect", "DMY", "MDY"], horizontal=True,
+                     key="data.date_order", help="Asked only when every day in the file is 12 or less.")
+    decimal = st.radio("Decimal mark of amounts", ["Detect", ",", "."], horizontal=True, key="data.decimal")
+    member = st.text_input("File to read inside a zip that holds several", key="data.zip_member",
+                           help="The name as listed in the error message, e.g. exports/events.csv")
+    share = st.slider("Fail a file when more than this share of its rows cannot be read (%)", 0, 50, 5,
+                      key="data.max_rejected")
+with st.expander("Example exports to try"):
+    example = st.selectbox("Example", list(EXAMPLES), key="data.example")
+    st.download_button("Download example", data=EXAMPLES[example](), file_name=example, on_click="ignore",
+                       key="data.example_download")
+
+uploads = ingest.read_uploads(files)
+if not uploads:
+    if isinstance(dataset.report, LoadReport):
+        with st.expander("Load report of the active dataset"):
+            st.caption(f"{dataset.report.rows_read:,} rows read = {dataset.report.kept:,} kept + "
+                       f"{dataset.report.repaired:,} repaired + {dataset.report.rejected:,} rejected")
+            st.dataframe(dataset.report.summary(), hide_index=True)
+    else:
+        st.info("The bundled sample is active. Upload your own exports to analyse them instead.")
+else:
+    options = ingest.LoadOptions(
+        timezone=timezone, date_order=None if order == "Detect" else order,
+        decimal=None if decimal == "Detect" else decimal, max_rejected_share=share / 100,
+        member=member.strip() or None,
+        mapping=ingest.mapping_overrides(),
+    )
+    loaded = ingest.load_uploads(uploads, options)
+    result = loaded.result
+    report: LoadReport | None = result.report if result else loaded.report
+
+    if loaded.error:
+        st.error("These files could not be loaded. What was found and what to do:", icon=":material/error:")
+        st.text(loaded.error)
+
+    # ---- load report
+    if report is not None:
+        st.subheader("Load report")
+        st.caption(f"{report.rows_read:,} rows read = {report.kept:,} kept + {report.repaired:,} repaired + "
+                   f"{report.rejected:,} rejected (of which {sum(f.duplicates for f in report.files):,} duplicates)")
+        st.dataframe(report.summary(), hide_index=True)
+        with st.expander("Mapping per file"):
+            st.dataframe(report.mappings(), hide_index=True)
+        reasons = report.reasons()
+        if reasons.height:
+            st.dataframe(reasons, hide_index=True)
+        for f in report.files:
+            for note in f.notes:
+                st.text(f"{f.file}: {note}")
+            if f.timestamp:
+                st.text(f"{f.file}: timestamps {f.timestamp}")
+        st.download_button("Download rejected rows (CSV)", data=report.rejected_rows_csv(),
+                           file_name=f"rejected_{slug(uploads[0].name)}", mime="text/csv", on_click="ignore",
+                           disabled=report.rejected == 0, key="data.rejected_download")
+
+    # ---- column mapping
+    st.subheader("Column mapping")
+    detected = report.mapping if report is not None else {}
+    if report is not None:
+        st.caption(f"Detected format: {report.detected_format}. Choose a column to override the detection.")
+    columns = ingest.source_columns(uploads, options.member)
+    grid = st.columns(3)
+    for i, target in enumerate(TARGETS):
+        grid[i % 3].selectbox(target, [ingest.DETECTED, ingest.UNMAPPED, *columns], key=ingest.mapping_key(target),
+                              help=f"Detected: {detected.get(target, 'nothing')}")
+
+    # ---- canonical events
+    if result is not None:
+        st.subheader("Canonical events")
+        st.dataframe(ingest.preview(result.events), hide_index=True)
+        if st.button("Analyse these events", type="primary", key="data.activate"):
+            set_active_dataset(ingest.dataset_name(uploads),
+                               f"{ingest.uploads_digest(uploads)}:{options.key()}", result.events, report)
+            st.rerun()

@@ -1,0 +1,179 @@
+"""Funnels: how many people get through each step, where they drop, what they did instead, and why."""
+
+from __future__ import annotations
+
+import polars as pl
+import streamlit as st
+
+from analysis.dropoff import dropoff_destinations, step_cohort
+from analysis.errors import AnalysisError
+from analysis.figures.funnels import (
+    destinations_figure,
+    drivers_figure,
+    funnel_figure,
+    funnel_trend_figure,
+    time_to_convert_figure,
+)
+from analysis.funnels import funnel_table, funnel_trend, time_to_convert
+from ui import funnels as uf
+from ui.data import prepared_events
+
+st.title("Funnels")
+st.caption(
+    "How many people get through each step, how long it takes, where they drop out, what they did instead and "
+    "which traits go with dropping. Every number's definition is listed next to it."
+)
+
+names = uf.event_names()
+uf.init_state(names)
+
+with st.container(border=True):
+    st.multiselect("Steps, in order", names, key=uf.STEPS,
+                   help="Pick events in funnel order. A person enters at the first step.")
+    chosen = list(st.session_state[uf.STEPS])
+    middle = [f"{i + 1}. {e}" for i, e in enumerate(chosen)][1:-1]
+    st.session_state[uf.OPTIONAL] = [o for o in st.session_state[uf.OPTIONAL] if o in middle]
+    c1, c2, c3, c4 = st.columns(4)
+    c1.selectbox("Order", list(uf.MODE_LABELS), format_func=uf.MODE_LABELS.__getitem__, key=uf.MODE)
+    c2.number_input("Conversion window (days)", min_value=1, max_value=366, key=uf.WINDOW_DAYS,
+                    help="Every step must happen within this time of the step-1 event.")
+    c3.selectbox("Count", list(uf.COUNTING_LABELS), format_func=uf.COUNTING_LABELS.__getitem__, key=uf.COUNTING)
+    c4.selectbox("Repeated step 1", list(uf.ANCHOR_LABELS), format_func=uf.ANCHOR_LABELS.__getitem__,
+                 key=uf.ANCHOR, help="Which step-1 event starts the window when a person does step 1 again.")
+    c5, c6, c7 = st.columns([1, 2, 2])
+    c5.radio("Entry", ["closed", "open"], key=uf.ENTRY, horizontal=True,
+             help="Closed: people must enter at step 1. Open: at any step.")
+    c6.multiselect("Optional steps", middle, key=uf.OPTIONAL)
+    c7.multiselect("Exclude people who do", names, key=uf.EXCLUDE,
+                   help="Any of these events between the first and the last step disqualifies the attempt.")
+    c8, c9, c10 = st.columns(3)
+    c8.selectbox("Break down by", [uf.NO_BREAKDOWN, *uf.breakdown_columns()], key=uf.BREAKDOWN)
+    c9.selectbox("Value taken from", list(uf.ATTRIBUTION_LABELS), format_func=uf.ATTRIBUTION_LABELS.__getitem__,
+                 key=uf.ATTRIBUTION)
+    c10.number_input("Top values", min_value=1, max_value=30, key=uf.TOP_N,
+                     help="The rest are summed as 'Other'.")
+
+if len(chosen) < 2:
+    st.info("Pick at least two steps.")
+    st.stop()
+
+try:
+    spec = uf.current_spec()
+except AnalysisError as err:
+    st.error(str(err))
+    st.stop()
+
+units = uf.units(spec)
+table = funnel_table(units, spec)
+
+if units.is_empty():
+    st.info("Nobody entered this funnel in the chosen date range.")
+    st.markdown(uf.definition_markdown(spec))
+    st.stop()
+
+overall = table.filter(pl.col("step") == spec.n)
+first = table.filter(pl.col("step") == 1)
+entered_total = int(first["entered"].sum())
+converted_total = int(overall["entered"].sum())
+noun = uf.COUNTING_LABELS[spec.counting].lower()
+m1, m2, m3 = st.columns(3)
+m1.metric(f"Entered ({noun})", f"{entered_total:,}")
+m2.metric("Reached the last step", f"{converted_total:,}")
+m3.metric("Overall conversion", f"{converted_total / entered_total:.1%}" if entered_total else "–")
+
+left, right = st.columns([3, 2])
+left.plotly_chart(funnel_figure(table, title="Units per step"), width="stretch")
+with right:
+    st.caption("How these numbers are defined")
+    st.markdown(uf.definition_markdown(spec))
+st.dataframe(
+    table,
+    hide_index=True,
+    width="stretch",
+    column_config={
+        "conversion_from_start": st.column_config.NumberColumn("from step 1", format="percent"),
+        "conversion_from_previous": st.column_config.NumberColumn("from previous", format="percent"),
+        "drop_off_rate": st.column_config.NumberColumn("drop-off rate", format="percent"),
+        "median_seconds": st.column_config.NumberColumn("median s from previous", format="%.0f"),
+        "mean_seconds": st.column_config.NumberColumn("mean s from previous", format="%.0f"),
+        "median_seconds_from_start": st.column_config.NumberColumn("median s from step 1", format="%.0f"),
+        "mean_seconds_from_start": st.column_config.NumberColumn("mean s from step 1", format="%.0f"),
+    },
+)
+st.download_button("Download the table (CSV)", uf.csv_bytes(table), file_name="funnel.csv", mime="text/csv")
+
+st.subheader("Time to convert and conversion over time")
+t1, t2 = st.columns(2)
+with t1:
+    steps_range = list(range(1, spec.n + 1))
+    if st.session_state.get(uf.TTC_FROM) not in steps_range[:-1]:
+        st.session_state[uf.TTC_FROM] = 1
+    if st.session_state.get(uf.TTC_TO) not in steps_range[1:]:
+        st.session_state[uf.TTC_TO] = spec.n
+    f1, f2 = st.columns(2)
+    f1.selectbox("From step", steps_range[:-1], key=uf.TTC_FROM, format_func=lambda k: f"{k}. {spec.labels[k - 1]}")
+    f2.selectbox("To step", steps_range[1:], key=uf.TTC_TO, format_func=lambda k: f"{k}. {spec.labels[k - 1]}")
+    lo, hi = int(st.session_state[uf.TTC_FROM]), int(st.session_state[uf.TTC_TO])
+    if lo < hi:
+        st.plotly_chart(time_to_convert_figure(time_to_convert(units, spec, from_step=lo, to_step=hi),
+                                               title=f"Time from step {lo} to step {hi}"), width="stretch")
+    else:
+        st.info("Pick a later 'to' step than 'from' step.")
+with t2:
+    st.radio("Entry period", ["day", "week"], key=uf.TREND_EVERY, horizontal=True)
+    trend = funnel_trend(units, spec, every=st.session_state[uf.TREND_EVERY])
+    st.plotly_chart(funnel_trend_figure(trend, title="Reached the last step, by entry period"), width="stretch")
+
+st.subheader("Drop-offs")
+drop_options = [k for k in range(1, spec.n) if k - 1 in spec.mandatory]
+if st.session_state.get(uf.DROP_STEP) not in drop_options:
+    st.session_state[uf.DROP_STEP] = drop_options[0]
+st.selectbox("People who dropped after", drop_options, key=uf.DROP_STEP,
+             format_func=lambda k: f"{k}. {spec.labels[k - 1]}")
+step = int(st.session_state[uf.DROP_STEP])
+events = prepared_events()
+d1, d2, d3 = st.columns(3)
+d1.plotly_chart(destinations_figure(dropoff_destinations(events, units, spec, step=step),
+                                    title="Their next event"), width="stretch")
+d2.plotly_chart(destinations_figure(dropoff_destinations(events, units, spec, step=step, column="channel"),
+                                    title="Channel of their next event"), width="stretch")
+d3.plotly_chart(destinations_figure(dropoff_destinations(events, units, spec, step=step, position="last"),
+                                    title="Their last event in the data"), width="stretch")
+
+with st.container(border=True):
+    st.radio("Cohort at this step", ["dropped", "continued", "reached"], key=uf.COHORT_WHO, horizontal=True,
+             help="The people behind the numbers. Their ids stay on this machine.")
+    who = st.session_state[uf.COHORT_WHO]
+    cohort = step_cohort(units, spec, step=step, who=who)
+    label = f"{who} at step {step} ({spec.labels[step - 1]}), {cohort.height:,} {noun}"
+    st.caption(f"Cohort: {cohort.height:,} {noun}.")
+    b1, b2, b3 = st.columns(3)
+    b1.download_button("Download the cohort (CSV)", uf.csv_bytes(cohort), file_name="funnel_cohort.csv",
+                       mime="text/csv")
+    if b2.button("Use as filter on other pages", key="funnels.use_cohort"):
+        uf.set_cohort(cohort["user_id"], label)
+    if uf.cohort_ids() is not None and b3.button("Clear the cohort filter", key="funnels.clear_cohort"):
+        uf.clear_cohort()
+    if uf.cohort_ids() is not None:
+        st.text(f"Active cohort filter: {st.session_state[uf.COHORT_LABEL]}")
+
+st.toggle("Find drop-off drivers (slower)", key=uf.SHOW_DRIVERS,
+          help="Compares people who dropped after this step with those who went on, trait by trait.")
+if st.session_state[uf.SHOW_DRIVERS]:
+    candidates = [c for c in uf.breakdown_columns() if c in events.columns]
+    st.session_state.setdefault(uf.DRIVER_COLUMNS, [c for c in ("channel", "device", "persona")
+                                                    if c in candidates])
+    st.multiselect("Traits from these columns (besides prior events, slow steps and loops)", candidates,
+                   key=uf.DRIVER_COLUMNS)
+    found = uf.drivers(spec, step, tuple(st.session_state[uf.DRIVER_COLUMNS]))
+    if found.is_empty():
+        st.info("Not enough people on both sides of this step to compare traits.")
+    else:
+        st.caption(
+            "Relative risk of dropping with a 95% interval; Benjamini-Hochberg false-discovery control over every "
+            "trait tested; groups under 30 are grey and marked as hints. Associations, not causes."
+        )
+        st.plotly_chart(drivers_figure(found), width="stretch")
+        for sentence in found.filter(pl.col("significant"))["sentence"].head(5):
+            st.text(sentence)
+        st.dataframe(found.drop("sentence"), hide_index=True, width="stretch")

@@ -1,0 +1,70 @@
+"""Two users of one server never see each other's data: every cache of user data is session-scoped."""
+
+from __future__ import annotations
+
+import ast
+from datetime import datetime, timezone
+from pathlib import Path
+
+import polars as pl
+from streamlit.testing.v1 import AppTest
+
+from analysis import schema as s
+from ui import state
+from ui.data import SAMPLE_NAME, Dataset
+
+ROOT = Path(__file__).resolve().parents[2]
+APP = ROOT / "app.py"
+# caches of public data only: the bundled sample and the list of time zones
+PUBLIC_CACHES = {("data.py", "_sample_dataset"), ("ingest.py", "all_timezones")}
+
+
+def _cache_decorators() -> list[tuple[str, str, bool]]:
+    found = []
+    for path in sorted((ROOT / "ui").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(node, ast.FunctionDef):
+                continue
+            for deco in node.decorator_list:
+                if isinstance(deco, ast.Call) and ast.unparse(deco.func) in {"st.cache_data", "st.cache_resource"}:
+                    scoped = any(k.arg == "scope" and ast.literal_eval(k.value) == "session" for k in deco.keywords)
+                    found.append((path.name, node.name, scoped))
+    return found
+
+
+def test_every_cache_of_user_data_is_session_scoped() -> None:
+    caches = _cache_decorators()
+    assert len(caches) > 10  # the scan finds the caches (it would pass vacuously otherwise)
+    shared = [(f, n) for f, n, scoped in caches if not scoped and (f, n) not in PUBLIC_CACHES]
+    assert shared == []
+
+
+def _rendered(at: AppTest) -> str:
+    """Every value the session shows, main area and sidebar."""
+    return " ".join(str(getattr(e, "value", "")) for part in (at.main, at.sidebar) for e in part.children.values())
+
+
+def test_a_second_session_does_not_see_the_first_sessions_data() -> None:
+    secret = pl.DataFrame(
+        {s.USER_ID: ["secret-user-1"] * 3,
+         s.TIMESTAMP: [datetime(2026, 1, 1, h, tzinfo=timezone.utc) for h in (1, 2, 3)],
+         s.EVENT: ["page_view", "add_to_cart", "purchase"]},
+        schema_overrides={s.TIMESTAMP: s.TIMESTAMP_DTYPE},
+    )
+    first = AppTest.from_file(str(APP), default_timeout=120)
+    first.session_state[state.DATASET] = Dataset("Secret upload", "digest-of-the-secret-upload", secret)
+    first.run()
+    assert "Secret upload" in _rendered(first)
+    first.switch_page("app_pages/journeys.py")
+    first.run()  # caches of the first session now hold results from the secret data
+    assert not first.exception
+
+    second = AppTest.from_file(str(APP), default_timeout=120)
+    second.run()
+    assert not second.exception
+    assert SAMPLE_NAME in _rendered(second)
+    assert "Secret upload" not in _rendered(second)
+    second.switch_page("app_pages/journeys.py")
+    second.run()
+    assert not second.exception
+    assert "secret-user-1" not in _rendered(second)
