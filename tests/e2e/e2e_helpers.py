@@ -24,3 +24,15 @@ def screenshot(page: Page, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def open_page(page: Page, name: str, timeout_ms: float = 120_000) -> None:
+    """Click a page in the sidebar and wait until that page's script has finished.
+
+    The page's own heading must appear first: right after the click the app may still report the previous run
+    as finished.
+    """
+    page.get_by_test_id("stSidebarNavLink").filter(has_text=name).click()
+    expect(page.get_by_role("heading", name=name, level=1)).to_be_visible(timeout=timeout_ms)
+    wait_for_app(page, timeout_ms)
+    expect(page.get_by_test_id("stException")).to_have_count(0)

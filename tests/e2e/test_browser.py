@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.e2e_helpers import screenshot, wait_for_app
+from tests.e2e.e2e_helpers import open_page, screenshot, wait_for_app
 
 pytestmark = pytest.mark.e2e
 
@@ -21,10 +21,7 @@ def test_every_page_renders_in_a_real_browser(page: Page, app_url: str) -> None:
     expect(page.get_by_test_id("stSidebarNav")).to_have_count(1)
     expect(page.get_by_test_id("stSidebarNavLink")).to_have_count(len(PAGES))
     for name in PAGES:
-        page.get_by_test_id("stSidebarNavLink").filter(has_text=name).click()
-        wait_for_app(page)
-        expect(page.get_by_role("heading", level=1).first).to_be_visible()
-        expect(page.get_by_test_id("stException")).to_have_count(0)
+        open_page(page, name)
         screenshot(page, name.lower())
     # local and private: the browser fetched nothing but the app itself (no CDN fonts, scripts or telemetry)
     outside = [url for url in requests if not url.startswith((app_url, "data:", "blob:"))]

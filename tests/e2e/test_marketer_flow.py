@@ -10,19 +10,13 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from analysis.sample import GERMAN_EXPORT_PATH
-from tests.e2e.e2e_helpers import screenshot, wait_for_app
+from tests.e2e.e2e_helpers import open_page, screenshot, wait_for_app
 
 pytestmark = pytest.mark.e2e
 
 
 def _no_exception(page: Page) -> None:
     expect(page.get_by_test_id("stException")).to_have_count(0)
-
-
-def _goto(page: Page, name: str) -> None:
-    page.get_by_test_id("stSidebarNavLink").filter(has_text=name).click()
-    wait_for_app(page)
-    _no_exception(page)
 
 
 def test_upload_click_through_and_download_a_snapshot(page: Page, app_url: str, tmp_path: Path) -> None:
@@ -44,16 +38,16 @@ def test_upload_click_through_and_download_a_snapshot(page: Page, app_url: str, 
     screenshot(page, "flow-data")
 
     for name in ("Journeys", "Funnels", "Attribution"):
-        _goto(page, name)
+        open_page(page, name)
         screenshot(page, f"flow-{name.lower()}")
 
-    _goto(page, "Personas")
+    open_page(page, "Personas")
     page.get_by_role("button", name=re.compile("Find personas")).click()
     wait_for_app(page, timeout_ms=180_000)
     _no_exception(page)
     screenshot(page, "flow-personas")
 
-    _goto(page, "Snapshots")
+    open_page(page, "Snapshots")
     page.get_by_role("button", name="Build snapshot").click()
     wait_for_app(page, timeout_ms=180_000)
     _no_exception(page)
