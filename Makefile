@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 PORT ?= 8501
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint typecheck bench sample browser clean
+.PHONY: help run test lint typecheck bench sample browser java clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -14,7 +14,7 @@ help: ## list the targets
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet -e '.[dev,spark]'
 	touch $(STAMP)
 
 browser: ## install Debian's Chromium for the browser test when it is missing
@@ -23,10 +23,16 @@ browser: ## install Debian's Chromium for the browser test when it is missing
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
+java: ## install Java 17 for the Spark engine's tests when it is missing
+	@command -v java >/dev/null 2>&1 || { \
+	  echo "installing Debian default-jre-headless (Java 17) for the Spark engine"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq default-jre-headless >/dev/null; }
+
 run: $(STAMP) ## open the app on the bundled sample at http://127.0.0.1:$(PORT)
 	$(PY) -m streamlit run app.py --server.port $(PORT)
 
-test: $(STAMP) browser ## run the whole suite: library, AppTest pages, real-browser test
+test: $(STAMP) browser java ## run the whole suite: library, AppTest pages, Spark engine, real-browser test
 	$(PY) -m pytest
 
 lint: $(STAMP) ## ruff and mypy
