@@ -7,6 +7,7 @@ import streamlit as st
 from analysis.attribution import DEFINITIONS, LABELS, MODELS, outrank_matrix, wide_table
 from analysis.figures.attribution import attribution_figure
 from ui import attribution as ua
+from ui.downloads import table_downloads
 
 st.title("Attribution")
 st.caption(
@@ -85,12 +86,8 @@ st.plotly_chart(attribution_figure(result, metric=metric), width="stretch")
 st.subheader("All models side by side")
 st.caption("Channels in robust-rank order: their average rank over every model (participation aside) and draw.")
 st.dataframe(wide_table(result, metric=metric), hide_index=True, width="stretch")
-st.download_button(
-    "Download the table (CSV, every model with interval bounds)",
-    ua.csv_bytes(result.table),
-    file_name="attribution.csv",
-    mime="text/csv",
-)
+table_downloads("Download the table, every model with interval bounds", result.table, "attribution",
+                key="attribution.table_download", parquet=True)
 
 st.subheader("One model in detail")
 detail = st.selectbox("Model", list(settings.models), format_func=LABELS.__getitem__, key=ua.DETAIL_MODEL)

@@ -17,6 +17,7 @@ from analysis.figures.funnels import (
 from analysis.funnels import funnel_table, funnel_trend, time_to_convert
 from ui import funnels as uf
 from ui.data import prepared_events
+from ui.downloads import table_downloads
 
 st.title("Funnels")
 st.caption(
@@ -100,7 +101,7 @@ st.dataframe(
         "mean_seconds_from_start": st.column_config.NumberColumn("mean s from step 1", format="%.0f"),
     },
 )
-st.download_button("Download the table (CSV)", uf.csv_bytes(table), file_name="funnel.csv", mime="text/csv")
+table_downloads("Download the table", table, "funnel", key="funnels.table_download")
 
 st.subheader("Time to convert and conversion over time")
 t1, t2 = st.columns(2)
@@ -147,9 +148,9 @@ with st.container(border=True):
     cohort = step_cohort(units, spec, step=step, who=who)
     label = f"{who} at step {step} ({spec.labels[step - 1]}), {cohort.height:,} {noun}"
     st.caption(f"Cohort: {cohort.height:,} {noun}.")
-    b1, b2, b3 = st.columns(3)
-    b1.download_button("Download the cohort (CSV)", uf.csv_bytes(cohort), file_name="funnel_cohort.csv",
-                       mime="text/csv")
+    table_downloads("Download the cohort", cohort, f"funnel_cohort_{who}_step{step}", key="funnels.cohort_download",
+                    parquet=True)
+    b2, b3 = st.columns(2)
     if b2.button("Use as filter on other pages", key="funnels.use_cohort"):
         uf.set_cohort(cohort["user_id"], label)
     if uf.cohort_ids() is not None and b3.button("Clear the cohort filter", key="funnels.clear_cohort"):

@@ -7,6 +7,7 @@ import streamlit as st
 from analysis.figures.personas import persona_map_figure, persona_profile_figure, persona_stability_figure
 from analysis.personas import persona_column, top_drivers
 from ui import personas as up
+from ui.downloads import table_downloads
 
 st.title("Personas")
 st.caption(
@@ -107,9 +108,8 @@ if steps:
 
 st.subheader("Use the personas elsewhere")
 st.caption("Export the personas as a column so the Funnels and Attribution pages can break results down by it.")
-e1, e2 = st.columns(2)
-if e1.button("Use as a breakdown on other pages", key="personas.export"):
+if st.button("Use as a breakdown on other pages", key="personas.export"):
     n = up.export_cohort(model)
     st.success(f"{n:,} users labelled; the persona column is available on the other pages.")
-e2.download_button("Download user → persona (CSV)", up.csv_bytes(persona_column(model)),
-                   file_name="personas.csv", mime="text/csv")
+table_downloads("Download user → persona", persona_column(model), "personas", key="personas.download",
+                parquet=True)

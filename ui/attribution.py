@@ -130,10 +130,6 @@ def comparison(settings: Settings) -> ModelComparison:
     return _comparison(active_dataset().digest, session_gap(), (start, end), settings, paths(settings))
 
 
-def csv_bytes(table: pl.DataFrame) -> bytes:
-    """A table as UTF-8 CSV for st.download_button."""
-    return table.write_csv().encode("utf-8")
-
 
 def model_rows(comparison: ModelComparison, model: str) -> pl.DataFrame:
     """The comparison table's rows of one model, without the model column."""

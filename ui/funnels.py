@@ -164,8 +164,3 @@ def definition_markdown(spec: FunnelSpec) -> str:
     """The funnel's rules as a Markdown list, every text escaped."""
     rules = spec.describe().items()
     return "\n".join(f"- **{escape_markdown(rule)}**: {escape_markdown(text)}" for rule, text in rules)
-
-
-def csv_bytes(table: pl.DataFrame) -> bytes:
-    """A table as UTF-8 CSV for st.download_button."""
-    return table.write_csv().encode("utf-8")

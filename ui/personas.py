@@ -237,8 +237,3 @@ def persona_cohort() -> pl.DataFrame | None:
     """The exported ``user_id, persona`` frame, if the Personas page exported one in this session."""
     cohort = st.session_state.get(COHORT)
     return cohort if isinstance(cohort, pl.DataFrame) else None
-
-
-def csv_bytes(table: pl.DataFrame) -> bytes:
-    """A table as UTF-8 CSV for st.download_button."""
-    return table.write_csv().encode("utf-8")

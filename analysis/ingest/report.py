@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from analysis.errors import IngestError
+from analysis.export import protect_formulas, to_safe_csv  # noqa: F401 (protect_formulas: re-exported for callers)
 
 #: Why a row was not loaded, as shown to the user.
 REJECT_REASONS: dict[str, str] = {
@@ -27,7 +28,6 @@ REPAIR_REASONS: dict[str, str] = {
     "control_chars": "control characters removed",
 }
 EXAMPLES_PER_REASON = 5
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\0")
 
 
 @dataclass(frozen=True)
@@ -154,22 +154,7 @@ class LoadReport:
 
     def rejected_rows_csv(self) -> bytes:
         """The rejected rows as UTF-8 CSV, string cells protected against formula injection."""
-        return protect_formulas(self.rejected_rows).write_csv().encode()
-
-
-def protect_formulas(frame: pl.DataFrame) -> pl.DataFrame:
-    """Prefix string cells starting with ``= + - @`` tab, CR or NUL with ``'`` (OWASP CSV injection).
-
-    Examples
-    --------
-    >>> protect_formulas(pl.DataFrame({"a": ["=1+1", "ok"], "n": [-1, 2]})).row(0)
-    ("'=1+1", -1)
-    """
-    starts = "^[" + "".join("\\" + c if c in "-+" else c for c in _FORMULA_START).replace("\0", "\\x00") + "]"
-    return frame.with_columns(
-        pl.when(pl.col(c).str.contains(starts)).then("'" + pl.col(c)).otherwise(pl.col(c)).alias(c)
-        for c, t in frame.schema.items() if t == pl.String
-    )
+        return to_safe_csv(self.rejected_rows)
 
 
 class RejectedShareError(IngestError):
