@@ -79,7 +79,65 @@ _PUBLIC: dict[str, str] = {
     "CANONICAL_SCHEMA": "analysis.schema",
 }
 
-__all__ = sorted(_PUBLIC)
+__all__ = [
+    "CANONICAL_SCHEMA",
+    "AnalysisError",
+    "Exclusion",
+    "IngestError",
+    "LoadReport",
+    "LoadResult",
+    "Personas",
+    "RejectedShareError",
+    "Snapshot",
+    "Step",
+    "assign_channels",
+    "attribute",
+    "attribution_intervals",
+    "compare_models",
+    "conversion_paths",
+    "detect_pii_columns",
+    "dropoff_destinations",
+    "dropoff_drivers",
+    "escape_text",
+    "fit_personas",
+    "funnel",
+    "funnel_spec",
+    "funnel_table",
+    "funnel_trend",
+    "funnel_units",
+    "journeys",
+    "load_channel_rules",
+    "load_events",
+    "path_variants",
+    "paths",
+    "peek_columns",
+    "persona_channels",
+    "persona_column",
+    "persona_steps",
+    "prepare",
+    "pseudonymise",
+    "read_snapshot",
+    "removal_effects",
+    "sessionize",
+    "shapley_values",
+    "step_cohort",
+    "step_matrix",
+    "stitch_identities",
+    "stitch_stats",
+    "suppress_small_cells",
+    "time_to_convert",
+    "transitions",
+    "unassigned_report",
+    "validate_events",
+    "with_personas",
+    "write_snapshot",
+]
+
+# Three submodules share their function's name. Loading them here binds the functions; otherwise the first
+# `import analysis.prepare` anywhere would leave the package attribute pointing at the module. They need Polars only.
+from analysis.journeys import journeys  # noqa: E402
+from analysis.paths import paths  # noqa: E402
+from analysis.prepare import prepare  # noqa: E402
 
 if TYPE_CHECKING:
     from analysis.attribution import (
@@ -105,8 +163,7 @@ if TYPE_CHECKING:
     )
     from analysis.identity import stitch_identities, stitch_stats
     from analysis.ingest import LoadReport, LoadResult, RejectedShareError, load_events, peek_columns
-    from analysis.journeys import journeys
-    from analysis.paths import path_variants, paths, step_matrix, transitions
+    from analysis.paths import path_variants, step_matrix, transitions
     from analysis.personas import (
         Personas,
         fit_personas,
@@ -115,7 +172,6 @@ if TYPE_CHECKING:
         persona_steps,
         with_personas,
     )
-    from analysis.prepare import prepare
     from analysis.privacy import detect_pii_columns, escape_text, pseudonymise, suppress_small_cells
     from analysis.schema import CANONICAL_SCHEMA, validate_events
     from analysis.sessions import sessionize
