@@ -14,8 +14,8 @@ from analysis.prepare import prepare
 from analysis.sample import load_sample
 
 APP = Path(__file__).resolve().parent.parent / "app.py"
-PAGES = ["app_pages/data.py", "app_pages/journeys.py", "app_pages/funnels.py", "app_pages/attribution.py", "app_pages/personas.py",
-         "app_pages/snapshots.py"]
+PAGES = ["app_pages/data.py", "app_pages/journeys.py", "app_pages/funnels.py", "app_pages/attribution.py",
+         "app_pages/personas.py", "app_pages/snapshots.py"]
 LOOPBACK = ("127.", "::1", "localhost")
 
 

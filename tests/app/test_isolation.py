@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ast
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import polars as pl
@@ -47,7 +47,7 @@ def _rendered(at: AppTest) -> str:
 def test_a_second_session_does_not_see_the_first_sessions_data() -> None:
     secret = pl.DataFrame(
         {s.USER_ID: ["secret-user-1"] * 3,
-         s.TIMESTAMP: [datetime(2026, 1, 1, h, tzinfo=timezone.utc) for h in (1, 2, 3)],
+         s.TIMESTAMP: [datetime(2026, 1, 1, h, tzinfo=UTC) for h in (1, 2, 3)],
          s.EVENT: ["page_view", "add_to_cart", "purchase"]},
         schema_overrides={s.TIMESTAMP: s.TIMESTAMP_DTYPE},
     )

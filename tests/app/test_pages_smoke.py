@@ -8,8 +8,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 APP = Path(__file__).resolve().parents[2] / "app.py"
-PAGES = ["app_pages/data.py", "app_pages/journeys.py", "app_pages/funnels.py", "app_pages/attribution.py", "app_pages/personas.py",
-         "app_pages/snapshots.py"]
+PAGES = ["app_pages/data.py", "app_pages/journeys.py", "app_pages/funnels.py", "app_pages/attribution.py",
+         "app_pages/personas.py", "app_pages/snapshots.py"]
 
 
 @pytest.mark.parametrize("page", PAGES)
