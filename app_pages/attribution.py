@@ -48,6 +48,9 @@ with st.container(border=True):
     )
     c6.number_input("Bootstrap draws", min_value=20, max_value=1000, step=20, key=ua.N_BOOT)
     c7.checkbox("Collapse repeats", key=ua.COLLAPSE, help="Merge consecutive touches of the same channel.")
+    personas = ua.persona_choices()
+    st.selectbox("Persona", personas, key=ua.PERSONA, disabled=len(personas) == 1,
+                 help="Attribute only the journeys of one persona (export personas on the Personas page first).")
 
 settings = ua.Settings(
     conversion_events=tuple(st.session_state[ua.CONVERSION_EVENTS]),
@@ -57,6 +60,7 @@ settings = ua.Settings(
     models=tuple(m for m in MODELS if m in st.session_state[ua.MODELS]),
     order=int(st.session_state[ua.ORDER]),
     n_boot=int(st.session_state[ua.N_BOOT]),
+    persona=None if st.session_state[ua.PERSONA] == ua.ALL_PERSONAS else st.session_state[ua.PERSONA],
 )
 if not settings.conversion_events or not settings.models:
     st.info("Pick at least one conversion event and one model.")

@@ -15,8 +15,8 @@ from analysis.figures.funnels import (
     time_to_convert_figure,
 )
 from analysis.funnels import funnel_table, funnel_trend, time_to_convert
+from ui import data as ud
 from ui import funnels as uf
-from ui.data import prepared_events
 from ui.downloads import table_downloads
 
 st.title("Funnels")
@@ -132,7 +132,7 @@ if st.session_state.get(uf.DROP_STEP) not in drop_options:
 st.selectbox("People who dropped after", drop_options, key=uf.DROP_STEP,
              format_func=lambda k: f"{k}. {spec.labels[k - 1]}")
 step = int(st.session_state[uf.DROP_STEP])
-events = prepared_events()
+events = uf.events()
 d1, d2, d3 = st.columns(3)
 d1.plotly_chart(destinations_figure(dropoff_destinations(events, units, spec, step=step),
                                     title="Their next event"), width="stretch")
@@ -146,17 +146,16 @@ with st.container(border=True):
              help="The people behind the numbers. Their ids stay on this machine.")
     who = st.session_state[uf.COHORT_WHO]
     cohort = step_cohort(units, spec, step=step, who=who)
-    label = f"{who} at step {step} ({spec.labels[step - 1]}), {cohort.height:,} {noun}"
     st.caption(f"Cohort: {cohort.height:,} {noun}.")
     table_downloads("Download the cohort", cohort, f"funnel_cohort_{who}_step{step}", key="funnels.cohort_download",
                     parquet=True)
     b2, b3 = st.columns(2)
-    if b2.button("Use as filter on other pages", key="funnels.use_cohort"):
-        uf.set_cohort(cohort["user_id"], label)
-    if uf.cohort_ids() is not None and b3.button("Clear the cohort filter", key="funnels.clear_cohort"):
-        uf.clear_cohort()
-    if uf.cohort_ids() is not None:
-        st.text(f"Active cohort filter: {st.session_state[uf.COHORT_LABEL]}")
+    b2.button("Use as a filter on every page", key="funnels.use_cohort", on_click=ud.set_cohort,
+              args=(cohort["user_id"], uf.cohort_label(who, step, spec, cohort.height, noun)),
+              help="Every page then shows only these people, until you clear the cohort (here or in the sidebar).")
+    if ud.cohort_ids() is not None:
+        b3.button("Clear the cohort filter", key="funnels.clear_cohort", on_click=ud.clear_cohort)
+        st.text(f"Active cohort filter: {ud.cohort_label()}")
 
 st.toggle("Find drop-off drivers (slower)", key=uf.SHOW_DRIVERS,
           help="Compares people who dropped after this step with those who went on, trait by trait.")

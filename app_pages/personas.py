@@ -108,8 +108,11 @@ if steps:
 
 st.subheader("Use the personas elsewhere")
 st.caption("Export the personas as a column so the Funnels and Attribution pages can break results down by it.")
-if st.button("Use as a breakdown on other pages", key="personas.export"):
-    n = up.export_cohort(model)
-    st.success(f"{n:,} users labelled; the persona column is available on the other pages.")
+st.button("Use as a breakdown on other pages", key="personas.export", on_click=up.export_cohort, args=(model,),
+          help="Adds a persona column to the events of every page: a breakdown on Funnels, a segment on "
+               "Attribution, a filter on Journeys. Remove it in the sidebar.")
+exported = up.persona_cohort()
+if exported is not None:
+    st.success(f"{exported.height:,} users labelled; the persona column is available on the other pages.")
 table_downloads("Download user → persona", persona_column(model), "personas", key="personas.download",
                 parquet=True)

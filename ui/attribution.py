@@ -1,13 +1,14 @@
 """Attribution view helpers: session-state keys, defaults and the cached path table and model comparison.
 
-Both caches are keyed by the dataset's digest, the sidebar's date range and the settings; frames go in as
-``_events`` / ``_paths`` so Streamlit never hashes them.
+Caches are keyed by the view (``ui.data.view_key``: dataset, session gap, channel rules, dates, cohort, persona
+labels) and the settings; frames go in as ``_events`` / ``_paths`` so Streamlit never hashes them. With persona
+labels exported on the Personas page, a persona segment limits the journeys attributed to one persona's.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import timedelta
 
 import polars as pl
 import streamlit as st
@@ -20,7 +21,8 @@ from analysis.attribution import (
     conversion_paths,
     select_order,
 )
-from ui.data import active_dataset, date_range, filtered_events, session_gap
+from analysis.filters import filter_values
+from ui.data import ViewKey, active_dataset, filtered_events, person_labels, view_key
 
 CONVERSION_EVENTS = "attribution.conversion_events"
 LOOKBACK_DAYS = "attribution.lookback_days"
@@ -32,6 +34,9 @@ N_BOOT = "attribution.n_boot"
 METRIC = "attribution.metric"
 DETAIL_MODEL = "attribution.detail_model"
 ORDER_FIT = "attribution.show_order_fit"
+PERSONA = "attribution.persona"
+ALL_PERSONAS = "(all people)"
+PERSONA_COLUMN = "persona"
 
 TOUCH_LABELS: dict[str, str] = {
     "channel": "Channel",
@@ -53,6 +58,7 @@ class Settings:
     models: tuple[str, ...]
     order: int
     n_boot: int
+    persona: str | None = None  # attribute only this persona's journeys
 
 
 def init_state(event_names: list[str]) -> None:
@@ -66,6 +72,20 @@ def init_state(event_names: list[str]) -> None:
     st.session_state.setdefault(ORDER, 1)
     st.session_state.setdefault(N_BOOT, 200)
     st.session_state.setdefault(METRIC, "conversions")
+    st.session_state.setdefault(PERSONA, ALL_PERSONAS)
+
+
+def persona_choices() -> list[str]:
+    """The persona segment's options: everyone, then each exported persona (only everyone without labels).
+
+    A chosen persona that is no longer exported falls back to everyone, so the widget never holds a stale value.
+    """
+    labels = person_labels()
+    names = [] if labels is None else labels[PERSONA_COLUMN].drop_nulls().unique().sort().to_list()
+    choices = [ALL_PERSONAS, *names]
+    if st.session_state.get(PERSONA) not in choices:
+        st.session_state[PERSONA] = ALL_PERSONAS
+    return choices
 
 
 @st.cache_data(max_entries=4, ttl=3600, scope="session", show_spinner=False)
@@ -81,15 +101,14 @@ def event_names() -> list[str]:
 
 @st.cache_data(max_entries=8, ttl=3600, scope="session", show_spinner="Building conversion paths…")
 def _paths(
-    digest: str,
-    gap: timedelta,
-    dates: tuple[date, date],
-    key: tuple[tuple[str, ...], int, str, bool, bool],
+    view: ViewKey,
+    key: tuple[tuple[str, ...], int, str, bool, bool, str | None],
     _events: pl.DataFrame,
 ) -> pl.DataFrame:
-    conversion, lookback_days, touch, collapse, with_times = key
+    conversion, lookback_days, touch, collapse, with_times, persona = key
+    events = filter_values(_events, {PERSONA_COLUMN: [persona]}) if persona is not None else _events
     return conversion_paths(
-        _events,
+        events,
         conversion_events=conversion,
         lookback=timedelta(days=lookback_days),
         touch=touch,  # type: ignore[arg-type]
@@ -99,9 +118,7 @@ def _paths(
 
 
 @st.cache_data(max_entries=8, ttl=3600, scope="session", show_spinner="Running the models and the bootstrap…")
-def _comparison(
-    digest: str, gap: timedelta, dates: tuple[date, date], settings: Settings, _paths_table: pl.DataFrame
-) -> ModelComparison:
+def _comparison(view: ViewKey, settings: Settings, _paths_table: pl.DataFrame) -> ModelComparison:
     return compare_models(
         _paths_table,
         models=settings.models,  # type: ignore[arg-type]
@@ -113,21 +130,20 @@ def _comparison(
 
 def paths(settings: Settings) -> pl.DataFrame:
     """The conversion paths of the active, date-filtered data for these settings (cached)."""
-    start, end = date_range()
     key = (
         settings.conversion_events,
         settings.lookback_days,
         settings.touch,
         settings.collapse_repeats,
         "time_decay" in settings.models,
+        settings.persona,
     )
-    return _paths(active_dataset().digest, session_gap(), (start, end), key, filtered_events())
+    return _paths(view_key(), key, filtered_events())
 
 
 def comparison(settings: Settings) -> ModelComparison:
     """Every chosen model with bootstrap intervals on those paths (cached)."""
-    start, end = date_range()
-    return _comparison(active_dataset().digest, session_gap(), (start, end), settings, paths(settings))
+    return _comparison(view_key(), settings, paths(settings))
 
 
 
@@ -142,13 +158,10 @@ def path_counts(paths: pl.DataFrame) -> tuple[int, int]:
 
 
 @st.cache_data(max_entries=8, ttl=3600, scope="session", show_spinner="Scoring Markov orders on held-out journeys…")
-def _order_fit(
-    digest: str, gap: timedelta, dates: tuple[date, date], settings: Settings, _paths_table: pl.DataFrame
-) -> pl.DataFrame:
+def _order_fit(view: ViewKey, settings: Settings, _paths_table: pl.DataFrame) -> pl.DataFrame:
     return select_order(_paths_table, orders=(1, 2, 3, 4), seed=0)
 
 
 def order_fit(settings: Settings) -> pl.DataFrame:
     """Held-out log-likelihood per Markov order on the current paths (cached)."""
-    start, end = date_range()
-    return _order_fit(active_dataset().digest, session_gap(), (start, end), settings, paths(settings))
+    return _order_fit(view_key(), settings, paths(settings))

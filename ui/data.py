@@ -1,13 +1,23 @@
 """The active dataset and its prepared events: the app's one caching layer for data.
 
 Frames live in session-scoped caches keyed by the dataset's content digest and the parameters, never by hashing
-a frame (Streamlit samples large frames when hashing). Cheap filters, such as the sidebar's date range, are applied
-outside the cache.
+a frame (Streamlit samples large frames when hashing). Cheap filters, such as the sidebar's date range and the
+session's cohort, are applied outside the cache.
+
+Two session-wide selections shape what every page sees:
+
+- the **cohort** (:func:`set_cohort`, picked on the Funnels page): only these people's events, shown in the sidebar;
+- the **persona labels** (:func:`set_person_labels`, exported on the Personas page): a ``persona`` column joined
+  onto the events, usable as a breakdown.
+
+Every page's cache keys start with :func:`view_key`, which changes whenever any of these (or the dataset, session
+gap, channel rules or date range) does.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -17,7 +27,7 @@ import streamlit as st
 
 from analysis import schema as s
 from analysis.channels import validate_channel_rules
-from analysis.filters import filter_dates
+from analysis.filters import add_person_labels, filter_dates, filter_people
 from analysis.prepare import prepare
 from analysis.sample import SAMPLE_PATH, load_sample
 from analysis.summary import DatasetSummary, summarize
@@ -51,13 +61,20 @@ def active_dataset() -> Dataset:
 def set_active_dataset(name: str, digest: str, events: pl.DataFrame, report: Any = None) -> None:
     """Make ``events`` the session's dataset and reset what depended on the previous one."""
     st.session_state[state.DATASET] = Dataset(name, digest, events, report)
-    st.session_state.pop(state.DATE_RANGE, None)
+    _forget_selections()
 
 
 def use_sample() -> None:
     """Switch the session back to the bundled sample."""
     st.session_state.pop(state.DATASET, None)
-    st.session_state.pop(state.DATE_RANGE, None)
+    _forget_selections()
+
+
+def _forget_selections() -> None:
+    """What belonged to the previous dataset: date range, cohort, persona labels."""
+    for key in (state.DATE_RANGE, state.COHORT_IDS, state.COHORT_LABEL, state.COHORT_DIGEST, state.PERSONA_LABELS,
+                state.PERSONA_DIGEST):
+        st.session_state.pop(key, None)
 
 
 def session_gap() -> timedelta:
@@ -136,6 +153,109 @@ def date_range() -> tuple[date, date]:
     return data_date_bounds()
 
 
-def filtered_events() -> pl.DataFrame:
-    """Prepared events within the sidebar's date range (a cheap filter outside the cache)."""
-    return filter_dates(prepared_events(), *date_range())
+# --- the session's cohort and persona labels ---------------------------------------------------------------------
+
+def _digest_of(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def set_cohort(ids: Iterable[str | None], label: str) -> None:
+    """Limit every page to these people (``user_id``, else ``anonymous_id``) from now on in this session."""
+    cohort = frozenset(i for i in ids if i is not None)
+    st.session_state[state.COHORT_IDS] = cohort
+    st.session_state[state.COHORT_LABEL] = label
+    st.session_state[state.COHORT_DIGEST] = _digest_of("\n".join(sorted(cohort)))
+
+
+def clear_cohort() -> None:
+    """Back to everyone."""
+    for key in (state.COHORT_IDS, state.COHORT_LABEL, state.COHORT_DIGEST):
+        st.session_state.pop(key, None)
+
+
+def cohort_ids() -> frozenset[str] | None:
+    """The session's cohort, or None when every person is in view."""
+    ids = st.session_state.get(state.COHORT_IDS)
+    return ids if isinstance(ids, frozenset) else None
+
+
+def cohort_label() -> str:
+    """Which people the cohort holds ("" without one)."""
+    return str(st.session_state.get(state.COHORT_LABEL, "")) if cohort_ids() is not None else ""
+
+
+def cohort_digest() -> str:
+    """A short content digest of the cohort ("all" without one)."""
+    ids = cohort_ids()
+    if ids is None:
+        return "all"
+    digest = st.session_state.get(state.COHORT_DIGEST)
+    if not isinstance(digest, str):  # ids put into the session state directly
+        digest = st.session_state[state.COHORT_DIGEST] = _digest_of("\n".join(sorted(ids)))
+    return digest
+
+
+def set_person_labels(labels: pl.DataFrame) -> None:
+    """Join these person-level columns (``user_id`` plus e.g. ``persona``) onto the events every page sees."""
+    st.session_state[state.PERSONA_LABELS] = labels
+    st.session_state[state.PERSONA_DIGEST] = _digest_of(labels.write_csv())
+
+
+def clear_person_labels() -> None:
+    """Stop joining the exported persona labels."""
+    st.session_state.pop(state.PERSONA_LABELS, None)
+    st.session_state.pop(state.PERSONA_DIGEST, None)
+
+
+def person_labels() -> pl.DataFrame | None:
+    """The exported ``user_id, persona`` frame, if any."""
+    labels = st.session_state.get(state.PERSONA_LABELS)
+    return labels if isinstance(labels, pl.DataFrame) else None
+
+
+def labels_digest() -> str:
+    """A short content digest of the persona labels ("none" without them)."""
+    labels = person_labels()
+    if labels is None:
+        return "none"
+    digest = st.session_state.get(state.PERSONA_DIGEST)
+    if not isinstance(digest, str):
+        digest = st.session_state[state.PERSONA_DIGEST] = _digest_of(labels.write_csv())
+    return digest
+
+
+ViewKey = tuple[str, int, str, bool, tuple[date, date], str, str]
+
+
+def view_key() -> ViewKey:
+    """Everything the events a page sees depend on: dataset digest, session gap (minutes), channel-rules digest,
+    re-derive flag, date range, cohort digest and persona-labels digest. Put it first in every cache key."""
+    return (active_dataset().digest, int(session_gap().total_seconds() // 60), rules_digest(), rederive_channels(),
+            date_range(), cohort_digest(), labels_digest())
+
+
+@st.cache_resource(max_entries=2, scope="session", show_spinner=False)
+def _labelled(prepared_key: tuple[str, int, str, bool], digest: str, _events: pl.DataFrame,
+              _labels: pl.DataFrame) -> pl.DataFrame:
+    return add_person_labels(_events, _labels)
+
+
+def view_events(*, with_labels: bool = True) -> pl.DataFrame:
+    """Prepared events of the session's cohort (every date), with the persona labels joined on when exported.
+
+    For views that apply the date range themselves (the Funnels page uses it for entry only).
+    ``with_labels=False`` leaves the labels off (for the Personas and Snapshots pages, which add their own).
+    """
+    events = prepared_events()
+    labels = person_labels()
+    if with_labels and labels is not None:
+        gap = int(session_gap().total_seconds() // 60)
+        events = _labelled((active_dataset().digest, gap, rules_digest(), rederive_channels()), labels_digest(),
+                           events, labels)
+    ids = cohort_ids()
+    return events if ids is None else filter_people(events, ids)
+
+
+def filtered_events(*, with_labels: bool = True) -> pl.DataFrame:
+    """:func:`view_events` within the sidebar's date range (cheap filters outside the cache)."""
+    return filter_dates(view_events(with_labels=with_labels), *date_range())

@@ -1,11 +1,12 @@
 """Funnels view helpers: session-state keys, defaults, the cached funnel units and drivers, the step cohort.
 
-The expensive step (:func:`analysis.funnels.funnel_units`) is cached per dataset digest, session gap and funnel
-definition; tables, trends and histograms are cheap summaries of it and run outside the cache. Frames go in as
-``_events`` / ``_units`` so Streamlit never hashes them.
+The expensive step (:func:`analysis.funnels.funnel_units`) is cached per view (``ui.data.view_key``: dataset,
+session gap, channel rules, dates, cohort, persona labels) and funnel definition; tables, trends and histograms are
+cheap summaries of it and run outside the cache. Frames go in as ``_events`` / ``_units`` so Streamlit never hashes
+them.
 
-Other pages can filter by the cohort picked here: :data:`COHORT_IDS` holds a ``frozenset`` of ``user_id`` values
-(or is absent) and :data:`COHORT_LABEL` says which people they are; :func:`cohort_ids` reads it.
+The cohort picked here becomes the session-wide filter of ``ui.data`` (:func:`ui.data.set_cohort`); the persona
+labels exported on the Personas page arrive as a ``persona`` column, offered as a breakdown.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from analysis import schema as s
 from analysis.dropoff import dropoff_drivers
 from analysis.funnels import Exclusion, FunnelSpec, Step, funnel_spec, funnel_units
 from analysis.sample import FUNNEL_STEPS
-from ui.data import active_dataset, date_range, prepared_events, session_gap
+from ui.data import ViewKey, active_dataset, date_range, view_events, view_key
 
 STEPS = "funnels.steps"
 OPTIONAL = "funnels.optional_steps"
@@ -40,10 +41,6 @@ DROP_STEP = "funnels.drop_step"
 SHOW_DRIVERS = "funnels.show_drivers"
 DRIVER_COLUMNS = "funnels.driver_columns"
 COHORT_WHO = "funnels.cohort_who"
-#: frozenset[str] of user ids: the cohort picked on the Funnels page, a filter other pages may apply.
-COHORT_IDS = "funnels.cohort_ids"
-#: str: plain description of :data:`COHORT_IDS` ("dropped after add_to_cart, 1,234 people").
-COHORT_LABEL = "funnels.cohort_label"
 
 NO_BREAKDOWN = "(none)"
 MODE_LABELS = {"ordered": "Ordered (others may come between)", "strict": "Strict (directly followed)",
@@ -86,7 +83,7 @@ def event_names() -> list[str]:
 
 def breakdown_columns() -> list[str]:
     """Columns a funnel can be broken down by: every text column except ids and timestamps."""
-    schema = prepared_events().schema
+    schema = view_events().schema
     return [c for c, t in schema.items() if c not in _SKIP_BREAKDOWN and c != s.EVENT
             and (t == pl.String or isinstance(t, pl.Categorical | pl.Enum | pl.Boolean))]
 
@@ -117,42 +114,34 @@ def current_spec() -> FunnelSpec:
 
 
 @st.cache_data(max_entries=8, ttl=3600, scope="session", show_spinner="Matching every funnel attempt…")
-def _units(digest: str, gap: timedelta, spec: FunnelSpec, _events: pl.DataFrame) -> pl.DataFrame:
+def _units(view: ViewKey, spec: FunnelSpec, _events: pl.DataFrame) -> pl.DataFrame:
     return funnel_units(_events, spec)
 
 
+def events() -> pl.DataFrame:
+    """The events the funnel runs on: prepared, the session's cohort, persona labels (entry dates via the spec)."""
+    return view_events()
+
+
 def units(spec: FunnelSpec) -> pl.DataFrame:
-    """Per-unit funnel progress on the prepared events (cached per dataset, session gap and definition)."""
-    return _units(active_dataset().digest, session_gap(), spec, prepared_events())
+    """Per-unit funnel progress (cached per view and definition)."""
+    return _units(view_key(), spec, events())
 
 
 @st.cache_data(max_entries=8, ttl=3600, scope="session", show_spinner="Testing drop-off drivers…")
-def _drivers(digest: str, gap: timedelta, spec: FunnelSpec, step: int, columns: tuple[str, ...],
+def _drivers(view: ViewKey, spec: FunnelSpec, step: int, columns: tuple[str, ...],
              _events: pl.DataFrame, _units: pl.DataFrame) -> pl.DataFrame:
     return dropoff_drivers(_events, _units, spec, step=step, columns=columns)
 
 
 def drivers(spec: FunnelSpec, step: int, columns: tuple[str, ...]) -> pl.DataFrame:
     """Ranked drop-off drivers after ``step`` (cached; heavy, so the page computes it only when asked)."""
-    return _drivers(active_dataset().digest, session_gap(), spec, step, columns, prepared_events(), units(spec))
+    return _drivers(view_key(), spec, step, columns, events(), units(spec))
 
 
-def set_cohort(ids: pl.Series, label: str) -> None:
-    """Make these user ids the cohort other pages may filter by."""
-    st.session_state[COHORT_IDS] = frozenset(ids.drop_nulls().to_list())
-    st.session_state[COHORT_LABEL] = label
-
-
-def clear_cohort() -> None:
-    """Forget the cohort filter."""
-    st.session_state.pop(COHORT_IDS, None)
-    st.session_state.pop(COHORT_LABEL, None)
-
-
-def cohort_ids() -> frozenset[str] | None:
-    """The cohort picked on the Funnels page, if any (for other pages: ``events.filter(user_id.is_in(...))``)."""
-    ids = st.session_state.get(COHORT_IDS)
-    return ids if isinstance(ids, frozenset) else None
+def cohort_label(who: str, step: int, spec: FunnelSpec, size: int, noun: str) -> str:
+    """How the sidebar names a step cohort: "dropped at step 2 (add_to_cart), 1,234 unique people"."""
+    return f"{who} at step {step} ({spec.labels[step - 1]}), {size:,} {noun}"
 
 
 def escape_markdown(text: str) -> str:

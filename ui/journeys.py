@@ -1,7 +1,7 @@
 """Journeys view helpers: session-state keys, defaults, the channel-rules state and the cached results.
 
-Caches are keyed by the dataset's digest, the session gap, the sidebar's date range, the channel rules' digest
-and the settings; frames go in as ``_events`` so Streamlit never hashes them.
+Caches are keyed by the view (``ui.data.view_key``: dataset digest, session gap, channel rules, date range, cohort,
+persona labels) and the settings; frames go in as ``_events`` so Streamlit never hashes them.
 
 Channel rules edited on this page are the session's rules for every page: ``ui.data.set_channel_rules`` stores
 them and ``ui.data.prepared_events`` prepares the data with them.
@@ -10,7 +10,7 @@ them and ``ui.data.prepared_events`` prepares the data with them.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import timedelta
 
 import polars as pl
 import streamlit as st
@@ -22,14 +22,13 @@ from analysis.identity import StitchStats, stitch_stats
 from analysis.journeys import journeys
 from analysis.paths import Level, path_variants, paths, step_matrix, transitions
 from ui.data import (
+    ViewKey,
     active_dataset,
     channel_rules,
-    date_range,
     filtered_events,
-    rederive_channels,
-    rules_digest,
-    session_gap,
+    rederive_channels,  # noqa: F401 (the page reads the re-derive flag through this module)
     set_channel_rules,
+    view_key,
 )
 
 LEVEL = "journeys.level"
@@ -111,8 +110,8 @@ def events() -> pl.DataFrame:
     return filtered_events()
 
 
-def _key() -> tuple[str, timedelta, tuple[date, date], str, bool]:
-    return (active_dataset().digest, session_gap(), date_range(), rules_digest(), rederive_channels())
+def _key() -> ViewKey:
+    return view_key()
 
 
 @st.cache_data(max_entries=4, ttl=3600, scope="session", show_spinner=False)

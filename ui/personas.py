@@ -1,10 +1,11 @@
 """Personas view helpers: session-state keys, the settings of the last run, the cached fitted model and its tables.
 
 The fitted model is cached per session (``st.cache_resource``, never mutated: renaming returns a copy), keyed by the
-dataset's digest, the session gap, the sidebar's date range and the settings. Frames go in as ``_events``.
+view (dataset digest, session gap, channel rules, date range, cohort: ``ui.data.view_key`` without the persona
+labels) and the settings. Frames go in as ``_events``.
 
 Other pages use the exported personas through :data:`COHORT`: a ``user_id -> persona`` frame in session state
-(see :func:`persona_cohort`), ready to join onto events as a breakdown column.
+(see :func:`persona_cohort`) that ``ui.data`` joins onto the events every page sees, as a ``persona`` column.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ import streamlit as st
 from analysis import schema as s
 from analysis.personas import Personas, persona_channels, persona_column, persona_steps
 from analysis.personas.features import DEFAULT_GROUPS, SCALARS
-from ui.data import active_dataset, date_range, filtered_events, session_gap
+from ui import state as keys
+from ui.data import active_dataset, date_range, filtered_events, person_labels, session_gap, set_person_labels, view_key
 
 K_MODE = "personas.k_mode"  # "auto" | "fixed"
 K = "personas.k"
@@ -37,7 +39,7 @@ MAP_PROJECTION = "personas.map_projection"
 SHOW_MAP = "personas.show_map"
 FORM = "personas.form"
 #: The exported personas for other pages: a pl.DataFrame ``user_id, persona`` (absent until exported).
-COHORT = "personas.cohort"
+COHORT = keys.PERSONA_LABELS
 
 ALGORITHMS = {"auto": "Automatic (k-means)", "kmeans": "k-means", "minibatch": "Mini-batch k-means (fast)",
               "gmm": "Gaussian mixture"}
@@ -71,11 +73,22 @@ class Run:
     digest: str
     gap: timedelta
     dates: tuple[date, date]
+    view: tuple[object, ...] = ()  # ui.data.view_key() without the persona labels (rules, cohort …)
 
     @property
     def token(self) -> str:
         """A short stable id of this run (for widget keys that belong to one fitted model)."""
-        return f"{abs(hash((self.settings, self.digest, self.gap, self.dates))):x}"[:10]
+        return f"{abs(hash((self.settings, self.digest, self.gap, self.dates, self.view))):x}"[:10]
+
+
+def run_view() -> tuple[object, ...]:
+    """What a persona fit depends on besides its settings: the view without the persona labels it exports."""
+    return view_key()[:6]
+
+
+def events() -> pl.DataFrame:
+    """The events personas are found on: the session's view, without an exported persona column."""
+    return filtered_events(with_labels=False)
 
 
 def init_state(event_names: list[str]) -> None:
@@ -130,7 +143,8 @@ def settings_from_state() -> Settings:
 
 def start_run(settings: Settings) -> None:
     """Remember ``settings`` on the current data as the run to show (the form's submit)."""
-    st.session_state[RUN] = Run(settings, active_dataset().digest, session_gap(), tuple(date_range()))  # type: ignore[arg-type]
+    st.session_state[RUN] = Run(settings, active_dataset().digest, session_gap(), tuple(date_range()),  # type: ignore[arg-type]
+                                run_view())
 
 
 def current_run() -> Run | None:
@@ -138,8 +152,8 @@ def current_run() -> Run | None:
     run = st.session_state.get(RUN)
     if not isinstance(run, Run):
         return None
-    now = (active_dataset().digest, session_gap(), tuple(date_range()))
-    return run if (run.digest, run.gap, run.dates) == now else None
+    now = (active_dataset().digest, session_gap(), tuple(date_range()), run_view())
+    return run if (run.digest, run.gap, run.dates, run.view) == now else None
 
 
 @st.cache_resource(max_entries=4, scope="session", show_spinner="Finding personas and testing their stability…")
@@ -154,7 +168,7 @@ def _fitted(run: Run, _events: pl.DataFrame) -> Personas:
 
 def fitted(run: Run) -> Personas:
     """The fitted model of ``run`` with the user's edited names applied (a renamed copy of the cached model)."""
-    model = _fitted(run, filtered_events())
+    model = _fitted(run, events())
     edited = st.session_state.get(NAMES, {}).get(run.token, {})
     return model.rename(edited) if edited else model
 
@@ -166,7 +180,7 @@ def set_names(run: Run, names: dict[int, str]) -> None:
 
 def generated_names(run: Run) -> dict[int, str]:
     """The model's own names, before any edit."""
-    return dict(_fitted(run, filtered_events()).names_)
+    return dict(_fitted(run, events()).names_)
 
 
 def profile_table(model: Personas) -> pl.DataFrame:
@@ -203,7 +217,7 @@ def _channel_table(token: str, names: tuple[str, ...], _model: Personas, _events
 
 def channel_table(run: Run, model: Personas) -> pl.DataFrame:
     """Persona x channel: % of the persona's users who arrived through each channel at least once."""
-    return _channel_table(run.token, tuple(model.names_.values()), model, filtered_events())
+    return _channel_table(run.token, tuple(model.names_.values()), model, events())
 
 
 @st.cache_data(max_entries=8, ttl=3600, scope="session", show_spinner=False)
@@ -223,17 +237,16 @@ def _in_persona_order(table: pl.DataFrame, model: Personas) -> pl.DataFrame:
 
 def step_table(run: Run, model: Personas, steps: list[str]) -> pl.DataFrame:
     """Persona x funnel step: % of the persona's users who did each step at least once."""
-    return _step_table(run.token, tuple(model.names_.values()), tuple(steps), model, filtered_events())
+    return _step_table(run.token, tuple(model.names_.values()), tuple(steps), model, events())
 
 
 def export_cohort(model: Personas) -> int:
     """Store the ``user_id -> persona`` column under :data:`COHORT` for other pages; returns the user count."""
     column = persona_column(model)
-    st.session_state[COHORT] = column
+    set_person_labels(column)
     return column.height
 
 
 def persona_cohort() -> pl.DataFrame | None:
     """The exported ``user_id, persona`` frame, if the Personas page exported one in this session."""
-    cohort = st.session_state.get(COHORT)
-    return cohort if isinstance(cohort, pl.DataFrame) else None
+    return person_labels()

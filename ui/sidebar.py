@@ -1,11 +1,20 @@
-"""The sidebar shared by every page: the active dataset and the global date-range filter."""
+"""The sidebar shared by every page: the active dataset, the global date-range filter, the cohort and personas."""
 
 from __future__ import annotations
 
 import streamlit as st
 
 from ui import share, state
-from ui.data import active_dataset, active_summary, data_date_bounds
+from ui.data import (
+    active_dataset,
+    active_summary,
+    clear_cohort,
+    clear_person_labels,
+    cohort_ids,
+    cohort_label,
+    data_date_bounds,
+    person_labels,
+)
 
 
 def render_sidebar() -> None:
@@ -25,5 +34,23 @@ def render_sidebar() -> None:
         if st.session_state.get(share.MISMATCH):
             st.warning("The link you opened was made for other data; its settings were not applied.",
                        icon=":material/link_off:")
+        _selections()
         st.caption("The address bar holds this view (dataset, dates, page settings): copy it to reopen the view "
                    "on a machine with the same data.")
+
+
+def _selections() -> None:
+    """The session-wide cohort and persona labels, each with a way to drop it."""
+    ids = cohort_ids()
+    if ids is not None:
+        with st.container(border=True, key="sidebar.cohort"):
+            st.caption(f"Cohort filter: {len(ids):,} people on every page")
+            st.text(cohort_label())  # data-derived (event names): never Markdown
+            st.button("Clear cohort", key="sidebar.clear_cohort", on_click=clear_cohort, icon=":material/close:")
+    labels = person_labels()
+    if labels is not None:
+        with st.container(border=True, key="sidebar.personas"):
+            st.caption(f"Persona column: {labels.height:,} people labelled, {labels['persona'].n_unique():,} "
+                       "personas; break Funnels and Attribution down by it")
+            st.button("Remove persona column", key="sidebar.clear_personas", on_click=clear_person_labels,
+                      icon=":material/close:")

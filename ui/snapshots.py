@@ -20,7 +20,7 @@ from analysis import schema as s
 from analysis.snapshot import DEFAULT_MODELS, DEFAULT_STEPS, SECTIONS, Snapshot, read_snapshot, write_snapshot
 from analysis.snapshot.store import HTML_NAME, snapshot_zip
 from ui import personas as persona_ui
-from ui.data import active_dataset, date_range, filtered_events, session_gap
+from ui.data import active_dataset, date_range, session_gap
 
 TITLE = "snapshots.title"
 SECTIONS_KEY = "snapshots.sections"
@@ -65,6 +65,7 @@ class Build:
     gap: timedelta
     dates: tuple[date, date]
     persona_run: str  # token of the Personas page run used, "" for none
+    view: tuple[object, ...] = ()  # ui.data.view_key() without the persona labels (rules, cohort …)
 
 
 @dataclass(frozen=True)
@@ -115,7 +116,7 @@ def request_build(settings: Settings) -> None:
     """Remember ``settings`` on the current data (and persona run) as the snapshot to build and show."""
     run = persona_run() if settings.use_personas else None
     st.session_state[BUILD] = Build(settings, active_dataset().digest, session_gap(), tuple(date_range()),  # type: ignore[arg-type]
-                                    run.token if run is not None else "")
+                                    run.token if run is not None else "", persona_ui.run_view())
 
 
 def current_build() -> Build | None:
@@ -124,8 +125,9 @@ def current_build() -> Build | None:
     if not isinstance(build, Build):
         return None
     run = persona_run() if build.settings.use_personas else None
-    now = (active_dataset().digest, session_gap(), tuple(date_range()), run.token if run is not None else "")
-    return build if (build.digest, build.gap, build.dates, build.persona_run) == now else None
+    now = (active_dataset().digest, session_gap(), tuple(date_range()), run.token if run is not None else "",
+           persona_ui.run_view())
+    return build if (build.digest, build.gap, build.dates, build.persona_run, build.view) == now else None
 
 
 @st.cache_resource(max_entries=2, scope="session", show_spinner="Building the snapshot (privacy gate, figures)…")
@@ -148,7 +150,7 @@ def built(build: Build) -> Built:
     """The snapshot of ``build`` (cached per session)."""
     run = persona_run() if build.settings.use_personas else None
     model = persona_ui.fitted(run) if run is not None else None
-    return _built(build, filtered_events(), model)
+    return _built(build, persona_ui.events(), model)
 
 
 def received(data: bytes) -> Snapshot:

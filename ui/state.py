@@ -7,3 +7,8 @@ DATE_RANGE = "global.date_range"  # (start, end) dates picked in the sidebar
 SESSION_GAP_MINUTES = "global.session_gap_minutes"
 CHANNEL_RULES = "global.channel_rules"  # edited channel-rule table (pl.DataFrame); absent = shipped GA4 defaults
 REDERIVE_CHANNELS = "global.rederive_channels"  # replace the data's own channel column with the rules' result
+COHORT_IDS = "global.cohort_ids"  # frozenset[str] of person ids (user_id, else anonymous_id): a session-wide filter
+COHORT_LABEL = "global.cohort_label"  # str: which people the cohort holds ("dropped at step 2 (add_to_cart), …")
+COHORT_DIGEST = "global.cohort_digest"  # short content digest of COHORT_IDS, a cache-key part
+PERSONA_LABELS = "global.persona_labels"  # pl.DataFrame user_id, persona: exported on Personas, a breakdown column
+PERSONA_DIGEST = "global.persona_digest"  # short content digest of PERSONA_LABELS, a cache-key part

@@ -9,6 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from analysis.sample import FUNNEL_STEPS
 from ui import funnels as uf
+from ui import state
 
 APP = Path(__file__).resolve().parents[2] / "app.py"
 
@@ -55,9 +56,9 @@ def test_drivers_appear_only_when_asked(page: AppTest) -> None:
 
 def test_cohort_becomes_a_filter_for_other_pages(page: AppTest) -> None:
     page.button(key="funnels.use_cohort").click().run()
-    ids = page.session_state[uf.COHORT_IDS]
+    ids = page.session_state[state.COHORT_IDS]
     assert isinstance(ids, frozenset) and len(ids) > 0
-    assert "dropped at step 1" in page.session_state[uf.COHORT_LABEL]
+    assert "dropped at step 1" in page.session_state[state.COHORT_LABEL]
 
 
 def test_too_few_steps_asks_for_more(page: AppTest) -> None:
@@ -73,4 +74,4 @@ def test_time_to_convert_between_chosen_steps_and_another_drop_step(page: AppTes
     page.radio(key=uf.COHORT_WHO).set_value("continued").run()
     assert not page.exception, [e.value for e in page.exception]
     page.button(key="funnels.use_cohort").click().run()
-    assert "continued at step 2" in page.session_state[uf.COHORT_LABEL]
+    assert "continued at step 2" in page.session_state[state.COHORT_LABEL]
