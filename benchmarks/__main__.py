@@ -145,7 +145,7 @@ def _ooc_stage(stage: str, raw: Path, partitions: int) -> Callable[[], object]:
 
 def _ooc_analysis(stage: str, parts: Any, work: Path) -> Callable[[], object]:
     from analysis.engine import run_partitions  # noqa: PLC0415
-    from analysis.engine.run import _features  # noqa: PLC0415
+    from analysis.engine.run import features_from_counts  # noqa: PLC0415
     from analysis.engine.stages import funnel_stage, journeys_stage, paths_stage, vocabulary_stage  # noqa: PLC0415
 
     if stage == "journeys":
@@ -163,11 +163,9 @@ def _ooc_analysis(stage: str, parts: Any, work: Path) -> Callable[[], object]:
             return [attribute(paths, model=m) for m in ("last_touch", "markov")]
         return attribution
     if stage == "personas":
-        from datetime import timedelta  # noqa: PLC0415
-
         def features() -> object:
             counts = run_partitions(parts, {"v": vocabulary_stage()})["v"]
-            stage_ = _features(counts, 100, 20, timedelta(minutes=30), None)
+            stage_ = features_from_counts(counts)
             return run_partitions(parts, {"features": stage_}, sinks={"features": work / "features"})
         return features
     raise SystemExit(f"unknown stage {stage!r}")

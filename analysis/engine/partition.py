@@ -24,6 +24,7 @@ PART = "_part"
 ROW = "_row"
 ENGINE_COLUMNS = (ROUTE, PART, ROW)
 _SEED = 20_260_901  # fixed: partition numbers must not change between runs
+_MAX_ROUNDS = 1_000
 
 
 def _id_columns(schema: pl.Schema) -> tuple[pl.Expr, pl.Expr]:
@@ -56,13 +57,16 @@ def identity_routes(events: pl.LazyFrame | pl.DataFrame) -> tuple[pl.DataFrame, 
     )
     labels = links.select("_user").unique().with_columns(pl.col("_user").alias(ROUTE))
     devices = pl.DataFrame(schema={"_anon": pl.String, ROUTE: pl.String})
-    for _ in range(1_000):
+    for _ in range(_MAX_ROUNDS):
         devices = links.join(labels, on="_user").group_by("_anon").agg(pl.col(ROUTE).min())
         new = links.join(devices, on="_anon").group_by("_user").agg(pl.col(ROUTE).min())
         changed = new.join(labels, on="_user", suffix="_old").filter(pl.col(ROUTE) != pl.col(f"{ROUTE}_old")).height
         labels = new
         if not changed:
             break
+    else:
+        raise AnalysisError(f"identity links did not settle in {_MAX_ROUNDS} rounds: a chain of more than "
+                            f"{_MAX_ROUNDS} users sharing devices; check the user_id/anonymous_id columns")
     users = labels.filter(pl.col("_user") != pl.col(ROUTE)).sort("_user")
     return devices.sort("_anon").rename({"_anon": s.ANONYMOUS_ID}), users.rename({"_user": s.USER_ID})
 

@@ -191,19 +191,28 @@ def partitioned_features(
     if engine == "spark":
         counts = run_stages(source, vocab_stage, engine=engine, before=before, partitions=partitions,
                             spark=spark)["vocabulary"]
-        stage = _features(counts, top_events, top_values, session_gap, as_of)
+        stage = features_from_counts(counts, top_events=top_events, top_values=top_values,
+                                     session_gap=session_gap, as_of=as_of)
         return run_stages(source, {"features": stage}, engine=engine, before=before, partitions=partitions,
                           spark=spark)["features"]
     with split(source, partitions=partitions) as parts, tempfile.TemporaryDirectory(prefix="journeylens-") as tmp:
         keep = Path(tmp) / "prepared" if before is not None else None
         counts = run_partitions(parts, vocab_stage, before=before, keep=keep, progress=progress)["vocabulary"]
-        stage = _features(counts, top_events, top_values, session_gap, as_of)
+        stage = features_from_counts(counts, top_events=top_events, top_values=top_values,
+                                     session_gap=session_gap, as_of=as_of)
         again = Partitions(paths=[keep / f"part-{i:05d}.parquet" for i in range(len(parts))]) if keep else parts
         return run_partitions(again, {"features": stage}, progress=progress)["features"]
 
 
-def _features(counts: pl.DataFrame, top_events: int, top_values: int, session_gap: timedelta,
-              as_of: datetime | None) -> Stage:
+def features_from_counts(
+    counts: pl.DataFrame,
+    *,
+    top_events: int = 100,
+    top_values: int = 20,
+    session_gap: timedelta = timedelta(minutes=30),
+    as_of: datetime | None = None,
+) -> Stage:
+    """The per-user feature stage for the vocabulary and last event time in merged :func:`vocabulary_stage` counts."""
     if counts.height == 0:
         raise AnalysisError("no events with a user_id or anonymous_id to build user features from")
     vocab = feature_vocabulary(counts, top_events=top_events, top_values=top_values)

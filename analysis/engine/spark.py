@@ -42,7 +42,8 @@ def _import_pyspark() -> Any:
     return pyspark
 
 
-def spark_session(*, master: str = "local[2]", shuffle_partitions: int = 8) -> SparkSession:
+def spark_session(*, master: str = "local[2]", shuffle_partitions: int = 8, driver_memory: str = "4g"
+                  ) -> SparkSession:
     """A Spark session fit for JourneyLens (UTC, quiet, workers on this interpreter); reused if one runs.
 
     Examples
@@ -55,15 +56,16 @@ def spark_session(*, master: str = "local[2]", shuffle_partitions: int = 8) -> S
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # workers need this venv's pyarrow and polars
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
     with _quiet_pandas_warning():
-        spark = _build(SparkSession, master, shuffle_partitions)
+        spark = _build(SparkSession, master, shuffle_partitions, driver_memory)
     spark.sparkContext.setLogLevel("ERROR")
     return spark
 
 
-def _build(session: Any, master: str, shuffle_partitions: int) -> SparkSession:
+def _build(session: Any, master: str, shuffle_partitions: int, driver_memory: str) -> SparkSession:
     return (  # type: ignore[no-any-return]
         session.builder.master(master)
         .appName("journeylens")
+        .config("spark.driver.memory", driver_memory)  # local mode: the driver's JVM also runs the executors
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")

@@ -226,7 +226,7 @@ def funnel_stage(spec: FunnelSpec) -> Stage:
     >>> st.merge([st.map(prepare(generate_sample(30, seed=1).events))])["step"].to_list()
     [1, 2, 3, 4]
     """
-    unfolded = replace(spec, top_n=2**62)
+    unfolded = replace(spec, top_n=None)  # fold rare breakdown values only once all units are merged
 
     def run(part: pl.DataFrame) -> pl.DataFrame:
         return funnel_units(part, unfolded)
@@ -235,7 +235,7 @@ def funnel_stage(spec: FunnelSpec) -> Stage:
         return run(pl.DataFrame(schema=columns)).schema
 
     def finish(units: pl.DataFrame) -> pl.DataFrame:
-        if BREAKDOWN in units.columns:
+        if BREAKDOWN in units.columns and spec.top_n is not None:
             top = (units.group_by(BREAKDOWN).len().sort(["len", BREAKDOWN], descending=[True, False])
                    .head(spec.top_n)[BREAKDOWN])
             units = units.with_columns(pl.when(pl.col(BREAKDOWN).is_in(top.implode())).then(pl.col(BREAKDOWN))
