@@ -168,7 +168,7 @@ def _gap(run: _Run) -> timedelta:
 def _cmd_prepare(run: _Run, out: TextIO) -> None:
     source, _ = _load(run)
     target = Path(run.args.out) if run.args.out else None
-    if target is not None and target.suffix == "" and isinstance(source, Path) and run.args.engine == "polars":
+    if target is not None and target.suffix == "" and run.args.engine == "polars":
         files = prepare_to_parquet(source, target, session_gap=_gap(run), partitions=run.args.partitions,
                                    progress=run.progress)
         run.say(f"wrote {len(files)} prepared partitions to {target}")

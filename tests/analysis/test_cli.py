@@ -83,6 +83,13 @@ def test_prepare_out_of_core_writes_partitions(parquet: Path, events: pl.DataFra
     assert_frame_equal(got, prepare(events))
 
 
+def test_prepare_csv_to_a_folder(csv: Path, events: pl.DataFrame, tmp_path: Path) -> None:
+    code, _, _ = _run("prepare", csv, "--out", tmp_path / "prepared", "--partitions", "2", "-q")
+    assert code == EXIT_OK
+    got = pl.read_parquet(sorted((tmp_path / "prepared").glob("*.parquet")))
+    assert got.height == events.height and got["session_id"].null_count() == 0
+
+
 def test_recipe_round_trip(parquet: Path, tmp_path: Path) -> None:
     recipe = tmp_path / "recipe.json"
     first = _run("funnel", parquet, "--steps", "view_item,purchase", "--window-days", "2", "--write-recipe", recipe,
