@@ -7,6 +7,7 @@ import streamlit as st
 from analysis.attribution import DEFINITIONS, LABELS, MODELS, outrank_matrix, wide_table
 from analysis.figures.attribution import attribution_figure
 from ui import attribution as ua
+from ui import share
 from ui.downloads import table_downloads
 
 st.title("Attribution")
@@ -18,6 +19,7 @@ st.caption(
 
 names = ua.event_names()
 ua.init_state(names)
+share.restore_page(ua.SHARE_KEYS, choices=ua.share_choices(names), valid=ua.SHARE_VALID)
 
 with st.container(border=True):
     c1, c2, c3 = st.columns([2, 1, 1])
@@ -62,6 +64,9 @@ settings = ua.Settings(
     n_boot=int(st.session_state[ua.N_BOOT]),
     persona=None if st.session_state[ua.PERSONA] == ua.ALL_PERSONAS else st.session_state[ua.PERSONA],
 )
+share.publish_page(ua.SHARE_KEYS)
+share.recipe_button("attribution", ua.SHARE_KEYS, extra=ua.recipe_extras())
+
 if not settings.conversion_events or not settings.models:
     st.info("Pick at least one conversion event and one model.")
     st.stop()

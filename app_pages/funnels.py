@@ -17,6 +17,7 @@ from analysis.figures.funnels import (
 from analysis.funnels import funnel_table, funnel_trend, time_to_convert
 from ui import data as ud
 from ui import funnels as uf
+from ui import share
 from ui.downloads import table_downloads
 
 st.title("Funnels")
@@ -27,6 +28,7 @@ st.caption(
 
 names = uf.event_names()
 uf.init_state(names)
+share.restore_page(uf.SHARE_KEYS, choices=uf.share_choices(names), valid=uf.SHARE_VALID)
 
 with st.container(border=True):
     st.multiselect("Steps, in order", names, key=uf.STEPS,
@@ -53,6 +55,9 @@ with st.container(border=True):
                  key=uf.ATTRIBUTION)
     c10.number_input("Top values", min_value=1, max_value=30, key=uf.TOP_N,
                      help="The rest are summed as 'Other'.")
+
+share.publish_page(uf.SHARE_KEYS)
+share.recipe_button("funnels", uf.SHARE_KEYS, extra=uf.recipe_extras())
 
 if len(chosen) < 2:
     st.info("Pick at least two steps.")

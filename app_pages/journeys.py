@@ -8,6 +8,7 @@ from analysis.channels import RULES_VERSION, UNASSIGNED
 from analysis.errors import AnalysisError
 from analysis.figures.journeys import sankey_figure, step_matrix_figure
 from ui import journeys as uj
+from ui import share
 
 st.title("Journeys")
 st.caption(
@@ -18,6 +19,7 @@ st.caption(
 names = uj.event_names()
 uj.init_state(names)
 options = uj.filter_options()
+share.restore_page(uj.share_keys(options), choices=uj.share_choices(names, options), valid=uj.SHARE_VALID)
 
 with st.container(border=True):
     c1, c2, c3 = st.columns([1, 2, 1])
@@ -43,6 +45,8 @@ with st.container(border=True):
     with c10.expander("Filters (keep only events with these values)"):
         for column, values in options.items():
             st.multiselect(column, values, key=f"{uj.FILTER_PREFIX}{column}")
+
+share.publish_page(uj.share_keys(options))
 
 settings = uj.Settings(
     level=level,

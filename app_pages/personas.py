@@ -7,6 +7,7 @@ import streamlit as st
 from analysis.figures.personas import persona_map_figure, persona_profile_figure, persona_stability_figure
 from analysis.personas import persona_column, top_drivers
 from ui import personas as up
+from ui import share
 from ui.downloads import table_downloads
 
 st.title("Personas")
@@ -17,6 +18,7 @@ st.caption(
 
 names = up.event_names()
 up.init_state(names)
+share.restore_page(up.SHARE_KEYS, choices=up.share_choices(names), valid=up.SHARE_VALID)
 
 with st.form(up.FORM, border=True):
     c1, c2, c3, c4 = st.columns(4)
@@ -39,6 +41,9 @@ with st.form(up.FORM, border=True):
                  format_func={"none": "No", "pca": "PCA (10 components)"}.__getitem__)
     c10.slider("Stability re-fits", 0, 30, key=up.STABILITY_RUNS, help="0 skips the stability check.")
     submitted = st.form_submit_button("Find personas", type="primary")
+
+share.publish_page(up.SHARE_KEYS)
+share.recipe_button("personas", up.SHARE_KEYS, extra=up.recipe_extras())
 
 if submitted:
     if not st.session_state[up.GROUPS] and not st.session_state[up.COLUMNS]:

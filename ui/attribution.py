@@ -7,8 +7,10 @@ labels exported on the Personas page, a persona segment limits the journeys attr
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 import polars as pl
 import streamlit as st
@@ -21,14 +23,18 @@ from analysis.attribution import (
     conversion_paths,
     select_order,
 )
+from analysis.attribution import (
+    MODELS as MODELS_AVAILABLE,
+)
 from analysis.filters import filter_values
 from ui.data import ViewKey, active_dataset, filtered_events, person_labels, view_key
+from ui.share import int_between, is_bool
 
 CONVERSION_EVENTS = "attribution.conversion_events"
-LOOKBACK_DAYS = "attribution.lookback_days"
-TOUCH = "attribution.touch"
+LOOKBACK_DAYS = "attribution.attribution_lookback_days"  # after the prefix: the CLI's names
+TOUCH = "attribution.attribution_touch"
 COLLAPSE = "attribution.collapse_repeats"
-MODELS = "attribution.models"
+MODELS = "attribution.attribution_models"
 ORDER = "attribution.markov_order"
 N_BOOT = "attribution.n_boot"
 METRIC = "attribution.metric"
@@ -37,6 +43,8 @@ ORDER_FIT = "attribution.show_order_fit"
 PERSONA = "attribution.persona"
 ALL_PERSONAS = "(all people)"
 PERSONA_COLUMN = "persona"
+#: The settings a share link carries for this page.
+SHARE_KEYS = [CONVERSION_EVENTS, LOOKBACK_DAYS, TOUCH, COLLAPSE, MODELS, ORDER, N_BOOT, METRIC, DETAIL_MODEL, PERSONA]
 
 TOUCH_LABELS: dict[str, str] = {
     "channel": "Channel",
@@ -86,6 +94,24 @@ def persona_choices() -> list[str]:
     if st.session_state.get(PERSONA) not in choices:
         st.session_state[PERSONA] = ALL_PERSONAS
     return choices
+
+
+def share_choices(event_names: list[str]) -> dict[str, list[Any]]:
+    """What a share link may set each choice setting to (anything else in the link is ignored)."""
+    return {CONVERSION_EVENTS: event_names, TOUCH: list(TOUCH_LABELS), MODELS: list(MODELS_AVAILABLE),
+            ORDER: [1, 2, 3, 4], METRIC: ["conversions", "value", "share"], DETAIL_MODEL: list(MODELS_AVAILABLE),
+            PERSONA: persona_choices()}
+
+
+#: Checks for the number and switch settings of a share link.
+SHARE_VALID: dict[str, Callable[[Any], bool]] = {
+    LOOKBACK_DAYS: int_between(1, 90), N_BOOT: int_between(20, 1000), COLLAPSE: is_bool}
+
+
+def recipe_extras() -> dict[str, Any]:
+    """Recipe parameters as the CLI reads them where the widget's value differs; the bootstrap's seed."""
+    persona = st.session_state.get(PERSONA, ALL_PERSONAS)
+    return {"persona": None if persona == ALL_PERSONAS else persona, "seed": 0}
 
 
 @st.cache_data(max_entries=4, ttl=3600, scope="session", show_spinner=False)

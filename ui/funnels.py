@@ -12,7 +12,9 @@ labels exported on the Personas page arrive as a ``persona`` column, offered as 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 import polars as pl
 import streamlit as st
@@ -22,16 +24,17 @@ from analysis.dropoff import dropoff_drivers
 from analysis.funnels import Exclusion, FunnelSpec, Step, funnel_spec, funnel_units
 from analysis.sample import FUNNEL_STEPS
 from ui.data import ViewKey, active_dataset, date_range, view_events, view_key
+from ui.share import int_between, short_texts
 
-STEPS = "funnels.steps"
+STEPS = "funnels.funnel_steps"  # names after the prefix are the recipe/CLI parameter names
 OPTIONAL = "funnels.optional_steps"
-MODE = "funnels.mode"
+MODE = "funnels.funnel_mode"
 ENTRY = "funnels.entry"
-WINDOW_DAYS = "funnels.window_days"
+WINDOW_DAYS = "funnels.funnel_window_days"
 COUNTING = "funnels.counting"
 ANCHOR = "funnels.anchor"
 EXCLUDE = "funnels.exclusion_events"
-BREAKDOWN = "funnels.breakdown"
+BREAKDOWN = "funnels.funnel_breakdown"
 ATTRIBUTION = "funnels.attribution"
 TOP_N = "funnels.top_n"
 TREND_EVERY = "funnels.trend_every"
@@ -41,6 +44,9 @@ DROP_STEP = "funnels.drop_step"
 SHOW_DRIVERS = "funnels.show_drivers"
 DRIVER_COLUMNS = "funnels.driver_columns"
 COHORT_WHO = "funnels.cohort_who"
+#: The settings a share link carries for this page (the URL parameter names; recipe names without the prefix).
+SHARE_KEYS = [STEPS, OPTIONAL, MODE, ENTRY, WINDOW_DAYS, COUNTING, ANCHOR, EXCLUDE, BREAKDOWN, ATTRIBUTION, TOP_N,
+              TREND_EVERY, TTC_FROM, TTC_TO, DROP_STEP, COHORT_WHO]
 
 NO_BREAKDOWN = "(none)"
 MODE_LABELS = {"ordered": "Ordered (others may come between)", "strict": "Strict (directly followed)",
@@ -68,6 +74,26 @@ def init_state(event_names: list[str]) -> None:
     st.session_state.setdefault(TREND_EVERY, "day")
     st.session_state.setdefault(SHOW_DRIVERS, False)
     st.session_state.setdefault(COHORT_WHO, "dropped")
+
+
+def share_choices(event_names: list[str]) -> dict[str, list[Any]]:
+    """What a share link may set each choice setting to (anything else in the link is ignored)."""
+    return {STEPS: event_names, EXCLUDE: event_names, MODE: list(MODE_LABELS), ENTRY: ["closed", "open"],
+            COUNTING: list(COUNTING_LABELS), ANCHOR: list(ANCHOR_LABELS), ATTRIBUTION: list(ATTRIBUTION_LABELS),
+            BREAKDOWN: [NO_BREAKDOWN, *breakdown_columns()], TREND_EVERY: ["day", "week"],
+            COHORT_WHO: ["dropped", "continued", "reached"]}
+
+
+#: Checks for the number and free-text settings of a share link.
+SHARE_VALID: dict[str, Callable[[Any], bool]] = {
+    WINDOW_DAYS: int_between(1, 366), TOP_N: int_between(1, 30), TTC_FROM: int_between(1, 50),
+    TTC_TO: int_between(1, 50), DROP_STEP: int_between(1, 50), OPTIONAL: short_texts}
+
+
+def recipe_extras() -> dict[str, Any]:
+    """Recipe parameters as the CLI reads them where the widget's value differs (no breakdown is null)."""
+    breakdown = st.session_state.get(BREAKDOWN, NO_BREAKDOWN)
+    return {"funnel_breakdown": None if breakdown == NO_BREAKDOWN else breakdown}
 
 
 @st.cache_data(max_entries=4, ttl=3600, scope="session", show_spinner=False)

@@ -9,8 +9,10 @@ them and ``ui.data.prepared_events`` prepares the data with them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 import polars as pl
 import streamlit as st
@@ -30,6 +32,7 @@ from ui.data import (
     set_channel_rules,
     view_key,
 )
+from ui.share import int_between, is_bool
 
 LEVEL = "journeys.level"
 CONVERSION_EVENTS = "journeys.conversion_events"
@@ -85,6 +88,24 @@ def init_state(event_names: list[str]) -> None:
     st.session_state.setdefault(COLLAPSE, True)
     st.session_state.setdefault(TOP_N, 6)
     st.session_state.setdefault(BREAKDOWN, NONE)
+
+
+def share_keys(options: dict[str, list[str]]) -> list[str]:
+    """The settings a share link carries for this page: the widgets and one filter per filterable column."""
+    return [LEVEL, CONVERSION_EVENTS, LOOKBACK_DAYS, START, END, STEPS, COLLAPSE, TOP_N, BREAKDOWN,
+            *(f"{FILTER_PREFIX}{column}" for column in options)]
+
+
+def share_choices(event_names: list[str], options: dict[str, list[str]]) -> dict[str, list[Any]]:
+    """What a share link may set each choice setting to (anchors of either level; the page drops a mismatch)."""
+    anchors = [ANY, *nodes("event"), *nodes("channel")]
+    return {LEVEL: list(LEVEL_LABELS), CONVERSION_EVENTS: event_names, START: anchors, END: anchors,
+            BREAKDOWN: [NONE, *options], **{f"{FILTER_PREFIX}{column}": values for column, values in options.items()}}
+
+
+#: Checks for the number and switch settings of a share link.
+SHARE_VALID: dict[str, Callable[[Any], bool]] = {
+    LOOKBACK_DAYS: int_between(0, 90), STEPS: int_between(3, 12), TOP_N: int_between(2, 15), COLLAPSE: is_bool}
 
 
 def rules() -> pl.DataFrame | None:

@@ -10,8 +10,10 @@ Other pages use the exported personas through :data:`COHORT`: a ``user_id -> per
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 import polars as pl
 import streamlit as st
@@ -21,9 +23,10 @@ from analysis.personas import Personas, persona_channels, persona_column, person
 from analysis.personas.features import DEFAULT_GROUPS, SCALARS
 from ui import state as keys
 from ui.data import active_dataset, date_range, filtered_events, person_labels, session_gap, set_person_labels, view_key
+from ui.share import int_between
 
 K_MODE = "personas.k_mode"  # "auto" | "fixed"
-K = "personas.k"
+K = "personas.persona_k"  # after the prefix: the CLI's name
 K_MAX = "personas.k_max"
 ALGORITHM = "personas.algorithm"
 GROUPS = "personas.groups"
@@ -38,6 +41,9 @@ STEPS = "personas.steps"
 MAP_PROJECTION = "personas.map_projection"
 SHOW_MAP = "personas.show_map"
 FORM = "personas.form"
+#: The settings a share link carries for this page (the run itself waits for the button).
+SHARE_KEYS = [K_MODE, K, K_MAX, ALGORITHM, GROUPS, COLUMNS, WEIGHTING, REDUCTION, CONVERSION, STABILITY_RUNS, STEPS,
+              MAP_PROJECTION]
 #: The exported personas for other pages: a pl.DataFrame ``user_id, persona`` (absent until exported).
 COHORT = keys.PERSONA_LABELS
 
@@ -106,6 +112,24 @@ def init_state(event_names: list[str]) -> None:
     st.session_state.setdefault(STEPS, [e for e in FUNNEL_DEFAULT if e in event_names] or event_names[:3])
     st.session_state.setdefault(MAP_PROJECTION, "pca")
     st.session_state.setdefault(NAMES, {})
+
+
+def share_choices(event_names: list[str]) -> dict[str, list[Any]]:
+    """What a share link may set each choice setting to (anything else in the link is ignored)."""
+    return {K_MODE: ["auto", "fixed"], ALGORITHM: list(ALGORITHMS), GROUPS: list(GROUP_LABELS),
+            COLUMNS: extra_columns(), WEIGHTING: list(WEIGHTINGS), REDUCTION: ["none", "pca"],
+            CONVERSION: event_names, STEPS: event_names, MAP_PROJECTION: ["pca", "tsne"]}
+
+
+#: Checks for the number settings of a share link.
+SHARE_VALID: dict[str, Callable[[Any], bool]] = {
+    K: int_between(2, 12), K_MAX: int_between(3, 12), STABILITY_RUNS: int_between(0, 30)}
+
+
+def recipe_extras() -> dict[str, Any]:
+    """Recipe parameters as the CLI reads them: ``persona_k`` is null when the number is chosen automatically."""
+    fixed = st.session_state.get(K_MODE) == "fixed"
+    return {"persona_k": int(st.session_state[K]) if fixed else None, "seed": 0}
 
 
 @st.cache_data(max_entries=4, ttl=3600, scope="session", show_spinner=False)

@@ -12,7 +12,7 @@ URL layout (all values are text):
 
 How a page uses it (see ``app_pages/snapshots.py``)::
 
-    share.restore_page(KEYS, choices={"funnels.steps": event_names})   # before the widgets
+    share.restore_page(KEYS, choices={"funnels.funnel_steps": event_names})   # before the widgets
     ... widgets with key=... ...
     share.publish_page(KEYS)                                           # after the widgets
     share.recipe_button("funnels", KEYS)                               # optional: download the recipe
@@ -234,6 +234,24 @@ def publish_page(keys: Sequence[str]) -> None:
         for key in keys:
             _set_param(key, None)
         _set_param(Q_STATE, store_state(values))
+
+
+# --- checks for settings read from a URL ---------------------------------------------------------------------------
+
+def int_between(lo: int, hi: int) -> Callable[[Any], bool]:
+    """A ``valid`` check: a whole number (not a bool) from ``lo`` to ``hi``."""
+    return lambda v: isinstance(v, int) and not isinstance(v, bool) and lo <= v <= hi
+
+
+def is_bool(value: Any) -> bool:
+    """A ``valid`` check: True or False."""
+    return isinstance(value, bool)
+
+
+def short_texts(value: Any) -> bool:
+    """A ``valid`` check: a list of at most 100 texts of at most 200 characters."""
+    return (isinstance(value, list) and len(value) <= 100
+            and all(isinstance(v, str) and len(v) <= 200 for v in value))
 
 
 # --- recipes ------------------------------------------------------------------------------------------------------
