@@ -123,7 +123,7 @@ with st.expander("Channel grouping"):
                             hide_index=True, key=uj.RULES_EDITOR, width="stretch")
     rederive = st.checkbox(
         "Replace the data's own channel column with these rules",
-        value=uj.rederive_channels(),
+        value=uj.rederiving(),
         help="Data that already carries a channel keeps it unless this is ticked.",
     )
     b1, b2 = st.columns(2)

@@ -113,7 +113,7 @@ if steps:
 
 st.subheader("Use the personas elsewhere")
 st.caption("Export the personas as a column so the Funnels and Attribution pages can break results down by it.")
-st.button("Use as a breakdown on other pages", key="personas.export", on_click=up.export_cohort, args=(model,),
+st.button("Use as a breakdown on other pages", key="personas.export", on_click=up.use_as_breakdown, args=(model,),
           help="Adds a persona column to the events of every page: a breakdown on Funnels, a segment on "
                "Attribution, a filter on Journeys. Remove it in the sidebar.")
 exported = up.persona_cohort()

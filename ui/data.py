@@ -159,9 +159,10 @@ def _digest_of(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
-def set_cohort(ids: Iterable[str | None], label: str) -> None:
+def set_cohort(ids: pl.Series | Iterable[str], label: str) -> None:
     """Limit every page to these people (``user_id``, else ``anonymous_id``) from now on in this session."""
-    cohort = frozenset(i for i in ids if i is not None)
+    cohort = frozenset((ids if isinstance(ids, pl.Series) else pl.Series(list(ids), dtype=pl.String))
+                       .drop_nulls().to_list())
     st.session_state[state.COHORT_IDS] = cohort
     st.session_state[state.COHORT_LABEL] = label
     st.session_state[state.COHORT_DIGEST] = _digest_of("\n".join(sorted(cohort)))

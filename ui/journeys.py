@@ -28,7 +28,7 @@ from ui.data import (
     active_dataset,
     channel_rules,
     filtered_events,
-    rederive_channels,  # noqa: F401 (the page reads the re-derive flag through this module)
+    rederive_channels,
     set_channel_rules,
     view_key,
 )
@@ -116,6 +116,11 @@ def rules() -> pl.DataFrame | None:
 def shipped_rules() -> pl.DataFrame:
     """The shipped GA4 default rules (a new frame each call: safe to edit)."""
     return load_channel_rules()
+
+
+def rederiving() -> bool:
+    """Whether the rules replace a ``channel`` column the data brought with it."""
+    return rederive_channels()
 
 
 def apply_rules(table: pl.DataFrame | None, *, rederive: bool) -> None:

@@ -271,6 +271,11 @@ def export_cohort(model: Personas) -> int:
     return column.height
 
 
+def use_as_breakdown(model: Personas) -> None:
+    """Button callback: export ``model``'s personas as the session's persona column."""
+    export_cohort(model)
+
+
 def persona_cohort() -> pl.DataFrame | None:
     """The exported ``user_id, persona`` frame, if the Personas page exported one in this session."""
     return person_labels()
