@@ -46,6 +46,7 @@ def _selections() -> None:
         with st.container(border=True, key="sidebar.cohort"):
             st.caption(f"Cohort filter: {len(ids):,} people on every page")
             st.text(cohort_label())  # data-derived (event names): never Markdown
+            st.caption("Ids stay on this machine: a copied link does not carry the cohort.")
             st.button("Clear cohort", key="sidebar.clear_cohort", on_click=clear_cohort, icon=":material/close:")
     labels = person_labels()
     if labels is not None:
