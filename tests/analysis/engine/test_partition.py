@@ -10,20 +10,22 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
-from analysis.engine import identity_routes, partition_by_user, write_partitions
+from analysis.engine import identity_routes, partition_by_user, prepare_events, write_partitions
 from analysis.engine.embedded import Partitions
 from analysis.errors import AnalysisError
 from analysis.identity import stitch_identities
+from analysis.prepare import prepare
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
 
-def _events(rows: list[tuple[str | None, str | None]]) -> pl.DataFrame:
+def _events(rows: list[tuple[str | None, str | None]], *, step: int = 1) -> pl.DataFrame:
+    """One event per row, ``step`` rows per minute (ties in time when > 1)."""
     return pl.DataFrame(
         {
             "user_id": [u for u, _ in rows],
             "anonymous_id": [a for _, a in rows],
-            "timestamp": [T0 + timedelta(minutes=i) for i in range(len(rows))],
+            "timestamp": [T0 + timedelta(minutes=i // step) for i in range(len(rows))],
             "event": [f"e{i}" for i in range(len(rows))],
         },
         schema={"user_id": pl.String, "anonymous_id": pl.String, "timestamp": pl.Datetime("us", "UTC"),
@@ -85,3 +87,11 @@ def test_written_partitions_hold_every_event_once_in_input_order(tmp_path) -> No
     assert_frame_equal(pl.concat(frames).sort("event"), events.sort("event"))
     in_memory = [p for p in partition_by_user(events, 3) if p.height]
     assert sorted(f["event"].to_list() for f in frames) == sorted(f["event"].to_list() for f in in_memory)
+
+
+@settings(max_examples=40, deadline=None)
+@given(rows=rows, n=st.integers(1, 4), step=st.sampled_from([1, 3]))
+def test_partitioned_prepare_equals_in_memory_for_any_id_layout(rows: list[tuple[str | None, str | None]], n: int,
+                                                                step: int) -> None:
+    events = _events(rows, step=step)  # step 3: ties in time must keep the input order, as in memory
+    assert_frame_equal(prepare_events(events, partitions=n), prepare(events))
