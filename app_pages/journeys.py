@@ -7,6 +7,7 @@ import streamlit as st
 from analysis.channels import RULES_VERSION, UNASSIGNED
 from analysis.errors import AnalysisError
 from analysis.figures.journeys import sankey_figure, step_matrix_figure
+from analysis.privacy import escape_markdown
 from ui import journeys as uj
 from ui import share
 
@@ -44,7 +45,7 @@ with st.container(border=True):
     c9.selectbox("Break down by", [uj.NONE, *options], key=uj.BREAKDOWN)
     with c10.expander("Filters (keep only events with these values)"):
         for column, values in options.items():
-            st.multiselect(column, values, key=f"{uj.FILTER_PREFIX}{column}")
+            st.multiselect(escape_markdown(column), values, key=f"{uj.FILTER_PREFIX}{column}")
 
 share.publish_page(uj.share_keys(options))
 

@@ -11,7 +11,6 @@ labels exported on the Personas page arrive as a ``persona`` column, offered as 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -22,6 +21,7 @@ import streamlit as st
 from analysis import schema as s
 from analysis.dropoff import dropoff_drivers
 from analysis.funnels import Exclusion, FunnelSpec, Step, funnel_spec, funnel_units
+from analysis.privacy import escape_markdown
 from analysis.sample import FUNNEL_STEPS
 from ui.data import ViewKey, active_dataset, date_range, view_events, view_key
 from ui.share import int_between, short_texts
@@ -168,11 +168,6 @@ def drivers(spec: FunnelSpec, step: int, columns: tuple[str, ...]) -> pl.DataFra
 def cohort_label(who: str, step: int, spec: FunnelSpec, size: int, noun: str) -> str:
     """How the sidebar names a step cohort: "dropped at step 2 (add_to_cart), 1,234 unique people"."""
     return f"{who} at step {step} ({spec.labels[step - 1]}), {size:,} {noun}"
-
-
-def escape_markdown(text: str) -> str:
-    """Backslash-escape every ASCII punctuation character, so data text (event names) renders literally."""
-    return re.sub(r"([!-/:-@\[-`{-~])", r"\\\1", text)
 
 
 def definition_markdown(spec: FunnelSpec) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import html
+import re
 from collections.abc import Iterable
 from typing import Literal
 
@@ -15,6 +16,10 @@ from analysis.errors import AnalysisError
 #: Query keys kept by :func:`strip_url_query` (campaign tags and ad click ids, never free text).
 KEPT_QUERY_KEYS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content", "utm_id",
                    "gclid", "gbraid", "wbraid", "fbclid", "msclkid", "dclid")
+
+
+_MARKDOWN_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
+_AUTOLINK_TRIGGERS = re.compile(r"(?i)https?|ftp|www")
 
 
 def escape_text(text: str) -> str:
@@ -32,6 +37,23 @@ def escape_text(text: str) -> str:
     """
     # Plotly decodes only amp/lt/gt and numeric entities, so quotes use numeric ones (&#34; not &quot;)
     return html.escape(text, quote=False).replace('"', "&#34;").replace("'", "&#39;").replace("$", "&#36;")
+
+
+def escape_markdown(text: str) -> str:
+    r"""Make data text render literally in a Streamlit label, caption or Markdown: no links, images, emphasis or HTML.
+
+    Every ASCII punctuation character is backslash-escaped. GitHub-flavoured Markdown still turns bare URLs and
+    e-mail addresses into links after unescaping, so an invisible word joiner (U+2060) breaks ``http``, ``ftp``,
+    ``www`` and ``@``; the text reads the same.
+
+    Examples
+    --------
+    >>> print(escape_markdown("[x](https://evil.example) <b>").replace("⁠", "|"))
+    \[x\]\(h|ttps\:\/\/evil\.example\) \<b\>
+    """
+    escaped = _MARKDOWN_PUNCTUATION.sub(r"\\\1", text)
+    unlinked = _AUTOLINK_TRIGGERS.sub(lambda m: m.group(0)[0] + "\u2060" + m.group(0)[1:], escaped)
+    return unlinked.replace("\\@", "\u2060\\@")
 
 
 def escape_column(column: str) -> pl.Expr:

@@ -18,6 +18,7 @@ from analysis.privacy import (
     derivable_cells,
     detect_pii_columns,
     escape_column,
+    escape_markdown,
     escape_text,
     fold_small_categories,
     pseudonymise,
@@ -244,3 +245,19 @@ def test_short_keys_are_rejected() -> None:
 def test_manifest_round_trips_through_dict() -> None:
     m = SuppressionManifest(12).add("personas", "persona=X", "below_k", "n")
     assert SuppressionManifest.from_dict(m.to_dict()) == m
+
+
+@pytest.mark.parametrize(
+    ("text", "visible"),
+    [
+        ("[x](https://evil.example)", r"\[x\]\(https\:\/\/evil\.example\)"),
+        ("![img](http://evil.example/p.png)", r"\!\[img\]\(http\:\/\/evil\.example\/p\.png\)"),
+        ("**bold** <b>tag</b>", r"\*\*bold\*\* \<b\>tag\<\/b\>"),
+        ("mail me@evil.example or www.evil.example", r"mail me\@evil\.example or www\.evil\.example"),
+        ("plain words", "plain words"),
+    ],
+)
+def test_escape_markdown_leaves_no_live_markup(text: str, visible: str) -> None:
+    escaped = escape_markdown(text)
+    assert escaped.replace("\u2060", "") == visible
+    assert "http" not in escaped.lower() and "www" not in escaped.lower()  # autolink triggers are broken
