@@ -15,7 +15,7 @@ import argparse
 import sys
 import time
 from collections.abc import Callable, Sequence
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -161,6 +161,23 @@ def _cmd_load(run: _Run, out: TextIO) -> None:
         run.say(f"wrote {events.height:,} canonical events to {run.args.out}")
 
 
+def _dates(run: _Run) -> tuple[date, date] | None:
+    """The date range (whole days, UTC) from --start/--end or the recipe's ``date_range``; None = all data."""
+    given = [run.args.start, run.args.end] if run.args.start or run.args.end else None
+    picked = run.option("date_range", given, None)
+    if picked is None:
+        return None
+    if not isinstance(picked, list | tuple) or len(picked) != 2:
+        raise AnalysisError(f"date_range must be [start, end] as YYYY-MM-DD, got {picked!r}")
+    try:
+        days = [date.fromisoformat(str(d)) if d else None for d in picked]
+    except ValueError as exc:
+        raise AnalysisError(f"date_range {list(picked)}: dates must look like 2026-09-30 ({exc})") from exc
+    start = days[0] or date.min
+    end = days[1] or date(9998, 12, 31)
+    return start, end
+
+
 def _gap(run: _Run) -> timedelta:
     return timedelta(minutes=float(run.option("session_gap_minutes", run.args.session_gap, 30)))
 
@@ -169,11 +186,11 @@ def _cmd_prepare(run: _Run, out: TextIO) -> None:
     source, _ = _load(run)
     target = Path(run.args.out) if run.args.out else None
     if target is not None and target.suffix == "" and run.args.engine == "polars":
-        files = prepare_to_parquet(source, target, session_gap=_gap(run), partitions=run.args.partitions,
-                                   progress=run.progress)
+        files = prepare_to_parquet(source, target, session_gap=_gap(run), date_range=_dates(run),
+                                   partitions=run.args.partitions, progress=run.progress)
         run.say(f"wrote {len(files)} prepared partitions to {target}")
         return
-    prepared = prepare_events(source, session_gap=_gap(run), **run.engine_options())
+    prepared = prepare_events(source, session_gap=_gap(run), date_range=_dates(run), **run.engine_options())
     write_table(prepared, target, stdout=out)
     run.say(f"prepared {prepared.height:,} events")
 
@@ -189,7 +206,7 @@ def _cmd_funnel(run: _Run, out: TextIO) -> None:
                        mode=run.option("funnel_mode", run.args.mode, "ordered"),
                        breakdown=run.option("funnel_breakdown", run.args.breakdown, None))
     source, _ = _load(run)
-    table = partitioned_funnel(source, spec, session_gap=_gap(run), **run.engine_options())
+    table = partitioned_funnel(source, spec, session_gap=_gap(run), date_range=_dates(run), **run.engine_options())
     write_table(table, run.args.out, stdout=out)
     run.say(f"funnel of {len(steps)} steps done")
 
@@ -198,7 +215,7 @@ def _paths(run: _Run, source: Source) -> pl.DataFrame:
     lookback = float(run.option("attribution_lookback_days", run.args.lookback_days, 30))
     return partitioned_paths(
         source, conversion_events=run.option("conversion_events", _split(run.args.conversion_events), ["purchase"]),
-        lookback=timedelta(days=lookback) if lookback > 0 else None, session_gap=_gap(run),
+        lookback=timedelta(days=lookback) if lookback > 0 else None, session_gap=_gap(run), date_range=_dates(run),
         touch=run.option("attribution_touch", run.args.touch, "channel"), **run.engine_options())
 
 
@@ -232,7 +249,7 @@ def _personas(run: _Run, prepared: pl.DataFrame) -> Any:
 
 def _cmd_personas(run: _Run, out: TextIO) -> None:
     source, _ = _load(run)
-    prepared = prepare_events(source, session_gap=_gap(run), **run.engine_options())
+    prepared = prepare_events(source, session_gap=_gap(run), date_range=_dates(run), **run.engine_options())
     model = _personas(run, prepared)
     write_table(model.profiles_, run.args.out, stdout=out)
     run.say(f"{model.k_} personas over {model.users_.len():,} people")
@@ -242,7 +259,7 @@ def _cmd_snapshot(run: _Run, out: TextIO) -> None:
     from analysis.snapshot import DEFAULT_MODELS, DEFAULT_STEPS, write_snapshot  # noqa: PLC0415
 
     source, _ = _load(run)
-    prepared = prepare_events(source, session_gap=_gap(run), **run.engine_options())
+    prepared = prepare_events(source, session_gap=_gap(run), date_range=_dates(run), **run.engine_options())
     model = _personas(run, prepared) if not run.args.no_personas else None
     lookback = float(run.option("attribution_lookback_days", None, 30))
     snap = write_snapshot(
@@ -285,6 +302,8 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--map", action="append", metavar="TARGET=COLUMN", help="column mapping override")
     common.add_argument("--timezone", help="zone of naive timestamps (IANA name, default UTC)")
     common.add_argument("--session-gap", type=float, metavar="MINUTES", help="inactivity that ends a session (30)")
+    common.add_argument("--start", help="first day to analyse (YYYY-MM-DD, UTC; sessions use all data)")
+    common.add_argument("--end", help="last day to analyse (YYYY-MM-DD, inclusive)")
     common.add_argument("--seed", type=int, help="random seed (default 0)")
     common.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
     common.add_argument("--debug", action="store_true", help="show the traceback of unexpected errors")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, get_args
 
@@ -18,6 +18,7 @@ from analysis.attribution.paths import Touch
 from analysis.engine.embedded import Partitions, Progress, _quiet, run_partitions, split
 from analysis.engine.stages import (
     Stage,
+    dates_stage,
     feature_vocabulary,
     features_stage,
     funnel_stage,
@@ -72,11 +73,14 @@ def prepare_events(
     engine: Engine = "polars",
     session_gap: timedelta = timedelta(minutes=30),
     channel_rules: pl.DataFrame | None = None,
+    date_range: tuple[date, date] | None = None,
     partitions: int = 8,
     spark: SparkSession | None = None,
     progress: Progress = _quiet,
 ) -> pl.DataFrame:
     """:func:`analysis.prepare.prepare`, run per person partition; the same frame as the in-memory call.
+
+    ``date_range`` then keeps whole days ``(start, end)`` (:func:`analysis.filters.filter_dates`).
 
     Examples
     --------
@@ -84,7 +88,7 @@ def prepare_events(
     >>> prepare_events(generate_sample(50, seed=1).events, partitions=2)["session_id"].null_count()
     0
     """
-    stage = prepare_stage(session_gap=session_gap, channel_rules=channel_rules)
+    stage = prepare_stage(session_gap=session_gap, channel_rules=channel_rules, date_range=date_range)
     return run_stages(source, {"prepare": stage}, engine=engine, partitions=partitions, spark=spark,
                       progress=progress)["prepare"]
 
@@ -95,12 +99,13 @@ def prepare_to_parquet(
     *,
     session_gap: timedelta = timedelta(minutes=30),
     channel_rules: pl.DataFrame | None = None,
+    date_range: tuple[date, date] | None = None,
     partitions: int = 8,
     workdir: str | Path | None = None,
     progress: Progress = _quiet,
 ) -> list[Path]:
     """Prepare a source too big for memory: write ``out_dir/part-<i>.parquet``, each whole persons, sorted."""
-    before = prepare_stage(session_gap=session_gap, channel_rules=channel_rules)
+    before = prepare_stage(session_gap=session_gap, channel_rules=channel_rules, date_range=date_range)
     with split(source, partitions=partitions, workdir=workdir) as parts:
         run_partitions(parts, {}, before=before, keep=out_dir, progress=progress)
     return sorted(Path(out_dir).glob("part-*.parquet"))
@@ -111,6 +116,7 @@ def partitioned_paths(
     *,
     engine: Engine = "polars",
     prepared: bool = False,
+    date_range: tuple[date, date] | None = None,
     conversion_events: Sequence[str] = ("purchase",),
     lookback: timedelta | None = timedelta(days=30),
     touch: Touch = "channel",
@@ -132,7 +138,7 @@ def partitioned_paths(
     stage = paths_stage(conversion_events=conversion_events, lookback=lookback, touch=touch,
                         collapse_repeats=collapse_repeats, session_gap=session_gap,
                         first_conversion_only=first_conversion_only)
-    before = None if prepared else prepare_stage(session_gap=session_gap)
+    before = _before(prepared, session_gap, date_range)
     return run_stages(source, {"paths": stage}, engine=engine, before=before, partitions=partitions, spark=spark,
                       progress=progress)["paths"]
 
@@ -143,6 +149,7 @@ def partitioned_funnel(
     *,
     engine: Engine = "polars",
     prepared: bool = False,
+    date_range: tuple[date, date] | None = None,
     session_gap: timedelta = timedelta(minutes=30),
     partitions: int = 8,
     spark: SparkSession | None = None,
@@ -157,7 +164,7 @@ def partitioned_funnel(
     >>> partitioned_funnel(generate_sample(50, seed=1).events, funnel_spec(list(FUNNEL_STEPS)))["step"].to_list()
     [1, 2, 3, 4]
     """
-    before = None if prepared else prepare_stage(session_gap=session_gap)
+    before = _before(prepared, session_gap, date_range)
     return run_stages(source, {"funnel": funnel_stage(spec)}, engine=engine, before=before, partitions=partitions,
                       spark=spark, progress=progress)["funnel"]
 
@@ -167,6 +174,7 @@ def partitioned_features(
     *,
     engine: Engine = "polars",
     prepared: bool = False,
+    date_range: tuple[date, date] | None = None,
     top_events: int = 100,
     top_values: int = 20,
     session_gap: timedelta = timedelta(minutes=30),
@@ -186,7 +194,7 @@ def partitioned_features(
     >>> partitioned_features(generate_sample(50, seed=1).events, partitions=2).columns[:2]
     ['user_id', 'events']
     """
-    before = None if prepared else prepare_stage(session_gap=session_gap)
+    before = _before(prepared, session_gap, date_range)
     vocab_stage = {"vocabulary": vocabulary_stage()}
     if engine == "spark":
         counts = run_stages(source, vocab_stage, engine=engine, before=before, partitions=partitions,
@@ -202,6 +210,13 @@ def partitioned_features(
                                      session_gap=session_gap, as_of=as_of)
         again = Partitions(paths=[keep / f"part-{i:05d}.parquet" for i in range(len(parts))]) if keep else parts
         return run_partitions(again, {"features": stage}, progress=progress)["features"]
+
+
+def _before(prepared: bool, session_gap: timedelta, date_range: tuple[date, date] | None) -> Stage | None:
+    """What runs on each partition before an analysis: prepare (and the date cut), or only the date cut."""
+    if not prepared:
+        return prepare_stage(session_gap=session_gap, date_range=date_range)
+    return dates_stage(*date_range) if date_range is not None else None
 
 
 def features_from_counts(

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Literal
 
 import polars as pl
 
 from analysis import schema as s
 from analysis.attribution.paths import Touch, aggregate_paths, journey_paths
+from analysis.filters import filter_dates
 from analysis.funnels import BREAKDOWN, FunnelSpec, funnel_table, funnel_units
 from analysis.funnels.spec import OTHER
 from analysis.journeys import journeys
@@ -85,9 +86,15 @@ def prepared_schema(raw: pl.Schema) -> pl.Schema:
 
 
 def prepare_stage(
-    *, session_gap: timedelta = timedelta(minutes=30), channel_rules: pl.DataFrame | None = None
+    *,
+    session_gap: timedelta = timedelta(minutes=30),
+    channel_rules: pl.DataFrame | None = None,
+    date_range: tuple[date, date] | None = None,
 ) -> Stage:
     """Prepared events (row level): stitched ``user_id``, ``channel``, ``session_id``, sorted by user and time.
+
+    With ``date_range`` the prepared events are then cut to those days (:func:`analysis.filters.filter_dates`),
+    as the app does with its sidebar range: sessions and identities come from all the data.
 
     Examples
     --------
@@ -98,11 +105,18 @@ def prepare_stage(
     """
     def run(part: pl.DataFrame) -> pl.DataFrame:
         if part.height:
-            return prepare(part, session_gap=session_gap, channel_rules=channel_rules)
+            out = prepare(part, session_gap=session_gap, channel_rules=channel_rules)
+            return filter_dates(out, *date_range) if date_range is not None else out
         added = [c for c in (s.USER_ID, s.CHANNEL, s.SESSION_ID) if c not in part.columns]
         return part.with_columns(pl.lit(None, pl.String).alias(c) for c in added)
 
     return Stage("prepare", run, prepared_schema, keys=None, order=(s.USER_ID, s.TIMESTAMP))
+
+
+def dates_stage(start: date, end: date) -> Stage:
+    """Keep the events of whole days ``start`` .. ``end`` (row level; for events prepared earlier)."""
+    return Stage("dates", lambda part: filter_dates(part, start, end), lambda schema: schema, keys=None,
+                 order=(s.USER_ID, s.TIMESTAMP))
 
 
 _PATH_SCHEMA = pl.Schema(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+from datetime import date
 from pathlib import Path
 
 import polars as pl
@@ -12,6 +13,7 @@ from polars.testing import assert_frame_equal
 
 from analysis.attribution import attribute, conversion_paths
 from analysis.cli import EXIT_BAD_INPUT, EXIT_OK, EXIT_USAGE, main
+from analysis.filters import filter_dates
 from analysis.funnels import funnel
 from analysis.prepare import prepare
 from analysis.recipe import read_recipe
@@ -97,6 +99,24 @@ def test_recipe_round_trip(parquet: Path, tmp_path: Path) -> None:
     assert read_recipe(recipe).get("funnel_steps") == ["view_item", "purchase"]
     again = _run("funnel", parquet, "--recipe", recipe, "-q")
     assert first[:2] == again[:2] and again[0] == EXIT_OK
+
+
+def test_date_range_from_options_or_recipe(parquet: Path, events: pl.DataFrame, tmp_path: Path) -> None:
+    expected = funnel(filter_dates(prepare(events), date(2026, 9, 15), date(2026, 10, 5)), list(FUNNEL_STEPS))
+    code, _, _ = _run("funnel", parquet, "--steps", STEPS, "--start", "2026-09-15", "--end", "2026-10-05",
+                      "--out", tmp_path / "a.parquet", "-q")
+    assert code == EXIT_OK
+    assert_frame_equal(pl.read_parquet(tmp_path / "a.parquet"), expected)
+    recipe = tmp_path / "recipe.json"  # as the app writes it: the sidebar range under "date_range"
+    recipe.write_text(json.dumps({"format": "journeylens-recipe", "parameters": {
+        "funnel_steps": list(FUNNEL_STEPS), "date_range": ["2026-09-15", "2026-10-05"]}}))
+    assert _run("funnel", parquet, "--recipe", recipe, "--out", tmp_path / "b.parquet", "-q")[0] == EXIT_OK
+    assert_frame_equal(pl.read_parquet(tmp_path / "b.parquet"), expected)
+
+
+def test_bad_date_exits_3(parquet: Path) -> None:
+    code, _, err = _run("funnel", parquet, "--steps", STEPS, "--start", "15.09.2026", "-q")
+    assert code == EXIT_BAD_INPUT and "dates must look like 2026-09-30" in err
 
 
 def test_recipe_for_other_data_warns(parquet: Path, csv: Path, tmp_path: Path) -> None:

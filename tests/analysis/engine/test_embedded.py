@@ -20,6 +20,7 @@ from analysis.engine import (
 )
 from analysis.engine.stages import journeys_stage, paths_stage, prepare_stage
 from analysis.errors import AnalysisError
+from analysis.filters import filter_dates
 from analysis.funnels import funnel, funnel_spec
 from analysis.journeys import journeys
 from analysis.personas.features import user_features
@@ -88,6 +89,15 @@ def test_funnel_equals_in_memory(raw: pl.DataFrame, prepared: pl.DataFrame, opti
 def test_journeys_equal_in_memory_out_of_core(parquet: Path, prepared: pl.DataFrame) -> None:
     out = run_stages(parquet, {"journeys": journeys_stage()}, before=prepare_stage(), partitions=3)["journeys"]
     assert_frame_equal(out, journeys(prepared).sort("user_id", "journey"))
+
+
+def test_date_range_cuts_prepared_events_like_the_app(raw: pl.DataFrame, prepared: pl.DataFrame) -> None:
+    days = (date(2026, 9, 15), date(2026, 10, 5))
+    expected = funnel(filter_dates(prepared, *days), list(FUNNEL_STEPS))
+    assert_frame_equal(partitioned_funnel(raw, funnel_spec(list(FUNNEL_STEPS)), date_range=days, partitions=3),
+                       expected)
+    assert_frame_equal(partitioned_paths(prepared, prepared=True, date_range=days, partitions=2),
+                       conversion_paths(filter_dates(prepared, *days)))
 
 
 def test_persona_features_equal_in_memory(raw: pl.DataFrame, prepared: pl.DataFrame) -> None:
