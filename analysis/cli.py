@@ -196,17 +196,28 @@ def _cmd_prepare(run: _Run, out: TextIO) -> None:
 
 
 def _cmd_funnel(run: _Run, out: TextIO) -> None:
-    from analysis.funnels import funnel_spec  # noqa: PLC0415
+    from analysis.funnels import Exclusion, Step, funnel_spec  # noqa: PLC0415
 
-    steps = run.option("funnel_steps", _split(run.args.steps), None)
-    if not steps:
+    chosen = run.option("funnel_steps", _split(run.args.steps), None)
+    if not chosen:
         raise AnalysisError("funnel needs --steps (e.g. --steps view_item,add_to_cart,purchase) or a recipe with "
                             "funnel_steps")
-    spec = funnel_spec(steps, window=timedelta(days=float(run.option("funnel_window_days", run.args.window_days, 7))),
-                       mode=run.option("funnel_mode", run.args.mode, "ordered"),
-                       breakdown=run.option("funnel_breakdown", run.args.breakdown, None))
+    # as the Funnels page: optional steps are named "<position>. <event>", the date range governs entry only
+    optional = set(run.option("optional_steps", None, []))
+    steps = [Step((e,), optional=(0 < i < len(chosen) - 1 and f"{i + 1}. {e}" in optional))
+             for i, e in enumerate(chosen)]
+    excluded = tuple(run.option("exclusion_events", None, []))
+    dates = _dates(run)
+    spec = funnel_spec(
+        steps, window=timedelta(days=float(run.option("funnel_window_days", run.args.window_days, 7))),
+        mode=run.option("funnel_mode", run.args.mode, "ordered"), entry=run.option("entry", None, "closed"),
+        counting=run.option("counting", None, "users"), anchor=run.option("anchor", None, "furthest"),
+        exclusions=[Exclusion(excluded)] if excluded and len(steps) > 1 else [],
+        entry_start=dates[0] if dates else None, entry_end=dates[1] if dates else None,
+        breakdown=run.option("funnel_breakdown", run.args.breakdown, None),
+        attribution=run.option("attribution", None, "step1"), top_n=run.option("top_n", None, 10))
     source, _ = _load(run)
-    table = partitioned_funnel(source, spec, session_gap=_gap(run), date_range=_dates(run), **run.engine_options())
+    table = partitioned_funnel(source, spec, session_gap=_gap(run), **run.engine_options())
     write_table(table, run.args.out, stdout=out)
     run.say(f"funnel of {len(steps)} steps done")
 
@@ -216,7 +227,8 @@ def _paths(run: _Run, source: Source) -> pl.DataFrame:
     return partitioned_paths(
         source, conversion_events=run.option("conversion_events", _split(run.args.conversion_events), ["purchase"]),
         lookback=timedelta(days=lookback) if lookback > 0 else None, session_gap=_gap(run), date_range=_dates(run),
-        touch=run.option("attribution_touch", run.args.touch, "channel"), **run.engine_options())
+        touch=run.option("attribution_touch", run.args.touch, "channel"),
+        collapse_repeats=bool(run.option("collapse_repeats", None, False)), **run.engine_options())
 
 
 def _cmd_attribute(run: _Run, out: TextIO) -> None:
@@ -233,7 +245,10 @@ def _cmd_attribute(run: _Run, out: TextIO) -> None:
     if run.args.paths_out:
         write_table(paths, run.args.paths_out, stdout=out)
     seed = int(run.option("seed", run.args.seed, run.recipe.seed))
-    table = pl.concat([attribute(paths, model=m, seed=seed).select(pl.lit(m).alias("model"), pl.all())
+    order = int(run.option("markov_order", None, 1))
+    if run.recipe.get("persona") is not None:
+        print("journeylens: warning: the recipe's persona filter is not applied on the command line", file=run.err)
+    table = pl.concat([attribute(paths, model=m, seed=seed, order=order).select(pl.lit(m).alias("model"), pl.all())
                        for m in models], how="vertical_relaxed")
     write_table(table, run.args.out, stdout=out)
 

@@ -102,7 +102,8 @@ def test_recipe_round_trip(parquet: Path, tmp_path: Path) -> None:
 
 
 def test_date_range_from_options_or_recipe(parquet: Path, events: pl.DataFrame, tmp_path: Path) -> None:
-    expected = funnel(filter_dates(prepare(events), date(2026, 9, 15), date(2026, 10, 5)), list(FUNNEL_STEPS))
+    # as the Funnels page: the range governs entry, later steps may fall after it
+    expected = funnel(prepare(events), list(FUNNEL_STEPS), entry_start=date(2026, 9, 15), entry_end=date(2026, 10, 5))
     code, _, _ = _run("funnel", parquet, "--steps", STEPS, "--start", "2026-09-15", "--end", "2026-10-05",
                       "--out", tmp_path / "a.parquet", "-q")
     assert code == EXIT_OK
@@ -112,6 +113,14 @@ def test_date_range_from_options_or_recipe(parquet: Path, events: pl.DataFrame, 
         "funnel_steps": list(FUNNEL_STEPS), "date_range": ["2026-09-15", "2026-10-05"]}}))
     assert _run("funnel", parquet, "--recipe", recipe, "--out", tmp_path / "b.parquet", "-q")[0] == EXIT_OK
     assert_frame_equal(pl.read_parquet(tmp_path / "b.parquet"), expected)
+
+
+def test_attribute_date_range_cuts_prepared_events(parquet: Path, events: pl.DataFrame, tmp_path: Path) -> None:
+    code, _, _ = _run("attribute", parquet, "--start", "2026-09-15", "--end", "2026-10-05", "--models", "linear",
+                      "--paths-out", tmp_path / "p.parquet", "--out", tmp_path / "a.csv", "-q")
+    assert code == EXIT_OK
+    expected = conversion_paths(filter_dates(prepare(events), date(2026, 9, 15), date(2026, 10, 5)))
+    assert_frame_equal(pl.read_parquet(tmp_path / "p.parquet"), expected)
 
 
 def test_bad_date_exits_3(parquet: Path) -> None:
