@@ -33,7 +33,7 @@ st.subheader("Load your exports")
 st.caption("CSV (any delimiter, encoding or decimal comma), CSV.gz, zip or Parquet. GA4, Segment, Mixpanel and "
            "Snowplow exports are recognised; other files are mapped by their column names (German headers too). "
            "Several files (for example a CRM export and a web export) become one table. Files stay on this machine.")
-files = st.file_uploader("Event files", accept_multiple_files=True, key=ingest.UPLOADER,
+files = st.file_uploader("Event files", accept_multiple_files=True, key=ingest.uploader_key(),
                          on_change=ingest.reset_mapping)
 with st.expander("Options"):
     zones = ingest.all_timezones()
@@ -66,6 +66,7 @@ else:
         decimal=None if decimal == "Detect" else decimal, max_rejected_share=share / 100,
         member=member.strip() or None,
         mapping=ingest.mapping_overrides(),
+        keep_personal=ingest.kept_personal_columns(),
     )
     loaded = ingest.load_uploads(uploads, options)
     result = loaded.result
@@ -95,6 +96,15 @@ else:
                            file_name=f"rejected_{slug(uploads[0].name)}", mime="text/csv", on_click="ignore",
                            disabled=report.rejected == 0, key="data.rejected_download")
 
+    # ---- personal data
+    if report is not None and report.personal_columns:
+        st.subheader("Personal data")
+        st.warning("These columns look like personal data. They are left out of the analysis unless you keep "
+                   "them; rows are never dropped for them. Snapshots never include them.", icon=":material/badge:")
+        st.dataframe(report.personal(), hide_index=True)
+        st.multiselect("Keep these columns anyway", list(report.personal_columns), key=ingest.KEEP_PERSONAL,
+                       help="Kept columns stay on this machine and can be used as filters and breakdowns.")
+
     # ---- column mapping
     st.subheader("Column mapping")
     detected = report.mapping if report is not None else {}
@@ -113,4 +123,5 @@ else:
         if st.button("Analyse these events", type="primary", key="data.activate"):
             set_active_dataset(ingest.dataset_name(uploads),
                                f"{ingest.uploads_digest(uploads)}:{options.key()}", result.events, report)
+            ingest.release_uploads()
             st.rerun()

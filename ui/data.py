@@ -24,6 +24,8 @@ from typing import Any
 
 import polars as pl
 import streamlit as st
+from streamlit.runtime.caching import cache_data_api, cache_resource_api
+from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 
 from analysis import schema as s
 from analysis.channels import validate_channel_rules
@@ -62,6 +64,20 @@ def set_active_dataset(name: str, digest: str, events: pl.DataFrame, report: Any
     """Make ``events`` the session's dataset and reset what depended on the previous one."""
     st.session_state[state.DATASET] = Dataset(name, digest, events, report)
     _forget_selections()
+
+
+def forget_session() -> None:
+    """Drop everything this browser session holds: uploads, dataset, settings, cohorts and cached results.
+
+    Streamlit runs the same per-session cache clean-up when a session disconnects; this does it on request.
+    """
+    ctx = get_script_run_ctx()
+    if ctx is not None:
+        cache_data_api.clear_session_cache(ctx.session_id)
+        cache_resource_api.clear_session_cache(ctx.session_id)
+    for key in list(st.session_state.keys()):
+        del st.session_state[key]
+    st.query_params.clear()
 
 
 def use_sample() -> None:

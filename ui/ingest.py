@@ -21,6 +21,18 @@ from analysis.ingest.mapping import TARGETS
 from analysis.ingest.names import display_name
 
 UPLOADER = "data.uploads"
+_UPLOADER_GENERATION = "data.uploader_generation"
+
+
+def uploader_key() -> str:
+    """The file uploader's key; a new one after each activation, so the old widget and its bytes are dropped."""
+    generation = int(st.session_state.get(_UPLOADER_GENERATION, 0))
+    return UPLOADER if generation == 0 else f"{UPLOADER}.{generation}"
+
+
+def release_uploads() -> None:
+    """Let go of the uploaded bytes once they are parsed and active (the next run shows an empty uploader)."""
+    st.session_state[_UPLOADER_GENERATION] = int(st.session_state.get(_UPLOADER_GENERATION, 0)) + 1
 DIGESTS = "data.upload_digests"  # file_id -> sha256, so a file is hashed once per session
 MAPPING_PREFIX = "data.mapping."
 DETECTED = "(detected)"
@@ -63,6 +75,7 @@ class LoadOptions:
     max_rejected_share: float = 0.05
     member: str | None = None
     mapping: dict[str, str | None] = field(default_factory=dict)
+    keep_personal: tuple[str, ...] = ()  # personal-data columns the user chose to keep
 
     def key(self) -> str:
         """A stable text of the options for cache keys."""
@@ -112,6 +125,7 @@ def _load(key: str, _uploads: tuple[Upload, ...], _options: LoadOptions) -> Load
             date_order=_options.date_order,  # type: ignore[arg-type]
             decimal=_options.decimal,  # type: ignore[arg-type]
             max_rejected_share=_options.max_rejected_share, member=_options.member,
+            keep_personal=_options.keep_personal,
         )
     except RejectedShareError as exc:
         return Loaded(result=None, error=str(exc), report=exc.report)
@@ -148,6 +162,14 @@ def source_columns(uploads: Sequence[Upload], member: str | None = None) -> list
     return _columns(uploads_digest(uploads), tuple(uploads), member)
 
 
+KEEP_PERSONAL = "data.keep_personal"
+
+
+def kept_personal_columns() -> tuple[str, ...]:
+    """The personal-data columns the user chose to keep (empty: leave them all out)."""
+    return tuple(st.session_state.get(KEEP_PERSONAL, ()))
+
+
 def mapping_key(target: str) -> str:
     """Session-state key of the mapping selectbox for ``target``."""
     return f"{MAPPING_PREFIX}{target}"
@@ -166,9 +188,10 @@ def mapping_overrides() -> dict[str, str | None]:
 
 
 def reset_mapping() -> None:
-    """Forget the user's mapping choices (a new set of files)."""
+    """Forget the user's mapping and personal-data choices (a new set of files)."""
     for target in TARGETS:
         st.session_state.pop(mapping_key(target), None)
+    st.session_state.pop(KEEP_PERSONAL, None)
 
 
 def preview(events: Any, rows: int = 200) -> Any:

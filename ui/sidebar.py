@@ -13,6 +13,7 @@ from ui.data import (
     cohort_ids,
     cohort_label,
     data_date_bounds,
+    forget_session,
     person_labels,
 )
 
@@ -37,6 +38,9 @@ def render_sidebar() -> None:
         _selections()
         st.caption("The address bar holds this view (dataset, dates, page settings): copy it to reopen the view "
                    "on a machine with the same data.")
+        st.button("Forget this data", key="sidebar.forget", on_click=forget_session, icon=":material/delete:",
+                  help="Drops your uploads, results and settings from this server now (they also go when you "
+                       "close the tab). The app returns to the bundled sample.")
 
 
 def _selections() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TypeAlias
@@ -25,6 +25,7 @@ from analysis.ingest.parquet import flatten, read_parquet_raw
 from analysis.ingest.parse import DateOrder, Decimal, has_control_chars
 from analysis.ingest.report import FileReport, LoadReport, RejectedShareError, share_message
 from analysis.ingest.sniff import sniff_csv, unwrap
+from analysis.privacy.pii import detect_pii_columns
 
 #: One input: a path, raw bytes, a (name, bytes) pair, or a binary file-like with ``name`` (an upload).
 SourceItem: TypeAlias = "str | os.PathLike[str] | bytes | tuple[str, bytes] | IO[bytes]"
@@ -51,6 +52,7 @@ def load_events(
     member: str | None = None,
     limits: Limits = DEFAULT_LIMITS,
     sort: bool = True,
+    keep_personal: bool | Collection[str] = False,
 ) -> LoadResult:
     """Read CSV (plain, gzip, zip) or Parquet exports into canonical events with a load report.
 
@@ -76,6 +78,10 @@ def load_events(
     sort
         Group rows by person (a hash of the id) and order them by time; ``False`` keeps file order,
         which is faster when a later step sorts anyway.
+    keep_personal
+        Extra columns that look like personal data (e-mail, phone, IP, name, address: by header, German included,
+        or by values) are flagged in the report and left out of the events, unless named here (``True`` keeps
+        them all). The canonical id columns are always kept.
 
     Examples
     --------
@@ -105,14 +111,30 @@ def load_events(
         person = pl.coalesce(schema.USER_ID, schema.ANONYMOUS_ID)
         events = events.sort([person.hash(), schema.TIMESTAMP], maintain_order=True)
     events = events.drop(FILE, LINE, REPAIR)
+    personal = _personal_columns(events)
+    dropped = tuple(c for c in personal if not (keep_personal is True or
+                                                (keep_personal is not False and c in keep_personal)))
+    events = events.drop(dropped)
     rejected_rows = pl.concat([r for r in rejected if r.height], how="diagonal_relaxed") if any(
         r.height for r in rejected) else LoadReport(files=[]).rejected_rows
-    load_report = LoadReport(files=reports, rejected_rows=rejected_rows)
+    load_report = LoadReport(files=reports, rejected_rows=rejected_rows, personal_columns=personal,
+                             dropped_columns=dropped)
     for f in reports:
         f.check()
         if f.rows_read and (f.rejected - f.duplicates) / f.rows_read > max_rejected_share:
             raise RejectedShareError(share_message(f, max_rejected_share), load_report)
     return LoadResult(events=schema.validate_events(events), report=load_report)
+
+
+def _personal_columns(events: pl.DataFrame) -> dict[str, str]:
+    """Extra (non-canonical) columns that look like personal data, with the reason.
+
+    Further id columns (a second user id the mapping did not use) are pseudonymous like the canonical ids and
+    stay; snapshots leave them out anyway.
+    """
+    extras = [c for c in events.columns if c not in schema.CANONICAL_SCHEMA]
+    found = detect_pii_columns(events.select(extras)) if extras else {}
+    return {c: why for c, why in found.items() if why != "identifier column"}
 
 
 def peek_columns(source: Source, *, member: str | None = None,

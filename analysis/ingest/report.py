@@ -87,6 +87,10 @@ class LoadReport:
     files: list[FileReport]
     rejected_rows: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(
         schema={"file": pl.String, "line": pl.Int64, "reason": pl.String}))
+    #: extra columns that look like personal data, with why (header or values); rows are never dropped for them
+    personal_columns: dict[str, str] = field(default_factory=dict)
+    #: the personal-data columns left out of the events because the user did not choose to keep them
+    dropped_columns: tuple[str, ...] = ()
 
     @property
     def rows_read(self) -> int:
@@ -128,6 +132,14 @@ class LoadReport:
             schema={"file": pl.String, "format": pl.String, "container": pl.String, "encoding": pl.String,
                     "delimiter": pl.String, "rows_read": pl.Int64, "kept": pl.Int64, "repaired": pl.Int64,
                     "rejected": pl.Int64, "duplicates": pl.Int64},
+        )
+
+    def personal(self) -> pl.DataFrame:
+        """One row per column that looks like personal data: why, and whether it was left out of the events."""
+        return pl.DataFrame(
+            {"column": list(self.personal_columns), "why": list(self.personal_columns.values()),
+             "left_out": [c in self.dropped_columns for c in self.personal_columns]},
+            schema={"column": pl.String, "why": pl.String, "left_out": pl.Boolean},
         )
 
     def mappings(self) -> pl.DataFrame:

@@ -35,6 +35,11 @@ def frame_with(at: AppTest, column: str) -> Any:
     return next(d.value for d in at.dataframe if column in d.value.columns)
 
 
+def canonical_preview(at: AppTest) -> Any:
+    """The preview of the loaded canonical events (the last table with an event column)."""
+    return [d.value for d in at.dataframe if "event" in d.value.columns][-1]
+
+
 def summary_frame(at: AppTest) -> Any:
     return frame_with(at, "rows_read")
 
@@ -78,6 +83,15 @@ def test_rejected_rows_are_counted_and_downloadable() -> None:
     reasons = frame_with(at, "reason")
     assert reasons[["reason", "rows", "line"]].values.tolist() == [["no user_id or anonymous_id", 1, 2]]
     assert not at.download_button(key="data.rejected_download").proto.disabled
+
+
+def test_personal_data_columns_are_shown_and_left_out_unless_kept() -> None:
+    crm = b"user_id,timestamp,event,E-Mail\nu1,2025-01-01T00:00:00Z,view,anna@example.de\n"
+    at = upload(app(), ("crm.csv", crm))
+    assert frame_with(at, "why")["column"].tolist() == ["E-Mail"]
+    assert "E-Mail" not in canonical_preview(at).columns
+    at.multiselect(key=ingest.KEEP_PERSONAL).set_value(["E-Mail"]).run()
+    assert "E-Mail" in canonical_preview(at).columns
 
 
 def test_a_workbook_named_csv_shows_what_to_do() -> None:
@@ -148,11 +162,12 @@ def test_a_zip_with_two_files_asks_and_the_member_option_answers() -> None:
     assert summary_frame(at)["file"].tolist() == ["both.zip:b.csv"]
 
 
-def test_the_active_uploads_report_stays_visible_after_the_upload_is_cleared() -> None:
+def test_activating_an_upload_releases_the_uploader_and_keeps_its_report() -> None:
     at = upload(app(), ("mp.csv", EXAMPLES["mixpanel_export.csv"]()))
     at.button(key="data.activate").click().run()
-    at.file_uploader(key=ingest.UPLOADER).set_value(None)
-    at.run()
     assert not at.exception
+    # a fresh, empty uploader replaces the one that held the bytes, so Streamlit lets them go
+    assert [u.key for u in at.file_uploader] == [f"{ingest.UPLOADER}.1"]
+    assert not at.file_uploader(key=f"{ingest.UPLOADER}.1").value
     assert summary_frame(at)["file"].tolist() == ["mp.csv"]
     assert texts(at)[0] == "mp.csv"

@@ -68,3 +68,19 @@ def test_a_second_session_does_not_see_the_first_sessions_data() -> None:
     second.run()
     assert not second.exception
     assert "secret-user-1" not in _rendered(second)
+
+
+def test_forget_this_data_drops_the_sessions_dataset_and_settings() -> None:
+    secret = pl.DataFrame(
+        {s.USER_ID: ["secret-user-1"], s.TIMESTAMP: [datetime(2026, 1, 1, tzinfo=UTC)], s.EVENT: ["page_view"]},
+        schema_overrides={s.TIMESTAMP: s.TIMESTAMP_DTYPE},
+    )
+    at = AppTest.from_file(str(APP), default_timeout=120)
+    at.session_state[state.DATASET] = Dataset("Secret upload", "digest-of-the-secret-upload", secret)
+    at.session_state[state.COHORT_IDS] = frozenset({"secret-user-1"})
+    at.run()
+    assert "Secret upload" in _rendered(at)
+    at.button(key="sidebar.forget").click().run()
+    assert not at.exception
+    assert state.DATASET not in at.session_state and state.COHORT_IDS not in at.session_state
+    assert SAMPLE_NAME in _rendered(at) and "Secret upload" not in _rendered(at)

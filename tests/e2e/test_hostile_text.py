@@ -36,7 +36,8 @@ def _assert_nothing_live(page: Page) -> None:
     expect(page.get_by_test_id("stException")).to_have_count(0)
     # no link, image or script made from the data, in the page or in a Plotly chart
     links = page.locator(f"a[href*='{EVIL}']")
-    assert links.count() == 0, [links.nth(i).evaluate("e => e.parentElement.parentElement.outerHTML.slice(0, 600)") for i in range(links.count())]
+    where = "e => e.parentElement.parentElement.outerHTML.slice(0, 600)"
+    assert links.count() == 0, [links.nth(i).evaluate(where) for i in range(links.count())]
     assert page.locator(f"img[src*='{EVIL}']").count() == 0
     assert page.locator("script:text('alert(')").count() == 0
 
