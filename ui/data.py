@@ -16,11 +16,16 @@ gap, channel rules or date range) does.
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import importlib.util
+import os
+import shutil
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from pathlib import Path
+from typing import Any, Literal
 
 import polars as pl
 import streamlit as st
@@ -30,6 +35,7 @@ from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_r
 from analysis import schema as s
 from analysis.channels import validate_channel_rules
 from analysis.filters import add_person_labels, filter_dates, filter_people
+from analysis.ingest import load_events
 from analysis.prepare import prepare
 from analysis.sample import SAMPLE_PATH, load_sample
 from analysis.summary import DatasetSummary, summarize
@@ -48,10 +54,30 @@ class Dataset:
     report: Any = None  # analysis.ingest LoadReport when the data was uploaded
 
 
-@st.cache_resource(max_entries=1, show_spinner="Loading the bundled sample…")
+STARTUP_ENV = "JOURNEYLENS_DATA"  # a canonical Parquet file or folder to open instead of the bundled sample
+
+
+@st.cache_resource(max_entries=1, show_spinner="Loading the dataset…")
 def _sample_dataset() -> Dataset:
+    """The server's default dataset: ``$JOURNEYLENS_DATA`` when set (read once per server), else the sample."""
+    startup = os.environ.get(STARTUP_ENV, "").strip()
+    if startup:
+        return _startup_dataset(Path(startup))
     digest = hashlib.sha256(SAMPLE_PATH.read_bytes()).hexdigest() if SAMPLE_PATH.exists() else "generated"
     return Dataset(SAMPLE_NAME, digest, load_sample())
+
+
+def _startup_dataset(path: Path) -> Dataset:
+    """A Parquet file or folder given at start (``JOURNEYLENS_DATA``), loaded with the usual checks and report."""
+    files = [path] if path.is_file() else sorted(path.rglob("*.parquet"))
+    sha = hashlib.sha256()
+    for file in files:
+        sha.update(file.relative_to(path).as_posix().encode("utf-8") if file != path else b"")
+        with file.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                sha.update(block)
+    result = load_events(path)
+    return Dataset(f"{path.name} ({STARTUP_ENV})", sha.hexdigest(), result.events, result.report)
 
 
 def active_dataset() -> Dataset:
@@ -127,18 +153,53 @@ def rules_digest() -> str:
     return "default" if table is None else hashlib.sha256(table.write_csv().encode("utf-8")).hexdigest()[:16]
 
 
-@st.cache_resource(max_entries=4, scope="session", show_spinner="Stitching identities and building sessions…")
-def _prepared(digest: str, gap_minutes: int, rules_key: str, rederive: bool, _rules: pl.DataFrame | None,
-              _events: pl.DataFrame) -> pl.DataFrame:
+# --- the engine that prepares the events ------------------------------------------------------------------------
+
+EngineName = Literal["polars", "spark"]
+ENGINE_LABELS: dict[EngineName, str] = {"polars": "This machine (Polars)", "spark": "Apache Spark (local)"}
+
+
+@functools.cache
+def spark_unavailable() -> str | None:
+    """Why the Spark engine cannot run here (None when PySpark imports and ``java`` is on PATH)."""
+    if importlib.util.find_spec("pyspark") is None:
+        return "PySpark is not installed (pip install 'journeylens[spark]')."
+    try:
+        import pyspark  # noqa: F401, PLC0415 (optional extra)
+    except ImportError as exc:
+        return f"PySpark does not import: {exc}."
+    if shutil.which("java") is None:
+        return "Java is not on PATH (`make java` installs Java 17)."
+    return None
+
+
+def engine() -> EngineName:
+    """The engine chosen in the sidebar: ``"polars"`` (default) or ``"spark"`` when Spark can run here."""
+    return "spark" if st.session_state.get(state.ENGINE) == "spark" and spark_unavailable() is None else "polars"
+
+
+@st.cache_resource(max_entries=4, scope="session", show_spinner=False)
+def _prepared(digest: str, gap_minutes: int, rules_key: str, rederive: bool, engine_name: EngineName,
+              _rules: pl.DataFrame | None, _events: pl.DataFrame) -> pl.DataFrame:
     raw = _events.drop(s.CHANNEL) if rederive and s.CHANNEL in _events.columns else _events
-    return prepare(raw, session_gap=timedelta(minutes=gap_minutes), channel_rules=_rules)
+    gap = timedelta(minutes=gap_minutes)
+    if engine_name == "spark":
+        from analysis.engine import prepare_events  # noqa: PLC0415 (imports PySpark's glue only when chosen)
+
+        return prepare_events(raw, engine="spark", session_gap=gap, channel_rules=_rules)
+    return prepare(raw, session_gap=gap, channel_rules=_rules)
 
 
 def prepared_events() -> pl.DataFrame:
-    """The active dataset, prepared (stitched, channels, sessions); cached per dataset, gap and channel rules."""
+    """The active dataset, prepared (stitched, channels, sessions); cached per dataset, gap, channel rules and
+    engine. Only a cache miss shows the spinner (it appears after half a second)."""
     dataset = active_dataset()
     gap_minutes = int(session_gap().total_seconds() // 60)
-    return _prepared(dataset.digest, gap_minutes, rules_digest(), rederive_channels(), channel_rules(), dataset.events)
+    chosen = engine()
+    where = "" if chosen == "polars" else " on Apache Spark (local; starting Spark takes 10-30 s)"
+    with st.spinner(f"Stitching identities and building sessions{where}…"):
+        return _prepared(dataset.digest, gap_minutes, rules_digest(), rederive_channels(), chosen, channel_rules(),
+                         dataset.events)
 
 
 @st.cache_resource(max_entries=4, scope="session", show_spinner=False)

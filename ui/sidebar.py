@@ -1,4 +1,5 @@
-"""The sidebar shared by every page: the active dataset, the global date-range filter, the cohort and personas."""
+"""The sidebar shared by every page: the active dataset, the global date-range filter, the cohort and personas,
+and the engine that prepares the events."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import streamlit as st
 
 from ui import share, state
 from ui.data import (
+    ENGINE_LABELS,
     active_dataset,
     active_summary,
     clear_cohort,
@@ -15,6 +17,7 @@ from ui.data import (
     data_date_bounds,
     forget_session,
     person_labels,
+    spark_unavailable,
 )
 
 
@@ -36,6 +39,7 @@ def render_sidebar() -> None:
             st.warning("The link you opened was made for other data; its settings were not applied.",
                        icon=":material/link_off:")
         _selections()
+        _engine()
         st.caption("The address bar holds this view (dataset, dates, page settings): copy it to reopen the view "
                    "on a machine with the same data.")
         st.button("Forget this data", key="sidebar.forget", on_click=forget_session, icon=":material/delete:",
@@ -59,3 +63,15 @@ def _selections() -> None:
                        "personas; break Funnels and Attribution down by it")
             st.button("Remove persona column", key="sidebar.clear_personas", on_click=clear_person_labels,
                       icon=":material/close:")
+
+
+def _engine() -> None:
+    """Where the events are prepared: this machine (Polars, the default) or Apache Spark (local), when it can run."""
+    why_not = spark_unavailable()
+    if why_not is not None and st.session_state.get(state.ENGINE) != "polars":
+        st.session_state[state.ENGINE] = "polars"  # a Spark choice (or none yet) cannot stand here
+    st.radio("Engine", options=list(ENGINE_LABELS), format_func=ENGINE_LABELS.__getitem__, key=state.ENGINE,
+             disabled=why_not is not None,
+             help=("Prepares the events (stitching, channels, sessions). Both give the same results; Spark is for "
+                   "data that outgrows this machine and is slower here (it starts a local Spark first)."
+                   if why_not is None else f"Apache Spark is not available here: {why_not}"))

@@ -12,3 +12,4 @@ COHORT_LABEL = "global.cohort_label"  # str: which people the cohort holds ("dro
 COHORT_DIGEST = "global.cohort_digest"  # short content digest of COHORT_IDS, a cache-key part
 PERSONA_LABELS = "global.persona_labels"  # pl.DataFrame user_id, persona: exported on Personas, a breakdown column
 PERSONA_DIGEST = "global.persona_digest"  # short content digest of PERSONA_LABELS, a cache-key part
+ENGINE = "global.engine"  # "polars" (default) or "spark": which engine prepares the events (sidebar)
