@@ -1,0 +1,94 @@
+"""The sidebar's engine option: Polars by default, Spark only where it can run, the same prepared events either way."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from polars.testing import assert_frame_equal
+from streamlit.testing.v1 import AppTest
+
+import ui.data
+import ui.sidebar
+from analysis.sample import generate_sample
+from ui import state
+from ui.data import ENGINE_LABELS, Dataset
+
+APP = Path(__file__).resolve().parents[2] / "app.py"
+REASON = "Java is not on PATH (`make java` installs Java 17)."
+
+
+@pytest.fixture
+def no_spark(monkeypatch: pytest.MonkeyPatch) -> None:
+    """This machine as if PySpark or Java were missing."""
+    monkeypatch.setattr(ui.data, "spark_unavailable", lambda: REASON)
+    monkeypatch.setattr(ui.sidebar, "spark_unavailable", lambda: REASON)
+
+
+def test_the_default_engine_is_polars() -> None:
+    at = AppTest.from_file(str(APP), default_timeout=120).run()
+    assert not at.exception
+    assert at.radio(key=state.ENGINE).value == "polars"
+
+
+def test_the_option_offers_this_machine_and_spark() -> None:
+    at = AppTest.from_file(str(APP), default_timeout=120).run()
+    assert at.radio(key=state.ENGINE).options == list(ENGINE_LABELS.values())
+    assert list(ENGINE_LABELS.values()) == ["This machine (Polars)", "Apache Spark (local)"]
+
+
+def test_without_spark_the_option_is_disabled_and_says_why(no_spark: None) -> None:
+    at = AppTest.from_file(str(APP), default_timeout=120).run()
+    radio = at.radio(key=state.ENGINE)
+    assert radio.disabled
+    assert REASON in radio.help
+
+
+def test_without_spark_a_spark_choice_falls_back_to_polars(no_spark: None) -> None:
+    at = AppTest.from_file(str(APP), default_timeout=120)
+    at.session_state[state.ENGINE] = "spark"  # e.g. left over from a machine that had Spark
+    at.run()
+    assert not at.exception
+    assert at.radio(key=state.ENGINE).value == "polars"
+
+
+def _prepared_script() -> None:
+    import streamlit as st  # noqa: PLC0415 (AppTest runs this function's body as a script)
+
+    from ui.data import engine, prepared_events  # noqa: PLC0415
+
+    st.session_state["test.prepared"] = prepared_events()
+    st.session_state["test.engine"] = engine()
+
+
+@pytest.fixture(scope="module")
+def spark_available() -> Iterator[None]:
+    pytest.importorskip("pyspark", reason="the Spark engine needs the optional extra: pip install '.[spark]'")
+    if shutil.which("java") is None:
+        pytest.skip("the Spark engine needs Java 17 (make java)")
+    yield
+    from pyspark.sql import SparkSession  # noqa: PLC0415
+
+    session = SparkSession.getActiveSession()
+    if session is not None:
+        session.stop()
+
+
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas:FutureWarning")
+def test_spark_prepares_the_same_events_as_polars(spark_available: None) -> None:
+    events = generate_sample(60, seed=3).events
+    at = AppTest.from_function(_prepared_script, default_timeout=300)
+    at.session_state[state.DATASET] = Dataset("Tiny", "tiny-digest", events)
+    at.run()
+    assert at.session_state["test.engine"] == "polars"
+    on_polars = at.session_state["test.prepared"]
+    at.session_state[state.ENGINE] = "spark"
+    at.run()
+    assert not at.exception
+    assert at.session_state["test.engine"] == "spark"
+    on_spark = at.session_state["test.prepared"]
+    assert on_spark is not on_polars  # the engine is part of the cache key: a second, separate result
+    assert_frame_equal(on_spark, on_polars)
