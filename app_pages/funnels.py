@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from analysis.dropoff import dropoff_destinations, step_cohort
+from analysis.dropoff import step_cohort
 from analysis.errors import AnalysisError
 from analysis.figures.funnels import (
     destinations_figure,
@@ -139,11 +139,11 @@ st.selectbox("People who dropped after", drop_options, key=uf.DROP_STEP,
 step = int(st.session_state[uf.DROP_STEP])
 events = uf.events()
 d1, d2, d3 = st.columns(3)
-d1.plotly_chart(destinations_figure(dropoff_destinations(events, units, spec, step=step),
-                                    title="Their next event"), width="stretch")
-d2.plotly_chart(destinations_figure(dropoff_destinations(events, units, spec, step=step, column="channel"),
+d1.plotly_chart(destinations_figure(uf.destinations(events, units, spec, step), title="Their next event"),
+                width="stretch")
+d2.plotly_chart(destinations_figure(uf.destinations(events, units, spec, step, column="channel"),
                                     title="Channel of their next event"), width="stretch")
-d3.plotly_chart(destinations_figure(dropoff_destinations(events, units, spec, step=step, position="last"),
+d3.plotly_chart(destinations_figure(uf.destinations(events, units, spec, step, position="last"),
                                     title="Their last event in the data"), width="stretch")
 
 with st.container(border=True):

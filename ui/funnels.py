@@ -13,13 +13,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
+from typing import Any, Literal
 
 import polars as pl
 import streamlit as st
 
 from analysis import schema as s
-from analysis.dropoff import dropoff_drivers
+from analysis.dropoff import dropoff_destinations, dropoff_drivers
 from analysis.funnels import Exclusion, FunnelSpec, Step, funnel_spec, funnel_units
 from analysis.privacy import escape_markdown
 from analysis.sample import FUNNEL_STEPS
@@ -163,6 +163,20 @@ def _drivers(view: ViewKey, spec: FunnelSpec, step: int, columns: tuple[str, ...
 def drivers(spec: FunnelSpec, step: int, columns: tuple[str, ...]) -> pl.DataFrame:
     """Ranked drop-off drivers after ``step`` (cached; heavy, so the page computes it only when asked)."""
     return _drivers(view_key(), spec, step, columns, events(), units(spec))
+
+
+@st.cache_data(max_entries=24, ttl=3600, scope="session", show_spinner=False)
+def _destinations(view: ViewKey, spec: FunnelSpec, step: int, column: str, position: Literal["next", "last"],
+                  _events: pl.DataFrame, _units: pl.DataFrame) -> pl.DataFrame:
+    return dropoff_destinations(_events, _units, spec, step=step, column=column, position=position)
+
+
+def destinations(events: pl.DataFrame, units: pl.DataFrame, spec: FunnelSpec, step: int, *, column: str = s.EVENT,
+                 position: Literal["next", "last"] = "next") -> pl.DataFrame:
+    """Where people who dropped after ``step`` went: :func:`analysis.dropoff.dropoff_destinations`, cached per
+    view, definition and step (a pass over every event, so not redone on each rerun). ``events`` and ``units``
+    are this view's (``events()``, ``units(spec)``)."""
+    return _destinations(view_key(), spec, step, column, position, events, units)
 
 
 def cohort_label(who: str, step: int, spec: FunnelSpec, size: int, noun: str) -> str:

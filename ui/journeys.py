@@ -230,12 +230,18 @@ def journey_table(settings: Settings) -> pl.DataFrame:
     return _journeys(_key(), _journey_settings(settings), events())
 
 
-def path_table(settings: Settings) -> pl.DataFrame:
-    """Anchored paths at the chosen level (cheap list operations on the cached journeys)."""
+@st.cache_resource(max_entries=6, ttl=3600, scope="session", show_spinner=False)
+def _paths(key: ViewKey, settings: Settings) -> pl.DataFrame:
     return paths(
         journey_table(settings), level=settings.level, start=settings.start, end=settings.end,
         steps=settings.steps, collapse_repeats=settings.collapse_repeats,
     )
+
+
+def path_table(settings: Settings) -> pl.DataFrame:
+    """Anchored paths at the chosen level (list operations over every cached journey; cached per view and
+    settings, since the page reads them several times a run)."""
+    return _paths(_key(), settings)
 
 
 def variants(settings: Settings, *, top_n: int = 25) -> pl.DataFrame:
