@@ -113,8 +113,10 @@ else:
     columns = ingest.source_columns(uploads, options.member)
     grid = st.columns(3)
     for i, target in enumerate(TARGETS):
+        found = detected.get(target)
         grid[i % 3].selectbox(target, [ingest.DETECTED, ingest.UNMAPPED, *columns], key=ingest.mapping_key(target),
-                              help=f"Detected: {detected.get(target, 'nothing')}")
+                              format_func=lambda choice, found=found: ingest.mapping_choice_label(choice, found),
+                              help="Choose another column of your file, or leave the detection.")
 
     # ---- canonical events
     if result is not None:

@@ -170,6 +170,13 @@ def kept_personal_columns() -> tuple[str, ...]:
     return tuple(st.session_state.get(KEEP_PERSONAL, ()))
 
 
+def mapping_choice_label(choice: str, detected: str | None) -> str:
+    """How a mapping option reads: the detection names its column ("detected: Kundennummer")."""
+    if choice == DETECTED:
+        return f"(detected: {detected})" if detected else "(detected: nothing)"
+    return choice
+
+
 def mapping_key(target: str) -> str:
     """Session-state key of the mapping selectbox for ``target``."""
     return f"{MAPPING_PREFIX}{target}"

@@ -171,3 +171,9 @@ def test_activating_an_upload_releases_the_uploader_and_keeps_its_report() -> No
     assert not at.file_uploader(key=f"{ingest.UPLOADER}.1").value
     assert summary_frame(at)["file"].tolist() == ["mp.csv"]
     assert texts(at)[0] == "mp.csv"
+
+
+def test_the_mapping_shows_which_column_was_detected() -> None:
+    at = upload(app(), ("kunden.csv", EXAMPLES["kunden_export_excel.csv"]()))
+    assert "(detected: Kundennummer)" in at.selectbox(key=ingest.mapping_key("user_id")).options
+    assert "(detected: nothing)" in at.selectbox(key=ingest.mapping_key("referrer")).options
