@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def wait_for_app(page: Page, timeout_ms: float = 60_000) -> None:
@@ -36,3 +45,41 @@ def open_page(page: Page, name: str, timeout_ms: float = 120_000) -> None:
     expect(page.get_by_role("heading", name=name, level=1)).to_be_visible(timeout=timeout_ms)
     wait_for_app(page, timeout_ms)
     expect(page.get_by_test_id("stException")).to_have_count(0)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+            return bool(response.read().decode() == "ok")
+    except OSError:
+        return False
+
+
+@contextmanager
+def serve(log: Path, *, env: Mapping[str, str] | None = None) -> Iterator[str]:
+    """Run the app as a user would (`streamlit run app.py`) on a free port until the block ends; ``env`` adds
+    environment variables (e.g. ``JOURNEYLENS_DATA``)."""
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+             "--server.port", str(port), "--global.developmentMode", "false"],
+            cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
+        )
+        try:
+            deadline = time.monotonic() + 90
+            while not _healthy(url):
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"streamlit did not start:\n{log.read_text()}")
+                time.sleep(0.3)
+            yield url
+        finally:
+            proc.terminate()
+            proc.wait(timeout=20)

@@ -15,11 +15,6 @@ from __future__ import annotations
 import json
 import os
 import platform
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,7 +23,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from benchmarks.common import RESULTS, sample_path
-from tests.e2e.e2e_helpers import wait_for_app
+from tests.e2e.e2e_helpers import serve, wait_for_app
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -61,44 +56,13 @@ RAN_AND_FINISHED = """() => {
 }"""
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-            return bool(response.read().decode() == "ok")
-    except OSError:
-        return False
-
-
 @pytest.fixture(scope="module")
 def big_app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The app on a free port, opened on the 1M-event benchmark sample (generated once, then reused)."""
     data = sample_path(EVENTS)
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
     log = tmp_path_factory.mktemp("streamlit-1m") / "server.log"
-    with log.open("w") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-             "--server.port", str(port), "--global.developmentMode", "false"],
-            cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
-            env={**os.environ, "PYTHONUNBUFFERED": "1", "JOURNEYLENS_DATA": str(data)},
-        )
-        try:
-            deadline = time.monotonic() + 90
-            while not _healthy(url):
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"streamlit did not start:\n{log.read_text()}")
-                time.sleep(0.3)
-            yield url
-        finally:
-            proc.terminate()
-            proc.wait(timeout=20)
+    with serve(log, env={"JOURNEYLENS_DATA": str(data)}) as url:
+        yield url
 
 
 def _reset(page: Page) -> None:
