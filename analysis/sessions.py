@@ -34,6 +34,34 @@ def _campaign_key(events: pl.DataFrame) -> pl.Expr:
     return pl.when(carried).then(pl.concat_str([p.fill_null("") for p in parts], separator="\x1f"))
 
 
+def session_starts(
+    *, person: pl.Expr, timestamp: pl.Expr, gap: timedelta, session_id: pl.Expr | None = None
+) -> pl.Expr:
+    """True where a session starts, on rows sorted by person and time: the rule :func:`sessionize` follows.
+
+    A session starts at a person's first event; where a row or the row before it carries an export's session id,
+    at every change of that id; between rows without one, after a gap longer than ``gap``. Attribution and persona
+    features use this on raw or prepared events alike, so every view counts the same sessions.
+
+    Examples
+    --------
+    >>> from datetime import datetime, timezone
+    >>> t = [datetime(2026, 1, 1, 10, m, tzinfo=timezone.utc) for m in (0, 20, 55, 56)]
+    >>> ev = pl.DataFrame({"p": ["u1"] * 4, "t": t, "sid": [None, None, None, "s9"]})
+    >>> ev.select(session_starts(person=pl.col("p"), timestamp=pl.col("t"), gap=timedelta(minutes=30),
+    ...                          session_id=pl.col("sid")))["p"].to_list()
+    [True, False, True, True]
+    """
+    if gap <= timedelta(0):
+        raise AnalysisError(f"session gap must be positive, got {gap}")
+    first = ~person.eq_missing(person.shift())
+    long_gap = ((timestamp - timestamp.shift()) > gap).fill_null(True)
+    if session_id is None:
+        return first | long_gap
+    neither = session_id.is_null() & session_id.shift().is_null()
+    return first | pl.when(neither).then(long_gap).otherwise(session_id.ne_missing(session_id.shift()))
+
+
 def new_session_flags(
     events: pl.DataFrame, *, gap: timedelta, new_session_on_campaign: bool = False
 ) -> pl.Expr:

@@ -10,6 +10,7 @@ import numpy as np
 import polars as pl
 
 from analysis import schema as s
+from analysis import sessions
 
 DEVICE = "device"
 
@@ -53,9 +54,8 @@ def ordered(events: pl.DataFrame, columns: Sequence[str] = ()) -> pl.DataFrame:
 
 
 def session_starts(ev: pl.DataFrame, new_user: np.ndarray, gap: timedelta) -> np.ndarray:
-    """Row positions where a session starts: a new ``session_id`` (when every row has one) or a gap > ``gap``."""
-    if s.SESSION_ID in ev.columns and ev[s.SESSION_ID].null_count() == 0:
-        change = ev.select(pl.col(s.SESSION_ID).ne_missing(pl.col(s.SESSION_ID).shift(1))).to_series()
-    else:
-        change = ev.select((pl.col(s.TIMESTAMP).diff() > gap).fill_null(True)).to_series()
+    """Row positions where a session starts (:func:`analysis.sessions.session_starts`, the rule of sessionize)."""
+    sid = pl.col(s.SESSION_ID) if s.SESSION_ID in ev.columns else None
+    change = ev.select(sessions.session_starts(person=pl.col(s.USER_ID), timestamp=pl.col(s.TIMESTAMP), gap=gap,
+                                               session_id=sid)).to_series()
     return np.flatnonzero(change.to_numpy() | new_user)

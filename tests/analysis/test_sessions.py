@@ -14,7 +14,7 @@ from analysis import schema as s
 from analysis.errors import AnalysisError
 from analysis.identity import stitch_identities
 from analysis.sample import Sample
-from analysis.sessions import sessionize
+from analysis.sessions import session_starts, sessionize
 from tests.analysis._events import frame
 
 
@@ -111,3 +111,23 @@ def test_every_event_lands_in_exactly_one_session_and_sessions_respect_the_gap(
                                                       pl.col(s.TIMESTAMP).max().alias("hi")).sort(s.USER_ID, "lo")
     pauses = bounds.select((pl.col("lo") - pl.col("hi").shift()).over(s.USER_ID).alias("pause"))["pause"]
     assert pauses.drop_nulls().gt(timedelta(minutes=gap)).all()
+
+
+@settings(max_examples=80, deadline=None)
+@given(events=_events(), gap=st.integers(1, 90), data=st.data())
+def test_session_starts_marks_exactly_where_sessionize_changes_session(
+    events: pl.DataFrame, gap: int, data: st.DataObject
+) -> None:
+    # some rows carry an export's session id, others not: the rule attribution and personas share must agree
+    given_ids = data.draw(st.lists(st.sampled_from([None, "s1", "s2"]), min_size=events.height,
+                                   max_size=events.height))
+    raw = events.with_columns(pl.Series(s.SESSION_ID, given_ids, dtype=pl.String),
+                              pl.Series("given", given_ids, dtype=pl.String))
+    out = sessionize(raw, gap=timedelta(minutes=gap))
+    changes = out.select(
+        (~pl.col(s.USER_ID).eq_missing(pl.col(s.USER_ID).shift()))
+        | pl.col(s.SESSION_ID).ne_missing(pl.col(s.SESSION_ID).shift())
+    ).to_series()
+    starts = out.select(session_starts(person=pl.col(s.USER_ID), timestamp=pl.col(s.TIMESTAMP),
+                                       gap=timedelta(minutes=gap), session_id=pl.col("given"))).to_series()
+    assert starts.to_list() == changes.to_list()
