@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import polars as pl
 import streamlit as st
 
 from analysis.dropoff import step_cohort
@@ -14,7 +13,7 @@ from analysis.figures.funnels import (
     funnel_trend_figure,
     time_to_convert_figure,
 )
-from analysis.funnels import funnel_table, funnel_trend, time_to_convert
+from analysis.funnels import funnel_table, funnel_totals, funnel_trend, time_to_convert
 from ui import data as ud
 from ui import funnels as uf
 from ui import share
@@ -77,10 +76,7 @@ if units.is_empty():
     st.markdown(uf.definition_markdown(spec))
     st.stop()
 
-overall = table.filter(pl.col("step") == spec.n)
-first = table.filter(pl.col("step") == 1)
-entered_total = int(first["entered"].sum())
-converted_total = int(overall["entered"].sum())
+entered_total, converted_total = funnel_totals(table, spec)
 noun = uf.COUNTING_LABELS[spec.counting].lower()
 m1, m2, m3 = st.columns(3)
 m1.metric(f"Entered ({noun})", f"{entered_total:,}")
@@ -179,6 +175,6 @@ if st.session_state[uf.SHOW_DRIVERS]:
             "trait tested; groups under 30 are grey and marked as hints. Associations, not causes."
         )
         st.plotly_chart(drivers_figure(found), width="stretch")
-        for sentence in found.filter(pl.col("significant"))["sentence"].head(5):
+        for sentence in found.filter("significant")["sentence"].head(5):
             st.text(sentence)
         st.dataframe(found.drop("sentence"), hide_index=True, width="stretch")

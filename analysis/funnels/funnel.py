@@ -106,6 +106,24 @@ def _attribute(out: pl.DataFrame, events: pl.DataFrame, spec: FunnelSpec, units:
                             .alias(BREAKDOWN)).drop(VALUE)
 
 
+def funnel_totals(table: pl.DataFrame, spec: FunnelSpec) -> tuple[int, int]:
+    """Units that entered step 1 and units that reached the last step, summed over breakdown values.
+
+    Examples
+    --------
+    >>> from datetime import datetime, timezone
+    >>> t = lambda m: datetime(2026, 1, 1, 12, m, tzinfo=timezone.utc)
+    >>> ev = pl.DataFrame({"user_id": ["u1", "u1", "u2"], "timestamp": [t(0), t(5), t(1)],
+    ...                    "event": ["view", "buy", "view"]})
+    >>> spec = funnel_spec(["view", "buy"])
+    >>> funnel_totals(funnel_table(funnel_units(ev, spec), spec), spec)
+    (2, 1)
+    """
+    entered = table.filter(pl.col("step") == 1)["entered"].sum()
+    converted = table.filter(pl.col("step") == spec.n)["entered"].sum()
+    return int(entered), int(converted)
+
+
 def funnel_table(units: pl.DataFrame, spec: FunnelSpec) -> pl.DataFrame:
     """Per step (and breakdown value): entered, conversion, drop-off and time to the step, from :func:`funnel_units`.
 
