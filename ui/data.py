@@ -150,7 +150,7 @@ def set_channel_rules(table: pl.DataFrame | None, *, rederive: bool) -> None:
 def rules_digest() -> str:
     """A short content digest of the session's channel rules ("default" for the shipped ones)."""
     table = channel_rules()
-    return "default" if table is None else hashlib.sha256(table.write_csv().encode("utf-8")).hexdigest()[:16]
+    return "default" if table is None else _digest_of(table.write_csv())
 
 
 # --- the engine that prepares the events ------------------------------------------------------------------------

@@ -84,3 +84,18 @@ def test_forget_this_data_drops_the_sessions_dataset_and_settings() -> None:
     assert not at.exception
     assert state.DATASET not in at.session_state and state.COHORT_IDS not in at.session_state
     assert SAMPLE_NAME in _rendered(at) and "Secret upload" not in _rendered(at)
+
+
+def test_no_process_wide_memo_takes_arguments_in_the_ui() -> None:
+    # functools.cache / lru_cache live as long as the server and are shared by every session: a memo keyed by
+    # arguments would keep one user's data (ids, labels) for all to share
+    memos = []
+    for path in sorted((ROOT / "ui").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.FunctionDef) and any(
+                ast.unparse(d).split("(")[0] in {"functools.cache", "functools.lru_cache", "cache", "lru_cache"}
+                for d in node.decorator_list
+            ):
+                memos.append((path.name, node.name, len(node.args.args) + len(node.args.kwonlyargs)))
+    assert memos, "the scan finds the argument-free memo in ui/data.py"
+    assert [(f, n) for f, n, args in memos if args] == []
