@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,8 +11,8 @@ from streamlit.testing.v1 import AppTest
 
 from analysis.prepare import prepare
 from analysis.sample import load_sample
+from tests.app.apptest import APP
 
-APP = Path(__file__).resolve().parent.parent / "app.py"
 PAGES = ["app_pages/data.py", "app_pages/journeys.py", "app_pages/funnels.py", "app_pages/attribution.py",
          "app_pages/personas.py", "app_pages/snapshots.py"]
 LOOPBACK = ("127.", "::1", "localhost")

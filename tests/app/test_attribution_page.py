@@ -2,24 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from streamlit.testing.v1 import AppTest
 
+from tests.app.apptest import open_app
 from ui import attribution as ua
-
-APP = Path(__file__).resolve().parents[2] / "app.py"
 
 
 def open_page(**state: object) -> AppTest:
-    at = AppTest.from_file(str(APP), default_timeout=180)
-    for key, value in state.items():
-        at.session_state[key] = value
-    at.run()
-    at.switch_page("app_pages/attribution.py")
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return open_app("attribution", **state)
 
 
 def test_page_shows_models_side_by_side_with_a_download() -> None:

@@ -3,26 +3,14 @@ exported personas become a breakdown on Funnels and a segment on Attribution."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import polars as pl
 from streamlit.testing.v1 import AppTest
 
+from tests.app.apptest import open_app
 from ui import attribution as ua
 from ui import funnels as uf
 from ui import personas as up
 from ui import state
-
-APP = Path(__file__).resolve().parents[2] / "app.py"
-
-
-def open_app(**seed: object) -> AppTest:
-    at = AppTest.from_file(str(APP), default_timeout=240)
-    for key, value in seed.items():
-        at.session_state[key] = value
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
 
 
 def go(at: AppTest, page: str) -> AppTest:

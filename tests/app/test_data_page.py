@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -10,14 +9,13 @@ from streamlit.testing.v1 import AppTest
 
 from analysis.ingest.examples import EXAMPLES
 from tests.analysis.ingest.files import xlsx_bytes, zip_bytes
+from tests.app.apptest import APP
 from ui import ingest, state
 from ui.data import SAMPLE_NAME
 
-APP = str(Path(__file__).resolve().parents[2] / "app.py")
-
 
 def app() -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=120)
+    at = AppTest.from_file(str(APP), default_timeout=120)
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     return at

@@ -3,25 +3,15 @@ assignments also as Parquet."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from streamlit.testing.v1 import AppTest
 
+from tests.app.apptest import open_app
 from ui import attribution as ua
 from ui import personas as up
 
-APP = Path(__file__).resolve().parents[2] / "app.py"
-
 
 def open_page(page: str, **seed: object) -> AppTest:
-    at = AppTest.from_file(str(APP), default_timeout=240)
-    for key, value in seed.items():
-        at.session_state[key] = value
-    at.run()
-    at.switch_page(f"app_pages/{page}.py")
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return open_app(page, **seed)
 
 
 def _download_keys(at: AppTest) -> set[str]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from polars.testing import assert_frame_equal
@@ -13,10 +12,10 @@ from streamlit.testing.v1 import AppTest
 import ui.data
 import ui.sidebar
 from analysis.sample import generate_sample
+from tests.app.apptest import APP
 from ui import state
 from ui.data import ENGINE_LABELS, Dataset
 
-APP = Path(__file__).resolve().parents[2] / "app.py"
 REASON = "Java is not on PATH (`make java` installs Java 17)."
 
 

@@ -2,26 +2,18 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from analysis.sample import FUNNEL_STEPS
+from tests.app.apptest import open_app
 from ui import funnels as uf
 from ui import state
-
-APP = Path(__file__).resolve().parents[2] / "app.py"
 
 
 @pytest.fixture
 def page() -> AppTest:
-    at = AppTest.from_file(str(APP), default_timeout=120)
-    at.run()
-    at.switch_page("app_pages/funnels.py")
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return open_app("funnels")
 
 
 def test_defaults_to_the_sample_funnel_and_shows_definitions(page: AppTest) -> None:

@@ -10,11 +10,11 @@ import polars as pl
 from streamlit.testing.v1 import AppTest
 
 from analysis import schema as s
+from tests.app.apptest import APP
 from ui import state
 from ui.data import SAMPLE_NAME, Dataset
 
 ROOT = Path(__file__).resolve().parents[2]
-APP = ROOT / "app.py"
 # caches of public data only: the bundled sample and the list of time zones
 PUBLIC_CACHES = {("data.py", "_sample_dataset"), ("ingest.py", "all_timezones")}
 

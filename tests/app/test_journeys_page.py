@@ -2,27 +2,17 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import polars as pl
 from streamlit.testing.v1 import AppTest
 
 from analysis.channels import load_channel_rules
+from tests.app.apptest import open_app
 from ui import journeys as uj
 from ui import state
 
-APP = Path(__file__).resolve().parents[2] / "app.py"
-
 
 def open_page(**state: object) -> AppTest:
-    at = AppTest.from_file(str(APP), default_timeout=180)
-    for key, value in state.items():
-        at.session_state[key] = value
-    at.run()
-    at.switch_page("app_pages/journeys.py")
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return open_app("journeys", **state)
 
 
 def _metric(at: AppTest, label: str) -> str:

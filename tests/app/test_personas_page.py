@@ -2,25 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import polars as pl
 from streamlit.testing.v1 import AppTest
 
+from tests.app.apptest import open_app
 from ui import personas as up
-
-APP = Path(__file__).resolve().parents[2] / "app.py"
 
 
 def open_page(**state: object) -> AppTest:
-    at = AppTest.from_file(str(APP), default_timeout=240)
-    for key, value in state.items():
-        at.session_state[key] = value
-    at.run()
-    at.switch_page("app_pages/personas.py")
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return open_app("personas", **state)
 
 
 def find_personas(at: AppTest) -> AppTest:

@@ -13,12 +13,12 @@ from streamlit.testing.v1 import AppTest
 
 from analysis.recipe import recipe_from_dict
 from analysis.sample import SAMPLE_PATH
+from tests.app.apptest import APP
 from ui import attribution as ua
 from ui import funnels as uf
 from ui import journeys as uj
 from ui import personas as up
 
-APP = Path(__file__).resolve().parents[2] / "app.py"
 SAMPLE_DS = hashlib.sha256(SAMPLE_PATH.read_bytes()).hexdigest()[:12]
 OTHER_DS = "000000000000"
 

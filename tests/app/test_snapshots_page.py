@@ -14,11 +14,11 @@ from streamlit.testing.v1 import AppTest
 
 from analysis.recipe import recipe_from_dict
 from analysis.snapshot import SECTIONS
+from tests.app.apptest import APP
 from ui import personas as up
 from ui import share, state
 from ui import snapshots as us
 
-APP = Path(__file__).resolve().parents[2] / "app.py"
 BUILD = f"FormSubmitter:{us.FORM}-Build snapshot"
 
 
