@@ -9,7 +9,7 @@ from analysis.ingest.mapping import TARGETS
 from analysis.ingest.names import slug
 from analysis.ingest.report import LoadReport
 from ui import ingest
-from ui.data import SAMPLE_NAME, active_dataset, active_summary, set_active_dataset, use_sample
+from ui.data import SAMPLE_NAME, active_dataset, active_summary, use_sample
 
 st.title("Data")
 
@@ -122,8 +122,5 @@ else:
     if result is not None:
         st.subheader("Canonical events")
         st.dataframe(ingest.preview(result.events), hide_index=True)
-        if st.button("Analyse these events", type="primary", key="data.activate"):
-            set_active_dataset(ingest.dataset_name(uploads),
-                               f"{ingest.uploads_digest(uploads)}:{options.key()}", result.events, report)
-            ingest.release_uploads()
-            st.rerun()
+        st.button("Analyse these events", type="primary", key="data.activate", on_click=ingest.activate,
+                  args=(uploads, options, result))

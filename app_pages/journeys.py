@@ -128,14 +128,7 @@ with st.expander("Channel grouping"):
         help="Data that already carries a channel keeps it unless this is ticked.",
     )
     b1, b2 = st.columns(2)
-    if b1.button("Apply rules", type="primary"):
-        try:
-            uj.apply_rules(edited, rederive=rederive)
-        except AnalysisError as exc:
-            st.error(f"The rules were not applied: {exc}")
-        else:
-            st.rerun()
-    if b2.button("Reset to GA4 defaults"):
-        uj.apply_rules(None, rederive=False)
-        st.session_state.pop(uj.RULES_EDITOR, None)
-        st.rerun()
+    b1.button("Apply rules", type="primary", on_click=uj.apply_rules_clicked, args=(edited, rederive))
+    b2.button("Reset to GA4 defaults", on_click=uj.reset_rules_clicked)
+    if (error := uj.rules_error()) is not None:
+        st.error(f"The rules were not applied: {error}")

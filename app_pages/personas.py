@@ -73,11 +73,10 @@ st.dataframe(up.profile_table(model), hide_index=True, width="stretch")
 with st.expander("Rename personas"):
     generated = up.generated_names(run)
     with st.form(f"personas.rename.{run.token}", border=False):
-        edited = {pid: st.text_input(f"Persona {pid + 1}", value=model.names_[pid], placeholder=generated[pid],
-                                     key=f"personas.name.{run.token}.{pid}") for pid in sorted(generated)}
-        if st.form_submit_button("Save names"):
-            up.set_names(run, edited)
-            st.rerun()
+        for pid in sorted(generated):
+            st.text_input(f"Persona {pid + 1}", value=model.names_[pid], placeholder=generated[pid],
+                          key=up.name_key(run, pid))
+        st.form_submit_button("Save names", on_click=up.save_names, args=(run, sorted(generated)))
 
 st.subheader("What sets each persona apart")
 st.plotly_chart(persona_profile_figure(model), width="stretch")

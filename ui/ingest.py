@@ -19,6 +19,7 @@ from analysis.errors import IngestError
 from analysis.ingest import LoadReport, LoadResult, RejectedShareError, load_events, peek_columns
 from analysis.ingest.mapping import TARGETS
 from analysis.ingest.names import display_name
+from ui.data import set_active_dataset
 
 UPLOADER = "data.uploads"
 _UPLOADER_GENERATION = "data.uploader_generation"
@@ -33,6 +34,17 @@ def uploader_key() -> str:
 def release_uploads() -> None:
     """Let go of the uploaded bytes once they are parsed and active (the next run shows an empty uploader)."""
     st.session_state[_UPLOADER_GENERATION] = int(st.session_state.get(_UPLOADER_GENERATION, 0)) + 1
+
+
+def activate(uploads: Sequence[Upload], options: LoadOptions, result: LoadResult) -> None:
+    """Make the parsed uploads the session's dataset and empty the uploader.
+
+    A button callback, so it runs before the next script run and needs no ``st.rerun()``: a rerun requested by
+    the page would replace a page switch the user clicked in the meantime and take them back to the Data page.
+    """
+    set_active_dataset(dataset_name(uploads), f"{uploads_digest(uploads)}:{options.key()}", result.events,
+                       result.report)
+    release_uploads()
 DIGESTS = "data.upload_digests"  # file_id -> sha256, so a file is hashed once per session
 MAPPING_PREFIX = "data.mapping."
 DETECTED = "(detected)"

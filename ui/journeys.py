@@ -19,6 +19,7 @@ import streamlit as st
 
 from analysis import schema as s
 from analysis.channels import UnassignedReport, load_channel_rules, unassigned_report
+from analysis.errors import AnalysisError
 from analysis.filters import filter_values
 from analysis.identity import StitchStats, stitch_stats
 from analysis.journeys import journeys
@@ -47,6 +48,7 @@ FILTER_PREFIX = "journeys.filter."
 SHOW_SANKEY = "journeys.show_sankey"
 SHOW_MATRIX = "journeys.show_step_matrix"
 RULES_EDITOR = "journeys.rules_editor"
+RULES_ERROR = "journeys.rules_error"  # why the last "Apply rules" failed, shown once
 
 ANY = "(any)"
 NONE = "(none)"
@@ -129,6 +131,28 @@ def apply_rules(table: pl.DataFrame | None, *, rederive: bool) -> None:
     Raises AnalysisError (naming the row and cell) when the table is not a valid rule table.
     """
     set_channel_rules(table, rederive=rederive)
+
+
+def apply_rules_clicked(table: pl.DataFrame, rederive: bool) -> None:
+    """Callback of the "Apply rules" button (no ``st.rerun()``, which could undo a page switch clicked meanwhile)."""
+    try:
+        apply_rules(table, rederive=rederive)
+    except AnalysisError as exc:
+        st.session_state[RULES_ERROR] = str(exc)
+    else:
+        st.session_state.pop(RULES_ERROR, None)
+
+
+def reset_rules_clicked() -> None:
+    """Callback of the "Reset to GA4 defaults" button: the shipped rules, and a fresh editor showing them."""
+    apply_rules(None, rederive=False)
+    st.session_state.pop(RULES_EDITOR, None)
+    st.session_state.pop(RULES_ERROR, None)
+
+
+def rules_error() -> str | None:
+    """Why the last "Apply rules" failed, once (the message is gone on the next run)."""
+    return st.session_state.pop(RULES_ERROR, None)
 
 
 def events() -> pl.DataFrame:

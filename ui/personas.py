@@ -202,6 +202,16 @@ def set_names(run: Run, names: dict[int, str]) -> None:
     st.session_state[NAMES] = {**st.session_state.get(NAMES, {}), run.token: dict(names)}
 
 
+def name_key(run: Run, persona: int) -> str:
+    """The rename field of one persona of ``run``."""
+    return f"personas.name.{run.token}.{persona}"
+
+
+def save_names(run: Run, personas: list[int]) -> None:
+    """Callback of "Save names": store what the rename fields hold (no ``st.rerun()`` needed)."""
+    set_names(run, {pid: str(st.session_state.get(name_key(run, pid), "")) for pid in personas})
+
+
 def generated_names(run: Run) -> dict[int, str]:
     """The model's own names, before any edit."""
     return dict(_fitted(run, events()).names_)

@@ -63,6 +63,21 @@ def test_edited_rules_regroup_channels_on_the_page() -> None:
     assert len(at.dataframe) >= 2  # the Unassigned pairs table appears in the Channel grouping expander
 
 
+def test_apply_and_reset_buttons_change_the_session_rules() -> None:
+    only_direct = load_channel_rules().filter(pl.col("channel") == "Direct")
+    at = open_page(**{state.CHANNEL_RULES: only_direct})
+    next(c for c in at.checkbox if c.label.startswith("Replace the data")).check().run()
+    next(b for b in at.button if b.label == "Apply rules").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.session_state[state.REDERIVE_CHANNELS] is True
+    assert _metric(at, "Unassigned traffic") != "0.0%"
+
+    next(b for b in at.button if b.label == "Reset to GA4 defaults").click().run()
+    assert state.CHANNEL_RULES not in at.session_state
+    assert at.session_state[state.REDERIVE_CHANNELS] is False
+    assert _metric(at, "Unassigned traffic") == "0.0%"
+
+
 def test_no_anchor_match_says_so() -> None:
     at = open_page(**{uj.LEVEL: "event", uj.START: "purchase", uj.END: "login"})
     assert any("No journey contains" in i.value for i in at.info)

@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -35,16 +35,41 @@ def screenshot(page: Page, name: str) -> Path:
     return path
 
 
-def open_page(page: Page, name: str, timeout_ms: float = 120_000) -> None:
-    """Click a page in the sidebar and wait until that page's script has finished.
+# Counts script runs that started after the last reset. A MutationObserver sees every change of the app's
+# script state, however short the run; polling the attribute could miss a run that started and ended in between.
+_WATCH_RUNS = """() => {
+  if (!window.__jlRuns) {
+    window.__jlRuns = {started: 0};
+    new MutationObserver(records => {
+      for (const r of records) {
+        if (r.oldValue === 'running' || r.target.getAttribute('data-test-script-state') === 'running') {
+          window.__jlRuns.started += 1;
+        }
+      }
+    }).observe(document.documentElement, {subtree: true, attributes: true, attributeOldValue: true,
+                                          attributeFilter: ['data-test-script-state']});
+  }
+  window.__jlRuns.started = 0;
+}"""
 
-    The page's own heading must appear first: right after the click the app may still report the previous run
-    as finished.
+
+def run_after(page: Page, act: Callable[[], None], timeout_ms: float = 120_000) -> None:
+    """Do ``act`` (a click, an upload) and wait for the script run it triggers to finish.
+
+    ``wait_for_app`` alone is not enough right after an action: the browser only learns that a run started when
+    the server says so, and until then the app still reports the previous run as finished.
     """
-    page.get_by_test_id("stSidebarNavLink").filter(has_text=name).click()
-    expect(page.get_by_role("heading", name=name, level=1)).to_be_visible(timeout=timeout_ms)
+    page.evaluate(_WATCH_RUNS)
+    act()
+    page.wait_for_function("() => window.__jlRuns.started > 0", timeout=timeout_ms)
     wait_for_app(page, timeout_ms)
     expect(page.get_by_test_id("stException")).to_have_count(0)
+
+
+def open_page(page: Page, name: str, timeout_ms: float = 120_000) -> None:
+    """Click a page in the sidebar and wait until that page's script has finished."""
+    run_after(page, page.get_by_test_id("stSidebarNavLink").filter(has_text=name).click, timeout_ms)
+    expect(page.get_by_role("heading", name=name, level=1)).to_be_visible(timeout=timeout_ms)
 
 
 def _free_port() -> int:

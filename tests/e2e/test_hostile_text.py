@@ -10,7 +10,7 @@ from playwright.sync_api import Page, expect
 
 from analysis import schema as s
 from analysis.sample import generate_sample
-from tests.e2e.e2e_helpers import open_page, screenshot, wait_for_app
+from tests.e2e.e2e_helpers import open_page, run_after, screenshot, wait_for_app
 
 pytestmark = pytest.mark.e2e
 
@@ -52,11 +52,11 @@ def test_hostile_names_stay_literal_on_every_page(page: Page, app_url: str) -> N
 
     with page.expect_file_chooser() as chooser:
         page.get_by_test_id("stFileUploaderDropzone").first.click()
-    chooser.value.set_files([{"name": "hostile <b>export</b>.csv", "mimeType": "text/csv", "buffer": _hostile_csv()}])
-    wait_for_app(page, timeout_ms=120_000)
+    hostile = [{"name": "hostile <b>export</b>.csv", "mimeType": "text/csv", "buffer": _hostile_csv()}]
+    run_after(page, lambda: chooser.value.set_files(hostile))  # type: ignore[arg-type]
     _assert_nothing_live(page)
-    page.get_by_role("button", name="Analyse these events").click()
-    wait_for_app(page, timeout_ms=120_000)
+    run_after(page, page.get_by_role("button", name="Analyse these events").click)
+    expect(page.get_by_test_id("stSidebar")).to_contain_text("hostile <b>export</b>.csv")
     _assert_nothing_live(page)
     # the literal text is there for the user to read (the preview table shows the hostile event name)
     expect(page.get_by_text(re.compile(re.escape("hostile <b>export</b>.csv"))).first).to_be_visible()
@@ -64,14 +64,12 @@ def test_hostile_names_stay_literal_on_every_page(page: Page, app_url: str) -> N
     for name in ("Journeys", "Funnels", "Attribution", "Personas", "Snapshots"):
         open_page(page, name)
         if name == "Journeys":
-            page.get_by_text("Events", exact=True).first.click()  # event level: hostile event names in the paths
-            wait_for_app(page)
+            # event level: hostile event names in the paths
+            run_after(page, page.get_by_text("Events", exact=True).first.click)
         if name == "Personas":
-            page.get_by_role("button", name=re.compile("Find personas")).click()
-            wait_for_app(page, timeout_ms=180_000)
+            run_after(page, page.get_by_role("button", name=re.compile("Find personas")).click, 180_000)
         if name == "Snapshots":
-            page.get_by_role("button", name="Build snapshot").click()
-            wait_for_app(page, timeout_ms=180_000)
+            run_after(page, page.get_by_role("button", name="Build snapshot").click, 180_000)
         _assert_nothing_live(page)
         screenshot(page, f"hostile-{name.lower()}")
 

@@ -10,13 +10,9 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from analysis.sample import GERMAN_EXPORT_PATH
-from tests.e2e.e2e_helpers import open_page, screenshot, wait_for_app
+from tests.e2e.e2e_helpers import open_page, run_after, screenshot, wait_for_app
 
 pytestmark = pytest.mark.e2e
-
-
-def _no_exception(page: Page) -> None:
-    expect(page.get_by_test_id("stException")).to_have_count(0)
 
 
 def test_upload_click_through_and_download_a_snapshot(page: Page, app_url: str, tmp_path: Path) -> None:
@@ -28,12 +24,8 @@ def test_upload_click_through_and_download_a_snapshot(page: Page, app_url: str, 
     # Data: upload the German Excel CSV and analyse it
     with page.expect_file_chooser() as chooser:
         page.get_by_test_id("stFileUploaderDropzone").first.click()
-    chooser.value.set_files(str(GERMAN_EXPORT_PATH))
-    wait_for_app(page, timeout_ms=120_000)
-    _no_exception(page)
-    page.get_by_role("button", name="Analyse these events").click()
-    wait_for_app(page, timeout_ms=120_000)
-    _no_exception(page)
+    run_after(page, lambda: chooser.value.set_files(str(GERMAN_EXPORT_PATH)))
+    run_after(page, page.get_by_role("button", name="Analyse these events").click)
     expect(page.get_by_test_id("stSidebar")).to_contain_text(GERMAN_EXPORT_PATH.name)
     screenshot(page, "flow-data")
 
@@ -42,15 +34,11 @@ def test_upload_click_through_and_download_a_snapshot(page: Page, app_url: str, 
         screenshot(page, f"flow-{name.lower()}")
 
     open_page(page, "Personas")
-    page.get_by_role("button", name=re.compile("Find personas")).click()
-    wait_for_app(page, timeout_ms=180_000)
-    _no_exception(page)
+    run_after(page, page.get_by_role("button", name=re.compile("Find personas")).click, 180_000)
     screenshot(page, "flow-personas")
 
     open_page(page, "Snapshots")
-    page.get_by_role("button", name="Build snapshot").click()
-    wait_for_app(page, timeout_ms=180_000)
-    _no_exception(page)
+    run_after(page, page.get_by_role("button", name="Build snapshot").click, 180_000)
     screenshot(page, "flow-snapshots")
     with page.expect_download() as download:
         page.get_by_role("button", name="Download HTML", exact=True).click()
@@ -65,3 +53,23 @@ def test_upload_click_through_and_download_a_snapshot(page: Page, app_url: str, 
     assert not [i for i in ids if i in html]  # aggregates only: no id of the upload is in the file
     outside = [url for url in requests if not url.startswith((app_url, "data:", "blob:"))]
     assert outside == [], "\n".join(outside)
+
+
+def test_a_page_clicked_while_the_upload_is_activated_is_where_you_land(page: Page, app_url: str) -> None:
+    """Clicking "Analyse these events" and at once another page: the switch is not undone by the activation."""
+    page.goto(app_url)
+    wait_for_app(page)
+    with page.expect_file_chooser() as chooser:
+        page.get_by_test_id("stFileUploaderDropzone").first.click()
+    run_after(page, lambda: chooser.value.set_files(str(GERMAN_EXPORT_PATH)))
+
+    def analyse_then_switch() -> None:
+        page.get_by_role("button", name="Analyse these events").click()
+        page.wait_for_timeout(600)
+        page.get_by_test_id("stSidebarNavLink").filter(has_text="Funnels").click()
+
+    run_after(page, analyse_then_switch)
+    expect(page.get_by_role("heading", name="Funnels", level=1)).to_be_visible(timeout=60_000)
+    wait_for_app(page)
+    expect(page.get_by_test_id("stSidebar")).to_contain_text(GERMAN_EXPORT_PATH.name)
+    expect(page).to_have_url(re.compile(r"/funnels"))

@@ -13,7 +13,7 @@ from playwright.sync_api import ConsoleMessage, Dialog, Page, Route, expect
 from analysis.prepare import prepare
 from analysis.sample import SAMPLE_PATH, generate_sample
 from analysis.snapshot import write_snapshot
-from tests.e2e.e2e_helpers import screenshot, wait_for_app
+from tests.e2e.e2e_helpers import run_after, screenshot, wait_for_app
 
 pytestmark = pytest.mark.e2e
 
@@ -91,8 +91,7 @@ def test_a_share_link_reopens_the_snapshots_view_and_previews_offline(page: Page
     wait_for_app(page)
     expect(page.get_by_test_id("stSidebarNavLink")).to_have_count(6)
     expect(page.get_by_test_id("stNumberInputField")).to_have_value("12")
-    page.get_by_role("button", name="Build snapshot").click()
-    wait_for_app(page, timeout_ms=120_000)
+    run_after(page, page.get_by_role("button", name="Build snapshot").click)
     expect(page.get_by_test_id("stException")).to_have_count(0)
     preview = page.frame_locator("iframe").first
     expect(preview.locator(".figure .main-svg").first).to_be_attached(timeout=60_000)
