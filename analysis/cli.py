@@ -25,6 +25,7 @@ from analysis import schema as s
 from analysis.engine import ENGINES, partitioned_funnel, partitioned_paths, prepare_events, prepare_to_parquet
 from analysis.engine.partition import scan_events
 from analysis.errors import AnalysisError, IngestError
+from analysis.filters import add_person_labels
 from analysis.recipe import Recipe, file_digest, read_recipe, write_recipe
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_BAD_INPUT = 0, 1, 2, 3
@@ -164,7 +165,10 @@ def _cmd_load(run: _Run, out: TextIO) -> None:
 def _dates(run: _Run) -> tuple[date, date] | None:
     """The date range (whole days, UTC) from --start/--end or the recipe's ``date_range``; None = all data."""
     given = [run.args.start, run.args.end] if run.args.start or run.args.end else None
-    picked = run.option("date_range", given, None)
+    return _date_range(run.option("date_range", given, None))
+
+
+def _date_range(picked: Any) -> tuple[date, date] | None:
     if picked is None:
         return None
     if not isinstance(picked, list | tuple) or len(picked) != 2:
@@ -217,16 +221,21 @@ def _cmd_funnel(run: _Run, out: TextIO) -> None:
         breakdown=run.option("funnel_breakdown", run.args.breakdown, None),
         attribution=run.option("attribution", None, "step1"), top_n=run.option("top_n", None, 10))
     source, _ = _load(run)
-    table = partitioned_funnel(source, spec, session_gap=_gap(run), **run.engine_options())
+    if spec.breakdown == "persona":  # the persona column exported on the Personas page: refit those personas
+        table = partitioned_funnel(_labelled(run, source, cut=False), spec, prepared=True, session_gap=_gap(run),
+                                   **run.engine_options())
+    else:
+        table = partitioned_funnel(source, spec, session_gap=_gap(run), **run.engine_options())
     write_table(table, run.args.out, stdout=out)
     run.say(f"funnel of {len(steps)} steps done")
 
 
-def _paths(run: _Run, source: Source) -> pl.DataFrame:
+def _paths(run: _Run, source: Source, *, prepared: bool = False) -> pl.DataFrame:
     lookback = float(run.option("attribution_lookback_days", run.args.lookback_days, 30))
     return partitioned_paths(
         source, conversion_events=run.option("conversion_events", _split(run.args.conversion_events), ["purchase"]),
-        lookback=timedelta(days=lookback) if lookback > 0 else None, session_gap=_gap(run), date_range=_dates(run),
+        lookback=timedelta(days=lookback) if lookback > 0 else None, session_gap=_gap(run),
+        prepared=prepared, date_range=None if prepared else _dates(run),
         touch=run.option("attribution_touch", run.args.touch, "channel"),
         collapse_repeats=bool(run.option("collapse_repeats", None, False)), **run.engine_options())
 
@@ -240,26 +249,65 @@ def _cmd_attribute(run: _Run, out: TextIO) -> None:
     if unknown:
         raise AnalysisError(f"unknown attribution model(s) {unknown}; valid: {', '.join(MODELS)}")
     source, _ = _load(run)
-    paths = _paths(run, source)
+    persona = run.option("persona", None, None)
+    if persona is not None:  # the Attribution page's persona segment: refit the personas, keep that one's people
+        from analysis.personas.recipe import keep_persona  # noqa: PLC0415
+
+        people = keep_persona(_labelled(run, source), str(persona))
+        run.say(f"persona {persona!r}: {people.height:,} events")
+        paths = _paths(run, people, prepared=True)
+    else:
+        paths = _paths(run, source)
     run.say(f"{paths.height:,} distinct paths; attributing with {', '.join(models)}")
     if run.args.paths_out:
         write_table(paths, run.args.paths_out, stdout=out)
     seed = int(run.option("seed", run.args.seed, run.recipe.seed))
     order = int(run.option("markov_order", None, 1))
-    if run.recipe.get("persona") is not None:
-        print("journeylens: warning: the recipe's persona filter is not applied on the command line", file=run.err)
     table = pl.concat([attribute(paths, model=m, seed=seed, order=order).select(pl.lit(m).alias("model"), pl.all())
                        for m in models], how="vertical_relaxed")
     write_table(table, run.args.out, stdout=out)
 
 
-def _personas(run: _Run, prepared: pl.DataFrame) -> Any:
-    from analysis.personas import fit_personas  # noqa: PLC0415
+def _persona_settings(run: _Run) -> dict[str, Any]:
+    """The persona settings of the recipe: nested under ``persona_fit`` (pages that use personas made elsewhere)
+    or, from the Personas page, its own parameters; ``--k`` wins."""
+    fit = run.recipe.get("persona_fit")
+    own = run.args.command == "personas" or run.recipe.get("page") == "personas"
+    settings = dict(fit) if isinstance(fit, dict) else dict(run.recipe.parameters) if own else {
+        "persona_k": run.recipe.get("persona_k"), "seed": run.recipe.get("seed")}
+    k = run.args.k if getattr(run.args, "k", None) is not None else settings.get("persona_k")
+    settings["persona_k"] = k
+    run.used["persona_fit" if isinstance(fit, dict) else "persona_k"] = settings if isinstance(fit, dict) else k
+    return settings
 
-    k = run.option("persona_k", run.args.k, None)
+
+def _personas(run: _Run, prepared: pl.DataFrame, *, stability: bool = True) -> Any:
+    """Fit the personas the recipe describes (names included) on ``prepared``."""
+    from analysis.personas.recipe import apply_names, personas_from_parameters  # noqa: PLC0415
+
+    settings = _persona_settings(run)
     seed = int(run.option("seed", run.args.seed, run.recipe.seed))
-    run.say(f"fitting personas (k={k or 'auto'}, seed={seed})")
-    return fit_personas(prepared, k=int(k) if k is not None else None, seed=seed)
+    model = personas_from_parameters(settings, session_gap=_gap(run), seed=seed, stability=stability)
+    run.say(f"fitting personas (k={model.k or 'auto'}, {model.algorithm}, seed={model.seed})")
+    return apply_names(model.fit(prepared), settings)
+
+
+def _labelled(run: _Run, source: Source, *, cut: bool = True) -> pl.DataFrame:
+    """Prepared events (of the recipe's date range when ``cut``) with the ``persona`` column of the recipe's
+    personas."""
+    from analysis.personas import persona_column  # noqa: PLC0415
+
+    fit = run.recipe.get("persona_fit")
+    if not isinstance(fit, dict):
+        raise AnalysisError("the recipe uses a persona but carries no persona_fit (the persona settings); download "
+                            "the recipe again from the page, with the persona column exported on the Personas page")
+    view_dates = _dates(run) if cut else None
+    prepared = prepare_events(source, session_gap=_gap(run), date_range=view_dates, **run.engine_options())
+    fit_dates = _date_range(fit.get("date_range"))
+    on = prepared if fit_dates == view_dates else prepare_events(
+        source, session_gap=_gap(run), date_range=fit_dates, **run.engine_options())
+    model = _personas(run, on, stability=False)  # the personas were fitted on their own date range
+    return add_person_labels(prepared, persona_column(model))
 
 
 def _cmd_personas(run: _Run, out: TextIO) -> None:
@@ -271,22 +319,27 @@ def _cmd_personas(run: _Run, out: TextIO) -> None:
 
 
 def _cmd_snapshot(run: _Run, out: TextIO) -> None:
-    from analysis.snapshot import DEFAULT_MODELS, DEFAULT_STEPS, write_snapshot  # noqa: PLC0415
+    from analysis.personas.recipe import persona_parameters  # noqa: PLC0415
+    from analysis.snapshot import DEFAULT_MODELS, DEFAULT_STEPS, SECTIONS, write_snapshot  # noqa: PLC0415
 
     source, _ = _load(run)
     prepared = prepare_events(source, session_gap=_gap(run), date_range=_dates(run), **run.engine_options())
-    model = _personas(run, prepared) if not run.args.no_personas else None
+    use_personas = run.option("use_personas", False if run.args.no_personas else None, True)
+    model = _personas(run, prepared) if use_personas else None
     lookback = float(run.option("attribution_lookback_days", None, 30))
+    parameters: dict[str, Any] = {"seed": run.option("seed", run.args.seed, run.recipe.seed),
+                                  "persona_k": None if model is None else int(model.k_)}
+    if model is not None:
+        parameters["persona_fit"] = persona_parameters(model)
     snap = write_snapshot(
-        prepared, run.args.out, personas=model,
+        prepared, run.args.out, personas=model, title=run.option("title", None, "Persona snapshot"),
+        sections=run.option("sections", None, list(SECTIONS)),
         min_group_size=int(run.option("min_group_size", run.args.min_group_size, 10)),
         funnel_steps=run.option("funnel_steps", _split(run.args.steps), list(DEFAULT_STEPS)),
         window=timedelta(days=float(run.option("funnel_window_days", None, 7))),
         conversion_events=run.option("conversion_events", None, ["purchase"]),
         models=run.option("attribution_models", None, list(DEFAULT_MODELS)),
-        lookback=timedelta(days=lookback), digest=_digest(Path(run.args.source)),
-        parameters={"seed": run.option("seed", run.args.seed, run.recipe.seed),
-                    "persona_k": None if model is None else int(model.k_)},
+        lookback=timedelta(days=lookback), digest=_digest(Path(run.args.source)), parameters=parameters,
     )
     print(snap.path / "snapshot.html" if snap.path else run.args.out, file=out)
     run.say(f"snapshot written to {run.args.out}")

@@ -27,7 +27,7 @@ from analysis.attribution import (
     MODELS as MODELS_AVAILABLE,
 )
 from analysis.filters import filter_values
-from ui.data import ViewKey, active_dataset, filtered_events, person_labels, view_key
+from ui.data import ViewKey, active_dataset, filtered_events, person_labels, persona_fit, view_key
 from ui.share import int_between, is_bool
 
 CONVERSION_EVENTS = "attribution.conversion_events"
@@ -111,7 +111,9 @@ SHARE_VALID: dict[str, Callable[[Any], bool]] = {
 def recipe_extras() -> dict[str, Any]:
     """Recipe parameters as the CLI reads them where the widget's value differs; the bootstrap's seed."""
     persona = st.session_state.get(PERSONA, ALL_PERSONAS)
-    return {"persona": None if persona == ALL_PERSONAS else persona, "seed": 0}
+    if persona == ALL_PERSONAS:
+        return {"persona": None, "seed": 0}
+    return {"persona": persona, "persona_fit": persona_fit(), "seed": 0}
 
 
 @st.cache_data(max_entries=4, ttl=3600, scope="session", show_spinner=False)

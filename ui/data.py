@@ -115,7 +115,7 @@ def use_sample() -> None:
 def _forget_selections() -> None:
     """What belonged to the previous dataset: date range, cohort, persona labels."""
     for key in (state.DATE_RANGE, state.COHORT_IDS, state.COHORT_LABEL, state.COHORT_DIGEST, state.PERSONA_LABELS,
-                state.PERSONA_DIGEST):
+                state.PERSONA_DIGEST, state.PERSONA_FIT):
         st.session_state.pop(key, None)
 
 
@@ -273,16 +273,31 @@ def cohort_digest() -> str:
     return digest
 
 
-def set_person_labels(labels: pl.DataFrame) -> None:
-    """Join these person-level columns (``user_id`` plus e.g. ``persona``) onto the events every page sees."""
+def set_person_labels(labels: pl.DataFrame, fit: dict[str, Any] | None = None) -> None:
+    """Join these person-level columns (``user_id`` plus e.g. ``persona``) onto the events every page sees.
+
+    ``fit`` holds the recipe parameters that refit the personas behind the labels (so recipes of pages that use
+    the persona column can be re-run on the command line).
+    """
     st.session_state[state.PERSONA_LABELS] = labels
     st.session_state[state.PERSONA_DIGEST] = _digest_of(labels.write_csv())
+    if fit is None:
+        st.session_state.pop(state.PERSONA_FIT, None)
+    else:
+        st.session_state[state.PERSONA_FIT] = fit
+
+
+def persona_fit() -> dict[str, Any] | None:
+    """The recipe parameters behind the exported persona labels, if any."""
+    fit = st.session_state.get(state.PERSONA_FIT)
+    return fit if isinstance(fit, dict) and person_labels() is not None else None
 
 
 def clear_person_labels() -> None:
     """Stop joining the exported persona labels."""
     st.session_state.pop(state.PERSONA_LABELS, None)
     st.session_state.pop(state.PERSONA_DIGEST, None)
+    st.session_state.pop(state.PERSONA_FIT, None)
 
 
 def person_labels() -> pl.DataFrame | None:

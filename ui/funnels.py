@@ -23,7 +23,7 @@ from analysis.dropoff import dropoff_destinations, dropoff_drivers
 from analysis.funnels import Exclusion, FunnelSpec, Step, funnel_spec, funnel_units
 from analysis.privacy import escape_markdown
 from analysis.sample import FUNNEL_STEPS
-from ui.data import ViewKey, active_dataset, date_range, view_events, view_key
+from ui.data import ViewKey, active_dataset, date_range, persona_fit, view_events, view_key
 from ui.share import int_between, short_texts
 
 STEPS = "funnels.funnel_steps"  # names after the prefix are the recipe/CLI parameter names
@@ -93,7 +93,10 @@ SHARE_VALID: dict[str, Callable[[Any], bool]] = {
 def recipe_extras() -> dict[str, Any]:
     """Recipe parameters as the CLI reads them where the widget's value differs (no breakdown is null)."""
     breakdown = st.session_state.get(BREAKDOWN, NO_BREAKDOWN)
-    return {"funnel_breakdown": None if breakdown == NO_BREAKDOWN else breakdown}
+    extras: dict[str, Any] = {"funnel_breakdown": None if breakdown == NO_BREAKDOWN else breakdown}
+    if breakdown == "persona":
+        extras["persona_fit"] = persona_fit()
+    return extras
 
 
 @st.cache_data(max_entries=4, ttl=3600, scope="session", show_spinner=False)

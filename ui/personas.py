@@ -21,6 +21,7 @@ import streamlit as st
 from analysis import schema as s
 from analysis.personas import Personas, persona_channels, persona_column, persona_steps
 from analysis.personas.features import DEFAULT_GROUPS, SCALARS
+from analysis.personas.recipe import persona_parameters
 from ui import state as keys
 from ui.data import active_dataset, date_range, filtered_events, person_labels, session_gap, set_person_labels, view_key
 from ui.share import int_between
@@ -129,7 +130,10 @@ SHARE_VALID: dict[str, Callable[[Any], bool]] = {
 def recipe_extras() -> dict[str, Any]:
     """Recipe parameters as the CLI reads them: ``persona_k`` is null when the number is chosen automatically."""
     fixed = st.session_state.get(K_MODE) == "fixed"
-    return {"persona_k": int(st.session_state[K]) if fixed else None, "seed": 0}
+    run = current_run()
+    edited = st.session_state.get(NAMES, {}).get(run.token, {}) if run is not None else {}
+    return {"persona_k": int(st.session_state[K]) if fixed else None, "seed": 0,
+            "persona_names": {str(pid): name.strip() for pid, name in edited.items() if name.strip()} or None}
 
 
 @st.cache_data(max_entries=4, ttl=3600, scope="session", show_spinner=False)
@@ -277,8 +281,14 @@ def step_table(run: Run, model: Personas, steps: list[str]) -> pl.DataFrame:
 def export_cohort(model: Personas) -> int:
     """Store the ``user_id -> persona`` column under :data:`COHORT` for other pages; returns the user count."""
     column = persona_column(model)
-    set_person_labels(column)
+    set_person_labels(column, fit=fit_parameters(model))
     return column.height
+
+
+def fit_parameters(model: Personas) -> dict[str, Any]:
+    """What refits ``model`` on the command line: its settings, names and the date range it was fitted on."""
+    start, end = date_range()
+    return {**persona_parameters(model), "date_range": [start.isoformat(), end.isoformat()]}
 
 
 def use_as_breakdown(model: Personas) -> None:

@@ -17,6 +17,8 @@ import polars as pl
 import streamlit as st
 
 from analysis import schema as s
+from analysis.personas import Personas
+from analysis.personas.recipe import persona_parameters
 from analysis.snapshot import DEFAULT_MODELS, DEFAULT_STEPS, SECTIONS, Snapshot, read_snapshot, write_snapshot
 from analysis.snapshot.store import HTML_NAME, snapshot_zip
 from ui import personas as persona_ui
@@ -133,8 +135,10 @@ def current_build() -> Build | None:
 @st.cache_resource(max_entries=2, scope="session", show_spinner="Building the snapshot (privacy gate, figures)…")
 def _built(build: Build, _events: pl.DataFrame, _personas: Any) -> Built:
     cfg = build.settings
-    parameters = {"date_range": [build.dates[0].isoformat(), build.dates[1].isoformat()],
-                  "session_gap_minutes": int(build.gap.total_seconds() // 60)}
+    parameters: dict[str, Any] = {"date_range": [build.dates[0].isoformat(), build.dates[1].isoformat()],
+                                  "session_gap_minutes": int(build.gap.total_seconds() // 60)}
+    if isinstance(_personas, Personas):  # snapshot.json doubles as a recipe: it refits these personas
+        parameters["persona_fit"] = {**persona_parameters(_personas), "date_range": parameters["date_range"]}
     with tempfile.TemporaryDirectory(prefix="journeylens-snapshot-") as folder:
         snap = write_snapshot(
             _events, folder, personas=_personas, min_group_size=cfg.min_group_size, title=cfg.title,
@@ -164,7 +168,7 @@ def recipe_extras(build: Build | None) -> dict[str, Any]:
     if run is None:
         return {}
     model = persona_ui.fitted(run)
-    return {"persona_k": int(model.k_), "seed": int(model.seed)}
+    return {"persona_k": int(model.k_), "seed": int(model.seed), "persona_fit": persona_ui.fit_parameters(model)}
 
 
 def file_stem(title: str) -> str:

@@ -11,5 +11,6 @@ COHORT_IDS = "global.cohort_ids"  # frozenset[str] of person ids (user_id, else 
 COHORT_LABEL = "global.cohort_label"  # str: which people the cohort holds ("dropped at step 2 (add_to_cart), …")
 COHORT_DIGEST = "global.cohort_digest"  # short content digest of COHORT_IDS, a cache-key part
 PERSONA_LABELS = "global.persona_labels"  # pl.DataFrame user_id, persona: exported on Personas, a breakdown column
+PERSONA_FIT = "global.persona_fit"  # dict: the recipe parameters that refit the personas of PERSONA_LABELS
 PERSONA_DIGEST = "global.persona_digest"  # short content digest of PERSONA_LABELS, a cache-key part
 ENGINE = "global.engine"  # "polars" (default) or "spark": which engine prepares the events (sidebar)

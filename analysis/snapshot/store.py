@@ -85,10 +85,12 @@ def _portable(table: pl.DataFrame) -> pl.DataFrame:
 def _check_parameters(parameters: Mapping[str, Any]) -> dict[str, Any]:
     def ok(v: Any) -> bool:
         return v is None or isinstance(v, str | int | float | bool) or (
-            isinstance(v, list | tuple) and all(ok(x) for x in v))
+            isinstance(v, list | tuple) and all(ok(x) for x in v)) or (
+            isinstance(v, Mapping) and all(isinstance(k, str) and ok(x) for k, x in v.items()))
     bad = [k for k, v in parameters.items() if not ok(v)]
     if bad:
-        raise AnalysisError(f"parameter(s) {', '.join(bad)} must be text, numbers, booleans or lists of them")
+        raise AnalysisError(f"parameter(s) {', '.join(bad)} must be text, numbers, booleans, or lists or objects "
+                            "of them")
     return {str(k): list(v) if isinstance(v, tuple) else v for k, v in parameters.items()}
 
 

@@ -13,7 +13,7 @@ from polars.testing import assert_frame_equal
 
 from analysis.attribution import attribute, conversion_paths
 from analysis.cli import EXIT_BAD_INPUT, EXIT_OK, EXIT_USAGE, main
-from analysis.filters import filter_dates
+from analysis.filters import add_person_labels, filter_dates
 from analysis.funnels import funnel
 from analysis.prepare import prepare
 from analysis.recipe import read_recipe
@@ -171,3 +171,77 @@ def test_usage_errors_exit_2(parquet: Path, capsys: pytest.CaptureFixture[str]) 
 def test_bad_output_suffix_exits_3(parquet: Path, tmp_path: Path) -> None:
     code, _, err = _run("funnel", parquet, "--steps", STEPS, "--out", tmp_path / "f.xlsx", "-q")
     assert code == EXIT_BAD_INPUT and ".csv, .parquet, .json" in err
+
+
+def _persona_recipe(path: Path, events: pl.DataFrame, **parameters: object) -> tuple[Path, pl.DataFrame]:
+    """A recipe carrying 2 personas' settings (one renamed), and the people they label."""
+    from analysis.personas import Personas, persona_column  # noqa: PLC0415
+    from analysis.personas.recipe import persona_parameters  # noqa: PLC0415
+
+    model = Personas(k=2, stability_runs=0).fit(prepare(events)).rename({1: "Second"})
+    path.write_text(json.dumps({"format": "journeylens-recipe", "parameters": {
+        "persona_fit": persona_parameters(model), **parameters}}))
+    return path, persona_column(model)
+
+
+def test_attribute_with_the_recipes_persona_keeps_its_people(parquet: Path, events: pl.DataFrame,
+                                                             tmp_path: Path) -> None:
+    recipe, labels = _persona_recipe(tmp_path / "r.json", events, persona="Second")
+    code, _, err = _run("attribute", parquet, "--recipe", recipe, "--models", "linear", "--paths-out",
+                        tmp_path / "p.parquet", "--out", tmp_path / "a.csv", "-q")
+    assert code == EXIT_OK, err
+    people = add_person_labels(prepare(events), labels).filter(pl.col("persona") == "Second")
+    assert_frame_equal(pl.read_parquet(tmp_path / "p.parquet"), conversion_paths(people), check_row_order=False)
+
+
+def test_funnel_broken_down_by_the_recipes_personas(parquet: Path, events: pl.DataFrame, tmp_path: Path) -> None:
+    recipe, labels = _persona_recipe(tmp_path / "r.json", events, funnel_steps=list(FUNNEL_STEPS),
+                                     funnel_breakdown="persona")
+    code, _, err = _run("funnel", parquet, "--recipe", recipe, "--out", tmp_path / "f.parquet", "-q")
+    assert code == EXIT_OK, err
+    expected = funnel(add_person_labels(prepare(events), labels), list(FUNNEL_STEPS), breakdown="persona")
+    assert_frame_equal(pl.read_parquet(tmp_path / "f.parquet"), expected, check_row_order=False)
+
+
+def test_a_persona_without_its_settings_exits_3(parquet: Path, tmp_path: Path) -> None:
+    recipe = tmp_path / "r.json"
+    recipe.write_text(json.dumps({"format": "journeylens-recipe", "parameters": {"persona": "Loyal"}}))
+    code, _, err = _run("attribute", parquet, "--recipe", recipe, "-q")
+    assert code == EXIT_BAD_INPUT and "persona_fit" in err
+
+
+def test_snapshot_follows_the_recipes_title_sections_and_personas(csv: Path, tmp_path: Path) -> None:
+    recipe = tmp_path / "r.json"
+    recipe.write_text(json.dumps({"format": "journeylens-recipe", "parameters": {
+        "title": "Q3 for the agency", "sections": ["funnel"], "use_personas": False, "funnel_steps": ["view_item",
+                                                                                                      "purchase"]}}))
+    assert _run("snapshot", csv, "--recipe", recipe, "--out", tmp_path / "snap", "-q")[0] == EXIT_OK
+    meta = json.loads((tmp_path / "snap" / "snapshot.json").read_text())
+    assert meta["title"] == "Q3 for the agency"
+    assert meta["parameters"]["sections"] == ["funnel"] and meta["parameters"]["persona_k"] is None
+    assert meta["parameters"]["funnel_steps"] == ["view_item", "purchase"]
+
+
+def test_a_snapshot_json_refits_its_personas(csv: Path, tmp_path: Path) -> None:
+    assert _run("snapshot", csv, "--k", "2", "--out", tmp_path / "one", "-q")[0] == EXIT_OK
+    first = json.loads((tmp_path / "one" / "snapshot.json").read_text())
+    assert first["parameters"]["persona_fit"]["persona_k"] == 2
+    code, _, err = _run("snapshot", csv, "--recipe", tmp_path / "one" / "snapshot.json", "--out", tmp_path / "two",
+                        "-q")
+    assert code == EXIT_OK, err
+    second = json.loads((tmp_path / "two" / "snapshot.json").read_text())
+    assert second["tables"]["personas"] == first["tables"]["personas"]
+
+
+def test_personas_follow_the_personas_page_recipe(parquet: Path, events: pl.DataFrame, tmp_path: Path) -> None:
+    from analysis.personas import Personas  # noqa: PLC0415
+
+    recipe = tmp_path / "r.json"
+    recipe.write_text(json.dumps({"format": "journeylens-recipe", "parameters": {
+        "page": "personas", "persona_k": 3, "algorithm": "gmm", "groups": ["events", "channels"],
+        "stability_runs": 2, "persona_names": {"0": "Largest"}}}))
+    code, _, err = _run("personas", parquet, "--recipe", recipe, "--out", tmp_path / "p.parquet", "-q")
+    assert code == EXIT_OK, err
+    model = Personas(k=3, algorithm="gmm", groups=("events", "channels"), stability_runs=2).fit(prepare(events))
+    expected = model.rename({0: "Largest"}).profiles_
+    assert_frame_equal(pl.read_parquet(tmp_path / "p.parquet"), expected)
