@@ -79,12 +79,16 @@ m1, m2, m3, m4, m5 = st.columns(5)
 m1.metric("Journeys", f"{journey_table.height:,}")
 m2.metric("Converted", f"{int(journey_table['converted'].sum()):,}")
 m3.metric("Paths shown", f"{path_table.height:,}", help="Journeys that contain the chosen anchors.")
-m4.metric("Stitch rate", f"{stitch.stitch_rate:.0%}",
+m4.metric("Anonymous events linked", f"{stitch.stitch_rate:.0%}",
           help=f"{stitch.stitched_events:,} of {stitch.anonymous_events:,} anonymous events belong to a person "
                f"who logged in on that device later or earlier; {stitch.conflict_devices:,} devices were used "
                "by several user ids (events go to the user id active at the time).")
 m5.metric(f"{UNASSIGNED} traffic", f"{unassigned.share:.1%}",
           help="Share of events no channel rule matched; see 'Channel grouping' below.")
+if stitch.anonymous_events:
+    st.caption(f"Identity stitching: {stitch.stitch_rate:.0%} of anonymous events ({stitch.stitched_events:,} of "
+               f"{stitch.anonymous_events:,}) were linked to a person who logged in on the same device; "
+               f"{stitch.identified_devices:,} of {stitch.devices:,} devices with anonymous events were identified.")
 
 if path_table.is_empty():
     st.info("No journey contains these anchors with the current filters. Try other anchors or fewer filters.")

@@ -23,7 +23,8 @@ def test_page_shows_metrics_and_path_table_without_heavy_charts() -> None:
     at = open_page()
     assert at.title[0].value == "Journeys"
     assert _metric(at, "Journeys") == "20,000"
-    assert _metric(at, "Stitch rate").endswith("%")
+    assert _metric(at, "Anonymous events linked").endswith("%")
+    assert any(c.value.startswith("Identity stitching: ") for c in at.caption)
     assert _metric(at, "Unassigned traffic") == "0.0%"
     assert "label" in at.dataframe[0].value.columns
     assert not at.get("plotly_chart")
