@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from analysis.attribution import DEFINITIONS, LABELS, MODELS, outrank_matrix, wide_table
-from analysis.figures.attribution import attribution_figure
+from analysis.figures.attribution import Metric, attribution_figure
 from ui import attribution as ua
 from ui import share
 from ui.downloads import table_downloads
@@ -83,9 +83,10 @@ if conversions == 0:
     st.stop()
 
 result = ua.comparison(settings)
+metrics: list[Metric] = ["conversions", "value", "share"]
 metric = st.radio(
     "Show",
-    ["conversions", "value", "share"],
+    metrics,
     horizontal=True,
     key=ua.METRIC,
     format_func=lambda m: {"conversions": "Conversions", "value": "Value", "share": "Share"}[m],

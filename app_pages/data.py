@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import streamlit as st
 
 from analysis.ingest.examples import EXAMPLES
@@ -112,10 +114,10 @@ else:
         st.caption(f"Detected format: {report.detected_format}. Choose a column to override the detection.")
     columns = ingest.source_columns(uploads, options.member)
     grid = st.columns(3)
+    choices: list[str] = [ingest.DETECTED, ingest.UNMAPPED, *columns]
     for i, target in enumerate(TARGETS):
-        found = detected.get(target)
-        grid[i % 3].selectbox(target, [ingest.DETECTED, ingest.UNMAPPED, *columns], key=ingest.mapping_key(target),
-                              format_func=lambda choice, found=found: ingest.mapping_choice_label(choice, found),
+        grid[i % 3].selectbox(target, choices, key=ingest.mapping_key(target),
+                              format_func=partial(ingest.mapping_choice_label, detected=detected.get(target)),
                               help="Choose another column of your file, or leave the detection.")
 
     # ---- canonical events

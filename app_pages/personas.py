@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from analysis.figures.personas import persona_map_figure, persona_profile_figure, persona_stability_figure
+from analysis.figures.personas import Projection, persona_map_figure, persona_profile_figure, persona_stability_figure
 from analysis.personas import persona_column, top_drivers
 from ui import personas as up
 from ui import share
@@ -95,7 +95,8 @@ if stability is not None:
 
 st.subheader("Map of users")
 if st.toggle("Show the map (a sample of users in two dimensions)", key=up.SHOW_MAP):
-    projection = st.radio("Projection", ["pca", "tsne"], horizontal=True, key=up.MAP_PROJECTION,
+    projections: list[Projection] = ["pca", "tsne"]
+    projection = st.radio("Projection", projections, horizontal=True, key=up.MAP_PROJECTION,
                           format_func={"pca": "PCA", "tsne": "t-SNE (slower)"}.__getitem__)
     st.plotly_chart(persona_map_figure(model, projection=projection), width="stretch")
 

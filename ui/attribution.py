@@ -17,6 +17,7 @@ import streamlit as st
 
 from analysis.attribution import (
     DEFAULT_MODELS,
+    Model,
     ModelComparison,
     Touch,
     compare_models,
@@ -63,7 +64,7 @@ class Settings:
     lookback_days: int
     touch: Touch
     collapse_repeats: bool
-    models: tuple[str, ...]
+    models: tuple[Model, ...]
     order: int
     n_boot: int
     persona: str | None = None  # attribute only this persona's journeys

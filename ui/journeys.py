@@ -152,7 +152,8 @@ def reset_rules_clicked() -> None:
 
 def rules_error() -> str | None:
     """Why the last "Apply rules" failed, once (the message is gone on the next run)."""
-    return st.session_state.pop(RULES_ERROR, None)
+    error = st.session_state.pop(RULES_ERROR, None)
+    return None if error is None else str(error)
 
 
 def events() -> pl.DataFrame:

@@ -3,6 +3,8 @@ and the engine that prepares the events."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import streamlit as st
 
 from ui import share, state
@@ -31,7 +33,8 @@ def render_sidebar() -> None:
         st.caption(f"{summary.events:,} events · {summary.people:,} people · digest {dataset.digest[:10]}")
         lo, hi = data_date_bounds()
         share.restore_date_range(lo, hi)  # a shared link's range, once per session, if it fits this dataset
-        default = {} if state.DATE_RANGE in st.session_state else {"value": (lo, hi)}  # no double default
+        # no double default: the widget keeps its state once it has one
+        default: dict[str, Any] = {} if state.DATE_RANGE in st.session_state else {"value": (lo, hi)}
         st.date_input("Date range", **default, min_value=lo, max_value=hi, key=state.DATE_RANGE,
                       help="Limits every page to events on these days (UTC). Funnels use it for entry only.")
         share.publish_date_range(lo, hi)
