@@ -17,15 +17,13 @@ from analysis.ingest.parse import (
     DateOrder,
     Decimal,
     TimestampPlan,
-    cleaning_needs,
-    columns_with_control_chars,
     detect_decimal,
-    maybe_excel_mangled,
     number_expr,
     plan_timestamp,
     text_expr,
     timestamp_expr,
 )
+from analysis.ingest.scan import scan_strings
 
 REASON = "__jl_reason"
 REPAIR = "__jl_repair"
@@ -64,10 +62,14 @@ def to_canonical(raw: pl.DataFrame, mapping: Mapping[str, str], *, name: str, fm
     if any(t == pl.Null for t in raw.schema.values()):  # all-null Parquet columns have no type yet
         raw = raw.with_columns(pl.col(c).cast(pl.String) for c, t in raw.schema.items() if t == pl.Null)
     types = raw.schema
-    ctrl = set(columns_with_control_chars(raw.drop(keep)) if control_columns is None else control_columns)
     ts_col = mapping[schema.TIMESTAMP]
-    # cheap scans decide which columns need trimming or token checks; the others pass through uncopied
-    needs = cleaning_needs(raw, [mapping[t] for t in (*KEY_COLUMNS, schema.TIMESTAMP) if t in mapping])
+    id_cols = [mapping[t] for t in (schema.USER_ID, schema.ANONYMOUS_ID) if t in mapping]
+    # one cheap scan decides which columns need trimming, token or control checks, and whether ids can be
+    # Excel-mangled; the other columns pass through uncopied
+    clean = [mapping[t] for t in (*KEY_COLUMNS, schema.TIMESTAMP) if t in mapping]
+    scan = scan_strings(raw.drop(keep), clean=clean, plus=id_cols, controls=control_columns is None)
+    ctrl = set(scan.controls if control_columns is None else control_columns)
+    needs = scan.needs
     plan = plan_timestamp(raw[ts_col], column=ts_col, name=name, date_order=date_order,
                           excel_serials=excel_serials)
     ts, gap, overlap = timestamp_expr(ts_col, plan, types[ts_col], timezone,
@@ -103,8 +105,7 @@ def to_canonical(raw: pl.DataFrame, mapping: Mapping[str, str], *, name: str, fm
 
     reason_cols: dict[str, str] = {"missing_timestamp": ts_col, "bad_timestamp": ts_col}
     checks: list[tuple[str, pl.Expr]] = [("too_long", _too_long(raw.schema, mapping, limits))]
-    id_cols = [mapping[t] for t in (schema.USER_ID, schema.ANONYMOUS_ID) if t in mapping]
-    str_ids = [c for c in id_cols if types[c] == pl.String and maybe_excel_mangled(raw, c)]
+    str_ids = [c for c in id_cols if c in scan.plus]  # a '+' first: the regex runs only where one can match
     if str_ids:
         checks.append(("excel_id", pl.any_horizontal(pl.col(c).str.contains(EXCEL_MANGLED) for c in str_ids)))
         reason_cols["excel_id"] = str_ids[0]

@@ -58,55 +58,6 @@ def has_control_chars(data: bytes) -> bool:
     return bool(data.translate(None, _NOT_CONTROL))
 
 
-def columns_with_control_chars(frame: pl.DataFrame) -> list[str]:
-    """String columns of ``frame`` holding a control character (checked on the Arrow bytes, no regex).
-
-    Examples
-    --------
-    >>> columns_with_control_chars(pl.DataFrame({"a": ["x\\x00"], "b": ["ok"]}))
-    ['a']
-    """
-    out = []
-    for name, dtype in frame.schema.items():
-        if dtype != pl.String:
-            continue
-        arrow = frame[name].to_arrow(compat_level=pl.CompatLevel.oldest())
-        chunks = arrow.chunks if hasattr(arrow, "chunks") else [arrow]
-        if any(c.buffers()[2] is not None and has_control_chars(c.buffers()[2].to_pybytes()) for c in chunks):
-            out.append(name)
-    return out
-
-
-_BLANKS = (" ", "\xa0")  # what Excel and hand edits leave; each extra character costs two scans per column
-
-
-def cleaning_needs(frame: pl.DataFrame, columns: list[str]) -> dict[str, tuple[bool, bool]]:
-    """Per String column: (has surrounding blanks, has missing-value tokens), from cheap literal scans.
-
-    Columns needing neither pass through typing untouched (no copy of their strings).
-
-    Examples
-    --------
-    >>> cleaning_needs(pl.DataFrame({"a": [" x"], "b": ["null"], "c": ["ok"]}), ["a", "b", "c"])
-    {'a': (True, False), 'b': (False, True), 'c': (False, False)}
-    """
-    cols = [c for c in columns if frame.schema[c] == pl.String]
-    if not cols:
-        return {}
-    row = frame.select(
-        *(pl.any_horizontal([pl.col(c).str.starts_with(b) | pl.col(c).str.ends_with(b) for b in _BLANKS])
-          .any().alias(f"{i}s") for i, c in enumerate(cols)),
-        *(pl.col(c).is_in(MISSING_TOKENS).any().alias(f"{i}m") for i, c in enumerate(cols)),
-    ).row(0)
-    n = len(cols)
-    return {c: (bool(row[i]), bool(row[n + i])) for i, c in enumerate(cols)}
-
-
-def maybe_excel_mangled(frame: pl.DataFrame, column: str) -> bool:
-    """Cheap literal pre-check before the Excel-mangled-id regex runs on a column."""
-    return bool(frame.select(pl.col(column).str.contains("+", literal=True).any()).item())  # 1,23E+17
-
-
 def spread_sample(values: pl.Series, n: int = _SAMPLE) -> pl.Series:
     """Up to ``n`` non-null values spread evenly over the column (not just its head)."""
     values = values.drop_nulls()

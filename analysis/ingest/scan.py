@@ -1,0 +1,120 @@
+"""One pass over the raw String columns: surrounding blanks, missing tokens, control characters and '+' signs.
+
+Typing only cleans what needs cleaning, so it first asks of each column: does a value start or end with a
+blank, is a value a missing-value token, does a value hold a control character, could an id be
+Excel-mangled (``1,23E+17``)? Per-value string expressions cost a few ns a row each and there are four per
+column; here each column's UTF-8 bytes are exported once and the byte questions are answered on them as
+whole arrays (first and last byte of each value, a minimum over all bytes), about twice as fast.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import polars as pl
+import pyarrow as pa
+
+from analysis.ingest.parse import MISSING_TOKENS
+
+_CONTROL = np.zeros(256, dtype=bool)
+_CONTROL[[*range(9), 11, 12, *range(14, 32), 127]] = True  # as parse.CONTROL_CHARS: C0 but tab, LF, CR; DEL
+_SPACE, _PLUS, _NBSP_LEAD, _NBSP_TRAIL = 0x20, 0x2B, 0xC2, 0xA0  # U+00A0 is C2 A0 in UTF-8
+
+
+@dataclass(frozen=True)
+class StringScan:
+    """What the String columns of a raw frame need; columns not asked about are absent."""
+
+    needs: dict[str, tuple[bool, bool]]  # column -> (has surrounding blanks, has missing-value tokens)
+    controls: tuple[str, ...]  # columns holding a control character
+    plus: tuple[str, ...]  # columns holding a '+' (an Excel-mangled id such as 1,23E+17 is possible)
+
+
+def scan_strings(frame: pl.DataFrame, *, clean: Collection[str] = (), plus: Collection[str] = (),
+                 controls: bool = True) -> StringScan:
+    """Scan the String columns of ``frame`` once.
+
+    ``clean`` names the columns asked about blanks (a leading or trailing space or NBSP) and missing-value
+    tokens, ``plus`` those asked about '+'; ``controls=False`` skips the control-character question (the
+    caller knows the answer). Non-String columns are never asked: their answer is known from the schema.
+
+    Examples
+    --------
+    >>> df = pl.DataFrame({"a": [" x", None], "b": ["null", "1E+5"], "c": ["o\\x00k", "ok"], "n": [1, 2]})
+    >>> scan_strings(df, clean=["a", "b", "n"], plus=["b"])
+    StringScan(needs={'a': (True, False), 'b': (False, True)}, controls=('c',), plus=('b',))
+    """
+    strings = [c for c, t in frame.schema.items() if t == pl.String]
+    clean_cols = [c for c in strings if c in clean]
+    tokens = frame.select(pl.col(c).is_in(MISSING_TOKENS).any() for c in clean_cols).row(0) if clean_cols else ()
+    needs: dict[str, tuple[bool, bool]] = {}
+    found_controls: list[str] = []
+    found_plus: list[str] = []
+    for col in strings:
+        asked_blanks, asked_plus = col in clean, col in plus
+        if not (controls or asked_blanks or asked_plus):
+            continue
+        blanks = ctrl = has_plus = False
+        for offsets, data in _utf8_chunks(frame[col]):
+            if controls and not ctrl:
+                ctrl = _has_control(data)
+            if asked_plus and not has_plus:
+                has_plus = bool(np.any(data == _PLUS))
+            if asked_blanks and not blanks:
+                blanks = _has_blank_edge(offsets, data)
+        if asked_blanks:
+            needs[col] = (blanks, bool(tokens[clean_cols.index(col)]))
+        if ctrl:
+            found_controls.append(col)
+        if has_plus:
+            found_plus.append(col)
+    return StringScan(needs=needs, controls=tuple(found_controls), plus=tuple(found_plus))
+
+
+_Bytes = npt.NDArray[np.uint8]
+_Offsets = npt.NDArray[np.int64]
+
+
+def _utf8_chunks(values: pl.Series) -> list[tuple[_Offsets, _Bytes]]:
+    """(offsets rebased to 0, UTF-8 bytes) per Arrow chunk; one copy of the strings, then numpy views."""
+    arrow = values.to_arrow(compat_level=pl.CompatLevel.oldest())
+    if arrow.type != pa.large_string():
+        arrow = arrow.cast(pa.large_string())
+    out = []
+    for chunk in arrow.chunks if isinstance(arrow, pa.ChunkedArray) else [arrow]:
+        _, offsets_buf, data_buf = chunk.buffers()
+        if offsets_buf is None or data_buf is None or len(chunk) == 0:
+            continue
+        offsets = np.frombuffer(offsets_buf, dtype=np.int64)[chunk.offset:chunk.offset + len(chunk) + 1]
+        data = np.frombuffer(data_buf, dtype=np.uint8)[offsets[0]:offsets[-1]]
+        out.append((offsets - offsets[0], data))
+    return out
+
+
+def _has_control(data: _Bytes) -> bool:
+    # most files have no byte below 32 at all: one reduction answers, the table lookup runs only otherwise
+    if not data.size:
+        return False
+    if data.min() < _SPACE:
+        return bool(_CONTROL[data].any())
+    return bool(np.any(data == 127))
+
+
+def _has_blank_edge(offsets: _Offsets, data: _Bytes) -> bool:
+    # empty values have no edge bytes (nulls' slots are empty in Polars' export; a non-empty one could
+    # only make a False a True, which costs a needless strip, never a missed one)
+    starts, ends = offsets[:-1], offsets[1:]
+    filled = ends > starts
+    if not filled.all():
+        starts, ends = starts[filled], ends[filled]
+    if not starts.size:
+        return False
+    first, last = data[starts], data[ends - 1]
+    if np.any(first == _SPACE) or np.any(last == _SPACE):
+        return True
+    # valid UTF-8: a lead byte C2 has a byte after it, a continuation byte A0 one before it
+    lead, trail = starts[first == _NBSP_LEAD], ends[last == _NBSP_TRAIL]
+    return bool(np.any(data[lead + 1] == _NBSP_TRAIL) or np.any(data[trail - 2] == _NBSP_LEAD))
