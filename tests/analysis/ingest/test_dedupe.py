@@ -1,10 +1,11 @@
 from __future__ import annotations
 
 import polars as pl
+import pytest
 from polars.testing import assert_frame_equal, assert_series_equal
 
 from analysis.ingest.csvread import LINE
-from analysis.ingest.dedupe import FILE, dedupe, exact_duplicates
+from analysis.ingest.dedupe import FILE, any_repeated, dedupe, exact_duplicates
 from analysis.ingest.report import FileReport
 
 
@@ -46,3 +47,9 @@ def test_rows_without_event_id_dedupe_on_the_whole_row() -> None:
     reports = [FileReport(file="a", rows_read=3, kept=3, mapping={"event_id": "$insert_id"})]
     kept, _ = dedupe(frame([None, None, None], ["x", "x", "y"], [0, 0, 0]), reports)
     assert kept["event"].to_list() == ["x", "y"]
+
+
+@pytest.mark.parametrize(("values", "repeated"), [([], False), ([7], False), ([1, 2, 3], False), ([2, 1, 2], True),
+                                                   ([0, 0], True), ([2**64 - 1, 0, 2**64 - 1], True)])
+def test_any_repeated(values: list[int], repeated: bool) -> None:
+    assert any_repeated(pl.Series(values, dtype=pl.UInt64)) is repeated
