@@ -53,12 +53,13 @@ def scan_strings(frame: pl.DataFrame, *, clean: Collection[str] = (), plus: Coll
     needs: dict[str, tuple[bool, bool]] = {}
     found_controls: list[str] = []
     found_plus: list[str] = []
-    for col in strings:
+    asked = [c for c in strings if controls or c in clean or c in plus]
+    # one export of all asked columns: the frame-level conversion is cheaper than one per Series
+    table = frame.select(asked).to_arrow(compat_level=pl.CompatLevel.oldest())
+    for col in asked:
         asked_blanks, asked_plus = col in clean, col in plus
-        if not (controls or asked_blanks or asked_plus):
-            continue
         blanks = ctrl = has_plus = False
-        for offsets, data in _utf8_chunks(frame[col]):
+        for offsets, data in _utf8_chunks(table.column(col)):
             if controls and not ctrl:
                 ctrl = _has_control(data)
             if asked_plus and not has_plus:
@@ -78,13 +79,12 @@ _Bytes = npt.NDArray[np.uint8]
 _Offsets = npt.NDArray[np.int64]
 
 
-def _utf8_chunks(values: pl.Series) -> list[tuple[_Offsets, _Bytes]]:
-    """(offsets rebased to 0, UTF-8 bytes) per Arrow chunk; one copy of the strings, then numpy views."""
-    arrow = values.to_arrow(compat_level=pl.CompatLevel.oldest())
+def _utf8_chunks(arrow: pa.ChunkedArray) -> list[tuple[_Offsets, _Bytes]]:
+    """(offsets rebased to 0, UTF-8 bytes) per Arrow chunk, as numpy views of the Arrow buffers."""
     if arrow.type != pa.large_string():
         arrow = arrow.cast(pa.large_string())
     out = []
-    for chunk in arrow.chunks if isinstance(arrow, pa.ChunkedArray) else [arrow]:
+    for chunk in arrow.chunks:
         _, offsets_buf, data_buf = chunk.buffers()
         if offsets_buf is None or data_buf is None or len(chunk) == 0:
             continue
