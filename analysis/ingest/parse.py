@@ -119,7 +119,7 @@ def plan_timestamp(values: pl.Series, *, column: str, name: str, date_order: Dat
     if values.dtype.is_numeric():
         unit = epoch_unit(values, column=column, name=name)
         return TimestampPlan(kind="epoch", unit=unit, description=f"{column}: epoch {unit}")
-    sample = spread_sample(values.str.strip_chars())
+    sample = spread_sample(values).str.strip_chars()  # trimming makes no nulls: same picks
     sample = sample.filter(~sample.is_in(MISSING_TOKENS))
     if sample.len() == 0:
         raise IngestError(f"{name}, column {column!r} is empty: no timestamps to read.")
@@ -141,7 +141,7 @@ def plan_timestamp(values: pl.Series, *, column: str, name: str, date_order: Dat
 
 
 def _excel_serials(values: pl.Series) -> bool:
-    sample = spread_sample(values.str.strip_chars())
+    sample = spread_sample(values).str.strip_chars()
     sample = sample.filter(~sample.is_in(MISSING_TOKENS))
     num = sample.str.replace(",", ".", literal=True).cast(pl.Float64, strict=False)
     return bool(sample.len() and num.is_not_null().all() and num.is_between(20_000, 80_000).all())
