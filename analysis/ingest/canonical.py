@@ -66,10 +66,13 @@ def to_canonical(raw: pl.DataFrame, mapping: Mapping[str, str], *, name: str, fm
     id_cols = [mapping[t] for t in (schema.USER_ID, schema.ANONYMOUS_ID) if t in mapping]
     # one cheap scan decides which columns need trimming, token or control checks, and whether ids can be
     # Excel-mangled; the other columns pass through uncopied
-    clean = [mapping[t] for t in (*KEY_COLUMNS, schema.TIMESTAMP) if t in mapping]
-    scan = scan_strings(raw.drop(keep), clean=clean, plus=id_cols, controls=control_columns is None)
+    clean = {mapping[t] for t in (*KEY_COLUMNS, schema.TIMESTAMP) if t in mapping}
+    # missing tokens become null only in ids and event names: only those columns are asked
+    scan = scan_strings(raw.drop(keep), blanks=clean, plus=id_cols, controls=control_columns is None,
+                        tokens=[mapping[t] for t in (*_IDS, schema.EVENT) if t in mapping and mapping[t] in clean])
     ctrl = set(scan.controls if control_columns is None else control_columns)
-    needs = scan.needs
+    # (trim, check tokens) per column; columns that are not String are cast, then cleaned in full
+    needs = {c: (c in scan.blanks, c in scan.tokens) for c in clean if types[c] == pl.String}
     plan = plan_timestamp(raw[ts_col], column=ts_col, name=name, date_order=date_order,
                           excel_serials=excel_serials)
     ts, gap, overlap = timestamp_expr(ts_col, plan, types[ts_col], timezone,

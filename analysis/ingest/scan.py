@@ -26,53 +26,46 @@ _SPACE, _PLUS, _NBSP_LEAD, _NBSP_TRAIL = 0x20, 0x2B, 0xC2, 0xA0  # U+00A0 is C2 
 
 @dataclass(frozen=True)
 class StringScan:
-    """What the String columns of a raw frame need; columns not asked about are absent."""
+    """Of the String columns asked about, those where the answer is yes."""
 
-    needs: dict[str, tuple[bool, bool]]  # column -> (has surrounding blanks, has missing-value tokens)
-    controls: tuple[str, ...]  # columns holding a control character
-    plus: tuple[str, ...]  # columns holding a '+' (an Excel-mangled id such as 1,23E+17 is possible)
+    blanks: tuple[str, ...]  # a value starts or ends with a space or NBSP
+    tokens: tuple[str, ...]  # a value is a missing-value token ("null", "N/A", "")
+    controls: tuple[str, ...]  # a value holds a control character
+    plus: tuple[str, ...]  # a value holds a '+' (an Excel-mangled id such as 1,23E+17 is possible)
 
 
-def scan_strings(frame: pl.DataFrame, *, clean: Collection[str] = (), plus: Collection[str] = (),
-                 controls: bool = True) -> StringScan:
-    """Scan the String columns of ``frame`` once.
+def scan_strings(frame: pl.DataFrame, *, blanks: Collection[str] = (), tokens: Collection[str] = (),
+                 plus: Collection[str] = (), controls: bool = True) -> StringScan:
+    """Scan the String columns of ``frame`` once for the questions asked of each.
 
-    ``clean`` names the columns asked about blanks (a leading or trailing space or NBSP) and missing-value
-    tokens, ``plus`` those asked about '+'; ``controls=False`` skips the control-character question (the
-    caller knows the answer). Non-String columns are never asked: their answer is known from the schema.
+    ``blanks``, ``tokens`` and ``plus`` name the columns asked about surrounding blanks, missing-value
+    tokens and '+'; every String column is asked about control characters unless ``controls=False`` (the
+    caller knows the answer). Non-String columns are never asked: the schema answers for them.
 
     Examples
     --------
     >>> df = pl.DataFrame({"a": [" x", None], "b": ["null", "1E+5"], "c": ["o\\x00k", "ok"], "n": [1, 2]})
-    >>> scan_strings(df, clean=["a", "b", "n"], plus=["b"])
-    StringScan(needs={'a': (True, False), 'b': (False, True)}, controls=('c',), plus=('b',))
+    >>> scan_strings(df, blanks=["a", "b", "n"], tokens=["a", "b"], plus=["b"])
+    StringScan(blanks=('a',), tokens=('b',), controls=('c',), plus=('b',))
     """
     strings = [c for c, t in frame.schema.items() if t == pl.String]
-    clean_cols = [c for c in strings if c in clean]
-    tokens = frame.select(pl.col(c).is_in(MISSING_TOKENS).any() for c in clean_cols).row(0) if clean_cols else ()
-    needs: dict[str, tuple[bool, bool]] = {}
-    found_controls: list[str] = []
-    found_plus: list[str] = []
-    asked = [c for c in strings if controls or c in clean or c in plus]
+    token_cols = [c for c in strings if c in tokens]
+    has_token = frame.select(pl.col(c).is_in(MISSING_TOKENS).any() for c in token_cols).row(0) if token_cols else ()
+    asked = [c for c in strings if controls or c in blanks or c in plus]
     # one export of all asked columns: the frame-level conversion is cheaper than one per Series
     table = frame.select(asked).to_arrow(compat_level=pl.CompatLevel.oldest())
+    found: dict[str, list[str]] = {"blanks": [], "controls": [], "plus": []}
     for col in asked:
-        asked_blanks, asked_plus = col in clean, col in plus
-        blanks = ctrl = has_plus = False
-        for offsets, data in _utf8_chunks(table.column(col)):
-            if controls and not ctrl:
-                ctrl = _has_control(data)
-            if asked_plus and not has_plus:
-                has_plus = bool(np.any(data == _PLUS))
-            if asked_blanks and not blanks:
-                blanks = _has_blank_edge(offsets, data)
-        if asked_blanks:
-            needs[col] = (blanks, bool(tokens[clean_cols.index(col)]))
-        if ctrl:
-            found_controls.append(col)
-        if has_plus:
-            found_plus.append(col)
-    return StringScan(needs=needs, controls=tuple(found_controls), plus=tuple(found_plus))
+        chunks = _utf8_chunks(table.column(col))
+        if controls and any(_has_control(data) for _, data in chunks):
+            found["controls"].append(col)
+        if col in plus and any(np.any(data == _PLUS) for _, data in chunks):
+            found["plus"].append(col)
+        if col in blanks and any(_has_blank_edge(offsets, data) for offsets, data in chunks):
+            found["blanks"].append(col)
+    return StringScan(blanks=tuple(found["blanks"]), tokens=tuple(c for c, t in zip(token_cols, has_token,
+                                                                                  strict=True) if t),
+                      controls=tuple(found["controls"]), plus=tuple(found["plus"]))
 
 
 _Bytes = npt.NDArray[np.uint8]

@@ -16,13 +16,13 @@ from analysis.ingest.scan import StringScan, scan_strings
 )
 def test_blanks_are_a_leading_or_trailing_space_or_nbsp_only(value: str, blanks: bool) -> None:
     df = pl.DataFrame({"v": ["x", None, value, "y"]})
-    assert scan_strings(df, clean=["v"]).needs == {"v": (blanks, value == "")}
+    assert scan_strings(df, blanks=["v"], controls=False).blanks == (("v",) if blanks else ())
 
 
 @pytest.mark.parametrize("token", ["null", "NaN", "N/A", "undefined", ""])
 def test_missing_tokens_are_found_whole_values_only(token: str) -> None:
     df = pl.DataFrame({"a": ["x", token], "b": ["x", f"{token}!"]})
-    assert scan_strings(df, clean=["a", "b"]).needs == {"a": (False, True), "b": (False, False)}
+    assert scan_strings(df, tokens=["a", "b"]).tokens == ("a",)
 
 
 @pytest.mark.parametrize(("value", "found"), [("a\x00", True), ("\x1fb", True), ("a\x7f", True), ("\x0b", True),
@@ -34,9 +34,9 @@ def test_control_characters_except_tab_and_newlines(value: str, found: bool) -> 
 
 def test_controls_can_be_skipped_and_non_string_columns_are_never_asked() -> None:
     df = pl.DataFrame({"s": ["\x00+ ", "null"], "n": [1, 2]})
-    assert scan_strings(df, controls=False) == StringScan(needs={}, controls=(), plus=())
-    assert scan_strings(df, clean=["s", "n"], plus=["s", "n"]) == StringScan(
-        needs={"s": (True, True)}, controls=("s",), plus=("s",))
+    assert scan_strings(df, controls=False) == StringScan(blanks=(), tokens=(), controls=(), plus=())
+    assert scan_strings(df, blanks=["s", "n"], tokens=["s", "n"], plus=["s", "n"]) == StringScan(
+        blanks=("s",), tokens=("s",), controls=("s",), plus=("s",))
 
 
 def test_plus_is_asked_only_of_the_named_columns() -> None:
@@ -47,17 +47,16 @@ def test_plus_is_asked_only_of_the_named_columns() -> None:
 def test_several_chunks_and_sliced_frames_are_all_scanned() -> None:
     df = pl.concat([pl.DataFrame({"v": ["a", "b"]}), pl.DataFrame({"v": ["c ", "d\x01"]})], rechunk=False)
     assert df["v"].n_chunks() == 2
-    assert scan_strings(df, clean=["v"]) == StringScan(needs={"v": (True, False)}, controls=("v",), plus=())
-    assert scan_strings(df.slice(0, 2), clean=["v"]) == StringScan(needs={"v": (False, False)}, controls=(),
-                                                                   plus=())
+    assert scan_strings(df, blanks=["v"]) == StringScan(blanks=("v",), tokens=(), controls=("v",), plus=())
+    assert scan_strings(df.slice(0, 2), blanks=["v"]) == StringScan(blanks=(), tokens=(), controls=(), plus=())
 
 
 def test_empty_and_all_null_columns() -> None:
     empty = pl.DataFrame({"e": pl.Series([], dtype=pl.String)})
     nulls = pl.DataFrame({"n": pl.Series([None, None], dtype=pl.String)})
-    assert scan_strings(empty, clean=["e"]).needs == {"e": (False, False)}
-    assert scan_strings(nulls, clean=["n"], plus=["n"]) == StringScan(needs={"n": (False, False)}, controls=(),
-                                                                      plus=())
+    assert scan_strings(empty, blanks=["e"], tokens=["e"]) == StringScan(blanks=(), tokens=(), controls=(), plus=())
+    assert scan_strings(nulls, blanks=["n"], tokens=["n"], plus=["n"]) == StringScan(
+        blanks=(), tokens=(), controls=(), plus=())
 
 
 @given(st.lists(st.one_of(st.none(), st.text(alphabet=" \xa0\x00\x1f\x7f\t\r\n+aé€", max_size=4)), max_size=8))
@@ -69,5 +68,5 @@ def test_scan_agrees_with_per_value_string_expressions(values: list[str | None])
     expected = df.select(blank.any().alias("b"), v.is_in(MISSING_TOKENS).any().alias("m"),
                          v.str.contains(CONTROL_CHARS).any().alias("c"),
                          v.str.contains("+", literal=True).any().alias("p")).row(0)
-    got = scan_strings(df, clean=["v"], plus=["v"])
-    assert (*got.needs["v"], got.controls == ("v",), got.plus == ("v",)) == tuple(bool(x) for x in expected)
+    got = scan_strings(df, blanks=["v"], tokens=["v"], plus=["v"])
+    assert tuple(f == ("v",) for f in (got.blanks, got.tokens, got.controls, got.plus)) == expected
