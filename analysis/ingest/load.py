@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import os
 from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO, TypeAlias
 
@@ -15,6 +15,7 @@ from analysis import schema
 from analysis.errors import IngestError
 from analysis.ingest.accounting import account
 from analysis.ingest.canonical import REPAIR, to_canonical
+from analysis.ingest.chunks import align_chunks
 from analysis.ingest.csvread import LINE, read_raw, unique_names
 from analysis.ingest.dedupe import FILE, dedupe
 from analysis.ingest.formats import detect_format, normalise
@@ -98,7 +99,8 @@ def load_events(
     rejected: list[pl.DataFrame] = []
     for index, (name, read) in enumerate(items):
         report, frame, rej = _load_one(name, read, mapping=mapping, timezone=timezone, date_order=date_order,
-                                       decimal=decimal, member=member, limits=limits, many=len(items) > 1)
+                                       decimal=decimal, member=member, limits=limits, many=len(items) > 1,
+                                       align=not sort)
         reports.append(report)
         kept.append(frame.with_columns(pl.lit(index, dtype=pl.Int32).alias(FILE)))
         rejected.append(rej)
@@ -246,7 +248,8 @@ def _check_overrides_used(mapping: Mapping[str, str | None] | None, reports: lis
 
 def _load_one(name: str, read: Callable[[], bytes], *, mapping: Mapping[str, str | None] | None, timezone: str,
               date_order: DateOrder | None, decimal: Decimal | None, member: str | None,
-              limits: Limits, many: bool = False) -> tuple[FileReport, pl.DataFrame, pl.DataFrame]:
+              limits: Limits, many: bool = False,
+              align: bool = False) -> tuple[FileReport, pl.DataFrame, pl.DataFrame]:
     f = _read_file(name, read(), member=member, limits=limits)  # the bytes are freed once parsed
     report, raw, header, name = f.report, f.raw, f.header, f.report.file
     if raw.height == 0 and f.ragged.height == 0:
@@ -270,6 +273,11 @@ def _load_one(name: str, read: Callable[[], bytes], *, mapping: Mapping[str, str
     report.timestamp, report.decimal = typed.plan.description, typed.decimal
     if typed.decimal == ",":
         report.notes.append(f"{final[schema.REVENUE]} read with decimal comma (1.234,56 → 1234.56)")
+    if align:
+        # Typed columns come back chunked differently, so Polars would copy the frame into single chunks
+        # on its first eager operation; aligning them is free. Not before a sort: its gathers copy anyway,
+        # and measured slower and with a higher peak on the aligned, raw-sharing frame (10M: 8.0 vs 5.2 s).
+        typed = replace(typed, frame=align_chunks(typed.frame))
     return account(report, raw, typed, f.ragged)
 
 
