@@ -52,17 +52,13 @@ def scan_strings(frame: pl.DataFrame, *, blanks: Collection[str] = (), tokens: C
     token_cols = [c for c in strings if c in tokens]
     has_token = frame.select(pl.col(c).is_in(MISSING_TOKENS).any() for c in token_cols).row(0) if token_cols else ()
     asked = [c for c in strings if controls or c in blanks or c in plus]
-    # one export of all asked columns: the frame-level conversion is cheaper than one per Series
-    table = frame.select(asked).to_arrow(compat_level=pl.CompatLevel.oldest())
     found: dict[str, list[str]] = {"blanks": [], "controls": [], "plus": []}
-    for col in asked:
-        chunks = _utf8_chunks(table.column(col))
-        if controls and any(_has_control(data) for _, data in chunks):
-            found["controls"].append(col)
-        if col in plus and any(np.any(data == _PLUS) for _, data in chunks):
-            found["plus"].append(col)
-        if col in blanks and any(_has_blank_edge(offsets, data) for offsets, data in chunks):
-            found["blanks"].append(col)
+    # exported a few columns at a time: Polars converts the columns of a frame in parallel (faster than one
+    # Series at a time), while the copies of all columns at once would raise the peak memory by their size
+    for batch in (asked[i:i + _BATCH] for i in range(0, len(asked), _BATCH)):
+        table = frame.select(batch).to_arrow(compat_level=pl.CompatLevel.oldest())
+        for col in batch:
+            _answer(col, _utf8_chunks(table.column(col)), found, blanks=blanks, plus=plus, controls=controls)
     return StringScan(blanks=tuple(found["blanks"]), tokens=tuple(c for c, t in zip(token_cols, has_token,
                                                                                   strict=True) if t),
                       controls=tuple(found["controls"]), plus=tuple(found["plus"]))
@@ -70,6 +66,18 @@ def scan_strings(frame: pl.DataFrame, *, blanks: Collection[str] = (), tokens: C
 
 _Bytes = npt.NDArray[np.uint8]
 _Offsets = npt.NDArray[np.int64]
+_BATCH = 2  # columns exported at once: one per core here
+
+
+def _answer(col: str, chunks: list[tuple[_Offsets, _Bytes]], found: dict[str, list[str]], *,
+            blanks: Collection[str], plus: Collection[str], controls: bool) -> None:
+    """Add ``col`` to the ``found`` lists whose question its bytes answer with yes."""
+    if controls and any(_has_control(data) for _, data in chunks):
+        found["controls"].append(col)
+    if col in plus and any(np.any(data == _PLUS) for _, data in chunks):
+        found["plus"].append(col)
+    if col in blanks and any(_has_blank_edge(offsets, data) for offsets, data in chunks):
+        found["blanks"].append(col)
 
 
 def _utf8_chunks(arrow: pa.ChunkedArray) -> list[tuple[_Offsets, _Bytes]]:
