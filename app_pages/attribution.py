@@ -8,6 +8,7 @@ from analysis.attribution import DEFINITIONS, LABELS, MODELS, outrank_matrix, wi
 from analysis.figures.attribution import Metric, attribution_figure
 from ui import attribution as ua
 from ui import share
+from ui.data import event_names
 from ui.downloads import table_downloads
 
 st.title("Attribution")
@@ -17,7 +18,7 @@ st.caption(
     "another sample of the same customers (bootstrap)."
 )
 
-names = ua.event_names()
+names = event_names()
 ua.init_state(names)
 share.restore_page(ua.SHARE_KEYS, choices=ua.share_choices(names), valid=ua.SHARE_VALID)
 

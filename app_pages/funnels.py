@@ -25,7 +25,7 @@ st.caption(
     "which traits go with dropping. Every number's definition is listed next to it."
 )
 
-names = uf.event_names()
+names = ud.event_names()
 uf.init_state(names)
 share.restore_page(uf.SHARE_KEYS, choices=uf.share_choices(names), valid=uf.SHARE_VALID)
 

@@ -8,6 +8,7 @@ from analysis.figures.personas import Projection, persona_map_figure, persona_pr
 from analysis.personas import persona_column, top_drivers
 from ui import personas as up
 from ui import share
+from ui.data import event_names
 from ui.downloads import table_downloads
 
 st.title("Personas")
@@ -16,7 +17,7 @@ st.caption(
     "is re-found on resampled data to test whether it is real; personas that do not hold up are marked tentative."
 )
 
-names = up.event_names()
+names = event_names()
 up.init_state(names)
 share.restore_page(up.SHARE_KEYS, choices=up.share_choices(names), valid=up.SHARE_VALID)
 

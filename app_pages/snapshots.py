@@ -8,6 +8,7 @@ from analysis.errors import AnalysisError
 from analysis.snapshot import SECTIONS
 from ui import share
 from ui import snapshots as us
+from ui.data import event_names
 
 st.title("Snapshots")
 st.caption(
@@ -16,7 +17,7 @@ st.caption(
     "are withheld or merged into “Other”."
 )
 
-names = us.event_names()
+names = event_names()
 us.init_state(names)
 share.restore_page(us.SHARE_KEYS, choices={us.SECTIONS_KEY: SECTIONS, us.STEPS: names, us.CONVERSION: names,
                                            us.MODELS: us.MODEL_CHOICES},

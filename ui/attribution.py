@@ -28,7 +28,7 @@ from analysis.attribution import (
     MODELS as MODELS_AVAILABLE,
 )
 from analysis.filters import filter_values
-from ui.data import ViewKey, active_dataset, filtered_events, person_labels, persona_fit, view_key
+from ui.data import ViewKey, filtered_events, person_labels, persona_fit, view_key
 from ui.share import int_between, is_bool
 
 CONVERSION_EVENTS = "attribution.conversion_events"
@@ -115,17 +115,6 @@ def recipe_extras() -> dict[str, Any]:
     if persona == ALL_PERSONAS:
         return {"persona": None, "seed": 0}
     return {"persona": persona, "persona_fit": persona_fit(), "seed": 0}
-
-
-@st.cache_data(max_entries=4, ttl=3600, scope="session", show_spinner=False)
-def _event_names(digest: str, _events: pl.DataFrame) -> list[str]:
-    return _events["event"].drop_nulls().unique().sort().to_list() if "event" in _events.columns else []
-
-
-def event_names() -> list[str]:
-    """Distinct event names of the active dataset (cached per dataset)."""
-    dataset = active_dataset()
-    return _event_names(dataset.digest, dataset.events)
 
 
 @st.cache_data(max_entries=8, ttl=3600, scope="session", show_spinner="Building conversion paths…")

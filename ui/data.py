@@ -352,3 +352,14 @@ def view_events(*, with_labels: bool = True) -> pl.DataFrame:
 def filtered_events(*, with_labels: bool = True) -> pl.DataFrame:
     """:func:`view_events` within the sidebar's date range (cheap filters outside the cache)."""
     return filter_dates(view_events(with_labels=with_labels), *date_range())
+
+
+@st.cache_data(max_entries=4, ttl=3600, scope="session", show_spinner=False)
+def _event_names(digest: str, _events: pl.DataFrame) -> list[str]:
+    return _events[s.EVENT].drop_nulls().unique().sort().to_list() if s.EVENT in _events.columns else []
+
+
+def event_names() -> list[str]:
+    """Distinct event names of the active dataset, sorted (cached per dataset and session)."""
+    dataset = active_dataset()
+    return _event_names(dataset.digest, dataset.events)

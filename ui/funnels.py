@@ -23,7 +23,7 @@ from analysis.dropoff import dropoff_destinations, dropoff_drivers
 from analysis.funnels import Exclusion, FunnelSpec, Step, funnel_spec, funnel_units
 from analysis.privacy import escape_markdown
 from analysis.sample import FUNNEL_STEPS
-from ui.data import ViewKey, active_dataset, date_range, persona_fit, view_events, view_key
+from ui.data import ViewKey, date_range, persona_fit, view_events, view_key
 from ui.share import int_between, short_texts
 
 STEPS = "funnels.funnel_steps"  # names after the prefix are the recipe/CLI parameter names
@@ -97,17 +97,6 @@ def recipe_extras() -> dict[str, Any]:
     if breakdown == "persona":
         extras["persona_fit"] = persona_fit()
     return extras
-
-
-@st.cache_data(max_entries=4, ttl=3600, scope="session", show_spinner=False)
-def _event_names(digest: str, _events: pl.DataFrame) -> list[str]:
-    return _events[s.EVENT].drop_nulls().unique().sort().to_list()
-
-
-def event_names() -> list[str]:
-    """Distinct event names of the active dataset (cached per dataset)."""
-    dataset = active_dataset()
-    return _event_names(dataset.digest, dataset.events)
 
 
 def breakdown_columns() -> list[str]:

@@ -136,17 +136,6 @@ def recipe_extras() -> dict[str, Any]:
             "persona_names": {str(pid): name.strip() for pid, name in edited.items() if name.strip()} or None}
 
 
-@st.cache_data(max_entries=4, ttl=3600, scope="session", show_spinner=False)
-def _event_names(digest: str, _events: pl.DataFrame) -> list[str]:
-    return _events[s.EVENT].drop_nulls().unique().sort().to_list()
-
-
-def event_names() -> list[str]:
-    """Distinct event names of the active dataset (cached per dataset)."""
-    dataset = active_dataset()
-    return _event_names(dataset.digest, dataset.events)
-
-
 def extra_columns() -> list[str]:
     """Columns beyond the canonical schema that users can add as features (e.g. ``country``)."""
     skip = {*s.CANONICAL_SCHEMA, "device", "event_id", *SCALARS}

@@ -90,11 +90,6 @@ def init_state(event_names: list[str]) -> None:
     st.session_state.setdefault(CONVERSION, ["purchase"] if "purchase" in event_names else event_names[-1:])
 
 
-def event_names() -> list[str]:
-    """Distinct event names of the active dataset (cached by the Personas helpers)."""
-    return persona_ui.event_names()
-
-
 def persona_run() -> persona_ui.Run | None:
     """The Personas page's last run on the current data, if any."""
     return persona_ui.current_run()
