@@ -9,3 +9,11 @@ class AnalysisError(ValueError):
 
 class IngestError(AnalysisError):
     """A file could not be read into canonical events; the message names file, row and column."""
+
+
+class LimitError(IngestError):
+    """A file passes a memory ceiling or size cap; ``limit`` names the :class:`~analysis.ingest.Limits` field."""
+
+    def __init__(self, message: str, *, limit: str) -> None:
+        super().__init__(message)
+        self.limit = limit

@@ -9,7 +9,7 @@ import pyarrow.parquet as pq
 
 from analysis.errors import IngestError
 from analysis.ingest.limits import DEFAULT_LIMITS, Limits
-from analysis.ingest.sniff import size_text
+from analysis.ingest.limits import size_text
 
 #: GA4 ``event_params`` keys lifted into their own ``event_params.<key>`` columns.
 GA4_PARAM_KEYS = ("page_location", "page_referrer", "page_title", "ga_session_id", "ga_session_number",

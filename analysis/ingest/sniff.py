@@ -8,16 +8,17 @@ import gzip
 import io
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass, field
-from typing import IO, Literal
+from typing import Literal
 
 from analysis.errors import IngestError
-from analysis.ingest.limits import DEFAULT_LIMITS, Limits
+from analysis.ingest.limits import DEFAULT_LIMITS, CountingReader, ExpansionBudget, Limits, read_bounded
+from analysis.ingest.limits import size_text as size_text  # re-exported for older callers
 
 Kind = Literal["csv", "parquet"]
 
 SNIFF_BYTES = 64 * 1024
-_CHUNK = 1024 * 1024
 _DELIMITERS = (",", ";", "\t", "|")
 _SEP_LINE = re.compile(r'^"?sep=(.)"?\s*$', re.IGNORECASE)
 _ARCHIVE_SUFFIXES = (".zip", ".gz", ".tgz", ".tar", ".7z", ".rar", ".bz2", ".xz")
@@ -133,35 +134,12 @@ def unwrap(data: bytes, name: str, *, limits: Limits = DEFAULT_LIMITS, member: s
     return Payload(data=data, kind="parquet" if kind == "parquet" else "csv", name=name, notes=tuple(notes))
 
 
-def size_text(n: float) -> str:
-    """Bytes as a short human text (MiB below 1 GiB)."""
-    return f"{n / 1024**3:.3g} GiB" if n >= 1024**3 else f"{n / 1024**2:.3g} MiB"
-
-
-def _too_big(name: str, limits: Limits) -> IngestError:
-    return IngestError(
-        f"{name} expands to more than {size_text(limits.max_bytes)} (limit) or more than {limits.max_ratio:g}× its "
-        "compressed size; it looks like a decompression bomb. Split the export or raise the limit."
-    )
-
-
-def _read_bounded(stream: IO[bytes] | gzip.GzipFile, name: str, compressed: int,
-                  limits: Limits) -> bytes:
-    parts: list[bytes] = []
-    total = 0
-    while chunk := stream.read(_CHUNK):
-        total += len(chunk)
-        if total > limits.max_bytes or (total > 64 * _CHUNK and total > limits.max_ratio * compressed):
-            raise _too_big(name, limits)
-        parts.append(chunk)
-    return b"".join(parts)
-
-
 def _gunzip(data: bytes, name: str, limits: Limits) -> bytes:
+    source = CountingReader(data)
     try:
-        with gzip.GzipFile(fileobj=io.BytesIO(data)) as stream:
-            return _read_bounded(stream, name, len(data), limits)
-    except (OSError, EOFError) as exc:
+        with gzip.GzipFile(fileobj=source) as stream:
+            return read_bounded(stream, ExpansionBudget(name, limits), lambda: source.consumed)
+    except (OSError, EOFError, zlib.error) as exc:
         raise IngestError(f"{name} is a damaged gzip file ({exc}); export or download it again.") from exc
 
 
@@ -177,9 +155,10 @@ def _unsafe_member(info: zipfile.ZipInfo) -> str | None:
 
 
 def _unzip(data: bytes, name: str, limits: Limits, member: str | None) -> tuple[bytes, str]:
+    source = CountingReader(data)
     try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile as exc:
+        archive = zipfile.ZipFile(source)
+    except (zipfile.BadZipFile, OSError, EOFError) as exc:
         raise IngestError(f"{name} is a damaged zip file ({exc}); download it again.") from exc
     with archive:
         infos = archive.infolist()
@@ -205,11 +184,15 @@ def _unzip(data: bytes, name: str, limits: Limits, member: str | None) -> tuple[
             raise IngestError(f"{name} holds {len(members)} files ({listed}); choose one with member=... "
                               "or upload the files separately.")
         info = members[0]
-        if info.file_size > limits.max_bytes:
-            raise _too_big(f"{name}:{info.filename}", limits)
-        with archive.open(info) as stream:
-            return _read_bounded(stream, f"{name}:{info.filename}", max(info.compress_size, 1),
-                                 limits), info.filename
+        budget = ExpansionBudget(f"{name}:{info.filename}", limits)
+        budget.charge(decoded=info.file_size, consumed=info.compress_size)  # as declared; checked again as read
+        start = source.consumed
+        try:
+            with archive.open(info) as stream:
+                return read_bounded(stream, budget, lambda: source.consumed - start), info.filename
+        except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as exc:
+            raise IngestError(f"{name}:{info.filename} cannot be unpacked ({exc}); zip it again with "
+                              "standard (deflate) compression.") from exc
 
 
 def to_utf8(data: bytes, name: str, *, full: bool = True) -> tuple[bytes, str, tuple[str, ...]]:

@@ -112,8 +112,8 @@ def test_gzip_bomb_fails_fast_with_bounded_memory() -> None:
     bomb = gzip_bomb(1024**3)  # 1 GiB of zeros in about 1 MB
     tracemalloc.start()
     try:
-        with pytest.raises(IngestError, match=r"bomb\.csv\.gz expands to more than 64 MiB \(limit\)"):
-            unwrap(bomb, "bomb.csv.gz", limits=Limits(max_bytes=64 * 1024**2))
+        with pytest.raises(IngestError, match=r"bomb\.csv\.gz expands to more than 64 MiB \(limit, max_bytes\)"):
+            unwrap(bomb, "bomb.csv.gz", limits=Limits(max_bytes=64 * 1024**2, max_ratio=1e9))
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
@@ -125,10 +125,27 @@ def test_gzip_ratio_cap_trips_before_the_size_cap() -> None:
         unwrap(gzip_bomb(80 * 1024**2, byte=b"a"), "x.gz", limits=Limits(max_ratio=10))
 
 
+def test_gzip_ratio_is_judged_on_the_bytes_consumed_so_far() -> None:
+    # 1 GiB of zeros: refused once the floor is decoded, from the first compressed bytes, not after 1 GiB
+    with pytest.raises(IngestError, match=r"expands more than 100x \(34,603,008 bytes from the first [\d,]+ "
+                       r"compressed bytes\); it looks like a decompression bomb.*Limits\(max_ratio=\.\.\.\)"):
+        unwrap(gzip_bomb(1024**3), "zeros.gz", limits=Limits(expansion_floor=32 * 1024**2))
+
+
+def test_well_compressed_small_file_under_the_floor_is_read() -> None:
+    data = b"user_id,timestamp,event\n" + b"u1,2025-01-01T00:00:00Z,page_view\n" * 100_000
+    assert unwrap(gzip.compress(data), "x.csv.gz").data == data
+
+
+def test_zip_declared_size_over_the_ceiling_is_refused_before_reading() -> None:
+    with pytest.raises(IngestError, match=r"z\.zip:big\.csv expands to more than 1 MiB \(limit, max_bytes\)"):
+        unwrap(zip_bytes({"big.csv": b"a" * (2 * 1024**2)}), "z.zip", limits=Limits(max_bytes=1024**2))
+
+
 def test_zip_bomb_member_is_capped() -> None:
     data = zip_bytes({"big.csv": b"\0" * (32 * 1024**2)})
     with pytest.raises(IngestError, match="expands to more than"):
-        unwrap(data, "z.zip", limits=Limits(max_bytes=1024**2))
+        unwrap(data, "z.zip", limits=Limits(max_bytes=1024**2, max_ratio=1e9))
 
 
 def test_to_utf8_reads_cp1252_and_counts_the_line() -> None:
