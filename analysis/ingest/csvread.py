@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from analysis.errors import IngestError
+from analysis.ingest.limits import DEFAULT_LIMITS, Limits, check_decoded, check_rows
 from analysis.ingest.sniff import Dialect
 
 LINE = "__jl_line"
@@ -18,6 +19,9 @@ LINE = "__jl_line"
 FIELD_CHECK_BYTES = 256 * 1024**2
 #: The exact fallback parser runs on files up to this size; beyond it, broken rows fail the file.
 SLOW_PATH_BYTES = 512 * 1024**2
+#: Bytes a cell costs in memory besides its text (a Polars string view), counted in the decoded size.
+CELL_BYTES = 16
+_LINE_SEPARATORS = tuple(chr(b) for b in (0x1F, 0x1E, 0x1D, *range(1, 9), *range(14, 29)))
 
 
 @dataclass(frozen=True)
@@ -42,8 +46,29 @@ def unique_names(header: list[str]) -> list[str]:
     return out
 
 
-def read_raw(d: Dialect, name: str) -> RawCsv:
-    """Read ``d.data`` with every column as String; rows with a wrong field count go to ``ragged``."""
+def check_text_size(d: Dialect, name: str, *, limits: Limits = DEFAULT_LIMITS) -> int:
+    """Refuse a CSV text over the row or decoded-size ceiling before it is parsed; return its line count.
+
+    The decoded size is what the text becomes in memory: its UTF-8 bytes plus :data:`CELL_BYTES` per cell.
+
+    Examples
+    --------
+    >>> from analysis.ingest.sniff import sniff_csv
+    >>> check_text_size(sniff_csv(b"a,b\\n1,2\\n", "x.csv"), "x.csv")
+    2
+    """
+    lines = d.data.count(b"\n") + (0 if d.data.endswith(b"\n") else 1)
+    check_rows(lines - d.skip_lines - 1, name=name, limits=limits)
+    check_decoded(len(d.data) + CELL_BYTES * max(lines - d.skip_lines - 1, 0) * len(d.header), name=name,
+                  limits=limits, what="decodes to")
+    return lines
+
+
+def read_raw(d: Dialect, name: str, *, lines: int | None = None) -> RawCsv:
+    """Read ``d.data`` with every column as String; rows with a wrong field count go to ``ragged``.
+
+    ``lines`` is the text's line count when the caller has it (:func:`check_text_size`).
+    """
     names = unique_names(d.header)
     first_data_line = d.skip_lines + 2
     try:
@@ -66,7 +91,8 @@ def read_raw(d: Dialect, name: str) -> RawCsv:
         frame = frame.filter(~blank)
     empty = pl.DataFrame(schema={LINE: pl.Int64, "fields": pl.Int64})
     # one physical line per row (header and preamble included) means row numbers are line numbers
-    lines = d.data.count(b"\n") + (0 if d.data.endswith(b"\n") else 1)
+    if lines is None:
+        lines = d.data.count(b"\n") + (0 if d.data.endswith(b"\n") else 1)
     exact = lines == d.skip_lines + 1 + frame.height + n_blank
     return RawCsv(frame=frame, ragged=empty, blank_lines=n_blank, exact_lines=exact)
 
@@ -74,9 +100,10 @@ def read_raw(d: Dialect, name: str) -> RawCsv:
 def _fields_consistent(d: Dialect) -> bool:
     if len(d.data) > FIELD_CHECK_BYTES:
         return True
-    sep = next((s for s in ("\x1f", "\x1e", "\x1d") if s.encode() not in d.data), None)
+    # a byte the text does not hold splits it into whole lines; a text holding every candidate is counted exactly
+    sep = next((s for s in _LINE_SEPARATORS if s.encode() not in d.data), None)
     if sep is None:
-        return True
+        return False
     lines = pl.read_csv(d.data, has_header=False, separator=sep, quote_char=None, skip_lines=d.skip_lines,
                         new_columns=["l"], infer_schema=False, raise_if_empty=False)["l"].drop_nulls()
     lines = lines.str.strip_chars_end("\r").filter(lines.str.strip_chars() != "")

@@ -30,9 +30,10 @@ APP_SETTINGS = {"max_bytes": "JOURNEYLENS_MAX_DECODED_MB", "max_rows": "JOURNEYL
 class Limits:
     """Caps applied while reading; every cap that trips raises or rejects with a message naming it.
 
-    ``max_bytes`` and ``max_rows`` are the ceiling of one file: a load needs about 3x the decoded data it
-    accepts plus a fixed ~0.3 GB (interpreter, libraries), so the defaults (2 GiB, 50M rows) keep one load
-    under ~7 GB.
+    ``max_bytes`` and ``max_rows`` are the ceiling of one file. Decoded bytes are what the file becomes in
+    memory: its values' bytes plus 16 bytes per text cell (1M sample events decode to ~0.3 GB). A load needs
+    at most about 3x the decoded data it accepts plus a fixed ~0.3 GB (interpreter, libraries), so the
+    defaults (4 GiB, 50M rows; about 13M sample events) keep one load under ~13 GB.
 
     Examples
     --------
@@ -41,7 +42,7 @@ class Limits:
     """
 
     #: Decoded bytes of one file: the decompressed payload, the UTF-8 text of a CSV, Parquet's decoded columns.
-    max_bytes: int = 2 * 1024**3
+    max_bytes: int = 4 * 1024**3
     #: Rows (lines of a CSV, rows of a Parquet file) in one file.
     max_rows: int = 50_000_000
     #: Decoded bytes per compressed byte consumed so far above which a decompressing stream is a bomb.
@@ -64,14 +65,16 @@ DEFAULT_LIMITS = Limits()
 
 
 def size_text(n: float) -> str:
-    """Bytes as a short human text (MiB below 1 GiB).
+    """Bytes as a short human text (KiB below 1 MiB, MiB below 1 GiB).
 
     Examples
     --------
-    >>> size_text(3 * 1024**3), size_text(5 * 1024**2)
-    ('3 GiB', '5 MiB')
+    >>> size_text(3 * 1024**3), size_text(5 * 1024**2), size_text(1536)
+    ('3 GiB', '5 MiB', '1.5 KiB')
     """
-    return f"{n / 1024**3:.3g} GiB" if n >= 1024**3 else f"{n / 1024**2:.3g} MiB"
+    if n >= 1024**3:
+        return f"{n / 1024**3:.3g} GiB"
+    return f"{n / 1024**2:.3g} MiB" if n >= 1024**2 else f"{n / 1024:.3g} KiB"
 
 
 def how_to_raise(limit: str) -> str:

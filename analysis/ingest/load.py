@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import os
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -14,15 +13,16 @@ import polars as pl
 from analysis import schema
 from analysis.errors import IngestError
 from analysis.ingest.accounting import account
+from analysis.ingest.boundary import check_timezone, reading
 from analysis.ingest.canonical import REPAIR, to_canonical
 from analysis.ingest.chunks import align_chunks
-from analysis.ingest.csvread import LINE, read_raw, unique_names
+from analysis.ingest.csvread import LINE, check_text_size, read_raw, unique_names
 from analysis.ingest.dedupe import FILE, dedupe
 from analysis.ingest.formats import detect_format, normalise
-from analysis.ingest.limits import DEFAULT_LIMITS, Limits
+from analysis.ingest.limits import DEFAULT_LIMITS, Limits, check_line_lengths
 from analysis.ingest.mapping import apply_overrides, check_required, detect_mapping
 from analysis.ingest.names import display_name
-from analysis.ingest.parquet import flatten, read_parquet_raw
+from analysis.ingest.parquet import parquet_columns, read_parquet_raw
 from analysis.ingest.parse import DateOrder, Decimal, has_control_chars
 from analysis.ingest.report import FileReport, LoadReport, RejectedShareError, share_message
 from analysis.ingest.sniff import sniff_csv, unwrap
@@ -75,7 +75,8 @@ def load_events(
     member
         The member to read from a zip holding several files.
     limits
-        Size caps (decompressed bytes, columns, cell length).
+        The memory ceiling (rows and decoded bytes per file, expansion of compressed input, line length)
+        and size caps (columns, header, cell length); a file over one is refused with a LimitError naming it.
     sort
         Group rows by person (a hash of the id) and order them by time; ``False`` keeps file order,
         which is faster when a later step sorts anyway.
@@ -91,6 +92,7 @@ def load_events(
     >>> result.events["user_id"].to_list(), result.report.kept
     (['007'], 1)
     """
+    check_timezone(timezone)
     items = _expand(source)
     if not items:
         raise IngestError("no input files given (an empty folder or list). Choose at least one file.")
@@ -98,9 +100,10 @@ def load_events(
     kept: list[pl.DataFrame] = []
     rejected: list[pl.DataFrame] = []
     for index, (name, read) in enumerate(items):
-        report, frame, rej = _load_one(name, read, mapping=mapping, timezone=timezone, date_order=date_order,
-                                       decimal=decimal, member=member, limits=limits, many=len(items) > 1,
-                                       align=not sort)
+        with reading(name):  # the one boundary: only IngestError leaves, whatever reader runs inside
+            report, frame, rej = _load_one(name, read, mapping=mapping, timezone=timezone, date_order=date_order,
+                                           decimal=decimal, member=member, limits=limits, many=len(items) > 1,
+                                           align=not sort)
         reports.append(report)
         kept.append(frame.with_columns(pl.lit(index, dtype=pl.Int32).alias(FILE)))
         rejected.append(rej)
@@ -150,13 +153,13 @@ def peek_columns(source: Source, *, member: str | None = None,
     """
     out: dict[str, list[str]] = {}
     for name, read in _expand(source):
-        payload = unwrap(read(), name, limits=limits, member=member)
-        if payload.kind == "parquet":
-            schema_ = pl.read_parquet_schema(io.BytesIO(payload.data))
-            out[payload.name] = flatten(pl.DataFrame(schema=schema_)).columns
-        else:
-            dialect = sniff_csv(payload.data, payload.name, limits=limits)
-            out[payload.name] = unique_names(dialect.header)
+        with reading(name):
+            payload = unwrap(read(), name, limits=limits, member=member)
+            if payload.kind == "parquet":
+                out[payload.name] = parquet_columns(payload.data, payload.name, limits=limits)
+            else:
+                dialect = sniff_csv(payload.data, payload.name, limits=limits)
+                out[payload.name] = unique_names(dialect.header)
     return out
 
 
@@ -211,12 +214,15 @@ def _read_file(name: str, data: bytes, *, member: str | None, limits: Limits) ->
         header = [c for c in raw.columns if c != LINE]
         return _RawFile(report, raw, pl.DataFrame(schema={LINE: pl.Int64, "fields": pl.Int64}), header, header,
                         [], None, 1)
+    # decide before parsing: line lengths as they are, then rows and decoded size of the UTF-8 text
+    check_line_lengths(payload.data, name=name, limits=limits)
     dialect = sniff_csv(payload.data, name, limits=limits)
+    lines = check_text_size(dialect, name, limits=limits)
     try:
-        csv = read_raw(dialect, name)
+        csv = read_raw(dialect, name, lines=lines)
     except pl.exceptions.ComputeError:  # invalid UTF-8 after the sniffed window
         dialect = sniff_csv(payload.data, name, limits=limits, full_check=True)
-        csv = read_raw(dialect, name)
+        csv = read_raw(dialect, name, lines=check_text_size(dialect, name, limits=limits))
     raw = csv.frame
     report.encoding, report.delimiter = dialect.encoding, dialect.delimiter
     report.notes += list(dialect.notes)

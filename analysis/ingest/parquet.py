@@ -1,15 +1,17 @@
-"""Read Parquet safely: metadata checked before loading, GA4 nested records flattened."""
+"""Read Parquet safely: rows and decoded size judged from metadata before loading, GA4 nested records flattened."""
 
 from __future__ import annotations
 
 import io
 
 import polars as pl
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from analysis.errors import IngestError
-from analysis.ingest.limits import DEFAULT_LIMITS, Limits
-from analysis.ingest.limits import size_text
+from analysis.ingest.boundary import known_zones as _zones
+from analysis.ingest.csvread import CELL_BYTES
+from analysis.ingest.limits import DEFAULT_LIMITS, Limits, check_decoded, check_rows
 
 #: GA4 ``event_params`` keys lifted into their own ``event_params.<key>`` columns.
 GA4_PARAM_KEYS = ("page_location", "page_referrer", "page_title", "ga_session_id", "ga_session_number",
@@ -19,7 +21,11 @@ _VALUE_FIELDS = ("string_value", "int_value", "double_value", "float_value")
 
 
 def read_parquet_raw(data: bytes, name: str, *, limits: Limits = DEFAULT_LIMITS) -> pl.DataFrame:
-    """Read a Parquet payload after checking its declared size; flatten GA4 nesting.
+    """Read a Parquet payload after checking rows and decoded size from its metadata; flatten GA4 nesting.
+
+    Types the pipeline cannot use directly are made plain (Categorical and Enum to String, Binary to
+    String when it is UTF-8 text, timestamps with a fixed UTC offset to UTC); what cannot be made plain is
+    refused with the column's name.
 
     Examples
     --------
@@ -27,21 +33,144 @@ def read_parquet_raw(data: bytes, name: str, *, limits: Limits = DEFAULT_LIMITS)
     >>> read_parquet_raw(buf.getvalue(), "x.parquet").shape
     (1, 1)
     """
-    try:
-        meta = pq.read_metadata(io.BytesIO(data))
-    except Exception as exc:  # pyarrow raises several types for damaged footers
-        raise IngestError(f"{name} is a damaged Parquet file ({exc}); export it again.") from exc
-    size = sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
-    if meta.num_rows > limits.max_rows or size > limits.max_bytes:
-        raise IngestError(f"{name} declares {meta.num_rows:,} rows and {size_text(size)} uncompressed, "
-                          f"over the limit ({size_text(limits.max_bytes)}); split the export.")
+    meta = _metadata(data, name)
+    check_rows(meta.num_rows, name=name, limits=limits, what="declares")
     if meta.num_columns > limits.max_columns:
         raise IngestError(f"{name} has {meta.num_columns:,} columns, more than the limit of "
                           f"{limits.max_columns:,}. Export only the columns you need.")
+    check_decoded(decoded_estimate(meta), name=name, limits=limits, what="declares data that decodes to about")
+    arrow_schema = _arrow_schema(meta, name)
     if meta.num_rows == 0:
         raise IngestError(f"{name} holds no rows (a Parquet file with 0 rows). Export again with data.")
-    frame = pl.read_parquet(io.BytesIO(data))
-    return flatten(frame)
+    offset_zones = [f.name for f in arrow_schema
+                    if pa.types.is_timestamp(f.type) and f.type.tz is not None and f.type.tz not in _zones()]
+    if offset_zones:
+        # an Arrow timestamp stores UTC instants whatever its zone: naming the zone UTC changes no value
+        table = pq.read_table(io.BytesIO(data))
+        table = table.cast(pa.schema([f.with_type(pa.timestamp(f.type.unit, "UTC")) if f.name in offset_zones
+                                      else f for f in table.schema]))
+        frame = pl.from_arrow(table)
+        assert isinstance(frame, pl.DataFrame)
+    else:
+        frame = pl.read_parquet(io.BytesIO(data))
+    check_decoded(decoded_size(frame), name=name, limits=limits)  # the metadata can understate it
+    return flatten(_plain_types(frame, name))
+
+
+def parquet_columns(data: bytes, name: str, *, limits: Limits = DEFAULT_LIMITS) -> list[str]:
+    """Column names of a Parquet payload as ``read_parquet_raw`` would give them, from the metadata only.
+
+    Examples
+    --------
+    >>> buf = io.BytesIO(); pl.DataFrame({"a": [1], "b": [{"c": 2}]}).write_parquet(buf)
+    >>> parquet_columns(buf.getvalue(), "x.parquet")
+    ['a', 'b.c']
+    """
+    schema = _arrow_schema(_metadata(data, name), name)
+    empty = pl.from_arrow(schema.empty_table().cast(pa.schema(
+        [f.with_type(pa.timestamp(f.type.unit, "UTC")) if pa.types.is_timestamp(f.type) and f.type.tz else f
+         for f in schema])))
+    assert isinstance(empty, pl.DataFrame)
+    return flatten(empty).columns
+
+
+#: Bytes per value of Parquet's fixed-width physical types, as decoded in memory.
+_WIDTHS = {"BOOLEAN": 1, "INT32": 4, "INT64": 8, "INT96": 8, "FLOAT": 4, "DOUBLE": 8}
+
+
+def decoded_estimate(meta: pq.FileMetaData) -> int:
+    """Decoded bytes a Parquet file declares, from row counts and per-column statistics.
+
+    Fixed-width columns take their width per value; text and binary columns the mean length of their
+    min/max statistics (the encoded size per value without statistics) plus ``CELL_BYTES`` per value.
+    ``total_byte_size`` is not used: it measures encoded pages, so a dictionary of one long text repeated
+    ten million times looks small there.
+
+    Examples
+    --------
+    >>> buf = io.BytesIO(); pq.write_table(pa.table({"a": ["x" * 100] * 1000}), buf)
+    >>> decoded_estimate(pq.read_metadata(io.BytesIO(buf.getvalue())))
+    116000
+    """
+    total = 0
+    for i in range(meta.num_row_groups):
+        group = meta.row_group(i)
+        for j in range(group.num_columns):
+            chunk = group.column(j)
+            kind = chunk.physical_type
+            n = chunk.num_values
+            if kind in _WIDTHS:
+                total += n * _WIDTHS[kind]
+            elif kind == "FIXED_LEN_BYTE_ARRAY":
+                total += n * max(meta.schema.column(j).length, 1)
+            else:
+                stats = chunk.statistics if chunk.is_stats_set else None
+                if stats is not None and stats.has_min_max:
+                    mean = (_length(stats.min) + _length(stats.max)) / 2
+                else:
+                    mean = chunk.total_uncompressed_size / max(n, 1)
+                total += int(n * (mean + CELL_BYTES))
+    return total
+
+
+def decoded_size(frame: pl.DataFrame) -> int:
+    """Bytes of a frame's values as decoded: text lengths plus ``CELL_BYTES`` per text value, other columns' size.
+
+    Text columns read from Parquet can share one dictionary buffer, so their memory says nothing of what
+    later steps will copy; their lengths do (and cost no copy to sum).
+
+    Examples
+    --------
+    >>> decoded_size(pl.DataFrame({"s": ["ab", None, "c"], "i": [1, 2, 3]}))
+    59
+    """
+    strings = [c for c, t in frame.schema.items() if t in (pl.String, pl.Binary)]
+    text = 0
+    if strings:
+        row = frame.select(
+            (pl.col(c).cast(pl.Binary).bin.size() if frame.schema[c] == pl.String else pl.col(c).bin.size()).sum()
+            + pl.col(c).count() * CELL_BYTES for c in strings).row(0)
+        text = sum(int(v or 0) for v in row)
+    return text + int(frame.drop(strings).estimated_size())
+
+
+def _length(value: object) -> int:
+    return len(value) if isinstance(value, bytes) else len(str(value).encode())
+
+
+def _metadata(data: bytes, name: str) -> pq.FileMetaData:
+    try:
+        return pq.read_metadata(io.BytesIO(data))
+    except Exception as exc:  # pyarrow raises several types for damaged footers
+        raise IngestError(f"{name} is a damaged Parquet file ({type(exc).__name__}); export it again.") from exc
+
+
+def _arrow_schema(meta: pq.FileMetaData, name: str) -> pa.Schema:
+    try:
+        schema = meta.schema.to_arrow_schema()
+    except Exception as exc:  # noqa: BLE001 - an unreadable schema is a damaged file
+        raise IngestError(f"{name} is a damaged Parquet file (its schema cannot be read); export it again.") from exc
+    seen: set[str] = set()
+    repeated = [n for n in schema.names if n in seen or seen.add(n)]  # type: ignore[func-returns-value]
+    if repeated:
+        raise IngestError(f"{name} has the column {repeated[0]!r} more than once; a Parquet file needs unique "
+                          "column names. Rename or drop the repeated column in the export.")
+    return schema
+
+
+def _plain_types(frame: pl.DataFrame, name: str) -> pl.DataFrame:
+    """Categorical/Enum as String, UTF-8 Binary as String; Binary that is not text is refused by column and row."""
+    cats = [c for c, t in frame.schema.items() if isinstance(t, (pl.Categorical, pl.Enum))]
+    binary = [c for c, t in frame.schema.items() if t == pl.Binary]
+    for c in binary:
+        as_text = frame[c].cast(pl.String, strict=False)
+        bad = (as_text.is_null() & frame[c].is_not_null()).arg_true()
+        if bad.len():
+            raise IngestError(f"{name}, row {int(bad[0]) + 1:,}, column {c!r}: bytes that are not UTF-8 text "
+                              f"({bad.len():,} rows). Export this column as text (UTF-8) or leave it out.")
+    if not cats and not binary:
+        return frame
+    return frame.with_columns(pl.col(c).cast(pl.String) for c in (*cats, *binary))
 
 
 def flatten(frame: pl.DataFrame) -> pl.DataFrame:

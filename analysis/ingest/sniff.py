@@ -76,7 +76,7 @@ def magic(data: bytes) -> str:
         return "xls"
     if head.startswith(b"%PDF"):
         return "pdf"
-    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or _looks_utf16(head):
+    if head.startswith((b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")) or _looks_utf16(head) or _looks_utf32(head):
         return "text"
     if head.count(0) > max(2, len(head) // 100):  # a stray NUL in a value is repaired later, not binary
         return "binary"
@@ -207,6 +207,9 @@ def to_utf8(data: bytes, name: str, *, full: bool = True) -> tuple[bytes, str, t
     >>> to_utf8("Frühling €".encode("cp1252"), "x.csv")[1]
     'cp1252'
     """
+    if data.startswith(_UTF32_BOMS) or _looks_utf32(data[:1024]):
+        return _decode_wide(data, name, "utf-32" if data.startswith(_UTF32_BOMS) else (
+            "utf-32-le" if data[1:4] == b"\x00\x00\x00" else "utf-32-be"), "UTF-32")
     if data.startswith((b"\xff\xfe", b"\xfe\xff")) or _looks_utf16(data[:1024]):
         encoding = "utf-16" if data.startswith((b"\xff\xfe", b"\xfe\xff")) else (
             "utf-16-le" if data[1:2] == b"\x00" else "utf-16-be")
@@ -224,6 +227,12 @@ def to_utf8(data: bytes, name: str, *, full: bool = True) -> tuple[bytes, str, t
         return data, "utf-8", ()
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
+        if _UTF8_MULTIBYTE.search(data):
+            # UTF-8 text with a stray byte: re-decoding it all would turn every 'ü' into 'Ã¼' on every row
+            raise IngestError(
+                f"{name}, line {line:,}: byte 0x{data[exc.start]:02X} is not UTF-8, but other lines are UTF-8 "
+                "text (such as 'ü' written as two bytes): the file mixes encodings. Save it again as 'CSV UTF-8' "
+                "or remove the broken line.") from None
         for encoding, label in (("cp1252", "Windows-1252"), ("latin-1", "Latin-1")):
             try:
                 text = data.decode(encoding)
@@ -231,6 +240,29 @@ def to_utf8(data: bytes, name: str, *, full: bool = True) -> tuple[bytes, str, t
                 continue
             return text.encode(), encoding, (f"Encoding: {label} (first non-UTF-8 byte at line {line})",)
     raise AssertionError("latin-1 decodes every byte")  # pragma: no cover
+
+
+_UTF32_BOMS = (b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")
+_UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
+
+
+def _looks_utf32(head: bytes) -> bool:
+    sample = head[:1024]
+    if len(sample) < 8:
+        return False
+    lanes = [sample[i::4].count(0) / len(sample[i::4]) for i in range(4)]
+    # ASCII text in UTF-32: three byte lanes are NUL, the other almost never
+    return (min(lanes[1:]) > 0.9 and lanes[0] < 0.05) or (min(lanes[:3]) > 0.9 and lanes[3] < 0.05)
+
+
+def _decode_wide(data: bytes, name: str, encoding: str, label: str) -> tuple[bytes, str, tuple[str, ...]]:
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise IngestError(f"{name} looks like {label} but byte {exc.start:,} is invalid; "
+                          "save it again as 'CSV UTF-8'.") from None
+    return text.lstrip("\ufeff").encode(), encoding.split("-le")[0].split("-be")[0], (
+        f"Encoding: {label} (converted to UTF-8)",)
 
 
 def _split_fields(lines: list[str], delimiter: str) -> list[int]:
@@ -252,9 +284,19 @@ def sniff_csv(data: bytes, name: str, *, limits: Limits = DEFAULT_LIMITS, delimi
     """
     data, encoding, notes_t = to_utf8(data, name, full=full_check)
     notes = list(notes_t)
-    head = data[:SNIFF_BYTES].decode("utf-8", errors="ignore").lstrip("\ufeff")
-    lines = head.splitlines()
-    if len(data) > SNIFF_BYTES and len(lines) > 1:
+    window = SNIFF_BYTES
+    # a header longer than the window is read whole (up to its cap), never cut at the window
+    while window < len(data) and data.count(b"\n", 0, window) < 2 and window < 4 * limits.max_header_chars + 8:
+        window *= 4
+    if b"\n" not in data[:window] and b"\r" in data[:window] and b"\n" not in data:
+        data = data.replace(b"\r", b"\n")
+        notes.append("line breaks are CR only (old Mac): read as line ends")
+    head = data[:window].decode("utf-8", errors="ignore").lstrip("\ufeff")
+    # only LF (and CR LF) end a line, as for the CSV reader: str.splitlines would also split at FF, VT, NEL...
+    lines = [line.removesuffix("\r") for line in head.split("\n")]
+    if lines and not lines[-1]:
+        lines.pop()
+    if len(data) > window and len(lines) > 1:
         lines = lines[:-1]  # the last line of the window may be cut
     skip = 0
     preamble: list[str] = []
@@ -277,6 +319,10 @@ def sniff_csv(data: bytes, name: str, *, limits: Limits = DEFAULT_LIMITS, delimi
                           f"{limits.max_header_chars:,} characters; this is not an event export.")
     if delimiter is None:
         delimiter = _guess_delimiter(body, default="\t" if encoding == "utf-16" else ",")
+    if len(body) == 1 and len(data) > window:
+        raise IngestError(f"{name}, line {skip + 1}: the header is longer than "
+                          f"{limits.max_header_chars:,} characters; this is not an event export.")
+    _check_header_text(body[0], name, skip + 1)
     header = next(csv.reader([body[0]], delimiter=delimiter))
     if len(header) > limits.max_columns:
         raise IngestError(f"{name}, line {skip + 1}: {len(header):,} columns, more than the limit of "
@@ -284,6 +330,23 @@ def sniff_csv(data: bytes, name: str, *, limits: Limits = DEFAULT_LIMITS, delimi
     return Dialect(data=data, encoding=encoding, delimiter=delimiter, skip_lines=skip,
                    header=[h.replace("\ufeff", "").replace("\xa0", " ").strip() for h in header],
                    preamble=preamble, notes=tuple(notes))
+
+
+_HEADER_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def _check_header_text(line: str, name: str, number: int) -> None:
+    """Refuse control characters and quoted line breaks in the header, naming the column."""
+    found = _HEADER_CONTROL.search(line)
+    if found:
+        column = line.count(",", 0, found.start()) + line.count(";", 0, found.start()) + \
+            line.count("\t", 0, found.start()) + line.count("|", 0, found.start()) + 1
+        raise IngestError(f"{name}, line {number}: the header holds the control character "
+                          f"U+{ord(found.group()):04X} (near column {column}). Column names must be plain text: "
+                          "remove it in the export.")
+    if line.count('"') % 2:
+        raise IngestError(f"{name}, line {number}: a quoted column name in the header spans lines (a line break "
+                          "inside a name). Column names must be on one line: remove the line break in the export.")
 
 
 def _guess_delimiter(lines: list[str], *, default: str) -> str:
