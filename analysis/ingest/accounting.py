@@ -52,7 +52,12 @@ def example(file: str, row: dict[str, object], column: str | None, code: str) ->
     if column is None:
         # the reason names no single column: show the first cell that explains it
         for col, value in row.items():
-            if col in (LINE, REASON, REPAIR) or not isinstance(value, str):
+            if col in (LINE, REASON, REPAIR):
+                continue
+            if code == "too_long" and isinstance(value, list) and len(str(value)) > 4096:
+                column = col
+                break
+            if not isinstance(value, str):
                 continue
             if code == "control_chars" and any(ord(ch) < 32 and ch not in "\t\n\r" for ch in value):
                 column = col

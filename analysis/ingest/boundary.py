@@ -43,7 +43,7 @@ an unchanged CSV or Parquet export; if it is, send it to the JourneyLens maintai
         raise LimitError(f"{name} needs more memory than this machine has left. Split the export, or lower "
                          "the ceiling (Limits(max_bytes=...)) so such files are refused early.",
                          limit="max_bytes") from None
-    except BaseException as exc:  # noqa: BLE001 - a Rust panic is a BaseException; nothing else may leave
+    except BaseException as exc:
         raise IngestError(f"{name} could not be read: the reader stopped on it ({type(exc).__name__}). Check "
                           "that it is an unchanged CSV or Parquet export; if it is, send it to the JourneyLens "
                           "maintainers with this message.") from exc

@@ -8,11 +8,13 @@ from dataclasses import dataclass
 import polars as pl
 
 from analysis import schema
+from analysis.errors import IngestError
 from analysis.ingest.limits import Limits
 from analysis.ingest.mapping import EVENT_ID
 from analysis.ingest.parse import (
     CONTROL_CHARS,
     EXCEL_MANGLED,
+    LEAP_SECOND,
     MISSING_TOKENS,
     DateOrder,
     Decimal,
@@ -73,6 +75,7 @@ def to_canonical(raw: pl.DataFrame, mapping: Mapping[str, str], *, name: str, fm
     ctrl = set(scan.controls if control_columns is None else control_columns)
     # (trim, check tokens) per column; columns that are not String are cast, then cleaned in full
     needs = {c: (c in scan.blanks, c in scan.tokens) for c in clean if types[c] == pl.String}
+    _check_types(types, mapping, name)
     plan = plan_timestamp(raw[ts_col], column=ts_col, name=name, date_order=date_order,
                           excel_serials=excel_serials)
     ts, gap, overlap = timestamp_expr(ts_col, plan, types[ts_col], timezone,
@@ -87,7 +90,8 @@ def to_canonical(raw: pl.DataFrame, mapping: Mapping[str, str], *, name: str, fm
             exprs[target] = pl.lit(None, dtype=dtype)
         elif target == schema.REVENUE:
             found_decimal = detect_decimal(raw[src], column=src, name=name, decimal=decimal)
-            exprs[target] = number_expr(src, types[src], found_decimal)
+            revenue = number_expr(src, types[src], found_decimal)
+            exprs[target] = pl.when(revenue.is_finite()).then(revenue)  # NaN and inf are no amounts
         else:
             strip, tokens = needs.get(src, (True, True))
             exprs[target] = text_expr(src, types[src], missing=tokens and target in (*_IDS, schema.EVENT),
@@ -121,14 +125,22 @@ def to_canonical(raw: pl.DataFrame, mapping: Mapping[str, str], *, name: str, fm
     reason_cols["missing_event"] = mapping[schema.EVENT]
     if schema.REVENUE in mapping:
         rev = mapping[schema.REVENUE]
-        checks.append(("bad_revenue", exprs[schema.REVENUE].is_null() & ~_missing(rev, types[rev])))
+        # inf and overflowing numbers (1e400) are rejected; a NaN that is not a missing-value token is repaired
+        checks.append(("bad_revenue", (revenue.is_null() | revenue.is_infinite()) & ~_missing(rev, types[rev])))
         reason_cols["bad_revenue"] = rev
+        nan_revenue = revenue.is_nan() & ~_missing(rev, types[rev])
+    else:
+        nan_revenue = pl.lit(False)
+    leap: pl.Expr = pl.lit(False)
+    if plan.kind == "text" and raw[ts_col].str.contains(":60", literal=True).any():
+        leap = ts.is_not_null() & pl.col(ts_col).str.contains(LEAP_SECOND)
     reason = pl.lit(None, dtype=pl.String)
     for code, cond in reversed(checks):
         reason = pl.when(cond).then(pl.lit(code)).otherwise(reason)
 
     has_ctrl = pl.any_horizontal(pl.col(c).str.contains(CONTROL_CHARS) for c in ctrl) if ctrl else pl.lit(False)
     repair = (pl.when(gap).then(pl.lit("dst_gap")).when(overlap).then(pl.lit("dst_overlap"))
+              .when(leap).then(pl.lit("leap_second")).when(nan_revenue).then(pl.lit("nan_revenue"))
               .when(has_ctrl).then(pl.lit("control_chars")).otherwise(pl.lit(None, dtype=pl.String)))
     frame = (raw.lazy()
              .select(*keep, *(e.alias(k) for k, e in exprs.items()), reason.alias(REASON), repair.alias(REPAIR))
@@ -140,4 +152,22 @@ def _too_long(types: Mapping[str, pl.DataType], mapping: Mapping[str, str], limi
     keys = {mapping[t] for t in KEY_COLUMNS if t in mapping}
     conds = [pl.col(c).str.len_bytes() > (limits.max_key_chars if c in keys else limits.max_cell_chars)
              for c, t in types.items() if t == pl.String]
+    # a list cell counts its texts' bytes (or its length for other elements) against the cell cap
+    conds += [(pl.col(c).list.eval(pl.element().str.len_bytes()).list.sum() if t.inner == pl.String  # type: ignore[attr-defined]
+               else pl.col(c).list.len()) > limits.max_cell_chars
+              for c, t in types.items() if isinstance(t, pl.List)]
     return pl.any_horizontal(conds) if conds else pl.lit(False)
+
+
+def _check_types(types: Mapping[str, pl.DataType], mapping: Mapping[str, str], name: str) -> None:
+    """Refuse mapped columns whose type cannot hold the target: lists as ids or events, flags as revenue."""
+    for target, col in mapping.items():
+        dtype = types.get(col)
+        if dtype is None or target == schema.TIMESTAMP:
+            continue
+        if dtype.is_nested():
+            raise IngestError(f"{name}, column {col!r} (mapped to {target}) holds {dtype} values, several per row; "
+                              f"{target} needs one value per row. Map another column, or flatten it in the export.")
+        if target == schema.REVENUE and not (dtype in (pl.String, pl.Null) or dtype.is_numeric()):
+            raise IngestError(f"{name}, column {col!r} (mapped to revenue) holds {dtype} values, not amounts. "
+                              "Map a column of numbers (or numbers as text), or unmap revenue.")

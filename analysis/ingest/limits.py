@@ -17,7 +17,7 @@ from __future__ import annotations
 import io
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import IO
+from typing import Protocol
 
 from analysis.errors import LimitError
 
@@ -156,29 +156,35 @@ class CountingReader(io.RawIOBase):
         self._pos = 0
         self.consumed = 0
 
-    def readable(self) -> bool:  # noqa: D102
+    def readable(self) -> bool:
         return True
 
-    def seekable(self) -> bool:  # noqa: D102
+    def seekable(self) -> bool:
         return True
 
-    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]  # noqa: D102
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
         n = min(len(buffer), len(self._view) - self._pos)
         buffer[:n] = self._view[self._pos:self._pos + n]
         self._pos += n
         self.consumed += n
         return n
 
-    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:  # noqa: D102
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
         base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: len(self._view)}[whence]
         self._pos = max(0, base + offset)
         return self._pos
 
-    def tell(self) -> int:  # noqa: D102
+    def tell(self) -> int:
         return self._pos
 
 
-def read_bounded(stream: IO[bytes], budget: ExpansionBudget, consumed: Callable[[], int]) -> bytes:
+class Readable(Protocol):
+    """A decompressing stream: gzip, zip member, or any reader with ``read(size)``."""
+
+    def read(self, size: int = -1, /) -> bytes: ...
+
+
+def read_bounded(stream: Readable, budget: ExpansionBudget, consumed: Callable[[], int]) -> bytes:
     """Read a decompressing ``stream`` to its end in 1 MiB chunks, charging ``budget`` after each chunk.
 
     ``consumed`` tells how many compressed bytes the stream has taken so far (a :class:`CountingReader`'s

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 
+import numpy as np
 import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -134,6 +135,24 @@ def decoded_size(frame: pl.DataFrame) -> int:
     return text + int(frame.drop(strings).estimated_size())
 
 
+def _first_non_utf8(values: pl.Series) -> int | None:
+    """Row of the first value that is not UTF-8 (one decode of the column's bytes), or None."""
+    try:
+        values.cast(pl.String)
+        return None
+    except pl.exceptions.ComputeError:
+        pass
+    arrow = values.rechunk().to_arrow().cast(pa.large_binary())
+    _, offsets_buf, data_buf = arrow.buffers()
+    offsets = np.frombuffer(offsets_buf, dtype=np.int64)[arrow.offset:arrow.offset + len(arrow) + 1]
+    data = bytes(np.frombuffer(data_buf, dtype=np.uint8)[offsets[0]:offsets[-1]]) if data_buf else b""
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return int(np.searchsorted(offsets - offsets[0], exc.start, side="right")) - 1
+    return 0  # each value is cut inside a character, though the bytes together are text
+
+
 def _length(value: object) -> int:
     return len(value) if isinstance(value, bytes) else len(str(value).encode())
 
@@ -148,7 +167,7 @@ def _metadata(data: bytes, name: str) -> pq.FileMetaData:
 def _arrow_schema(meta: pq.FileMetaData, name: str) -> pa.Schema:
     try:
         schema = meta.schema.to_arrow_schema()
-    except Exception as exc:  # noqa: BLE001 - an unreadable schema is a damaged file
+    except Exception as exc:
         raise IngestError(f"{name} is a damaged Parquet file (its schema cannot be read); export it again.") from exc
     seen: set[str] = set()
     repeated = [n for n in schema.names if n in seen or seen.add(n)]  # type: ignore[func-returns-value]
@@ -163,11 +182,10 @@ def _plain_types(frame: pl.DataFrame, name: str) -> pl.DataFrame:
     cats = [c for c, t in frame.schema.items() if isinstance(t, (pl.Categorical, pl.Enum))]
     binary = [c for c, t in frame.schema.items() if t == pl.Binary]
     for c in binary:
-        as_text = frame[c].cast(pl.String, strict=False)
-        bad = (as_text.is_null() & frame[c].is_not_null()).arg_true()
-        if bad.len():
-            raise IngestError(f"{name}, row {int(bad[0]) + 1:,}, column {c!r}: bytes that are not UTF-8 text "
-                              f"({bad.len():,} rows). Export this column as text (UTF-8) or leave it out.")
+        row = _first_non_utf8(frame[c])
+        if row is not None:
+            raise IngestError(f"{name}, row {row + 1:,}, column {c!r}: bytes that are not UTF-8 text. Export this "
+                              "column as text (UTF-8) or leave it out.")
     if not cats and not binary:
         return frame
     return frame.with_columns(pl.col(c).cast(pl.String) for c in (*cats, *binary))

@@ -20,6 +20,8 @@ MISSING_TOKENS = ("", "null", "NULL", "Null", "undefined", "None", "none", "NaN"
 CONTROL_CHARS = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
 _NOT_CONTROL = bytes([9, 10, 13, *range(32, 127), *range(128, 256)])
 EXCEL_MANGLED = r"^-?\d+([.,]\d+)?[eE][+-]?\d+$"
+#: A time whose seconds are 60 (a leap second): parsed as the first instant of the next minute.
+LEAP_SECOND = r"(?:^|[T ])\d{1,2}:\d{2}:60(?:[.,]\d*)?(?:$|[^\d])"
 
 #: Epoch magnitudes for dates between 2000 and 2100, per unit.
 EPOCH_RANGES: dict[EpochUnit, tuple[float, float]] = {
@@ -75,7 +77,7 @@ def epoch_unit(values: pl.Series, *, column: str, name: str) -> EpochUnit:
     >>> epoch_unit(pl.Series([1_735_689_600_000_000]), column="t", name="f")
     'us'
     """
-    num = values.cast(pl.Float64, strict=False).drop_nulls().abs()
+    num = values.cast(pl.Float64, strict=False).drop_nulls()  # negative epochs are before 1970: never in range
     found: dict[str, float] = {}
     for unit, (lo, hi) in EPOCH_RANGES.items():
         hits = num.filter((num >= lo) & (num < hi))
@@ -108,6 +110,12 @@ def plan_timestamp(values: pl.Series, *, column: str, name: str, date_order: Dat
     >>> plan_timestamp(pl.Series(["01.02.2025 10:00"]), column="t", name="f").naive
     ('%d.%m.%Y %H:%M',)
     """
+    if isinstance(values.dtype, (pl.Time, pl.Duration)) or not (
+            values.dtype.is_temporal() or values.dtype.is_numeric() or values.dtype == pl.String):
+        what = {pl.Time: "times of day without a date", pl.Duration: "durations, not points in time"}.get(
+            type(values.dtype), f"values of type {values.dtype}")
+        raise IngestError(f"{name}, column {column!r} holds {what}; a timestamp needs a date and a time. Map a "
+                          "column with dates and times (text, epoch numbers or a Parquet timestamp).")
     if values.dtype.is_temporal():
         return TimestampPlan(kind="datetime", description=f"{column}: native {values.dtype}")
     if _excel_serials(values.cast(pl.String) if values.dtype.is_numeric() else values):
@@ -217,7 +225,7 @@ def timestamp_expr(col: str, plan: TimestampPlan, dtype: pl.DataType, timezone: 
         as_int = num.cast(pl.Int64, strict=False)
         as_float = num.cast(pl.Float64, strict=False)
         lo, hi = EPOCH_RANGES[plan.unit]
-        in_range = (as_float.abs() >= lo) & (as_float.abs() < hi)
+        in_range = (as_float >= lo) & (as_float < hi)
         if plan.unit == "ns":
             micros = as_int // 1000
         else:

@@ -25,6 +25,8 @@ REJECT_REASONS: dict[str, str] = {
 REPAIR_REASONS: dict[str, str] = {
     "dst_gap": "local time in a DST gap, moved forward 1 hour",
     "dst_overlap": "local time in a DST overlap, read as the earlier instant",
+    "leap_second": "leap second (:60) read as the first instant of the next minute",
+    "nan_revenue": "revenue NaN (not a number) read as no revenue",
     "control_chars": "control characters removed",
 }
 EXAMPLES_PER_REASON = 5

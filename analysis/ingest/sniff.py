@@ -14,7 +14,6 @@ from typing import Literal
 
 from analysis.errors import IngestError
 from analysis.ingest.limits import DEFAULT_LIMITS, CountingReader, ExpansionBudget, Limits, read_bounded
-from analysis.ingest.limits import size_text as size_text  # re-exported for older callers
 
 Kind = Literal["csv", "parquet"]
 
@@ -261,7 +260,7 @@ def _decode_wide(data: bytes, name: str, encoding: str, label: str) -> tuple[byt
     except UnicodeDecodeError as exc:
         raise IngestError(f"{name} looks like {label} but byte {exc.start:,} is invalid; "
                           "save it again as 'CSV UTF-8'.") from None
-    return text.lstrip("\ufeff").encode(), encoding.split("-le")[0].split("-be")[0], (
+    return text.lstrip("\ufeff").encode(), "utf-32", (
         f"Encoding: {label} (converted to UTF-8)",)
 
 

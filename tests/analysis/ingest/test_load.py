@@ -154,7 +154,8 @@ def test_08_zip_slip_member_is_rejected() -> None:
 
 def test_09_decompression_bomb_fails_with_a_limit_message() -> None:
     bomb = gzip_bomb(64 * 1024**2, byte=b"0")
-    with pytest.raises(IngestError, match=r"^bomb\.csv\.gz expands to more than 8 MiB \(limit, max_bytes\). Split the export"):
+    with pytest.raises(IngestError,
+                       match=r"^bomb\.csv\.gz expands to more than 8 MiB \(limit, max_bytes\). Split the export"):
         load_events(("bomb.csv.gz", bomb), limits=Limits(max_bytes=8 * 1024**2, max_ratio=1e9))
 
 

@@ -52,7 +52,8 @@ def test_zero_row_parquet_is_empty() -> None:
 
 def test_parquet_size_is_checked_from_metadata_before_loading() -> None:
     data = parquet_bytes(pl.DataFrame({"a": [f"{i:04d}" * 250 for i in range(100)]}), compression="zstd")
-    with pytest.raises(IngestError, match=r"e\.parquet declares data that decodes to about 99\.2 KiB, more than the limit of 9\.77 KiB \(max_bytes\)"):
+    with pytest.raises(IngestError, match=r"e\.parquet declares data that decodes to about 99\.2 KiB, "
+                       r"more than the limit of 9\.77 KiB \(max_bytes\)"):
         read_parquet_raw(data, "e.parquet", limits=Limits(max_bytes=10_000))
 
 
