@@ -68,7 +68,7 @@ def check_timezone(timezone: str) -> None:
     analysis.errors.IngestError: timezone 'Europe/Berln' is not an IANA time zone name; did you mean \
 'Europe/Berlin'? Naive timestamps are read in this zone: pass a name such as 'UTC' or 'Europe/Berlin'.
     """
-    if isinstance(timezone, str) and timezone in known_zones():
+    if timezone == "UTC" or (isinstance(timezone, str) and timezone in known_zones()):
         return
     close = difflib.get_close_matches(str(timezone), sorted(known_zones()), n=1)
     hint = f"; did you mean {close[0]!r}?" if close else " (an empty name is not UTC)." if timezone == "" else "."
