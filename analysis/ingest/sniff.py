@@ -322,7 +322,11 @@ def sniff_csv(data: bytes, name: str, *, limits: Limits = DEFAULT_LIMITS, delimi
         raise IngestError(f"{name}, line {skip + 1}: the header is longer than "
                           f"{limits.max_header_chars:,} characters; this is not an event export.")
     _check_header_text(body[0], name, skip + 1)
-    header = next(csv.reader([body[0]], delimiter=delimiter))
+    try:
+        header = next(csv.reader([body[0]], delimiter=delimiter, strict=True))
+    except csv.Error as exc:
+        raise IngestError(f"{name}, line {skip + 1}: the header cannot be read as CSV ({exc}). Fix the quotes "
+                          "in the column names.") from None
     if len(header) > limits.max_columns:
         raise IngestError(f"{name}, line {skip + 1}: {len(header):,} columns, more than the limit of "
                           f"{limits.max_columns:,}. Export only the columns you need.")
@@ -331,7 +335,7 @@ def sniff_csv(data: bytes, name: str, *, limits: Limits = DEFAULT_LIMITS, delimi
                    preamble=preamble, notes=tuple(notes))
 
 
-_HEADER_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029]")
+_HEADER_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")  # a CR not ending the line too
 
 
 def _check_header_text(line: str, name: str, number: int) -> None:

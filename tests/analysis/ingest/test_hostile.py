@@ -1,4 +1,4 @@
-"""Every hostile or odd file found by the issue-15 attack: a specific IngestError, or a load that counts what it changed."""
+"""Hostile and odd files found by the issue-15 attack: a specific IngestError, or a load that counts its changes."""
 
 from __future__ import annotations
 
@@ -136,7 +136,8 @@ def test_duplicate_parquet_column_names_are_named() -> None:
 
 
 def test_categorical_revenue_and_timestamps_are_read_as_text() -> None:
-    data = _table(timestamp=BASE["timestamp"].dictionary_encode(), revenue=pa.array(["1", "2.5", "3"]).dictionary_encode())
+    data = _table(timestamp=BASE["timestamp"].dictionary_encode(),
+                  revenue=pa.array(["1", "2.5", "3"]).dictionary_encode())
     out = load_events(("c.parquet", data))
     assert out.events.sort("user_id")["revenue"].to_list() == [1.0, 2.5, 3.0]
 
