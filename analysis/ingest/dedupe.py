@@ -45,6 +45,12 @@ def dedupe(events: pl.DataFrame, reports: list[FileReport]) -> tuple[pl.DataFram
         fixed = int(gone[REPAIR].is_not_null().sum())
         f.repaired -= fixed
         f.kept -= gone.height - fixed
+        for reason, n in gone[REPAIR].drop_nulls().value_counts().iter_rows() if fixed else ():
+            left = f.repaired_by_reason.get(reason, 0) - int(n)
+            if left:
+                f.repaired_by_reason[reason] = left
+            else:
+                f.repaired_by_reason.pop(reason, None)
     rows = dropped.select(
         pl.col(FILE).replace_strict({i: r.file for i, r in enumerate(reports)}, return_dtype=pl.String)
         .alias("file"),

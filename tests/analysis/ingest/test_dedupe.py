@@ -4,6 +4,7 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal, assert_series_equal
 
+from analysis.ingest import load_events
 from analysis.ingest.csvread import LINE
 from analysis.ingest.dedupe import FILE, any_repeated, dedupe, exact_duplicates
 from analysis.ingest.report import FileReport
@@ -53,3 +54,12 @@ def test_rows_without_event_id_dedupe_on_the_whole_row() -> None:
                                                    ([0, 0], True), ([2**64 - 1, 0, 2**64 - 1], True)])
 def test_any_repeated(values: list[int], repeated: bool) -> None:
     assert any_repeated(pl.Series(values, dtype=pl.UInt64)) is repeated
+
+
+def test_a_repaired_row_dropped_as_duplicate_leaves_its_repair_reason_count() -> None:
+    row = "\x00u0,2025-03-01T10:00:00Z,ev0\n"
+    out = load_events(("d.csv", ("user_id,timestamp,event\n" + row + row + "u1,2025-03-01T10:00:00Z,ev1\n").encode()),
+                      max_rejected_share=1.0)
+    f = out.report.files[0]
+    assert (f.kept, f.repaired, f.rejected) == (1, 1, 1)
+    assert f.repaired_by_reason == {"control_chars": 1}
