@@ -36,7 +36,8 @@ st.caption("CSV (any delimiter, encoding or decimal comma), CSV.gz, zip or Parqu
            "Snowplow exports are recognised; other files are mapped by their column names (German headers too). "
            "Several files (for example a CRM export and a web export) become one table. Files stay on this machine.")
 files = st.file_uploader("Event files", accept_multiple_files=True, key=ingest.uploader_key(),
-                         on_change=ingest.reset_mapping)
+                         on_change=ingest.reset_mapping, help=ingest.CEILING_HELP)
+st.caption(ingest.ceiling_text(ingest.ingest_limits()))
 with st.expander("Options"):
     zones = ingest.all_timezones()
     timezone = st.selectbox("Time zone of timestamps without an offset", zones,

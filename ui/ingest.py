@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import zoneinfo
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -16,7 +17,8 @@ from typing import Any, Protocol
 import streamlit as st
 
 from analysis.errors import IngestError
-from analysis.ingest import LoadReport, LoadResult, RejectedShareError, load_events, peek_columns
+from analysis.ingest import Limits, LoadReport, LoadResult, RejectedShareError, load_events, peek_columns
+from analysis.ingest.limits import APP_SETTINGS, DEFAULT_LIMITS, size_text
 from analysis.ingest.mapping import TARGETS
 from analysis.ingest.names import display_name
 from ui.data import set_active_dataset
@@ -94,6 +96,30 @@ class LoadOptions:
         return json.dumps(self.__dict__, sort_keys=True)
 
 
+def ingest_limits(environ: dict[str, str] | None = None) -> Limits:
+    """The ceiling of one uploaded file: JOURNEYLENS_MAX_DECODED_MB and JOURNEYLENS_MAX_ROWS, else the defaults.
+
+    A value that is not a positive whole number is ignored (the default holds).
+    """
+    env = os.environ if environ is None else environ
+    values: dict[str, int] = {}
+    for field_name, scale in (("max_bytes", 1024**2), ("max_rows", 1)):
+        raw = env.get(APP_SETTINGS[field_name], "").replace("_", "").strip()
+        if raw.isdigit() and int(raw) > 0:
+            values[field_name] = int(raw) * scale
+    return Limits(**values) if values else DEFAULT_LIMITS  # type: ignore[arg-type]
+
+
+def ceiling_text(limits: Limits) -> str:
+    """The ceiling as the Data page states it, under the uploader."""
+    return (f"Per file: up to {limits.max_rows:,} rows and {size_text(limits.max_bytes)} of data once unpacked "
+            "(about 13 million events at the default). Larger exports: split them by date.")
+
+
+CEILING_HELP = (f"The ceiling keeps one upload from using all of the server's memory. Whoever runs the app sets it "
+                f"with {APP_SETTINGS['max_rows']} and {APP_SETTINGS['max_bytes']} (megabytes).")
+
+
 def read_uploads(files: Sequence[UploadedFileLike] | None) -> list[Upload]:
     """Turn uploaded files into :class:`Upload` s, hashing each file only once per session."""
     if not files:
@@ -137,7 +163,7 @@ def _load(key: str, _uploads: tuple[Upload, ...], _options: LoadOptions) -> Load
             date_order=_options.date_order,  # type: ignore[arg-type]
             decimal=_options.decimal,  # type: ignore[arg-type]
             max_rejected_share=_options.max_rejected_share, member=_options.member,
-            keep_personal=_options.keep_personal,
+            keep_personal=_options.keep_personal, limits=ingest_limits(),
         )
     except RejectedShareError as exc:
         return Loaded(result=None, error=str(exc), report=exc.report)
@@ -160,7 +186,7 @@ def load_uploads(uploads: Sequence[Upload], options: LoadOptions) -> Loaded:
 @st.cache_resource(max_entries=8, scope="session", show_spinner=False)
 def _columns(key: str, _uploads: tuple[Upload, ...], member: str | None) -> list[str]:
     try:
-        found = peek_columns([(u.name, u.data) for u in _uploads], member=member)
+        found = peek_columns([(u.name, u.data) for u in _uploads], member=member, limits=ingest_limits())
     except IngestError:
         return []
     seen: dict[str, None] = {}

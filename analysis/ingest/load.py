@@ -108,27 +108,49 @@ def load_events(
         kept.append(frame.with_columns(pl.lit(index, dtype=pl.Int32).alias(FILE)))
         rejected.append(rej)
     _check_overrides_used(mapping, reports)
-    events = pl.concat(kept, how="diagonal_relaxed") if len(kept) > 1 else kept[0]
-    events, dupes = dedupe(events, reports)
-    rejected.append(dupes)
-    if sort:
-        # a numeric key sorts ~5x faster than strings; ties keep file and line order (stable sort)
-        person = pl.coalesce(schema.USER_ID, schema.ANONYMOUS_ID)
-        events = events.sort([person.hash(), schema.TIMESTAMP], maintain_order=True)
-    events = events.drop(FILE, LINE, REPAIR)
-    personal = _personal_columns(events)
-    dropped = tuple(c for c in personal if not (keep_personal is True or
-                                                (keep_personal is not False and c in keep_personal)))
-    events = events.drop(dropped)
-    rejected_rows = pl.concat([r for r in rejected if r.height], how="diagonal_relaxed") if any(
-        r.height for r in rejected) else LoadReport(files=[]).rejected_rows
-    load_report = LoadReport(files=reports, rejected_rows=rejected_rows, personal_columns=personal,
-                             dropped_columns=dropped)
-    for f in reports:
-        f.check()
-        if f.rows_read and (f.rejected - f.duplicates) / f.rows_read > max_rejected_share:
-            raise RejectedShareError(share_message(f, max_rejected_share), load_report)
-    return LoadResult(events=schema.validate_events(events), report=load_report)
+    with reading(_together(reports)):  # the same boundary around combining the files
+        events = _combine(kept, reports) if len(kept) > 1 else kept[0]
+        events, dupes = dedupe(events, reports)
+        rejected.append(dupes)
+        if sort:
+            # a numeric key sorts ~5x faster than strings; ties keep file and line order (stable sort)
+            person = pl.coalesce(schema.USER_ID, schema.ANONYMOUS_ID)
+            events = events.sort([person.hash(), schema.TIMESTAMP], maintain_order=True)
+        events = events.drop(FILE, LINE, REPAIR)
+        personal = _personal_columns(events)
+        dropped = tuple(c for c in personal if not (keep_personal is True or
+                                                    (keep_personal is not False and c in keep_personal)))
+        events = events.drop(dropped)
+        rejected_rows = pl.concat([r for r in rejected if r.height], how="diagonal_relaxed") if any(
+            r.height for r in rejected) else LoadReport(files=[]).rejected_rows
+        load_report = LoadReport(files=reports, rejected_rows=rejected_rows, personal_columns=personal,
+                                 dropped_columns=dropped)
+        for f in reports:
+            f.check()
+            if f.rows_read and (f.rejected - f.duplicates) / f.rows_read > max_rejected_share:
+                raise RejectedShareError(share_message(f, max_rejected_share), load_report)
+        return LoadResult(events=schema.validate_events(events), report=load_report)
+
+
+def _combine(frames: list[pl.DataFrame], reports: list[FileReport]) -> pl.DataFrame:
+    try:
+        return pl.concat(frames, how="diagonal_relaxed")
+    except pl.exceptions.PolarsError:
+        types: dict[str, dict[str, pl.DataType]] = {}
+        for frame, report in zip(frames, reports, strict=True):
+            for col, dtype in frame.schema.items():
+                types.setdefault(col, {})[report.file] = dtype
+        clash = next(((c, t) for c, t in types.items() if len(set(t.values())) > 1), None)
+        if clash is None:
+            raise
+        listed = "; ".join(f"{file}: {dtype}" for file, dtype in clash[1].items())
+        raise IngestError(f"column {clash[0]!r} holds values of types that do not combine ({listed}). Load the "
+                          "files separately, or export the column with one type.") from None
+
+
+def _together(reports: list[FileReport]) -> str:
+    names = ", ".join(r.file for r in reports[:3]) + (" …" if len(reports) > 3 else "")
+    return names if len(reports) == 1 else f"the files {names} together"
 
 
 def _personal_columns(events: pl.DataFrame) -> dict[str, str]:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from analysis.ingest import load
 from analysis.ingest.examples import EXAMPLES
 from tests.analysis.ingest.files import xlsx_bytes, zip_bytes
 from tests.app.apptest import APP
@@ -175,3 +177,35 @@ def test_the_mapping_shows_which_column_was_detected() -> None:
     at = upload(app(), ("kunden.csv", EXAMPLES["kunden_export_excel.csv"]()))
     assert "(detected: Kundennummer)" in at.selectbox(key=ingest.mapping_key("user_id")).options
     assert "(detected: nothing)" in at.selectbox(key=ingest.mapping_key("referrer")).options
+
+
+def test_the_ceiling_is_a_setting_of_the_app() -> None:
+    assert ingest.ingest_limits({}) == ingest.DEFAULT_LIMITS
+    limits = ingest.ingest_limits({"JOURNEYLENS_MAX_DECODED_MB": "512", "JOURNEYLENS_MAX_ROWS": "1_000_000"})
+    assert (limits.max_bytes, limits.max_rows) == (512 * 1024**2, 1_000_000)
+    assert ingest.ingest_limits({"JOURNEYLENS_MAX_ROWS": "-3"}) == ingest.DEFAULT_LIMITS  # ignored, not a crash
+
+
+def test_a_file_over_the_ceiling_set_for_the_app_says_which_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("JOURNEYLENS_MAX_ROWS", "1")
+    at = app()
+    assert any("up to 1 rows" in c.value for c in at.caption)
+    at = upload(at, ("two.csv", b"user_id,timestamp,event\nu,2025-01-01T00:00:00Z,v\nw,2025-01-01T00:00:00Z,v\n"))
+    assert shown("two.csv holds 2 rows, more than the limit of 1 rows (max_rows)", at)
+    assert [b.key for b in at.button].count("data.activate") == 0
+
+
+def test_a_panic_in_a_reader_leaves_a_short_message_and_a_usable_session(monkeypatch: pytest.MonkeyPatch) -> None:
+    real = load.read_raw
+
+    def panics(d: Any, name: str, **kwargs: Any) -> Any:
+        if name == "bad.csv":
+            raise pl.exceptions.PanicException("index out of bounds: secret-value")
+        return real(d, name, **kwargs)
+
+    monkeypatch.setattr(load, "read_raw", panics)
+    at = upload(app(), ("bad.csv", b"user_id,timestamp,event\nu,2025-01-01T00:00:00Z,v\n"))
+    assert shown("bad.csv could not be read: the reader stopped on it (PanicException)", at)
+    assert not any("secret-value" in t for t in texts(at))
+    at = upload(at, ("good.csv", b"user_id,timestamp,event\nu,2025-01-01T00:00:00Z,v\n"))
+    assert [b.key for b in at.button].count("data.activate") == 1

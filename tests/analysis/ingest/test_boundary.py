@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import polars as pl
+import pyarrow as pa
 import pytest
 
 from analysis.errors import IngestError, LimitError
@@ -75,3 +76,12 @@ def test_ingest_errors_pass_unchanged() -> None:
 def test_time_zone_suggestion() -> None:
     with pytest.raises(IngestError, match=r"did you mean 'Europe/Berlin'\?"):
         check_timezone("Europe/Berln")
+
+
+def test_files_whose_columns_do_not_combine_get_a_message_naming_the_column() -> None:
+    table = pa.table({"user_id": ["a"], "timestamp": ["2025-01-01T00:00:00Z"], "event": ["x"],
+                      "x": pa.array([{"k": [1]}])})
+    csv = b"user_id,timestamp,event,x.k\nu,2025-01-01T00:00:00Z,y,1\n"
+    with pytest.raises(IngestError, match=r"^column 'x\.k' holds values of types that do not combine "
+                       r"\(a\.parquet: List\(Int64\); c\.csv: String\)"):
+        load_events([("a.parquet", parquet_bytes(table)), ("c.csv", csv)])
