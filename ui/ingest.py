@@ -112,8 +112,9 @@ def ingest_limits(environ: dict[str, str] | None = None) -> Limits:
 
 def ceiling_text(limits: Limits) -> str:
     """The ceiling as the Data page states it, under the uploader."""
-    return (f"Per file: up to {limits.max_rows:,} rows and {size_text(limits.max_bytes)} of data once unpacked "
-            "(about 13 million events at the default). Larger exports: split them by date.")
+    typical = " (about 13 million events of a typical export)" if limits == DEFAULT_LIMITS else ""
+    return (f"Per file: up to {limits.max_rows:,} rows and {size_text(limits.max_bytes)} of data once unpacked"
+            f"{typical}. Split larger exports by date.")
 
 
 CEILING_HELP = (f"The ceiling keeps one upload from using all of the server's memory. Whoever runs the app sets it "

@@ -80,8 +80,8 @@ def size_text(n: float) -> str:
 def how_to_raise(limit: str) -> str:
     """The sentence telling a user how to raise the cap named ``limit`` (a :class:`Limits` field)."""
     setting = APP_SETTINGS.get(limit)
-    app = f" (in the app: the {setting} setting)" if setting else ""
-    return f"Split the export, or raise the limit with Limits({limit}=...){app}."
+    app = f"the app's {setting} setting or " if setting else ""
+    return f"Split the export (by date), or raise the limit: {app}Limits({limit}=...) in the library."
 
 
 def check_rows(rows: int, *, name: str, limits: Limits = DEFAULT_LIMITS, what: str = "holds") -> None:
@@ -92,8 +92,8 @@ def check_rows(rows: int, *, name: str, limits: Limits = DEFAULT_LIMITS, what: s
     >>> check_rows(3, name="a.csv", limits=Limits(max_rows=2))
     Traceback (most recent call last):
     ...
-    analysis.errors.LimitError: a.csv holds 3 rows, more than the limit of 2 rows (max_rows). Split the export, \
-or raise the limit with Limits(max_rows=...) (in the app: the JOURNEYLENS_MAX_ROWS setting).
+    analysis.errors.LimitError: a.csv holds 3 rows, more than the limit of 2 rows (max_rows). Split the export \
+(by date), or raise the limit: the app's JOURNEYLENS_MAX_ROWS setting or Limits(max_rows=...) in the library.
     """
     if rows > limits.max_rows:
         raise LimitError(f"{name} {what} {rows:,} rows, more than the limit of {limits.max_rows:,} rows (max_rows). "
@@ -123,7 +123,8 @@ class ExpansionBudget:
     Traceback (most recent call last):
     ...
     analysis.errors.LimitError: x.gz expands more than 10x (200 bytes from the first 10 compressed bytes); \
-it looks like a decompression bomb. Split the export, or raise the limit with Limits(max_ratio=...).
+it looks like a decompression bomb. Split the export (by date), or raise the limit: Limits(max_ratio=...) in the \
+library.
     """
 
     def __init__(self, name: str, limits: Limits = DEFAULT_LIMITS) -> None:

@@ -24,8 +24,8 @@ from tests.analysis.ingest.files import events_csv
 def test_rows_over_the_ceiling_name_the_limit_and_the_app_setting() -> None:
     check_rows(10, name="a.csv", limits=Limits(max_rows=10))
     with pytest.raises(LimitError, match=r"^a\.csv holds 11 rows, more than the limit of 10 rows \(max_rows\)\. "
-                       r"Split the export, or raise the limit with Limits\(max_rows=\.\.\.\) \(in the app: the "
-                       r"JOURNEYLENS_MAX_ROWS setting\)\.$") as info:
+                       r"Split the export \(by date\), or raise the limit: the app's JOURNEYLENS_MAX_ROWS setting "
+                       r"or Limits\(max_rows=\.\.\.\) in the library\.$") as info:
         check_rows(11, name="a.csv", limits=Limits(max_rows=10))
     assert info.value.limit == "max_rows"
 
