@@ -1,16 +1,18 @@
 from __future__ import annotations
 
+import io
 from datetime import UTC, datetime
 
 import polars as pl
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from analysis.errors import IngestError
 from analysis.ingest import load_events
 from analysis.ingest.examples import ga4_parquet
 from analysis.ingest.limits import Limits
-from analysis.ingest.parquet import flatten, read_parquet_raw
+from analysis.ingest.parquet import decoded_estimate, flatten, read_parquet_raw
 from tests.analysis.ingest.files import parquet_bytes
 
 
@@ -71,3 +73,19 @@ def test_ga4_parquet_loads_with_session_qualified_by_device() -> None:
     assert ev["session_id"].unique().to_list() == ["111.222:1740823200"]
     assert ev["revenue"].to_list() == [None, None, 49.9]
     assert ev["user_id"].to_list() == [None, None, "00042"]
+
+
+def test_parquet_without_text_statistics_is_measured_exactly_after_a_view_read() -> None:
+    table = pa.table({"user_id": ["u" * 500] * 200, "timestamp": ["2025-01-01T00:00:00Z"] * 200, "event": ["e"] * 200})
+    data = parquet_bytes(table, write_statistics=False)
+    # the estimate without statistics uses the encoded size (a dictionary: tiny); the exact size is ~110 KB
+    with pytest.raises(IngestError, match=r"^t\.parquet decodes to 11\d KiB, more than the limit of 97\.7 KiB"):
+        read_parquet_raw(data, "t.parquet", limits=Limits(max_bytes=100_000))
+    assert read_parquet_raw(data, "t.parquet", limits=Limits(max_bytes=200_000)).height == 200
+
+
+def test_parquet_estimate_uses_statistics_not_encoded_size() -> None:
+    table = pa.table({"a": pa.array(["x" * 1000] * 10_000)})
+    meta = pq.read_metadata(io.BytesIO(parquet_bytes(table)))
+    assert meta.row_group(0).total_byte_size < 100_000  # what the old check looked at
+    assert decoded_estimate(meta) == 10_000 * (1000 + 16)
