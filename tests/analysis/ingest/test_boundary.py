@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 import polars as pl
 import pyarrow as pa
 import pytest
@@ -85,3 +87,18 @@ def test_files_whose_columns_do_not_combine_get_a_message_naming_the_column() ->
     with pytest.raises(IngestError, match=r"^column 'x\.k' holds values of types that do not combine "
                        r"\(a\.parquet: List\(Int64\); c\.csv: String\)"):
         load_events([("a.parquet", parquet_bytes(table)), ("c.csv", csv)])
+
+
+def test_a_real_polars_panic_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Polars 2.1 panics reading a timestamp with a fixed-offset zone; the Parquet reader now avoids it, so the
+    # old direct read stands in for any reader that meets a panic
+    table = pa.table({"user_id": ["u"], "timestamp": pa.array([0], pa.timestamp("us", tz="+05:30")),
+                      "event": ["x"]})
+    data = parquet_bytes(table)
+    with pytest.raises(pl.exceptions.PanicException):
+        pl.read_parquet(io.BytesIO(data))
+    monkeypatch.setattr(load, "read_parquet_raw", lambda payload, _name, **_kw: pl.read_parquet(io.BytesIO(payload)))
+    with pytest.raises(IngestError, match=r"^tz\.parquet could not be read: the reader stopped on it "
+                       r"\(PanicException\)") as info:
+        load_events(("tz.parquet", data))
+    assert isinstance(info.value.__cause__, pl.exceptions.PanicException)
