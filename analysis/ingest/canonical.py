@@ -28,6 +28,8 @@ from analysis.ingest.parse import (
 from analysis.ingest.scan import scan_strings
 
 REASON = "__jl_reason"
+_REVENUE_VALUE = "__jl_revenue"
+_REVENUE_MISSING = "__jl_revenue_missing"
 REPAIR = "__jl_repair"
 KEY_COLUMNS = (schema.USER_ID, schema.ANONYMOUS_ID, schema.EVENT, schema.SOURCE, schema.MEDIUM,
                schema.CAMPAIGN, schema.REFERRER, schema.CHANNEL, schema.SESSION_ID)
@@ -82,6 +84,8 @@ def to_canonical(raw: pl.DataFrame, mapping: Mapping[str, str], *, name: str, fm
                                       strip=needs.get(ts_col, (True, True))[0])
     found_decimal: Decimal | None = None
     exprs: dict[str, pl.Expr] = {}
+    pre: dict[str, pl.Expr] = {}  # columns computed before the select because it reads them more than once
+    revenue = pl.col(_REVENUE_VALUE)
     for target, dtype in schema.CANONICAL_SCHEMA.items():
         src = mapping.get(target)
         if target == schema.TIMESTAMP:
@@ -90,7 +94,9 @@ def to_canonical(raw: pl.DataFrame, mapping: Mapping[str, str], *, name: str, fm
             exprs[target] = pl.lit(None, dtype=dtype)
         elif target == schema.REVENUE:
             found_decimal = detect_decimal(raw[src], column=src, name=name, decimal=decimal)
-            revenue = number_expr(src, types[src], found_decimal)
+            # computed once as a column: the checks below read it three times
+            pre[_REVENUE_VALUE] = number_expr(src, types[src], found_decimal)
+            pre[_REVENUE_MISSING] = _missing(src, types[src])
             exprs[target] = pl.when(revenue.is_finite()).then(revenue)  # NaN and inf are no amounts
         else:
             strip, tokens = needs.get(src, (True, True))
@@ -126,9 +132,10 @@ def to_canonical(raw: pl.DataFrame, mapping: Mapping[str, str], *, name: str, fm
     if schema.REVENUE in mapping:
         rev = mapping[schema.REVENUE]
         # inf and overflowing numbers (1e400) are rejected; a NaN that is not a missing-value token is repaired
-        checks.append(("bad_revenue", (revenue.is_null() | revenue.is_infinite()) & ~_missing(rev, types[rev])))
+        missing_revenue = pl.col(_REVENUE_MISSING)
+        checks.append(("bad_revenue", (revenue.is_null() | revenue.is_infinite()) & ~missing_revenue))
         reason_cols["bad_revenue"] = rev
-        nan_revenue = revenue.is_nan() & ~_missing(rev, types[rev])
+        nan_revenue = revenue.is_nan() & ~missing_revenue
     else:
         nan_revenue = pl.lit(False)
     leap: pl.Expr = pl.lit(False)
@@ -142,7 +149,7 @@ def to_canonical(raw: pl.DataFrame, mapping: Mapping[str, str], *, name: str, fm
     repair = (pl.when(gap).then(pl.lit("dst_gap")).when(overlap).then(pl.lit("dst_overlap"))
               .when(leap).then(pl.lit("leap_second")).when(nan_revenue).then(pl.lit("nan_revenue"))
               .when(has_ctrl).then(pl.lit("control_chars")).otherwise(pl.lit(None, dtype=pl.String)))
-    frame = (raw.lazy()
+    frame = ((raw.lazy().with_columns(e.alias(k) for k, e in pre.items()) if pre else raw.lazy())
              .select(*keep, *(e.alias(k) for k, e in exprs.items()), reason.alias(REASON), repair.alias(REPAIR))
              .collect(engine="streaming"))
     return Typed(frame=frame, plan=plan, decimal=found_decimal, extras=extras, reason_columns=reason_cols)
