@@ -12,6 +12,7 @@ from analysis.export import protect_formulas, to_safe_csv  # noqa: F401 (protect
 #: Why a row was not loaded, as shown to the user.
 REJECT_REASONS: dict[str, str] = {
     "ragged": "wrong number of fields",
+    "bad_json": "line is not a valid JSON object",
     "too_long": "cell longer than the limit",
     "excel_id": "id mangled by Excel (digits already lost, e.g. 1,23457E+17)",
     "missing_id": "no user_id or anonymous_id",

@@ -13,8 +13,9 @@ from typing import IO, Literal
 
 from analysis.errors import IngestError
 from analysis.ingest.limits import DEFAULT_LIMITS, Limits
+from analysis.ingest.vendors.snowplow import looks_enriched
 
-Kind = Literal["csv", "parquet"]
+Kind = Literal["csv", "parquet", "json", "adobe", "snowplow"]
 
 SNIFF_BYTES = 64 * 1024
 _CHUNK = 1024 * 1024
@@ -119,6 +120,8 @@ def unwrap(data: bytes, name: str, *, limits: Limits = DEFAULT_LIMITS, member: s
         kind = magic(data) if data else "text"
         if kind in {"gzip", "zip"}:
             raise IngestError(f"{name} is an archive inside an archive; unpack it and upload the data file.")
+    elif kind == "zip" and member is None and is_adobe_feed(zip_names(data)):
+        return Payload(data=data, kind="adobe", name=name, notes=("Adobe Analytics data feed (zip)",))
     elif kind == "zip":
         data, inner = _unzip(data, name, limits, member)
         notes.append(f"zip member {inner!r}")
@@ -130,7 +133,47 @@ def unwrap(data: bytes, name: str, *, limits: Limits = DEFAULT_LIMITS, member: s
         raise IngestError(f"{name} is {_NOT_DATA[kind]}")
     if not data:
         raise IngestError(f"{name} is empty (0 bytes). Export again with at least a header and one row.")
-    return Payload(data=data, kind="parquet" if kind == "parquet" else "csv", name=name, notes=tuple(notes))
+    if kind == "parquet":
+        return Payload(data=data, kind="parquet", name=name, notes=tuple(notes))
+    if looks_json(data):
+        return Payload(data=data, kind="json", name=name, notes=tuple(notes))
+    if looks_enriched(data):
+        return Payload(data=data, kind="snowplow", name=name,
+                       notes=(*notes, "Snowplow enriched events (TSV without a header, documented column order)"))
+    return Payload(data=data, kind="csv", name=name, notes=tuple(notes))
+
+
+def looks_json(data: bytes) -> bool:
+    """True if the text starts (after a BOM and blanks) with ``{`` or ``[``: JSON lines or a JSON array.
+
+    Examples
+    --------
+    >>> looks_json(b'\\n{"event": "x"}\\n'), looks_json(b"user_id,event\\n")
+    (True, False)
+    """
+    head = data[:4096].lstrip(b" \t\r\n\xef\xbb\xbf")
+    return head[:1] in (b"{", b"[")
+
+
+def zip_names(data: bytes) -> list[str]:
+    """Member names of a zip archive (empty if it cannot be opened)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            return archive.namelist()
+    except zipfile.BadZipFile:
+        return []
+
+
+def is_adobe_feed(names: list[str]) -> bool:
+    """True for an Adobe Analytics data feed delivery: ``hit_data.tsv`` with ``column_headers.tsv`` beside it.
+
+    Examples
+    --------
+    >>> is_adobe_feed(["hit_data.tsv", "column_headers.tsv", "event.tsv"]), is_adobe_feed(["a.csv"])
+    (True, False)
+    """
+    base = {n.replace("\\", "/").rsplit("/", 1)[-1].lower() for n in names}
+    return "hit_data.tsv" in base and "column_headers.tsv" in base
 
 
 def size_text(n: float) -> str:
@@ -210,6 +253,51 @@ def _unzip(data: bytes, name: str, limits: Limits, member: str | None) -> tuple[
         with archive.open(info) as stream:
             return _read_bounded(stream, f"{name}:{info.filename}", max(info.compress_size, 1),
                                  limits), info.filename
+
+
+def read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, limits: Limits) -> bytes:
+    """One member's bytes, after the same safety checks and size bounds as a single-file zip."""
+    reason = _unsafe_member(info)
+    if reason:
+        raise IngestError(f"{name}: member {info.filename!r} is rejected because {reason}.")
+    if info.file_size > limits.max_bytes:
+        raise _too_big(f"{name}:{info.filename}", limits)
+    with archive.open(info) as stream:
+        return _read_bounded(stream, f"{name}:{info.filename}", max(info.compress_size, 1), limits)
+
+
+_JSON_SUFFIXES = (".json", ".jsonl", ".ndjson", ".json.gz", ".jsonl.gz", ".ndjson.gz")
+
+
+def json_members(data: bytes, name: str, *, limits: Limits = DEFAULT_LIMITS) -> list[tuple[str, bytes]] | None:
+    """The members of a zip of JSON files (Amplitude's export: hourly ``.json.gz``), each as (name, bytes).
+
+    None when ``data`` is not such a zip; each member is unwrapped (gunzipped) later, one at a time.
+
+    Examples
+    --------
+    >>> import io
+    >>> buf = io.BytesIO()
+    >>> with zipfile.ZipFile(buf, "w") as z:
+    ...     z.writestr("1/1_2025-03-01_10#0.json.gz", gzip.compress(b'{"a": 1}')); z.writestr("1/x.json", b"{}")
+    >>> [n for n, _ in json_members(buf.getvalue(), "export.zip")]
+    ['export.zip:1/1_2025-03-01_10#0.json.gz', 'export.zip:1/x.json']
+    """
+    if not data.startswith((b"PK\x03\x04", b"PK\x05\x06")):
+        return None
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile:
+        return None
+    with archive:
+        infos = [i for i in archive.infolist() if not i.is_dir() and not i.filename.startswith("__MACOSX/")
+                 and not i.filename.rsplit("/", 1)[-1].startswith(".")]
+        if not infos or not all(i.filename.lower().endswith(_JSON_SUFFIXES) for i in infos):
+            return None
+        if len(infos) == 1 and not infos[0].filename.lower().endswith(".gz"):
+            return None  # one plain JSON member: the ordinary zip path reads it
+        return [(f"{name}:{i.filename}", read_member(archive, i, name, limits))
+                for i in sorted(infos, key=lambda i: i.filename)]
 
 
 def to_utf8(data: bytes, name: str, *, full: bool = True) -> tuple[bytes, str, tuple[str, ...]]:
