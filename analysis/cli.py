@@ -101,6 +101,8 @@ def _load(run: _Run) -> tuple[Source, Any]:
     report = result.report
     run.say(f"loaded {report.kept:,} of {report.rows_read:,} rows ({report.rejected:,} rejected, "
             f"{report.repaired:,} repaired)")
+    for warning in report.warnings:  # printed even with -q: they change what the results mean
+        print(f"journeylens: warning: {warning}", file=run.err)
     return result.events, report
 
 

@@ -15,6 +15,7 @@ from analysis import schema
 from analysis.errors import IngestError
 from analysis.ingest.accounting import account
 from analysis.ingest.canonical import REPAIR, to_canonical
+from analysis.ingest.checks import degradation_warnings
 from analysis.ingest.chunks import align_chunks
 from analysis.ingest.csvread import LINE, read_raw, unique_names
 from analysis.ingest.dedupe import FILE, dedupe
@@ -127,7 +128,7 @@ def load_events(
     rejected_rows = pl.concat([r for r in rejected if r.height], how="diagonal_relaxed") if any(
         r.height for r in rejected) else LoadReport(files=[]).rejected_rows
     load_report = LoadReport(files=reports, rejected_rows=rejected_rows, personal_columns=personal,
-                             dropped_columns=dropped)
+                             dropped_columns=dropped, checks=degradation_warnings(events, reports))
     for f in reports:
         f.check()
         if f.rows_read and (f.rejected - f.duplicates) / f.rows_read > max_rejected_share:

@@ -92,6 +92,15 @@ class LoadReport:
     personal_columns: dict[str, str] = field(default_factory=dict)
     #: the personal-data columns left out of the events because the user did not choose to keep them
     dropped_columns: tuple[str, ...] = ()
+    #: what came out empty, constant or unread, in words, with what to do (no silent degradation)
+    checks: list[str] = field(default_factory=list)
+
+    @property
+    def warnings(self) -> list[str]:
+        """Every warning of the load: per file (nested data not read …) and over the events (all Direct …)."""
+        per_file = [f"{f.file}: {n.removeprefix('WARNING: ')}" for f in self.files for n in f.notes
+                    if n.startswith("WARNING: ")]
+        return [*per_file, *self.checks]
 
     @property
     def rows_read(self) -> int:
