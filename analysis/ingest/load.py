@@ -280,8 +280,7 @@ def _read_vendor_file(kind: str, data: bytes, report: FileReport, *, limits: Lim
         report.notes += list(parsed.notes)
         report.encoding = "utf-8"
     elif kind == "snowplow":
-        raw = snowplow.read_enriched(data, name)
-        raw = raw.with_row_index(LINE, offset=1).with_columns(pl.col(LINE).cast(pl.Int64))
+        raw, bad = snowplow.read_enriched(data, name)
         report.encoding, report.delimiter = "utf-8", "\t"
     else:
         feed = adobe.read_feed(data, name, limits=limits)

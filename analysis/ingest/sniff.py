@@ -13,7 +13,6 @@ from typing import IO, Literal
 
 from analysis.errors import IngestError
 from analysis.ingest.limits import DEFAULT_LIMITS, Limits
-from analysis.ingest.vendors.snowplow import looks_enriched
 
 Kind = Literal["csv", "parquet", "json", "adobe", "snowplow"]
 
@@ -137,6 +136,8 @@ def unwrap(data: bytes, name: str, *, limits: Limits = DEFAULT_LIMITS, member: s
         return Payload(data=data, kind="parquet", name=name, notes=tuple(notes))
     if looks_json(data):
         return Payload(data=data, kind="json", name=name, notes=tuple(notes))
+    from analysis.ingest.vendors.snowplow import looks_enriched  # noqa: PLC0415 (it imports csvread, which imports us)
+
     if looks_enriched(data):
         return Payload(data=data, kind="snowplow", name=name,
                        notes=(*notes, "Snowplow enriched events (TSV without a header, documented column order)"))

@@ -32,7 +32,8 @@ _TOKENS = frozenset({
 # Ambiguous words: flag only when they are the whole header ("name" yes, "campaign_name" no).
 _WHOLE = frozenset({"name", "mail", "tel", "ip", "str", "zip", "plz", "address", "adresse", "mobile", "mobil",
                     "handy", "fax", "dob", "ort", "wohnort", "ip_adresse", "ip_address", "ip_addr", "client_ip"})
-_NAME_COMPOSITE = re.compile(r"^(first|last|full|given|family|customer|user|contact|kunden|vor|nach|sur)_?name$")
+_NAME_COMPOSITE = re.compile(r"^(traits_|properties_|user_properties_)?"
+                             r"(first|last|full|given|family|customer|user|contact|kunden|vor|nach|sur)?_?name$")
 
 _EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 _PHONE = r"^\+?[\d\s().\-/]{7,20}$"

@@ -13,6 +13,7 @@ import io
 import polars as pl
 
 from analysis.errors import IngestError
+from analysis.ingest.csvread import LINE
 from analysis.ingest.vendors.common import Prepared, find, text, utc_text
 
 #: The enriched TSV columns in the documented order (indexes 0..130).
@@ -56,22 +57,36 @@ def looks_enriched(data: bytes) -> bool:
     return len(fields) == len(COLUMNS) and fields[5].decode("utf-8", "replace") in EVENT_TYPES
 
 
-def read_enriched(data: bytes, name: str) -> pl.DataFrame:
-    """Read enriched TSV with the documented column names; every field stays text (as in a CSV).
+def read_enriched(data: bytes, name: str) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Read enriched TSV with the documented column names, every field as text, and the line of each row.
+
+    Lines without exactly 131 fields come back apart (line and field count), to be rejected like ragged CSV rows.
 
     Examples
     --------
     >>> line = ["app", "web", "", "2025-03-01 10:00:00.000", "", "page_view"] + [""] * 125
-    >>> read_enriched("\\t".join(line).encode(), "e.tsv")["collector_tstamp"].to_list()
-    ['2025-03-01 10:00:00.000']
+    >>> rows, ragged = read_enriched(("\\t".join(line) + "\\nshort\\tline\\n").encode(), "e.tsv")
+    >>> rows["collector_tstamp"].to_list(), ragged.rows()
+    (['2025-03-01 10:00:00.000'], [(2, 2, 131)])
     """
     try:
-        return pl.read_csv(io.BytesIO(data), has_header=False, separator="\t", quote_char=None,
-                           new_columns=list(COLUMNS), infer_schema=False, raise_if_empty=False)
+        frame = pl.read_csv(io.BytesIO(data), has_header=False, separator="\t", quote_char=None,
+                            new_columns=list(COLUMNS), infer_schema=False, raise_if_empty=False,
+                            truncate_ragged_lines=True)
+        lines = pl.read_csv(io.BytesIO(data), has_header=False, separator="\x1f", quote_char=None,
+                            new_columns=["line"], infer_schema=False, raise_if_empty=False)["line"]
     except pl.exceptions.PolarsError as exc:
-        raise IngestError(f"{name}: a line does not have the 131 tab-separated fields of a Snowplow enriched "
-                          f"event ({exc}). Export the enriched stream unchanged, or the warehouse table as CSV.") \
-            from None
+        raise IngestError(f"{name} cannot be read as Snowplow enriched events ({exc}). Export the enriched stream "
+                          "unchanged, or the warehouse table as CSV.") from None
+    if lines.len() != frame.height:
+        raise IngestError(f"{name}: blank or broken lines between the enriched events; each line must hold one "
+                          "event with 131 tab-separated fields. Export the enriched stream unchanged.")
+    fields = lines.fill_null("").str.count_matches("\t", literal=True) + 1
+    frame = frame.with_row_index(LINE, offset=1).with_columns(pl.col(LINE).cast(pl.Int64))
+    good = fields == len(COLUMNS)
+    ragged = frame.select(LINE).filter(~good).with_columns(fields.filter(~good).cast(pl.Int64).alias("fields"),
+                                                           pl.lit(len(COLUMNS), dtype=pl.Int64).alias("expected"))
+    return (frame if good.all() else frame.filter(good)), ragged
 
 
 def prepare(raw: pl.DataFrame, *, name: str) -> Prepared:
