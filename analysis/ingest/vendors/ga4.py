@@ -42,6 +42,7 @@ def prepare(raw: pl.DataFrame, *, name: str) -> Prepared:
     decoded: dict[str, pl.Series] = {}
     for col in (c for c in NESTED if c in raw.columns and raw.schema[c] == pl.String):
         values = raw[col].str.strip_chars()
+        values = pl.select(pl.when(values.is_in(["", "null", "None"])).then(None).otherwise(values)).to_series()
         present = values.drop_nulls().filter(values.drop_nulls() != "")
         if present.len() == 0:
             continue
@@ -61,7 +62,7 @@ def prepare(raw: pl.DataFrame, *, name: str) -> Prepared:
             notes.append(f"WARNING: {col} holds text that is not valid JSON, so its nested fields cannot be read "
                          "and stay as text. Export the table as JSON lines or Parquet.")
             continue
-        unread = int((values.is_not_null() & (values != "") & ~looks).sum())
+        unread = int((values.is_not_null() & ~looks).sum())
         if unread:
             notes.append(f"WARNING: {unread:,} cell(s) of {col} are not JSON and were left empty")
         decoded[col] = parsed
