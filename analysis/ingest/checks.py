@@ -91,4 +91,5 @@ def _looks_like_value(values: pl.Series) -> bool:
     if values.dtype != pl.String:
         return False
     sample = values.drop_nulls().head(1000).str.strip_chars().str.replace_all(r"[€$£\s]", "")
-    return sample.len() > 0 and bool(sample.str.contains(r"^-?\d{1,3}([.,]?\d{3})*([.,]\d+)?$").mean() >= 0.9)
+    numeric = sample.str.contains(r"^-?\d{1,3}([.,]?\d{3})*([.,]\d+)?$")
+    return sample.len() > 0 and int(numeric.sum()) >= 0.9 * sample.len()

@@ -47,7 +47,8 @@ def read_json_raw(data: bytes, name: str, *, limits: Limits = DEFAULT_LIMITS) ->
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     if data.lstrip(_WS)[:1] == b"[":
-        frame, notes = _read_array(data, name), ("JSON array: line numbers count array elements",)
+        frame = _read_array(data, name)
+        notes: tuple[str, ...] = ("JSON array: line numbers count array elements",)
         bad = pl.DataFrame(schema={LINE: pl.Int64, TEXT: pl.String})
     else:
         frame, bad, notes = _read_lines(data, name)

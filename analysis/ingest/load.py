@@ -20,13 +20,13 @@ from analysis.ingest.chunks import align_chunks
 from analysis.ingest.csvread import LINE, read_raw, unique_names
 from analysis.ingest.dedupe import FILE, dedupe
 from analysis.ingest.formats import Detected, detect_format, normalise
+from analysis.ingest.jsonread import read_json_raw
 from analysis.ingest.limits import DEFAULT_LIMITS, Limits
 from analysis.ingest.mapping import apply_overrides, check_required, detect_mapping
 from analysis.ingest.names import display_name
 from analysis.ingest.parquet import flatten, read_parquet_raw
 from analysis.ingest.parse import DateOrder, Decimal, has_control_chars
 from analysis.ingest.report import FileReport, LoadReport, RejectedShareError, share_message
-from analysis.ingest.jsonread import read_json_raw
 from analysis.ingest.sniff import json_members, sniff_csv, unwrap
 from analysis.ingest.vendors import adobe, snowplow
 from analysis.ingest.vendors.registry import prepare as vendor_prepare

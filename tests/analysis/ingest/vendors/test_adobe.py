@@ -81,5 +81,5 @@ def test_a_lone_hit_data_file_is_explained() -> None:
 
 
 def test_hits_that_do_not_match_the_headers_are_named() -> None:
-    with pytest.raises(IngestError, match="the 15 tab-separated fields that column_headers.tsv names"):
+    with pytest.raises(IngestError, match=r"the 15 tab-separated fields that column_headers.tsv names"):
         load_events(("feed.zip", feed([h + "\textra" for h in HITS])))

@@ -48,7 +48,7 @@ def test_enriched_tsv_loads_in_the_documented_order_with_no_mapping() -> None:
 
 def test_a_line_with_a_missing_field_is_named() -> None:
     broken = LINES[0] + "\n" + "\t".join(LINES[1].split("\t")[:100]) + "\n"
-    with pytest.raises(IngestError, match="wrong number of fields .first: line 2, .*'100 fields, expected 131'"):
+    with pytest.raises(IngestError, match=r"wrong number of fields .first: line 2, .*'100 fields, expected 131'"):
         load_events(("e.tsv", broken.encode()))
     loaded = load_events(("e.tsv", broken.encode()), max_rejected_share=0.6)
     assert loaded.report.rejected_rows.select("line", "reason", "detail").rows() == [
