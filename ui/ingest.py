@@ -17,7 +17,7 @@ import streamlit as st
 
 from analysis.errors import IngestError
 from analysis.ingest import LoadReport, LoadResult, RejectedShareError, load_events, peek_columns
-from analysis.ingest.mapping import TARGETS
+from analysis.ingest.mapping import TARGETS, mapping_overview
 from analysis.ingest.names import display_name
 from ui.data import set_active_dataset
 
@@ -182,11 +182,10 @@ def kept_personal_columns() -> tuple[str, ...]:
     return tuple(st.session_state.get(KEEP_PERSONAL, ()))
 
 
-def mapping_choice_label(choice: str, detected: str | None) -> str:
-    """How a mapping option reads: the detection names its column ("detected: Kundennummer")."""
-    if choice == DETECTED:
-        return f"(detected: {detected})" if detected else "(detected: nothing)"
-    return choice
+def mapping_choice_label(choice: str) -> str:
+    """How a mapping option reads. The labels never change between runs: a label that followed the detection
+    ("detected: nothing" after a failed load) came back from the browser as a value and was sent as a column name."""
+    return {DETECTED: "(as detected)", UNMAPPED: "(not mapped)"}.get(choice, choice)
 
 
 def mapping_key(target: str) -> str:
@@ -194,16 +193,27 @@ def mapping_key(target: str) -> str:
     return f"{MAPPING_PREFIX}{target}"
 
 
-def mapping_overrides() -> dict[str, str | None]:
-    """The user's mapping choices from session state: a column, ``None`` to unmap; detected ones left out."""
+def mapping_overrides(columns: Sequence[str]) -> dict[str, str | None]:
+    """The user's mapping choices: a column of the files, ``None`` to unmap; detection everywhere else.
+
+    A stored value that is not one of ``columns`` (a placeholder, or a column of files no longer uploaded) is never
+    passed on as a column name: that target keeps the detection.
+    """
+    known = set(columns)
     out: dict[str, str | None] = {}
     for target in TARGETS:
         value: Any = st.session_state.get(mapping_key(target), DETECTED)
         if value == UNMAPPED:
             out[target] = None
-        elif isinstance(value, str) and value != DETECTED:
+        elif isinstance(value, str) and value in known:
             out[target] = value
     return out
+
+
+def mapping_summary(columns: Sequence[str], overrides: dict[str, str | None], report: LoadReport | None) -> Any:
+    """The whole resulting mapping (one row per target: column, chosen or detected), for the page to show at once."""
+    fmt = report.files[0].format if report is not None and report.files else None
+    return mapping_overview(columns, overrides, fmt=fmt)
 
 
 def reset_mapping() -> None:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+import polars as pl
+
 from analysis import schema
 from analysis.errors import IngestError
-from analysis.ingest.formats import Format, normalise
+from analysis.ingest.formats import Format, detect_format, normalise
 
 EVENT_ID = "event_id"
 #: Names a mapping may assign: the canonical columns plus the source's event id used to drop duplicates.
@@ -199,3 +201,48 @@ def check_required(mapping: Mapping[str, str], columns: Sequence[str], *, name: 
             f"{name}: no column found for {', '.join(missing)}. Columns in the file: {shown}. "
             f"Choose the column under Column mapping, or pass mapping={{'{missing[0].split()[0]}': '<column>'}}."
         )
+
+
+def mapping_overview(columns: Sequence[str], overrides: Mapping[str, str | None] | None = None, *,
+                     fmt: str | None = None) -> pl.DataFrame:
+    """The whole mapping the user's choices and the detection give together: one row per target.
+
+    ``origin`` is ``chosen`` (the user's pick), ``detected`` or ``not mapped``; a choice naming a column the files
+    do not have is ignored (detection applies), so a placeholder can never become a column name. ``fmt`` is the
+    detected export format when known (else it is detected from ``columns``).
+
+    Examples
+    --------
+    >>> picks = {"event": "interaction", "user_id": "(detected: nothing)"}  # a placeholder is ignored
+    >>> overview = mapping_overview(["Kunden-ID", "Zeitstempel", "interaction", "Umsatz"], picks)
+    >>> for row in overview.filter(pl.col("column").is_not_null()).select("target", "column", "origin").rows():
+    ...     print(row)
+    ('user_id', 'Kunden-ID', 'detected')
+    ('timestamp', 'Zeitstempel', 'detected')
+    ('event', 'interaction', 'chosen')
+    ('revenue', 'Umsatz', 'detected')
+    """
+    known = {normalise(c): c for c in columns}
+    picks = {t: (None if c is None else known.get(normalise(c))) for t, c in (overrides or {}).items()
+             if t in TARGETS and (c is None or normalise(c) in known)}
+    if fmt is None:
+        try:
+            fmt = detect_format(columns).format
+        except IngestError:  # an export that cannot be mapped as is: show what the aliases find
+            fmt = "generic"
+    try:
+        found = detect_mapping(columns, fmt, fixed=picks)  # type: ignore[arg-type]
+    except IngestError:  # two columns look alike: the user must choose; show none detected for that target
+        found = {}
+    need = {schema.TIMESTAMP: "yes", schema.EVENT: "yes", schema.USER_ID: "this or anonymous_id",
+            schema.ANONYMOUS_ID: "this or user_id"}
+    rows = []
+    for target in TARGETS:
+        if target in picks:
+            column, origin = picks[target], "chosen" if picks[target] is not None else "not mapped"
+        else:
+            column = found.get(target)
+            origin = "detected" if column is not None else "not mapped"
+        rows.append({"target": target, "column": column, "origin": origin, "required": need.get(target, "")})
+    return pl.DataFrame(rows, schema={"target": pl.String, "column": pl.String, "origin": pl.String,
+                                      "required": pl.String})
