@@ -175,7 +175,7 @@ def peek_columns(source: Source, *, member: str | None = None,
 
 def _split_archives(items: list[tuple[str, Callable[[], bytes]]], *, limits: Limits,
                     member: str | None) -> list[tuple[str, Callable[[], bytes]]]:
-    """A zip of JSON files (Amplitude's hourly ``.json.gz``) becomes one input per member; others stay as they are."""
+    """A zip of JSON-lines files (Amplitude's hourly ``.json.gz``) becomes one JSON-lines input; others stay."""
     if member is not None:
         return items
     out: list[tuple[str, Callable[[], bytes]]] = []
@@ -184,11 +184,11 @@ def _split_archives(items: list[tuple[str, Callable[[], bytes]]], *, limits: Lim
             out.append((name, read))
             continue
         data = read()
-        members = json_members(data, name, limits=limits)
-        if members is None:
+        joined = json_members(data, name, limits=limits)
+        if joined is None:
             out.append((name, lambda data=data: data))  # type: ignore[misc]
         else:
-            out.extend((n, lambda b=b: b) for n, b in members)  # type: ignore[misc]
+            out.append((joined[0], lambda text=joined[1]: text))  # type: ignore[misc]
     return out
 
 
@@ -279,6 +279,9 @@ def _read_vendor_file(kind: str, data: bytes, report: FileReport, *, limits: Lim
         raw, bad = parsed.frame, parsed.bad
         report.notes += list(parsed.notes)
         report.encoding = "utf-8"
+        if name.endswith(" JSON files)"):  # a zip of JSON-lines files, read as one text
+            report.notes.append("the zip's files are read as one table, in name order; line numbers count lines "
+                                "across them")
     elif kind == "snowplow":
         raw, bad = snowplow.read_enriched(data, name)
         report.encoding, report.delimiter = "utf-8", "\t"

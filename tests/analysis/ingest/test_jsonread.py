@@ -52,12 +52,14 @@ def test_gzip_and_zip_hold_json(wrap: str) -> None:
     assert result.events.height == 2 and result.report.files[0].container == "json"
 
 
-def test_a_zip_of_hourly_gzipped_files_is_read_file_by_file() -> None:
+def test_a_zip_of_hourly_gzipped_files_is_read_as_one_table() -> None:
     hours = {f"187520/187520_2025-03-01_{h}#0.json.gz": gzip.compress(ndjson(
         {"user_id": f"u{h}", "timestamp": f"2025-03-01T{h:02d}:00:00Z", "event": "open"})) for h in range(3)}
     result = load_events(("export.zip", zip_bytes(hours)))
-    assert result.events.height == 3
-    assert [f.file for f in result.report.files] == [f"export.zip:{n}" for n in sorted(hours)]
+    assert result.events.sort("timestamp")["user_id"].to_list() == ["u0", "u1", "u2"]
+    (f,) = result.report.files
+    assert f.file == "export.zip (3 JSON files)" and f.rows_read == 3
+    assert any("line numbers count lines across them" in n for n in f.notes)
 
 
 def test_a_folder_of_json_files(tmp_path: Path) -> None:
