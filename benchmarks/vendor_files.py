@@ -107,15 +107,18 @@ def adobe_zip(events: pl.DataFrame, path: Path) -> Path:
     ids = {name: str(200 + i) for i, name in enumerate(n for n in names if n not in ("page_view", "purchase"))}
     ids["purchase"] = "1"
     headers = ["hit_time_gmt", "post_visid_high", "post_visid_low", "visit_num", "post_pagename", "post_page_event",
-               "post_event_list", "post_product_list", "post_campaign", "post_referrer", "exclude_hit", "hit_source"]
+               "post_event_list", "post_product_list", "post_campaign", "post_referrer", "exclude_hit", "hit_source", "hitid_high",
+               "hitid_low"]
     page = pl.col("event") == "page_view"
-    hits = events.select(
+    values = [
         pl.col("timestamp").dt.epoch("s").cast(pl.String), pl.lit("1000"), pl.col("anonymous_id"), pl.lit("1"),
         pl.when(page).then(pl.lit("Home")), pl.lit("0"),
         pl.when(~page).then(pl.col("event").replace_strict(ids, default=None)),
         pl.when(pl.col("event") == "purchase").then(pl.format(";Item;1;{}", pl.col("revenue"))),
-        pl.col("campaign"), pl.col("referrer"), pl.lit("0"), pl.lit("1"),
-    )
+        pl.col("campaign"), pl.col("referrer"), pl.lit("0"), pl.lit("1"), pl.lit("77"),
+        pl.col("event_id"),
+    ]
+    hits = events.select(v.alias(h) for v, h in zip(values, headers, strict=True))
     buf = io.BytesIO()
     hits.write_csv(buf, separator="\t", include_header=False, quote_style="never")
     lookup = "".join(f"{i}\t{n}\n" for n, i in ids.items())

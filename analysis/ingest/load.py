@@ -284,6 +284,9 @@ def _read_vendor_file(kind: str, data: bytes, report: FileReport, *, limits: Lim
                                 "across them")
     elif kind == "snowplow":
         raw, bad = snowplow.read_enriched(data, name)
+        empty = len(snowplow.COLUMNS) - (raw.width - 1)
+        if empty:
+            report.notes.append(f"{empty} of the 131 enriched-event fields are empty on every line and left out")
         report.encoding, report.delimiter = "utf-8", "\t"
     else:
         feed = adobe.read_feed(data, name, limits=limits)

@@ -112,7 +112,7 @@ PRESETS: dict[str, dict[str, tuple[str, ...]]] = {
         schema.REFERRER: ("post_referrer", "referrer"),
         schema.SESSION_ID: ("adobe_visit",),
         schema.REVENUE: ("adobe_revenue",),
-        EVENT_ID: (),
+        EVENT_ID: ("adobe_event_key",),
     },
 }
 

@@ -8,7 +8,7 @@ and "Use data feeds to calculate common metrics": hits with ``exclude_hit`` > 0 
 are custom, download and exit links; events are the comma-separated ids of ``post_event_list`` named by
 ``event.tsv`` (``1,200`` = Purchase and custom event 1); ``post_product_list`` is
 ``category;product;quantity;price;events;eVars`` per product, comma-separated, and its prices are the revenue of
-the Purchase event; ``hit_time_gmt`` is the hit's Unix time, ``date_time`` the same in the report suite's time
+the Purchase event; ``hitid_high`` + ``hitid_low`` identify a hit (the duplicate key, with the event); ``hit_time_gmt`` is the hit's Unix time, ``date_time`` the same in the report suite's time
 zone. Each hit becomes one event row per page view, link and listed event; ``Instance of eVarN`` counters are
 bookkeeping, not behaviour, and are left out (counted in the report).
 """
@@ -30,6 +30,7 @@ VISITOR = "adobe.visitor"
 EVENT = "adobe.event"
 REVENUE = "adobe.revenue"
 SESSION = "adobe.visit"
+EVENT_KEY = "adobe.event_key"
 EXCLUDED_SOURCES = ("5", "7", "8", "9")
 PURCHASE = "1"
 _LINKS = {"100": "Custom Link", "101": "Download Link", "102": "Exit Link"}
@@ -167,5 +168,9 @@ def _explode_events(hits: pl.DataFrame, names: pl.DataFrame) -> tuple[pl.DataFra
         pl.when(pl.col("__ids") == PURCHASE).then(price).alias(REVENUE),
         visitor.alias(VISITOR),
         pl.when(visit.is_not_null()).then(pl.concat_str(visitor, pl.lit(":"), visit)).alias(SESSION),
+        # hitid_high + hitid_low identify a hit; with the event it identifies each row (a re-delivered hit repeats)
+        pl.concat_str(text(hits, "hitid_high" if "hitid_high" in cols else None), pl.lit("_"),
+                      text(hits, "hitid_low" if "hitid_low" in cols else None), pl.lit(":"), named_ids)
+        .alias(EVENT_KEY),
     ).drop("__ids")
     return out, counters

@@ -61,10 +61,15 @@ def looks_enriched(data: bytes) -> bool:
     return len(fields) == len(COLUMNS) and fields[5].decode("utf-8", "replace") in EVENT_TYPES
 
 
+_KEEP = ("event", "event_id", "event_name", "user_id", "domain_userid", "se_action", "collector_tstamp",
+         "derived_tstamp")
+
+
 def read_enriched(data: bytes, name: str) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Read enriched TSV with the documented column names, every field as text, and the line of each row.
 
-    Lines without exactly 131 fields come back apart (line and field count), to be rejected like ragged CSV rows.
+    Lines without exactly 131 fields come back apart (line and field count), to be rejected like ragged CSV rows;
+    fields empty on every line are left out (the caller's report says how many).
 
     Examples
     --------
@@ -88,6 +93,9 @@ def read_enriched(data: bytes, name: str) -> tuple[pl.DataFrame, pl.DataFrame]:
     fields = lines.fill_null("").str.count_matches("\t", literal=True) + 1
     frame = frame.with_row_index(LINE, offset=1).with_columns(pl.col(LINE).cast(pl.Int64))
     good = fields == len(COLUMNS)
+    # most of the 131 fields are empty in a given pipeline; they hold no value to keep and widen every later pass
+    empty = [c for c in COLUMNS if frame[c].null_count() == frame.height and c not in _KEEP]
+    frame = frame.drop(empty)
     ragged = frame.select(LINE).filter(~good).with_columns(fields.filter(~good).cast(pl.Int64).alias("fields"),
                                                            pl.lit(len(COLUMNS), dtype=pl.Int64).alias("expected"))
     return (frame if good.all() else frame.filter(good)), ragged
