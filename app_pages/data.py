@@ -84,8 +84,8 @@ else:
         st.caption(f"{report.rows_read:,} rows read = {report.kept:,} kept + {report.repaired:,} repaired + "
                    f"{report.rejected:,} rejected (of which {sum(f.duplicates for f in report.files):,} duplicates)")
         st.dataframe(report.summary(), hide_index=True)
-        for warning in report.warnings:  # what came out empty or unread, with what to do
-            st.warning(warning, icon=":material/warning:")
+        if report.warnings:  # what came out empty or unread, with what to do (column names escaped)
+            st.warning(ingest.warnings_markdown(report.warnings), icon=":material/warning:")
         with st.expander("Mapping per file"):
             st.dataframe(report.mappings(), hide_index=True)
         reasons = report.reasons()
@@ -120,7 +120,8 @@ else:
         grid[i % 3].selectbox(target, choices, key=ingest.mapping_key(target), format_func=ingest.mapping_choice_label,
                               help="Choose another column of your file, or keep the detection.")
     st.caption("The resulting mapping: your choices merged with the detection.")
-    st.dataframe(ingest.mapping_summary(columns, options.mapping, report), hide_index=True)
+    overview = ingest.mapping_summary(columns, options.mapping, report)
+    st.dataframe(overview, hide_index=True, height=ingest.table_height(overview.height))
 
     # ---- canonical events
     if result is not None:

@@ -13,12 +13,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+import polars as pl
 import streamlit as st
 
 from analysis.errors import IngestError
 from analysis.ingest import LoadReport, LoadResult, RejectedShareError, load_events, peek_columns
 from analysis.ingest.mapping import TARGETS, mapping_overview
 from analysis.ingest.names import display_name
+from analysis.privacy.text import escape_markdown
 from ui.data import set_active_dataset
 
 UPLOADER = "data.uploads"
@@ -213,7 +215,17 @@ def mapping_overrides(columns: Sequence[str]) -> dict[str, str | None]:
 def mapping_summary(columns: Sequence[str], overrides: dict[str, str | None], report: LoadReport | None) -> Any:
     """The whole resulting mapping (one row per target: column, chosen or detected), for the page to show at once."""
     fmt = report.files[0].format if report is not None and report.files else None
-    return mapping_overview(columns, overrides, fmt=fmt)
+    return mapping_overview(columns, overrides, fmt=fmt).with_columns(pl.col("column").fill_null("–"))
+
+
+def warnings_markdown(warnings: Sequence[str]) -> str:
+    """The load warnings as one Markdown list; their column names come from the file, so they are escaped."""
+    return "\n".join(f"- {escape_markdown(w)}" for w in warnings)
+
+
+def table_height(rows: int) -> int:
+    """Pixels that show ``rows`` table rows and the header without an inner scroll bar."""
+    return 38 + 35 * rows
 
 
 def reset_mapping() -> None:

@@ -6,7 +6,8 @@ Contract: Segment's "Spec" (segment.com/docs/connections/spec: Common Fields, Tr
 ``context.page.referrer``, ``properties`` and ``traits``. An identify call carries both ``anonymousId`` and
 ``userId``: it is kept as an ``identify`` event, so stitching links the device to the person even when the person
 has no other event under that userId. Page and screen calls are named the way Segment's own destinations name
-them: ``Viewed <name> Page`` / ``Viewed <name> Screen``, or ``Loaded a Page`` / ``Loaded a Screen`` without a name.
+them: ``Viewed <name> Page`` / ``Viewed <name> Screen``, or ``Loaded a Page`` / ``Loaded a Screen`` without a name; that ``name`` field is kept as ``page_name`` (it names a
+page, not a person).
 """
 
 from __future__ import annotations
@@ -41,6 +42,11 @@ def prepare(raw: pl.DataFrame, *, name: str) -> Prepared:
     )
     out = raw.with_columns(derived)
     notes = []
+    label_col = find(cols, "name")
+    if label_col is not None and "page_name" not in cols:
+        # page and screen calls name a page, not a person: kept as page_name so no one takes it for personal data
+        out = out.rename({label_col: "page_name"})
+        notes.append(f"the page and screen '{label_col}' field is kept as page_name")
     identifies = int((out[EVENT] == IDENTIFY).sum()) if find(cols, "type") else 0
     if identifies:
         notes.append(f"{identifies:,} identify call(s) kept as 'identify' events: each links its anonymousId to "

@@ -127,3 +127,34 @@ def test_every_line_is_accounted_for_and_read_back(rows: list[tuple[str, int, st
     assert f.rows_read == len(rows) == f.kept
     got = result.events.select("user_id", pl.col("timestamp").dt.epoch("s"), "event").sort(pl.all()).rows()
     assert got == sorted(rows)
+
+
+def _big_ndjson(late: dict[str, object] | None = None) -> bytes:
+    n = 90_000  # above the 8 MiB where the schema is inferred from a sample of lines
+    i = pl.int_range(n)
+    frame = pl.select(user_id=pl.format("u{}", i % 977), timestamp=pl.lit("2025-03-01T10:00:00Z"),
+                      event=pl.lit("page_view"),
+                      page=pl.struct(path=pl.format("/p/{}", i), title=pl.lit("A product page with a long title")))
+    text = frame.write_ndjson().encode()
+    if late is not None:  # a field no sampled line has, on one line in the middle
+        middle = text.index(b"\n", len(text) // 2 + 7) + 1
+        text = text[:middle] + json.dumps(late).encode() + b"\n" + text[middle:]
+    return text
+
+
+def test_a_field_only_a_late_line_has_is_not_lost_in_a_big_file() -> None:
+    late = {"user_id": "x", "timestamp": "2025-03-01T11:00:00Z", "event": "buy", "page": {"path": "/t"},
+            "coupon": "SPRING", "revenue": 9.5}
+    data = _big_ndjson(late)
+    assert len(data) > 8 * 1024**2
+    e = load_events(("big.json", data), sort=False).events
+    assert e.filter(pl.col("user_id") == "x").select("coupon", "revenue", "page.path").rows() == [
+        ("SPRING", 9.5, "/t")]
+
+
+def test_a_big_file_reads_the_same_with_the_sampled_schema() -> None:
+    from analysis.ingest import jsonread
+
+    data = _big_ndjson()
+    sampled = jsonread._read_sampled(data)
+    assert sampled is not None and sampled.equals(pl.read_ndjson(data, infer_schema_length=None))

@@ -57,3 +57,6 @@ def test_traits_with_personal_data_are_left_out_and_reported() -> None:
     result = load_events(("s.json.gz", segment_file()))
     assert {"traits.email", "traits.name", "context.ip"} <= set(result.report.dropped_columns)
     assert "traits.email" not in result.events.columns and "traits.plan" in result.events.columns
+    # a page's name is not a person's: kept as page_name, not flagged
+    assert "page_name" not in result.report.personal_columns
+    assert result.events.sort("timestamp")["page_name"].to_list()[0] == "Pricing"
