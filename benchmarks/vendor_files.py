@@ -107,8 +107,8 @@ def adobe_zip(events: pl.DataFrame, path: Path) -> Path:
     ids = {name: str(200 + i) for i, name in enumerate(n for n in names if n not in ("page_view", "purchase"))}
     ids["purchase"] = "1"
     headers = ["hit_time_gmt", "post_visid_high", "post_visid_low", "visit_num", "post_pagename", "post_page_event",
-               "post_event_list", "post_product_list", "post_campaign", "post_referrer", "exclude_hit", "hit_source", "hitid_high",
-               "hitid_low"]
+               "post_event_list", "post_product_list", "post_campaign", "post_referrer", "exclude_hit", "hit_source",
+               "hitid_high", "hitid_low"]
     page = pl.col("event") == "page_view"
     values = [
         pl.col("timestamp").dt.epoch("s").cast(pl.String), pl.lit("1000"), pl.col("anonymous_id"), pl.lit("1"),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -164,13 +165,13 @@ def _read_sampled(data: bytes) -> pl.DataFrame | None:
     return frame if bool((written.cast(pl.Int64) == parsed.cast(pl.Int64)).all()) else None
 
 
-def _has_list(dtype: pl.DataType) -> bool:
+def _has_list(dtype: Any) -> bool:
     if isinstance(dtype, (pl.List, pl.Array)):
         return True
     return isinstance(dtype, pl.Struct) and any(_has_list(f.dtype) for f in dtype.fields)
 
 
-def _present(expr: pl.Expr, dtype: pl.DataType) -> pl.Expr:
+def _present(expr: pl.Expr, dtype: Any) -> pl.Expr:
     """How many fields of one value are there: 1 if not null, plus its object's fields, recursively."""
     own = expr.is_not_null().cast(pl.Int64)
     if isinstance(dtype, pl.Struct):

@@ -8,9 +8,10 @@ and "Use data feeds to calculate common metrics": hits with ``exclude_hit`` > 0 
 are custom, download and exit links; events are the comma-separated ids of ``post_event_list`` named by
 ``event.tsv`` (``1,200`` = Purchase and custom event 1); ``post_product_list`` is
 ``category;product;quantity;price;events;eVars`` per product, comma-separated, and its prices are the revenue of
-the Purchase event; ``hitid_high`` + ``hitid_low`` identify a hit (the duplicate key, with the event); ``hit_time_gmt`` is the hit's Unix time, ``date_time`` the same in the report suite's time
-zone. Each hit becomes one event row per page view, link and listed event; ``Instance of eVarN`` counters are
-bookkeeping, not behaviour, and are left out (counted in the report).
+the Purchase event; ``hitid_high`` + ``hitid_low`` identify a hit (the duplicate key, with the event);
+``hit_time_gmt`` is the hit's Unix time, ``date_time`` the same in the report suite's time zone. Each hit becomes
+one event row per page view, link and listed event; ``Instance of eVarN`` counters are bookkeeping, not behaviour,
+and are left out (counted in the report).
 """
 
 from __future__ import annotations

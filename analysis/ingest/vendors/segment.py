@@ -6,8 +6,8 @@ Contract: Segment's "Spec" (segment.com/docs/connections/spec: Common Fields, Tr
 ``context.page.referrer``, ``properties`` and ``traits``. An identify call carries both ``anonymousId`` and
 ``userId``: it is kept as an ``identify`` event, so stitching links the device to the person even when the person
 has no other event under that userId. Page and screen calls are named the way Segment's own destinations name
-them: ``Viewed <name> Page`` / ``Viewed <name> Screen``, or ``Loaded a Page`` / ``Loaded a Screen`` without a name; that ``name`` field is kept as ``page_name`` (it names a
-page, not a person).
+them: ``Viewed <name> Page`` / ``Viewed <name> Screen``, or ``Loaded a Page`` / ``Loaded a Screen`` without a
+name; that ``name`` field is kept as ``page_name`` (it names a page, not a person).
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from analysis.errors import IngestError
-from analysis.ingest import Limits, load_events, peek_columns
+from analysis.ingest import Limits, jsonread, load_events, peek_columns
 from tests.analysis.ingest.files import zip_bytes
 
 
@@ -153,8 +153,6 @@ def test_a_field_only_a_late_line_has_is_not_lost_in_a_big_file() -> None:
 
 
 def test_a_big_file_reads_the_same_with_the_sampled_schema() -> None:
-    from analysis.ingest import jsonread
-
     data = _big_ndjson()
     sampled = jsonread._read_sampled(data)
     assert sampled is not None and sampled.equals(pl.read_ndjson(data, infer_schema_length=None))
