@@ -98,6 +98,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1, help="runs per stage; the best counts")
     parser.add_argument("--formats", choices=["all", "csv"], default="all",
                         help="all: CSV, Parquet, JSON lines and the vendor exports; csv: CSV and Parquet only")
+    parser.add_argument("--skip", nargs="*", default=[], metavar="TEXT",
+                        help="leave out the stages whose name contains TEXT (e.g. GA4)")
     args = parser.parse_args()
     print(HEADER, flush=True)
     results: list[Measurement] = []
@@ -109,6 +111,7 @@ def main() -> None:
                   ("load_events, Parquet", pq_path, True), ("  Parquet, sort=False", pq_path, False)]
         if args.formats == "all":
             stages += [(stage, path, True) for stage, path in vendor_inputs(n_events)]
+        stages = [st for st in stages if not any(skip in st[0] for skip in args.skip)]
         for stage, path, sort in stages:
             measured, cpu = measure(stage, path, n, base, args.repeat, sort=sort)
             results.append(measured)

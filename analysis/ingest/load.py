@@ -35,6 +35,7 @@ from analysis.privacy.pii import detect_pii_columns
 #: One input: a path, raw bytes, a (name, bytes) pair, or a binary file-like with ``name`` (an upload).
 SourceItem: TypeAlias = "str | os.PathLike[str] | bytes | tuple[str, bytes] | IO[bytes]"
 Source: TypeAlias = "SourceItem | Sequence[SourceItem]"
+_PEEK_BYTES = 4 * 1024**2
 _DATA_SUFFIXES = (".csv", ".tsv", ".txt", ".gz", ".zip", ".parquet", ".pq", ".json", ".jsonl", ".ndjson")
 
 
@@ -166,7 +167,10 @@ def peek_columns(source: Source, *, member: str | None = None,
             dialect = sniff_csv(payload.data, payload.name, limits=limits)
             out[payload.name] = unique_names(dialect.header)
         else:  # JSON and vendor files: their columns exist once read (nested fields, derived columns)
-            f = _read_file(name, payload.data, member=member, limits=limits)
+            data = payload.data
+            if payload.kind in ("json", "snowplow") and len(data) > _PEEK_BYTES and not data.lstrip()[:1] == b"[":
+                data = data[:data.rfind(b"\n", 0, _PEEK_BYTES) + 1]  # the first lines name the fields
+            f = _read_file(name, data, member=member, limits=limits)
             fmt = "adobe" if payload.kind == "adobe" else detect_format(f.header, name=f.report.file).format
             out[payload.name] = [c for c in vendor_prepare(fmt, f.raw, name=f.report.file).frame.columns
                                  if c != LINE]
