@@ -19,6 +19,7 @@ from analysis.ingest.csvread import LINE, SLOW_PATH_BYTES
 from analysis.ingest.limits import DEFAULT_LIMITS, Limits
 from analysis.ingest.parquet import flatten
 from analysis.ingest.sniff import looks_json
+from analysis.ingest.vendors.ga4 import unread_params
 
 __all__ = ["TEXT", "RawJson", "looks_json", "read_json_raw"]
 
@@ -56,6 +57,8 @@ def read_json_raw(data: bytes, name: str, *, limits: Limits = DEFAULT_LIMITS) ->
     if frame.width > limits.max_columns:
         raise IngestError(f"{name}: {frame.width:,} fields, more than the limit of {limits.max_columns:,}. "
                           "Export only the fields you need.")
+    left = unread_params(frame)  # GA4: the keys the lift into columns leaves out are named, not dropped silently
+    notes = (*notes, left) if left else notes
     flat = flatten(frame.drop(LINE))
     if flat.width > limits.max_columns:
         raise IngestError(f"{name}: {flat.width:,} fields once nested objects are opened, more than the limit "
@@ -89,10 +92,15 @@ def _json_problem(data: bytes, exc: Exception) -> str:
     return f"the JSON cannot be read as a table of events ({exc}). Export one object per event."
 
 
-def _line_numbers(data: bytes) -> np.ndarray:
+def _newlines(data: bytes) -> np.ndarray:
+    """Byte offsets of the line feeds."""
+    return np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10)
+
+
+def _line_numbers(data: bytes, ends: np.ndarray | None = None) -> np.ndarray:
     """1-based numbers of the non-blank lines (the records of a JSON lines text), computed on the bytes."""
     arr = np.frombuffer(data, dtype=np.uint8)
-    ends = np.flatnonzero(arr == 10)
+    ends = _newlines(data) if ends is None else ends
     if not data.endswith(b"\n"):
         ends = np.append(ends, len(arr))
     starts = np.concatenate(([0], ends[:-1] + 1))
@@ -104,7 +112,8 @@ def _line_numbers(data: bytes) -> np.ndarray:
 
 
 def _read_lines(data: bytes, name: str) -> tuple[pl.DataFrame, pl.DataFrame, tuple[str, ...]]:
-    lines = _line_numbers(data)
+    ends = _newlines(data)
+    lines = _line_numbers(data, ends)
     if len(lines) == 0:
         raise IngestError(f"{name} has no JSON lines (only blank lines). Export again with at least one event.")
     notes: list[str] = []
@@ -112,7 +121,7 @@ def _read_lines(data: bytes, name: str) -> tuple[pl.DataFrame, pl.DataFrame, tup
         notes.append(f"{int(lines[-1]) - len(lines):,} blank line(s) skipped")
     bad = pl.DataFrame(schema={LINE: pl.Int64, TEXT: pl.String})
     try:
-        frame = _read_sampled(data) if len(data) > _SAMPLED_FROM else None
+        frame = _read_sampled(data, ends) if len(data) > _SAMPLED_FROM else None
         if frame is None:
             frame = pl.read_ndjson(data, infer_schema_length=None)
     except pl.exceptions.PolarsError as exc:
@@ -132,7 +141,7 @@ _SAMPLED_FROM = 8 * 1024**2
 _SAMPLE_LINES = 2000
 
 
-def _read_sampled(data: bytes) -> pl.DataFrame | None:
+def _read_sampled(data: bytes, ends: np.ndarray) -> pl.DataFrame | None:
     """Read with a schema inferred from a spread sample of lines, or None when that schema may miss a field.
 
     The proof, per line: the keys written in the text with a value other than ``null`` (counted as ``":``
@@ -141,8 +150,6 @@ def _read_sampled(data: bytes) -> pl.DataFrame | None:
     inside a string, which only costs the full inference. Lists of objects (GA4's event_params) are not
     counted this way and always get the full inference.
     """
-    arr = np.frombuffer(data, dtype=np.uint8)
-    ends = np.flatnonzero(arr == 10)
     if len(ends) < 2 * _SAMPLE_LINES or b"\x1f" in data:
         return None
     picks = np.unique(np.concatenate([np.arange(_SAMPLE_LINES),
@@ -159,8 +166,9 @@ def _read_sampled(data: bytes) -> pl.DataFrame | None:
         lines = lines.drop_nulls()
     if lines.len() != frame.height:  # blank lines of spaces: the full inference handles them
         return None
-    written = (lines.str.count_matches('":', literal=True) - lines.str.count_matches('":null', literal=True)
-               - lines.str.count_matches('": null', literal=True))
+    written = lines.str.count_matches('":', literal=True) - lines.str.count_matches('":null', literal=True)
+    if b'": null' in data or b'":  null' in data:  # pretty-printed values: count those nulls too (rare)
+        written = written - lines.str.count_matches(r'":\s+null', literal=False)
     parsed = frame.select(pl.sum_horizontal(_present(pl.col(c), t) for c, t in schema.items())).to_series()
     return frame if bool((written.cast(pl.Int64) == parsed.cast(pl.Int64)).all()) else None
 

@@ -168,7 +168,7 @@ def peek_columns(source: Source, *, member: str | None = None,
             out[payload.name] = unique_names(dialect.header)
         else:  # JSON and vendor files: their columns exist once read (nested fields, derived columns)
             data = payload.data
-            if payload.kind in ("json", "snowplow") and len(data) > _PEEK_BYTES and not data.lstrip()[:1] == b"[":
+            if payload.kind in ("json", "snowplow") and len(data) > _PEEK_BYTES and data[:4096].lstrip()[:1] != b"[":
                 data = data[:data.rfind(b"\n", 0, _PEEK_BYTES) + 1]  # the first lines name the fields
             f = _read_file(name, data, member=member, limits=limits)
             fmt = "adobe" if payload.kind == "adobe" else detect_format(f.header, name=f.report.file).format

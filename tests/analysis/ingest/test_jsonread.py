@@ -154,5 +154,5 @@ def test_a_field_only_a_late_line_has_is_not_lost_in_a_big_file() -> None:
 
 def test_a_big_file_reads_the_same_with_the_sampled_schema() -> None:
     data = _big_ndjson()
-    sampled = jsonread._read_sampled(data)
+    sampled = jsonread._read_sampled(data, jsonread._newlines(data))
     assert sampled is not None and sampled.equals(pl.read_ndjson(data, infer_schema_length=None))
