@@ -83,3 +83,15 @@ def test_a_lone_hit_data_file_is_explained() -> None:
 def test_hits_that_do_not_match_the_headers_are_named() -> None:
     with pytest.raises(IngestError, match=r"the 15 tab-separated fields that column_headers.tsv names"):
         load_events(("feed.zip", feed([h + "\textra" for h in HITS])))
+
+
+def test_without_hit_time_gmt_date_time_is_read_in_the_report_suites_time_zone() -> None:
+    headers = [h for h in HEADERS if h != "hit_time_gmt"]
+    hits = ["\t".join(v for h, v in zip(HEADERS, line.split("\t"), strict=True) if h != "hit_time_gmt")
+            for line in HITS[:1]]
+    data = zip_bytes({"column_headers.tsv": "\t".join(headers).encode() + b"\n",
+                      "hit_data.tsv": ("\n".join(hits) + "\n").encode(), "event.tsv": EVENT_TSV})
+    result = load_events(("feed.zip", data), timezone="America/New_York")
+    assert result.report.files[0].mapping["timestamp"] == "date_time"
+    # 11:00 in New York (EST) is 16:00 UTC
+    assert result.events["timestamp"].to_list() == [datetime(2025, 3, 1, 16, 0, tzinfo=UTC)]
