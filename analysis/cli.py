@@ -12,6 +12,7 @@ the message says which file, row, column or value and what would be valid).
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -100,7 +101,23 @@ def _load(run: _Run) -> tuple[Source, Any]:
     report = result.report
     run.say(f"loaded {report.kept:,} of {report.rows_read:,} rows ({report.rejected:,} rejected, "
             f"{report.repaired:,} repaired)")
+    for warning in report.warnings:  # printed even with -q: they change what the results mean
+        print(f"journeylens: warning: {warning}", file=run.err)
     return result.events, report
+
+
+_PY_MAPPING = re.compile(r"mapping=\{'([^']+)': '([^']*)'\}")
+
+
+def cli_hint(message: str) -> str:
+    """A library message as the command line says it: ``mapping={'event': 'x'}`` becomes ``--map event=x``.
+
+    Examples
+    --------
+    >>> cli_hint("pass mapping={'event': '<column>'}.")
+    'pass --map event=<column>.'
+    """
+    return _PY_MAPPING.sub(lambda m: f"--map {m.group(1)}={m.group(2)}", message)
 
 
 def _mapping(run: _Run) -> dict[str, str | None] | None:
@@ -434,7 +451,7 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, std
             write_recipe(recipe, args.write_recipe)
             run.say(f"recipe written to {args.write_recipe}")
     except AnalysisError as exc:  # IngestError included: bad file, data or settings
-        print(f"journeylens: error: {exc}", file=err)
+        print(f"journeylens: error: {cli_hint(str(exc))}", file=err)
         return EXIT_BAD_INPUT
     except Exception as exc:
         if args.debug:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from functools import partial
-
 import streamlit as st
 
 from analysis.ingest.examples import EXAMPLES
@@ -32,9 +30,10 @@ with st.expander("Preview of the active events"):
 
 # ---- loading the user's exports
 st.subheader("Load your exports")
-st.caption("CSV (any delimiter, encoding or decimal comma), CSV.gz, zip or Parquet. GA4, Segment, Mixpanel and "
-           "Snowplow exports are recognised; other files are mapped by their column names (German headers too). "
-           "Several files (for example a CRM export and a web export) become one table. Files stay on this machine.")
+st.caption("CSV (any delimiter, encoding or decimal comma), JSON lines or JSON arrays, Parquet, each also gzip or zip. "
+           "Exports of GA4 (BigQuery), Segment, Mixpanel, Amplitude (the export zip), Snowplow (enriched TSV too) "
+           "and Adobe Analytics data feeds (the delivery zip) are recognised and mapped; other files are mapped by "
+           "their column names (German headers too). Several files become one table. Files stay on this machine.")
 files = st.file_uploader("Event files", accept_multiple_files=True, key=ingest.uploader_key(),
                          on_change=ingest.reset_mapping, help=ingest.CEILING_HELP)
 st.caption(ingest.ceiling_text(ingest.ingest_limits()))
@@ -64,11 +63,12 @@ if not uploads:
     else:
         st.info("The bundled sample is active. Upload your own exports to analyse them instead.")
 else:
+    columns = ingest.source_columns(uploads, member.strip() or None)
     options = ingest.LoadOptions(
         timezone=timezone, date_order=None if order == "Detect" else order,
         decimal=None if decimal == "Detect" else decimal, max_rejected_share=share / 100,
         member=member.strip() or None,
-        mapping=ingest.mapping_overrides(),
+        mapping=ingest.mapping_overrides(columns),
         keep_personal=ingest.kept_personal_columns(),
     )
     loaded = ingest.load_uploads(uploads, options)
@@ -85,6 +85,8 @@ else:
         st.caption(f"{report.rows_read:,} rows read = {report.kept:,} kept + {report.repaired:,} repaired + "
                    f"{report.rejected:,} rejected (of which {sum(f.duplicates for f in report.files):,} duplicates)")
         st.dataframe(report.summary(), hide_index=True)
+        if report.warnings:  # what came out empty or unread, with what to do (column names escaped)
+            st.warning(ingest.warnings_markdown(report.warnings), icon=":material/warning:")
         with st.expander("Mapping per file"):
             st.dataframe(report.mappings(), hide_index=True)
         reasons = report.reasons()
@@ -110,16 +112,17 @@ else:
 
     # ---- column mapping
     st.subheader("Column mapping")
-    detected = report.mapping if report is not None else {}
     if report is not None:
-        st.caption(f"Detected format: {report.detected_format}. Choose a column to override the detection.")
-    columns = ingest.source_columns(uploads, options.member)
+        st.caption(f"Detected format: {report.detected_format}. Pick a column only where the detection is wrong; "
+                   "every other field keeps the detection.")
     grid = st.columns(3)
     choices: list[str] = [ingest.DETECTED, ingest.UNMAPPED, *columns]
     for i, target in enumerate(TARGETS):
-        grid[i % 3].selectbox(target, choices, key=ingest.mapping_key(target),
-                              format_func=partial(ingest.mapping_choice_label, detected=detected.get(target)),
-                              help="Choose another column of your file, or leave the detection.")
+        grid[i % 3].selectbox(target, choices, key=ingest.mapping_key(target), format_func=ingest.mapping_choice_label,
+                              help="Choose another column of your file, or keep the detection.")
+    st.caption("The resulting mapping: your choices merged with the detection.")
+    overview = ingest.mapping_summary(columns, options.mapping, report)
+    st.dataframe(overview, hide_index=True, height=ingest.table_height(overview.height))
 
     # ---- canonical events
     if result is not None:

@@ -1,10 +1,14 @@
-"""Benchmark load_events on CSV and Parquet exports of the seeded sample, next to one Polars sort + group_by pass.
+"""Benchmark load_events on CSV, Parquet, JSON lines and vendor exports of the seeded sample, next to one Polars
+sort + group_by pass.
 
-Run: ``.venv/bin/python -m benchmarks.bench_ingest --events 1000000 10000000``. The sample events (cached under
-benchmarks/data/) are written once as one CSV file (ISO timestamps with offset, all columns) and one Parquet file;
-each ``load_events`` call then runs in a fresh child process so its peak RSS is its own. Seconds are end to end:
-reading the file, sniffing, mapping, typing, de-duplication, sorting and the report.
-Targets on this 2-core machine: CSV >= 2M events/s, Parquet >= 20M events/s.
+Run: ``.venv/bin/python -m benchmarks.bench_ingest --events 1000000 10000000`` (``--formats csv`` for CSV and
+Parquet only). The sample events (cached under benchmarks/data/) are written once as one CSV file (ISO timestamps
+with offset, all columns), one Parquet file, and once per vendor format as that vendor exports them (JSON lines,
+Mixpanel, Segment, GA4 BigQuery JSON, an Amplitude zip of hourly .json.gz, Snowplow enriched TSV, an Adobe data
+feed zip: benchmarks/vendor_files.py); each ``load_events`` call then runs in a fresh child process so its peak RSS
+is its own. Seconds are end to end: reading the file, sniffing, mapping, typing, de-duplication, sorting and the
+report. Targets on this 2-core machine: CSV >= 2M events/s, Parquet >= 20M events/s, JSON lines >= half the CSV
+rate.
 """
 
 from __future__ import annotations
@@ -17,6 +21,20 @@ from pathlib import Path
 
 from analysis.ingest import load_events as ingest
 from benchmarks.common import DATA, HEADER, Measurement, baseline_seconds, load_events, write_results
+from benchmarks.vendor_files import WRITERS
+
+
+def vendor_inputs(n_events: int) -> list[tuple[str, Path]]:
+    """Each vendor format's file of about ``n_events`` sample events (written once)."""
+    out = []
+    events = None
+    for stage, (pattern, write) in WRITERS.items():
+        path = DATA / pattern.format(n=n_events)
+        if not path.exists():
+            events = load_events(n_events) if events is None else events
+            write(events, path)
+        out.append((f"load_events, {stage}", path))
+    return out
 
 
 def inputs(n_events: int) -> tuple[Path, Path, int, float]:
@@ -78,6 +96,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--events", type=int, nargs="*", default=[1_000_000], help="event counts (default 1M)")
     parser.add_argument("--repeat", type=int, default=1, help="runs per stage; the best counts")
+    parser.add_argument("--formats", choices=["all", "csv"], default="all",
+                        help="all: CSV, Parquet, JSON lines and the vendor exports; csv: CSV and Parquet only")
+    parser.add_argument("--skip", nargs="*", default=[], metavar="TEXT",
+                        help="leave out the stages whose name contains TEXT (e.g. GA4)")
     args = parser.parse_args()
     print(HEADER, flush=True)
     results: list[Measurement] = []
@@ -85,8 +107,12 @@ def main() -> None:
         csv_path, pq_path, n, base = inputs(n_events)
         results.append(Measurement("baseline: sort + group_by", n, base, 0.0, base))
         print(results[-1].row(), flush=True)
-        for stage, path, sort in (("load_events, CSV", csv_path, True), ("  CSV, sort=False", csv_path, False),
-                                  ("load_events, Parquet", pq_path, True), ("  Parquet, sort=False", pq_path, False)):
+        stages = [("load_events, CSV", csv_path, True), ("  CSV, sort=False", csv_path, False),
+                  ("load_events, Parquet", pq_path, True), ("  Parquet, sort=False", pq_path, False)]
+        if args.formats == "all":
+            stages += [(stage, path, True) for stage, path in vendor_inputs(n_events)]
+        stages = [st for st in stages if not any(skip in st[0] for skip in args.skip)]
+        for stage, path, sort in stages:
             measured, cpu = measure(stage, path, n, base, args.repeat, sort=sort)
             results.append(measured)
             print(measured.row(), f"  cpu {cpu:6.2f} s ({n / cpu:,.0f} ev/cpu-s)  file "

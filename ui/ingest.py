@@ -14,13 +14,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+import polars as pl
 import streamlit as st
 
 from analysis.errors import IngestError
 from analysis.ingest import Limits, LoadReport, LoadResult, RejectedShareError, load_events, peek_columns
 from analysis.ingest.limits import APP_SETTINGS, DEFAULT_LIMITS, size_text
-from analysis.ingest.mapping import TARGETS
+from analysis.ingest.mapping import TARGETS, mapping_overview
 from analysis.ingest.names import display_name
+from analysis.privacy.text import escape_markdown
 from ui.data import set_active_dataset
 
 UPLOADER = "data.uploads"
@@ -209,11 +211,10 @@ def kept_personal_columns() -> tuple[str, ...]:
     return tuple(st.session_state.get(KEEP_PERSONAL, ()))
 
 
-def mapping_choice_label(choice: str, detected: str | None) -> str:
-    """How a mapping option reads: the detection names its column ("detected: Kundennummer")."""
-    if choice == DETECTED:
-        return f"(detected: {detected})" if detected else "(detected: nothing)"
-    return choice
+def mapping_choice_label(choice: str) -> str:
+    """How a mapping option reads. The labels never change between runs: a label that followed the detection
+    ("detected: nothing" after a failed load) came back from the browser as a value and was sent as a column name."""
+    return {DETECTED: "(as detected)", UNMAPPED: "(not mapped)"}.get(choice, choice)
 
 
 def mapping_key(target: str) -> str:
@@ -221,16 +222,37 @@ def mapping_key(target: str) -> str:
     return f"{MAPPING_PREFIX}{target}"
 
 
-def mapping_overrides() -> dict[str, str | None]:
-    """The user's mapping choices from session state: a column, ``None`` to unmap; detected ones left out."""
+def mapping_overrides(columns: Sequence[str]) -> dict[str, str | None]:
+    """The user's mapping choices: a column of the files, ``None`` to unmap; detection everywhere else.
+
+    A stored value that is not one of ``columns`` (a placeholder, or a column of files no longer uploaded) is never
+    passed on as a column name: that target keeps the detection.
+    """
+    known = set(columns)
     out: dict[str, str | None] = {}
     for target in TARGETS:
         value: Any = st.session_state.get(mapping_key(target), DETECTED)
         if value == UNMAPPED:
             out[target] = None
-        elif isinstance(value, str) and value != DETECTED:
+        elif isinstance(value, str) and value in known:
             out[target] = value
     return out
+
+
+def mapping_summary(columns: Sequence[str], overrides: dict[str, str | None], report: LoadReport | None) -> Any:
+    """The whole resulting mapping (one row per target: column, chosen or detected), for the page to show at once."""
+    fmt = report.files[0].format if report is not None and report.files else None
+    return mapping_overview(columns, overrides, fmt=fmt).with_columns(pl.col("column").fill_null("–"))
+
+
+def warnings_markdown(warnings: Sequence[str]) -> str:
+    """The load warnings as one Markdown list; their column names come from the file, so they are escaped."""
+    return "\n".join(f"- {escape_markdown(w)}" for w in warnings)
+
+
+def table_height(rows: int) -> int:
+    """Pixels that show ``rows`` table rows and the header without an inner scroll bar."""
+    return 38 + 35 * rows
 
 
 def reset_mapping() -> None:

@@ -7,6 +7,7 @@ import polars as pl
 from analysis import schema
 from analysis.ingest.canonical import REASON, REPAIR, Typed
 from analysis.ingest.csvread import LINE
+from analysis.ingest.jsonread import TEXT
 from analysis.ingest.report import EXAMPLES_PER_REASON, REJECT_REASONS, REPAIR_REASONS, Example, FileReport
 
 
@@ -20,10 +21,15 @@ def account(report: FileReport, raw: pl.DataFrame, typed: Typed,
     counts = reason.drop_nulls().value_counts()
     report.rejected_by_reason = dict(zip(counts[REASON].to_list(), counts["count"].to_list(), strict=True))
     if ragged.height:
-        report.rejected_by_reason = {"ragged": ragged.height, **report.rejected_by_reason}
-        report.examples["ragged"] = [
-            Example(report.file, line, None, f"{n} fields, expected {raw.width - 1}")
-            for line, n in ragged.head(EXAMPLES_PER_REASON).iter_rows()
+        # rows the reader could not split: wrong field count (CSV) or not a JSON object (JSON lines)
+        code = "bad_json" if TEXT in ragged.columns else "ragged"
+        # a vendor reader states the field count it expects (its raw frame also holds derived columns)
+        expected = int(ragged["expected"][0]) if "expected" in ragged.columns else raw.width - 1
+        report.rejected_by_reason = {code: ragged.height, **report.rejected_by_reason}
+        report.examples[code] = [
+            Example(report.file, line, None, str(n) if code == "bad_json" else f"{n} fields, expected {expected}")
+            for line, n in ragged.select(LINE, TEXT if code == "bad_json" else "fields")
+            .head(EXAMPLES_PER_REASON).iter_rows()
         ]
     good = frame.filter(~bad) if report.rows_read - ragged.height and bad.any() else frame
     fixes = good[REPAIR].drop_nulls().value_counts()
@@ -43,7 +49,8 @@ def account(report: FileReport, raw: pl.DataFrame, typed: Typed,
         if rows.height:
             col = report.mapping[schema.TIMESTAMP] if code.startswith("dst") else None
             report.examples[code] = [example(report.file, r, col, code) for r in rows.iter_rows(named=True)]
-    rejected = rejected_rows(report.file, rej_raw, ragged, raw.width - 1)
+    width = int(ragged["expected"][0]) if "expected" in ragged.columns and ragged.height else raw.width - 1
+    rejected = rejected_rows(report.file, rej_raw, ragged, width)
     return report, good.drop(REASON), rejected
 
 
@@ -83,6 +90,10 @@ def rejected_rows(file: str, rej_raw: pl.DataFrame, ragged: pl.DataFrame, width:
     )
     if not ragged.height:
         return typed
+    if TEXT in ragged.columns:
+        rag = ragged.select(pl.lit(file).alias("file"), pl.col(LINE).alias("line"),
+                            pl.lit(REJECT_REASONS["bad_json"]).alias("reason"), pl.col(TEXT).alias("detail"))
+        return pl.concat([rag, typed], how="diagonal_relaxed").sort("line")
     rag = ragged.select(pl.lit(file).alias("file"), pl.col(LINE).alias("line"),
                         pl.lit(REJECT_REASONS["ragged"]).alias("reason"),
                         pl.format("{} fields, expected {}", pl.col("fields"), pl.lit(width)).alias("detail"))

@@ -10,7 +10,7 @@ from typing import Literal
 from analysis.errors import IngestError
 from analysis.schema import CANONICAL_SCHEMA, EVENT, TIMESTAMP
 
-Format = Literal["canonical", "ga4", "segment", "mixpanel", "snowplow", "generic"]
+Format = Literal["canonical", "ga4", "segment", "mixpanel", "amplitude", "snowplow", "adobe", "generic"]
 
 _NORMALISE = re.compile(r"[.\-\s/]+")
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
@@ -20,6 +20,7 @@ SIGNATURES: dict[str, tuple[str, ...]] = {
     "ga4": ("event_date", "event_timestamp", "event_name", "user_pseudo_id", "event_params"),
     "segment": ("anonymous_id", "user_id", "event", "timestamp", "type", "message_id"),
     "mixpanel": ("event", "time", "distinct_id", "$insert_id"),
+    "amplitude": ("event_type", "event_time", "device_id", "amplitude_id", "uuid", "$insert_id"),
     "snowplow": ("event_id", "collector_tstamp", "derived_tstamp", "domain_userid", "event_name"),
 }
 _ADOBE = ("post_visid_high", "post_visid_low", "hit_time_gmt", "post_event_list", "exclude_hit")
@@ -56,7 +57,8 @@ def normalise(column: str) -> str:
 
 # Keys that exports nest under properties./context. but that mean the same as the bare name.
 _PREFIXED_OK = {"time", "distinct_id", "$insert_id", "$user_id", "$device_id", "$referrer", "revenue",
-                "utm_source", "utm_medium", "utm_campaign", "$initial_referrer"}
+                "utm_source", "utm_medium", "utm_campaign", "$initial_referrer", "value", "amount",
+                "order_total", "conversion_value", "purchase_revenue", "value_in_usd"}
 
 
 def detect_format(columns: Sequence[str], *, name: str = "file", preamble: Sequence[str] = ()) -> Detected:
@@ -71,10 +73,9 @@ def detect_format(columns: Sequence[str], *, name: str = "file", preamble: Seque
     adobe = sum(c in norm for c in _ADOBE) / len(_ADOBE)
     if adobe >= MIN_SCORE or _headerless_adobe(columns):
         raise IngestError(
-            f"{name} looks like an Adobe Analytics data feed (hit_data.tsv). Its events are numeric ids "
-            "that need the feed's lookup files (column_headers.tsv, event.tsv) and hits must be filtered "
-            "(exclude_hit, hit_source). Export the events with named columns (visitor id, hit_time_gmt, "
-            "page or event name) as CSV, or join the lookups first, then load that file."
+            f"{name} looks like an Adobe Analytics data feed (hit_data.tsv) on its own. Its events are numeric "
+            "ids that need the feed's lookup files (column_headers.tsv, event.tsv). Load the delivery zip as "
+            "Adobe sends it (hit_data.tsv, column_headers.tsv and event.tsv together) and it is read as is."
         )
     if _ga4_ui_report(norm, preamble):
         raise IngestError(

@@ -15,23 +15,28 @@ from analysis.errors import IngestError
 from analysis.ingest.accounting import account
 from analysis.ingest.boundary import check_timezone, reading
 from analysis.ingest.canonical import REPAIR, to_canonical
+from analysis.ingest.checks import degradation_warnings
 from analysis.ingest.chunks import align_chunks
 from analysis.ingest.csvread import LINE, check_text_size, read_raw, unique_names
 from analysis.ingest.dedupe import FILE, dedupe
-from analysis.ingest.formats import detect_format, normalise
+from analysis.ingest.formats import Detected, detect_format, normalise
+from analysis.ingest.jsonread import read_json_raw
 from analysis.ingest.limits import DEFAULT_LIMITS, Limits, check_line_lengths
 from analysis.ingest.mapping import apply_overrides, check_required, detect_mapping
 from analysis.ingest.names import display_name
 from analysis.ingest.parquet import parquet_columns, read_parquet_raw
 from analysis.ingest.parse import DateOrder, Decimal, has_control_chars
 from analysis.ingest.report import FileReport, LoadReport, RejectedShareError, share_message
-from analysis.ingest.sniff import sniff_csv, unwrap
+from analysis.ingest.sniff import json_members, sniff_csv, unwrap
+from analysis.ingest.vendors import adobe, snowplow
+from analysis.ingest.vendors.registry import prepare as vendor_prepare
 from analysis.privacy.pii import detect_pii_columns
 
 #: One input: a path, raw bytes, a (name, bytes) pair, or a binary file-like with ``name`` (an upload).
 SourceItem: TypeAlias = "str | os.PathLike[str] | bytes | tuple[str, bytes] | IO[bytes]"
 Source: TypeAlias = "SourceItem | Sequence[SourceItem]"
-_DATA_SUFFIXES = (".csv", ".tsv", ".txt", ".gz", ".zip", ".parquet", ".pq")
+_PEEK_BYTES = 4 * 1024**2
+_DATA_SUFFIXES = (".csv", ".tsv", ".txt", ".gz", ".zip", ".parquet", ".pq", ".json", ".jsonl", ".ndjson")
 
 
 @dataclass(frozen=True)
@@ -55,7 +60,11 @@ def load_events(
     sort: bool = True,
     keep_personal: bool | Collection[str] = False,
 ) -> LoadResult:
-    """Read CSV (plain, gzip, zip) or Parquet exports into canonical events with a load report.
+    """Read CSV, JSON lines / JSON arrays or Parquet exports (plain, gzip, zip) into canonical events with a report.
+
+    Vendor exports are recognised by content and mapped without a mapping: GA4 (BigQuery Parquet, JSON, CSV with
+    JSON text cells), Segment, Mixpanel, Amplitude (a zip of hourly ``.json.gz``), Snowplow (enriched TSV or
+    warehouse CSV) and Adobe Analytics data feeds (the delivery zip).
 
     Parameters
     ----------
@@ -93,7 +102,7 @@ def load_events(
     (['007'], 1)
     """
     check_timezone(timezone)
-    items = _expand(source)
+    items = _split_archives(_expand(source), limits=limits, member=member)
     if not items:
         raise IngestError("no input files given (an empty folder or list). Choose at least one file.")
     reports: list[FileReport] = []
@@ -124,7 +133,8 @@ def load_events(
         rejected_rows = pl.concat([r for r in rejected if r.height], how="diagonal_relaxed") if any(
             r.height for r in rejected) else LoadReport(files=[]).rejected_rows
         load_report = LoadReport(files=reports, rejected_rows=rejected_rows, personal_columns=personal,
-                                 dropped_columns=dropped)
+                                 dropped_columns=dropped,
+                                 checks=degradation_warnings(events, reports))
         for f in reports:
             f.check()
             if f.rows_read and (f.rejected - f.duplicates) / f.rows_read > max_rejected_share:
@@ -174,15 +184,45 @@ def peek_columns(source: Source, *, member: str | None = None,
     {'a.csv': ['Kunde', 'Zeit']}
     """
     out: dict[str, list[str]] = {}
-    for name, read in _expand(source):
+    for name, read in _split_archives(_expand(source), limits=limits, member=member):
         with reading(name):
-            payload = unwrap(read(), name, limits=limits, member=member)
-            if payload.kind == "parquet":
-                out[payload.name] = parquet_columns(payload.data, payload.name, limits=limits)
-            else:
-                dialect = sniff_csv(payload.data, payload.name, limits=limits)
-                out[payload.name] = unique_names(dialect.header)
+            out.update(_peek(name, read, limits=limits, member=member))
     return out
+
+
+def _split_archives(items: list[tuple[str, Callable[[], bytes]]], *, limits: Limits,
+                    member: str | None) -> list[tuple[str, Callable[[], bytes]]]:
+    """A zip of JSON-lines files (Amplitude's hourly ``.json.gz``) becomes one JSON-lines input; others stay."""
+    if member is not None:
+        return items
+    out: list[tuple[str, Callable[[], bytes]]] = []
+    for name, read in items:
+        if not name.lower().endswith(".zip") and name != "upload":
+            out.append((name, read))
+            continue
+        with reading(name):
+            data = read()
+            joined = json_members(data, name, limits=limits)
+        if joined is None:
+            out.append((name, lambda data=data: data))  # type: ignore[misc]
+        else:
+            out.append((joined[0], lambda text=joined[1]: text))  # type: ignore[misc]
+    return out
+
+
+def _peek(name: str, read: Callable[[], bytes], *, limits: Limits, member: str | None) -> dict[str, list[str]]:
+    payload = unwrap(read(), name, limits=limits, member=member)
+    if payload.kind == "parquet":
+        return {payload.name: parquet_columns(payload.data, payload.name, limits=limits)}
+    if payload.kind == "csv":
+        return {payload.name: unique_names(sniff_csv(payload.data, payload.name, limits=limits).header)}
+    # JSON and vendor files: their columns exist once read (nested fields, derived columns)
+    data = payload.data
+    if payload.kind in ("json", "snowplow") and len(data) > _PEEK_BYTES and data[:4096].lstrip()[:1] != b"[":
+        data = data[:data.rfind(b"\n", 0, _PEEK_BYTES) + 1]  # the first lines name the fields
+    f = _read_file(name, data, member=member, limits=limits)
+    fmt = "adobe" if payload.kind == "adobe" else detect_format(f.header, name=f.report.file).format
+    return {payload.name: [c for c in vendor_prepare(fmt, f.raw, name=f.report.file).frame.columns if c != LINE]}
 
 
 def _expand(source: Source) -> list[tuple[str, Callable[[], bytes]]]:
@@ -230,6 +270,8 @@ def _read_file(name: str, data: bytes, *, member: str | None, limits: Limits) ->
     payload = unwrap(data, name, limits=limits, member=member)
     name = payload.name
     report = FileReport(file=name, container=payload.kind, notes=list(payload.notes))
+    if payload.kind in ("json", "snowplow", "adobe"):
+        return _read_vendor_file(payload.kind, payload.data, report, limits=limits)
     if payload.kind == "parquet":
         raw = read_parquet_raw(payload.data, name, limits=limits)
         raw = raw.with_row_index(LINE, offset=1).with_columns(pl.col(LINE).cast(pl.Int64))
@@ -265,6 +307,32 @@ def _read_file(name: str, data: bytes, *, member: str | None, limits: Limits) ->
                     controls, dialect.skip_lines + 2)
 
 
+def _read_vendor_file(kind: str, data: bytes, report: FileReport, *, limits: Limits) -> _RawFile:
+    name = report.file
+    bad = pl.DataFrame(schema={LINE: pl.Int64, "fields": pl.Int64})
+    if kind == "json":
+        parsed = read_json_raw(data, name, limits=limits)
+        raw, bad = parsed.frame, parsed.bad
+        report.notes += list(parsed.notes)
+        report.encoding = "utf-8"
+        if name.endswith(" JSON files)"):  # a zip of JSON-lines files, read as one text
+            report.notes.append("the zip's files are read as one table, in name order; line numbers count lines "
+                                "across them")
+    elif kind == "snowplow":
+        raw, bad = snowplow.read_enriched(data, name)
+        empty = len(snowplow.COLUMNS) - (raw.width - 1)
+        if empty:
+            report.notes.append(f"{empty} of the 131 enriched-event fields are empty on every line and left out")
+        report.encoding, report.delimiter = "utf-8", "\t"
+    else:
+        feed = adobe.read_feed(data, name, limits=limits)
+        raw = feed.frame
+        report.notes += feed.notes
+        report.delimiter = "\t"
+    header = [c for c in raw.columns if c != LINE]
+    return _RawFile(report, raw, bad, header, header, [], None, 1)
+
+
 def _check_overrides_used(mapping: Mapping[str, str | None] | None, reports: list[FileReport]) -> None:
     used = {c for r in reports for c in r.mapping.values()}
     missing = [f"{t} → {c!r}" for t, c in (mapping or {}).items()
@@ -283,9 +351,15 @@ def _load_one(name: str, read: Callable[[], bytes], *, mapping: Mapping[str, str
     if raw.height == 0 and f.ragged.height == 0:
         raise IngestError(f"{name} has no data rows after the header (line {f.first_line - 1}). "
                           "Export again with at least one event.")
-    detected = detect_format(header, name=name, preamble=f.preamble)
+    detected = (Detected(format="adobe", score=1.0) if report.container == "adobe"
+                else detect_format(header, name=name, preamble=f.preamble))
     report.format = detected.format
+    prepared = vendor_prepare(detected.format, raw, name=name)
     cols = f.exported_header
+    if prepared.frame is not raw:  # derived (and for GA4 JSON-text cells, lifted) columns
+        raw = prepared.frame
+        header = cols = [c for c in raw.columns if c != LINE]
+    report.notes += prepared.notes
     if many and mapping:
         # with several files, a choice naming a column this file lacks is for another file
         known = {normalise(c) for c in header}

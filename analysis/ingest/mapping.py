@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+import polars as pl
+
 from analysis import schema
 from analysis.errors import IngestError
-from analysis.ingest.formats import Format, normalise
+from analysis.ingest.formats import Format, detect_format, normalise
 
 EVENT_ID = "event_id"
 #: Names a mapping may assign: the canonical columns plus the source's event id used to drop duplicates.
@@ -26,7 +28,9 @@ ALIASES: dict[str, tuple[str, ...]] = {
     schema.CAMPAIGN: ("campaign", "utm_campaign", "campaign_name", "kampagne"),
     schema.REFERRER: ("referrer", "referer", "page_referrer", "document_referrer", "verweis", "verweisquelle"),
     schema.CHANNEL: ("channel", "kanal", "default_channel_group"),
-    schema.REVENUE: ("revenue", "value", "umsatz", "amount", "betrag", "order_value", "purchase_revenue"),
+    schema.REVENUE: ("revenue", "value", "umsatz", "amount", "betrag", "order_value", "purchase_revenue",
+                     "conversion_value", "value_in_usd", "event_value_in_usd", "order_total", "bestellwert",
+                     "umsatz_eur", "bestellwert_eur", "total_revenue"),
     schema.SESSION_ID: ("session_id", "sessionid", "ga_session_id", "domain_sessionid", "sitzungs_id"),
     EVENT_ID: ("event_id", "message_id", "$insert_id", "insert_id", "ereignis_id"),
 }
@@ -52,7 +56,7 @@ PRESETS: dict[str, dict[str, tuple[str, ...]]] = {
         schema.USER_ID: ("user_id",),
         schema.ANONYMOUS_ID: ("anonymous_id",),
         schema.TIMESTAMP: ("timestamp",),
-        schema.EVENT: ("event",),
+        schema.EVENT: ("segment_event", "event"),
         schema.SOURCE: ("context_campaign_source", "campaign_source"),
         schema.MEDIUM: ("context_campaign_medium", "campaign_medium"),
         schema.CAMPAIGN: ("context_campaign_name", "campaign_name"),
@@ -61,9 +65,9 @@ PRESETS: dict[str, dict[str, tuple[str, ...]]] = {
         EVENT_ID: ("message_id",),
     },
     "mixpanel": {
-        schema.USER_ID: ("$user_id", "distinct_id"),
-        schema.ANONYMOUS_ID: ("$device_id",),
-        schema.TIMESTAMP: ("time",),
+        schema.USER_ID: ("mixpanel_user_id", "$user_id", "distinct_id"),
+        schema.ANONYMOUS_ID: ("mixpanel_device_id", "$device_id"),
+        schema.TIMESTAMP: ("mixpanel_time_ms", "time"),
         schema.EVENT: ("event",),
         schema.REFERRER: ("$referrer", "$initial_referrer"),
         EVENT_ID: ("$insert_id",),
@@ -72,7 +76,7 @@ PRESETS: dict[str, dict[str, tuple[str, ...]]] = {
         schema.USER_ID: ("user_id",),
         schema.ANONYMOUS_ID: ("domain_userid", "network_userid"),
         schema.TIMESTAMP: ("derived_tstamp", "dvce_created_tstamp", "collector_tstamp"),
-        schema.EVENT: ("event_name", "se_action"),
+        schema.EVENT: ("snowplow_event", "event_name", "se_action"),
         schema.SOURCE: ("mkt_source",),
         schema.MEDIUM: ("mkt_medium",),
         schema.CAMPAIGN: ("mkt_campaign",),
@@ -80,6 +84,35 @@ PRESETS: dict[str, dict[str, tuple[str, ...]]] = {
         schema.SESSION_ID: ("domain_sessionid",),
         schema.REVENUE: ("tr_total",),
         EVENT_ID: ("event_id",),
+    },
+    "amplitude": {
+        schema.USER_ID: ("user_id",),
+        schema.ANONYMOUS_ID: ("device_id",),
+        schema.TIMESTAMP: ("event_time",),
+        schema.EVENT: ("event_type",),
+        # Amplitude's SDKs keep UTM parameters and the referrer as user properties (latest and initial)
+        schema.SOURCE: ("event_properties_utm_source", "user_properties_utm_source",
+                        "user_properties_initial_utm_source"),
+        schema.MEDIUM: ("event_properties_utm_medium", "user_properties_utm_medium",
+                        "user_properties_initial_utm_medium"),
+        schema.CAMPAIGN: ("event_properties_utm_campaign", "user_properties_utm_campaign",
+                          "user_properties_initial_utm_campaign"),
+        schema.REFERRER: ("event_properties_referrer", "user_properties_referrer",
+                          "user_properties_initial_referrer"),
+        schema.SESSION_ID: ("amplitude_session",),
+        schema.REVENUE: ("amplitude_revenue",),
+        EVENT_ID: ("amplitude_event_key",),
+    },
+    "adobe": {
+        schema.USER_ID: (),
+        schema.ANONYMOUS_ID: ("adobe_visitor",),
+        schema.TIMESTAMP: ("hit_time_gmt", "date_time"),
+        schema.EVENT: ("adobe_event",),
+        schema.CAMPAIGN: ("post_campaign", "campaign"),
+        schema.REFERRER: ("post_referrer", "referrer"),
+        schema.SESSION_ID: ("adobe_visit",),
+        schema.REVENUE: ("adobe_revenue",),
+        EVENT_ID: ("adobe_event_key",),
     },
 }
 
@@ -112,7 +145,7 @@ def detect_mapping(columns: Sequence[str], fmt: Format, *, name: str = "file",
             if len(found) > 1:
                 raise IngestError(
                     f"{name}: columns {found[0]!r} and {found[1]!r} both look like {target}; pick one "
-                    f"with mapping={{'{target}': '{found[0]}'}} or rename the other."
+                    f"under Column mapping or with mapping={{'{target}': '{found[0]}'}}, or rename the other."
                 )
             if found:
                 out[target] = found[0]
@@ -166,5 +199,50 @@ def check_required(mapping: Mapping[str, str], columns: Sequence[str], *, name: 
         shown = ", ".join(repr(c) for c in columns[:30]) or "none"
         raise IngestError(
             f"{name}: no column found for {', '.join(missing)}. Columns in the file: {shown}. "
-            f"Map them in Column mapping, e.g. mapping={{'{missing[0].split()[0]}': '<column>'}}."
+            f"Choose the column under Column mapping, or pass mapping={{'{missing[0].split()[0]}': '<column>'}}."
         )
+
+
+def mapping_overview(columns: Sequence[str], overrides: Mapping[str, str | None] | None = None, *,
+                     fmt: str | None = None) -> pl.DataFrame:
+    """The whole mapping the user's choices and the detection give together: one row per target.
+
+    ``origin`` is ``chosen`` (the user's pick), ``detected`` or ``not mapped``; a choice naming a column the files
+    do not have is ignored (detection applies), so a placeholder can never become a column name. ``fmt`` is the
+    detected export format when known (else it is detected from ``columns``).
+
+    Examples
+    --------
+    >>> picks = {"event": "interaction", "user_id": "(detected: nothing)"}  # a placeholder is ignored
+    >>> overview = mapping_overview(["Kunden-ID", "Zeitstempel", "interaction", "Umsatz"], picks)
+    >>> for row in overview.filter(pl.col("column").is_not_null()).select("target", "column", "origin").rows():
+    ...     print(row)
+    ('user_id', 'Kunden-ID', 'detected')
+    ('timestamp', 'Zeitstempel', 'detected')
+    ('event', 'interaction', 'chosen')
+    ('revenue', 'Umsatz', 'detected')
+    """
+    known = {normalise(c): c for c in columns}
+    picks = {t: (None if c is None else known.get(normalise(c))) for t, c in (overrides or {}).items()
+             if t in TARGETS and (c is None or normalise(c) in known)}
+    if fmt is None:
+        try:
+            fmt = detect_format(columns).format
+        except IngestError:  # an export that cannot be mapped as is: show what the aliases find
+            fmt = "generic"
+    try:
+        found = detect_mapping(columns, fmt, fixed=picks)  # type: ignore[arg-type]
+    except IngestError:  # two columns look alike: the user must choose; show none detected for that target
+        found = {}
+    need = {schema.TIMESTAMP: "yes", schema.EVENT: "yes", schema.USER_ID: "this or anonymous_id",
+            schema.ANONYMOUS_ID: "this or user_id"}
+    rows = []
+    for target in TARGETS:
+        if target in picks:
+            column, origin = picks[target], "chosen" if picks[target] is not None else "not mapped"
+        else:
+            column = found.get(target)
+            origin = "detected" if column is not None else "not mapped"
+        rows.append({"target": target, "column": column, "origin": origin, "required": need.get(target, "")})
+    return pl.DataFrame(rows, schema={"target": pl.String, "column": pl.String, "origin": pl.String,
+                                      "required": pl.String})

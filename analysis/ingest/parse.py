@@ -47,6 +47,8 @@ class TimestampPlan:
     aware: tuple[str, ...] = ()
     naive: tuple[str, ...] = ()
     description: str = ""
+    #: values end in " UTC" (BigQuery's CSV export of TIMESTAMP columns): read as the offset +00:00
+    utc_suffix: bool = False
 
 
 def has_control_chars(data: bytes) -> bool:
@@ -131,6 +133,9 @@ def plan_timestamp(values: pl.Series, *, column: str, name: str, date_order: Dat
     sample = sample.filter(~sample.is_in(MISSING_TOKENS))
     if sample.len() == 0:
         raise IngestError(f"{name}, column {column!r} is empty: no timestamps to read.")
+    utc_suffix = bool(sample.str.ends_with(" UTC").any())
+    if utc_suffix:
+        sample = _utc_offset(sample)
     numeric = sample.str.contains(r"^-?\d+(\.\d+)?$")
     if numeric.all():
         unit = epoch_unit(sample, column=column, name=name)
@@ -144,8 +149,13 @@ def plan_timestamp(values: pl.Series, *, column: str, name: str, date_order: Dat
             "(2025-03-01T14:00:00+01:00, 2025-03-01 14:00:00), DD.MM.YYYY HH:MM[:SS], DD/MM/YYYY or "
             "MM/DD/YYYY with date_order, epoch numbers. Map another column or fix the export."
         )
-    shown = ", ".join((*aware, *naive))
-    return TimestampPlan(kind="text", aware=aware, naive=naive, description=f"{column}: {shown}")
+    shown = ", ".join((*aware, *naive)) + (" (' UTC' read as +00:00)" if utc_suffix else "")
+    return TimestampPlan(kind="text", aware=aware, naive=naive, description=f"{column}: {shown}",
+                         utc_suffix=utc_suffix)
+
+
+def _utc_offset(text: pl.Series) -> pl.Series:
+    return text.str.replace(r" UTC$", "+00:00")
 
 
 def _excel_serials(values: pl.Series) -> bool:
@@ -234,6 +244,8 @@ def timestamp_expr(col: str, plan: TimestampPlan, dtype: pl.DataType, timezone: 
         ts = pl.when(in_range).then(micros).cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
         return ts, pl.lit(False), pl.lit(False)
     text = src.str.strip_chars() if strip else src
+    if plan.utc_suffix:
+        text = text.str.replace(r" UTC$", "+00:00")
     parts: list[pl.Expr] = [text.str.to_datetime(f, strict=False, time_unit="us").dt.convert_time_zone("UTC")
                             for f in plan.aware]
     gap: pl.Expr = pl.lit(False)

@@ -12,6 +12,7 @@ from analysis.export import protect_formulas, to_safe_csv  # noqa: F401 (protect
 #: Why a row was not loaded, as shown to the user.
 REJECT_REASONS: dict[str, str] = {
     "ragged": "wrong number of fields",
+    "bad_json": "line is not a valid JSON object",
     "too_long": "cell longer than the limit",
     "excel_id": "id mangled by Excel (digits already lost, e.g. 1,23457E+17)",
     "missing_id": "no user_id or anonymous_id",
@@ -93,6 +94,15 @@ class LoadReport:
     personal_columns: dict[str, str] = field(default_factory=dict)
     #: the personal-data columns left out of the events because the user did not choose to keep them
     dropped_columns: tuple[str, ...] = ()
+    #: what came out empty, constant or unread, in words, with what to do (no silent degradation)
+    checks: list[str] = field(default_factory=list)
+
+    @property
+    def warnings(self) -> list[str]:
+        """Every warning of the load: per file (nested data not read …) and over the events (all Direct …)."""
+        per_file = [f"{f.file}: {n.removeprefix('WARNING: ')}" for f in self.files for n in f.notes
+                    if n.startswith("WARNING: ")]
+        return [*per_file, *self.checks]
 
     @property
     def rows_read(self) -> int:

@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from analysis.errors import IngestError
-from analysis.ingest.limits import DEFAULT_LIMITS, CountingReader, ExpansionBudget, Limits, read_bounded
+from analysis.ingest.limits import DEFAULT_LIMITS, CountingReader, ExpansionBudget, Limits, check_decoded, read_bounded
 
-Kind = Literal["csv", "parquet"]
+Kind = Literal["csv", "parquet", "json", "adobe", "snowplow"]
 
 SNIFF_BYTES = 64 * 1024
 _DELIMITERS = (",", ";", "\t", "|")
@@ -119,6 +119,8 @@ def unwrap(data: bytes, name: str, *, limits: Limits = DEFAULT_LIMITS, member: s
         kind = magic(data) if data else "text"
         if kind in {"gzip", "zip"}:
             raise IngestError(f"{name} is an archive inside an archive; unpack it and upload the data file.")
+    elif kind == "zip" and member is None and is_adobe_feed(zip_names(data)):
+        return Payload(data=data, kind="adobe", name=name, notes=("Adobe Analytics data feed (zip)",))
     elif kind == "zip":
         data, inner = _unzip(data, name, limits, member)
         notes.append(f"zip member {inner!r}")
@@ -130,7 +132,49 @@ def unwrap(data: bytes, name: str, *, limits: Limits = DEFAULT_LIMITS, member: s
         raise IngestError(f"{name} is {_NOT_DATA[kind]}")
     if not data:
         raise IngestError(f"{name} is empty (0 bytes). Export again with at least a header and one row.")
-    return Payload(data=data, kind="parquet" if kind == "parquet" else "csv", name=name, notes=tuple(notes))
+    if kind == "parquet":
+        return Payload(data=data, kind="parquet", name=name, notes=tuple(notes))
+    if looks_json(data):
+        return Payload(data=data, kind="json", name=name, notes=tuple(notes))
+    from analysis.ingest.vendors.snowplow import looks_enriched  # noqa: PLC0415 (it imports csvread, which imports us)
+
+    if looks_enriched(data):
+        return Payload(data=data, kind="snowplow", name=name,
+                       notes=(*notes, "Snowplow enriched events (TSV without a header, documented column order)"))
+    return Payload(data=data, kind="csv", name=name, notes=tuple(notes))
+
+
+def looks_json(data: bytes) -> bool:
+    """True if the text starts (after a BOM and blanks) with ``{`` or ``[``: JSON lines or a JSON array.
+
+    Examples
+    --------
+    >>> looks_json(b'\\n{"event": "x"}\\n'), looks_json(b"user_id,event\\n")
+    (True, False)
+    """
+    head = data[:4096].lstrip(b" \t\r\n\xef\xbb\xbf")
+    return head[:1] in (b"{", b"[")
+
+
+def zip_names(data: bytes) -> list[str]:
+    """Member names of a zip archive (empty if it cannot be opened)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            return archive.namelist()
+    except zipfile.BadZipFile:
+        return []
+
+
+def is_adobe_feed(names: list[str]) -> bool:
+    """True for an Adobe Analytics data feed delivery: ``hit_data.tsv`` with ``column_headers.tsv`` beside it.
+
+    Examples
+    --------
+    >>> is_adobe_feed(["hit_data.tsv", "column_headers.tsv", "event.tsv"]), is_adobe_feed(["a.csv"])
+    (True, False)
+    """
+    base = {n.replace("\\", "/").rsplit("/", 1)[-1].lower() for n in names}
+    return "hit_data.tsv" in base and "column_headers.tsv" in base
 
 
 def _gunzip(data: bytes, name: str, limits: Limits) -> bytes:
@@ -192,6 +236,67 @@ def _unzip(data: bytes, name: str, limits: Limits, member: str | None) -> tuple[
         except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as exc:
             raise IngestError(f"{name}:{info.filename} cannot be unpacked ({exc}); zip it again with "
                               "standard (deflate) compression.") from exc
+
+
+def read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, limits: Limits,
+                source: CountingReader) -> bytes:
+    """One member's bytes, after the same safety checks and expansion budget as a single-file zip."""
+    reason = _unsafe_member(info)
+    if reason:
+        raise IngestError(f"{name}: member {info.filename!r} is rejected because {reason}.")
+    budget = ExpansionBudget(f"{name}:{info.filename}", limits)
+    budget.charge(decoded=info.file_size, consumed=info.compress_size)  # as declared; checked again as read
+    start = source.consumed
+    try:
+        with archive.open(info) as stream:
+            return read_bounded(stream, budget, lambda: source.consumed - start)
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as exc:
+        raise IngestError(f"{name}:{info.filename} cannot be unpacked ({exc}); zip it again with "
+                          "standard (deflate) compression.") from exc
+
+
+_JSON_SUFFIXES = (".json", ".jsonl", ".ndjson", ".json.gz", ".jsonl.gz", ".ndjson.gz")
+
+
+def json_members(data: bytes, name: str, *, limits: Limits = DEFAULT_LIMITS) -> tuple[str, bytes] | None:
+    """A zip of JSON-lines files (Amplitude's export: one ``.json.gz`` per hour) as one JSON-lines text.
+
+    Returns the display name (``export.zip (24 JSON files)``) and the members' decompressed lines, in name order,
+    joined; None when ``data`` is not such a zip. One text instead of one file per hour: a month is 720 files, and
+    each would otherwise pay the full per-file cost.
+
+    Examples
+    --------
+    >>> import io
+    >>> buf = io.BytesIO()
+    >>> with zipfile.ZipFile(buf, "w") as z:
+    ...     z.writestr("1/1_2025-03-01_10#0.json.gz", gzip.compress(b'{"a": 1}')); z.writestr("1/x.json", b'{"a": 2}')
+    >>> json_members(buf.getvalue(), "export.zip")
+    ('export.zip (2 JSON files)', b'{"a": 1}\\n{"a": 2}\\n')
+    """
+    if not data.startswith((b"PK\x03\x04", b"PK\x05\x06")):
+        return None
+    source = CountingReader(data)
+    try:
+        archive = zipfile.ZipFile(source)
+    except zipfile.BadZipFile:
+        return None
+    with archive:
+        infos = [i for i in archive.infolist() if not i.is_dir() and not i.filename.startswith("__MACOSX/")
+                 and not i.filename.rsplit("/", 1)[-1].startswith(".")]
+        if not infos or not all(i.filename.lower().endswith(_JSON_SUFFIXES) for i in infos):
+            return None
+        if len(infos) == 1 and not infos[0].filename.lower().endswith(".gz"):
+            return None  # one plain JSON member: the ordinary zip path reads it
+        parts: list[bytes] = []
+        total = 0
+        for info in sorted(infos, key=lambda i: i.filename):
+            raw = read_member(archive, info, name, limits, source)
+            text = _gunzip(raw, f"{name}:{info.filename}", limits) if raw.startswith(b"\x1f\x8b") else raw
+            total += len(text) + 1
+            check_decoded(total, name=name, limits=limits)
+            parts.append(text if text.endswith(b"\n") else text + b"\n")
+    return f"{name} ({len(infos):,} JSON files)", b"".join(parts)
 
 
 def to_utf8(data: bytes, name: str, *, full: bool = True) -> tuple[bytes, str, tuple[str, ...]]:

@@ -1,7 +1,10 @@
 """Personal-data detection: columns flagged by header name (English and German) or by their values.
 
 Flagged columns never reach an export. Value patterns follow the research brief (section 4): e-mail, phone,
-IPv4/IPv6; a column is flagged when at least ``threshold`` of a sample of its non-null values match.
+IPv4/IPv6; a column is flagged when at least ``threshold`` of a sample of its non-null values match. A phone number
+must be written as one is dialled (``+``, a leading ``0``, an area code in brackets or ``555-123-4567``): dates
+(``20201210``, ``01.03.2025``), epochs, decimals and numeric order, transaction or client ids never count. Precision
+and recall on a labelled set of real export columns: docs/decisions/0012-vendor-export-formats.md.
 """
 
 from __future__ import annotations
@@ -29,10 +32,18 @@ _TOKENS = frozenset({
 # Ambiguous words: flag only when they are the whole header ("name" yes, "campaign_name" no).
 _WHOLE = frozenset({"name", "mail", "tel", "ip", "str", "zip", "plz", "address", "adresse", "mobile", "mobil",
                     "handy", "fax", "dob", "ort", "wohnort", "ip_adresse", "ip_address", "ip_addr", "client_ip"})
-_NAME_COMPOSITE = re.compile(r"^(first|last|full|given|family|customer|user|contact|kunden|vor|nach|sur)_?name$")
+_NAME_COMPOSITE = re.compile(r"^(traits_|properties_|user_properties_)?"
+                             r"(first|last|full|given|family|customer|user|contact|kunden|vor|nach|sur)?_?name$")
 
 _EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 _PHONE = r"^\+?[\d\s().\-/]{7,20}$"
+# A phone number is written the way people dial it: "+49 …", a trunk "0…", "(030) …" or the US "555-123-4567".
+# Bare digit runs are dates (20201210), epochs (1607615248), order or transaction numbers: never phones.
+_DIALLED = (r"^(\+\d|0[1-9]|00[1-9]|\(\d{2,5}\)\s?\d)|^\d{3}[-. ]\d{3}[-. ]\d{4}$")
+_NOT_PHONE = (r"^\d{1,4}[./-]\d{1,2}[./-]\d{1,4}$"  # dates: 01.03.2025, 2025/03/01, 10-12-20
+              r"|^-?\d+[.,]\d+$"  # decimals and GA4 client ids (1234567.1607615248)
+              r"|^\d{1,3}([.,]\d{3})+([.,]\d+)?$"  # grouped amounts: 1.234.567,89
+              r"|^\d{1,3}(\.\d{1,3}){3}$")  # IPv4 addresses
 _IPV4 = r"^(?:25[0-5]|2[0-4]\d|1?\d?\d)(?:\.(?:25[0-5]|2[0-4]\d|1?\d?\d)){3}$"
 _IPV6_SHAPE = r"^[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*$"
 
@@ -70,7 +81,8 @@ def value_patterns(column: str) -> dict[str, pl.Expr]:
     digits = col.str.count_matches(r"\d")
     return {
         "e-mail addresses": col.str.contains(_EMAIL),
-        "phone numbers": col.str.contains(_PHONE) & (digits >= 7) & ~col.str.contains(r"^\d{4}-\d{2}-\d{2}"),
+        "phone numbers": (col.str.contains(_PHONE) & (digits >= 7) & (digits <= 15) & col.str.contains(_DIALLED)
+                          & ~col.str.contains(_NOT_PHONE) & ~col.str.contains(r"^\d{4}-\d{2}-\d{2}")),
         "IPv4 addresses": col.str.contains(_IPV4),
         "IPv6 addresses": col.str.contains(_IPV6_SHAPE) & (col.str.count_matches(":") >= 2),
     }

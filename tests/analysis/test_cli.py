@@ -245,3 +245,12 @@ def test_personas_follow_the_personas_page_recipe(parquet: Path, events: pl.Data
     model = Personas(k=3, algorithm="gmm", groups=("events", "channels"), stability_runs=2).fit(prepare(events))
     expected = model.rename({0: "Largest"}).profiles_
     assert_frame_equal(pl.read_parquet(tmp_path / "p.parquet"), expected)
+
+
+def test_mapping_hints_are_given_as_map_options(tmp_path: Path) -> None:
+    path = tmp_path / "export.csv"
+    path.write_text("user_id,timestamp,interaction\nu,2025-03-01T10:00:00Z,view\n")
+    code, _, err = _run("load", path, "-q")
+    assert code == EXIT_BAD_INPUT and "--map event=<column>" in err and "mapping={" not in err
+    code, _, err = _run("load", path, "--map", "event=interaction", "-q")
+    assert code == EXIT_OK and "journeylens: warning: No acquisition columns" in err

@@ -66,7 +66,7 @@ def test_uploading_two_files_shows_report_and_activates_them() -> None:
                 ("mp.csv", EXAMPLES["mixpanel_export.csv"]()))
     shown = texts(at)
     assert "kunden.csv: Umsatz read with decimal comma (1.234,56 → 1234.56)" in shown
-    assert "mp.csv: timestamps time: epoch s" in shown
+    assert "mp.csv: timestamps mixpanel.time_ms: epoch ms" in shown  # seconds and ms alike, as ms
     summary = summary_frame(at)
     assert summary["rows_read"].tolist() == [3, 3] and summary["format"].tolist() == ["generic", "mixpanel"]
     assert at.download_button(key="data.rejected_download").proto.disabled
@@ -110,10 +110,10 @@ def test_too_many_rejected_rows_show_the_report_and_the_reason() -> None:
 
 def test_editing_the_mapping_reloads_with_the_choice() -> None:
     at = upload(app(), ("snow.csv", EXAMPLES["snowplow_events.csv"]()))
-    assert "snow.csv: timestamps derived_tstamp: %Y-%m-%d %H:%M:%S%.f" in texts(at)
+    assert "snow.csv: timestamps derived_tstamp: %Y-%m-%d %H:%M:%S%.f%#z" in texts(at)  # UTC by definition
     at.selectbox(key=ingest.mapping_key("timestamp")).set_value("collector_tstamp").run()
     assert not at.exception
-    assert "snow.csv: timestamps collector_tstamp: %Y-%m-%d %H:%M:%S%.f" in texts(at)
+    assert "snow.csv: timestamps collector_tstamp: %Y-%m-%d %H:%M:%S%.f%#z" in texts(at)
 
 
 def test_ambiguous_dates_ask_and_the_option_answers() -> None:
@@ -175,8 +175,41 @@ def test_activating_an_upload_releases_the_uploader_and_keeps_its_report() -> No
 
 def test_the_mapping_shows_which_column_was_detected() -> None:
     at = upload(app(), ("kunden.csv", EXAMPLES["kunden_export_excel.csv"]()))
-    assert "(detected: Kundennummer)" in at.selectbox(key=ingest.mapping_key("user_id")).options
-    assert "(detected: nothing)" in at.selectbox(key=ingest.mapping_key("referrer")).options
+    overview = frame_with(at, "origin")
+    assert overview.set_index("target").loc["user_id", ["column", "origin"]].tolist() == ["Kundennummer", "detected"]
+    assert overview.set_index("target").loc["referrer", "origin"] == "not mapped"
+    # the choices read the same whatever was detected: a label never becomes a value
+    assert at.selectbox(key=ingest.mapping_key("referrer")).options[:2] == ["(as detected)", "(not mapped)"]
+
+
+def test_picking_one_column_after_another_merges_with_the_detection() -> None:
+    # the issue: event = interaction, then revenue, sent "(detected: nothing)" as user_id, timestamp and channel
+    data = b"user_id,timestamp,interaction,Warenkorb\nu,2025-03-01T10:00:00Z,view,\nu,2025-03-01T10:05:00Z,buy,12.5\n"
+    at = upload(app(), ("events.csv", data))
+    assert shown("no column found for event", at)
+    at.selectbox(key=ingest.mapping_key("event")).set_value("interaction").run()
+    at.selectbox(key=ingest.mapping_key("revenue")).set_value("Warenkorb").run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    overview = frame_with(at, "origin").set_index("target")
+    assert overview.loc[["user_id", "timestamp", "event", "revenue"], "column"].tolist() == [
+        "user_id", "timestamp", "interaction", "Warenkorb"]
+    assert overview.loc[["user_id", "event", "revenue"], "origin"].tolist() == ["detected", "chosen", "chosen"]
+    assert canonical_preview(at)["revenue"].tolist()[-1] == 12.5
+
+
+def test_a_stale_choice_is_never_sent_as_a_column_name() -> None:
+    at = app()
+    at.session_state[ingest.mapping_key("user_id")] = "(detected: nothing)"
+    at = upload(at, ("mp.csv", EXAMPLES["mixpanel_export.csv"]()))
+    assert not at.error
+    assert frame_with(at, "origin").set_index("target").loc["user_id", "origin"] == "detected"
+
+
+def test_load_warnings_are_shown_in_words() -> None:
+    data = b"user_id,timestamp,event\nu,2025-03-01T10:00:00Z,view\n"
+    at = upload(app(), ("plain.csv", data))
+    (box,) = [w.value for w in at.warning if "No acquisition columns" in w.value]
+    assert box.startswith("- No acquisition columns") and "\n- No revenue column" in box
 
 
 def test_the_ceiling_is_a_setting_of_the_app() -> None:
