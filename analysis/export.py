@@ -40,7 +40,8 @@ def protect_formulas(frame: pl.DataFrame) -> pl.DataFrame:
     --------
     >>> protect_formulas(pl.DataFrame({"a": ["=1+1", "ok"], "n": [-1, 2]})).row(0)
     ("'=1+1", -1)
-    >>> protect_formulas(pl.DataFrame({"\ufe66x": ["\ufe661"]})).columns, protect_formulas(pl.DataFrame({"\ufe66x": ["\ufe661"]})).item()
+    >>> out = protect_formulas(pl.DataFrame({"\ufe66x": ["\ufe661"]}))
+    >>> out.columns, out.item()
     (["'﹦x"], "'﹦1")
     """
     text = [c for c, t in frame.schema.items() if t == pl.String or isinstance(t, pl.Categorical | pl.Enum)]

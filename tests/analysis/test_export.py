@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
 from analysis.export import FORMULA_START, protect_formulas, safe_filename, to_parquet, to_safe_csv
+from analysis.ingest import load_events
 
 
 @pytest.mark.parametrize("start", FORMULA_START)
@@ -91,8 +92,6 @@ def test_fullwidth_and_small_form_equals_are_protected_in_cells_and_headers(equa
 
 
 def test_the_rejected_rows_csv_protects_a_hostile_column_name() -> None:
-    from analysis.ingest import load_events
-
     header = f'user_id,timestamp,event,"{HOSTILE_HEADER.replace(chr(34), chr(34) * 2)}"\n'
     good = "".join(f"u{i},2026-01-0{i} 10:00:00,view,x\n" for i in range(1, 6))
     csv = header + good + "u9,2026-01-01 10:00:00,,x\n"
