@@ -69,6 +69,13 @@ def dataset_hash(events: pl.DataFrame) -> str:
     return hashlib.sha256(events.hash_rows(seed=0).to_numpy().tobytes()).hexdigest()
 
 
+def _hex_digest(digest: str) -> str:
+    """A caller's dataset digest as 64 hex digits (an upload digest may carry its load options after a colon)."""
+    if len(digest) == 64 and all(c in "0123456789abcdef" for c in digest):
+        return digest
+    return hashlib.sha256(digest.encode("utf-8")).hexdigest()
+
+
 def _portable(table: pl.DataFrame) -> pl.DataFrame:
     casts: dict[str, type[pl.DataType]] = {}
     for name, dtype in table.schema.items():
@@ -157,7 +164,7 @@ def write_snapshot(
     meta: dict[str, Any] = {
         "format": FORMAT, "format_version": FORMAT_VERSION, "title": title,
         "created": when.strftime("%Y-%m-%d %H:%M UTC"), "version": library_version(),
-        "dataset_hash": digest or dataset_hash(events), "min_group_size": min_group_size,
+        "dataset_hash": _hex_digest(digest) if digest else dataset_hash(events), "min_group_size": min_group_size,
         "parameters": recorded, "definitions": definitions_for(contents.tables, contents.facts),
         "facts": {"people": contents.facts["people"], "total_conversions": contents.facts["total_conversions"],
                   "period": contents.facts["period"]},
