@@ -152,10 +152,12 @@ def write_snapshot(
     contents = build_contents(events, personas=personas, min_group_size=min_group_size, funnel_steps=funnel_steps,
                               window=window, conversion_events=conversion_events, models=models,
                               lookback=lookback, sections=sections)
+    neutral: dict[str, str] = contents.facts.get("event_labels", {})  # type: ignore[assignment]
     recorded = {
-        "min_group_size": min_group_size, "sections": list(sections), "funnel_steps": list(funnel_steps),
+        "min_group_size": min_group_size, "sections": list(sections),
+        "funnel_steps": [neutral.get(e, e) for e in funnel_steps],
         "funnel_window_days": window / timedelta(days=1), "funnel_mode": "ordered",
-        "conversion_events": list(conversion_events), "attribution_models": list(models),
+        "conversion_events": [neutral.get(e, e) for e in conversion_events], "attribution_models": list(models),
         "attribution_lookback_days": lookback / timedelta(days=1),
         **_persona_recipe(contents.facts["persona_model"]),  # type: ignore[arg-type]
         **_check_parameters(parameters or {}),
@@ -167,7 +169,7 @@ def write_snapshot(
         "dataset_hash": _hex_digest(digest) if digest else dataset_hash(events), "min_group_size": min_group_size,
         "parameters": recorded, "definitions": definitions_for(contents.tables, contents.facts),
         "facts": {"people": contents.facts["people"], "total_conversions": contents.facts["total_conversions"],
-                  "period": contents.facts["period"]},
+                  "period": contents.facts["period"], "privacy_audit": contents.facts["audit"]},
     }
     return save_snapshot(Snapshot(meta, contents.tables, contents.manifest), out_dir)
 
