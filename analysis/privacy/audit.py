@@ -102,7 +102,10 @@ def audit(cells: Sequence[Cell], relations: Sequence[Relation], *, min_group_siz
     if not withheld:
         return pl.DataFrame(schema=AUDIT_SCHEMA)
     index = {c.name: i for i, c in enumerate(unknown)}
-    a_eq, b_eq, a_ub, b_ub = [], [], [], []
+    a_eq: list[np.ndarray] = []
+    a_ub: list[np.ndarray] = []
+    b_eq: list[float] = []
+    b_ub: list[float] = []
     for rel in relations:
         missing = [n for n in rel.terms if n not in by_name]
         if missing:

@@ -10,7 +10,8 @@ import polars as pl
 
 from analysis.errors import AnalysisError
 
-Reason = Literal["below_k", "complementary", "derivable", "folded", "personal_data", "identifier", "dropped"]
+Reason = Literal["below_k", "complementary", "derivable", "folded", "personal_data", "identifier", "dropped",
+                 "noise"]
 
 #: Plain-language explanation of every reason, shown next to the manifest.
 REASONS: dict[str, str] = {
@@ -21,6 +22,7 @@ REASONS: dict[str, str] = {
     "personal_data": "column looks like personal data (name or values) and never leaves the machine",
     "identifier": "person or device identifiers never leave the machine",
     "dropped": "whole group withheld because its total is withheld",
+    "noise": "published with random noise (differential privacy) instead of its exact value",
 }
 
 

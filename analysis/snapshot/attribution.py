@@ -100,15 +100,23 @@ def fold_channels(journeys: pl.DataFrame, models: Sequence[str], *, min_group_si
 
 def attribution_summary(events: pl.DataFrame, *, models: Sequence[str], conversion_events: Sequence[str],
                         lookback: timedelta, min_group_size: int, seed: int = 0,
+                        value_cap: float | None = None,
                         ) -> tuple[pl.DataFrame, SuppressionManifest, int, float]:
     """Credits per model and channel with 90% bootstrap intervals and the people behind each; also returns the
-    manifest, the number of conversions and their total value (both model totals)."""
+    manifest, the number of conversions and their total value (both model totals).
+
+    ``value_cap`` (the noise mode) keeps each person's first conversion only and caps its value, so one person
+    moves at most one conversion and ``value_cap`` of value in any rule-based model.
+    """
     k = min_group_size
     manifest = SuppressionManifest(k)
     empty = pl.DataFrame(schema={**ATTRIBUTION_SCHEMA, SUPPRESSED: pl.Boolean})
     if s.CHANNEL not in events.columns or not models:
         return empty, manifest, 0, 0.0
-    journeys = journey_paths(events, conversion_events=conversion_events, lookback=lookback, touch="channel")
+    journeys = journey_paths(events, conversion_events=conversion_events, lookback=lookback, touch="channel",
+                             first_conversion_only=value_cap is not None)
+    if value_cap is not None:
+        journeys = journeys.with_columns(pl.col("value").clip(upper_bound=value_cap))
     # channel names that look like personal data are redacted (inside a list, the element is column "")
     journeys = journeys.with_columns(pl.col("path").list.eval(redact_values("").fill_null("(none)")))
     converted = journeys.filter(pl.col("converted"))

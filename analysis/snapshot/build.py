@@ -12,6 +12,7 @@ from analysis import schema as s
 from analysis.attribution import DEFINITIONS as MODEL_DEFINITIONS
 from analysis.funnels import funnel
 from analysis.privacy import SUPPRESSED, SuppressionManifest, coarsen_timestamps, detect_pii_columns, redact_values
+from analysis.privacy.noise import NoiseSettings
 from analysis.snapshot.attribution import attribution_summary
 from analysis.snapshot.audit import Truth, audit_note, secure_contents
 from analysis.snapshot.contents import (
@@ -25,6 +26,7 @@ from analysis.snapshot.contents import (
     published_sizes,
     typical_paths,
 )
+from analysis.snapshot.noise import BOUNDED_MODELS, Exact, add_noise
 from analysis.snapshot.people import PERSON, PERSONA, person_frame_for, person_table
 
 DEFAULT_STEPS = ("view_item", "add_to_cart", "begin_checkout", "purchase")
@@ -78,13 +80,17 @@ def build_contents(
     models: Sequence[str] = DEFAULT_MODELS,
     lookback: timedelta = timedelta(days=30),
     sections: Sequence[str] = ("personas", "funnel", "channels", "paths", "attribution"),
+    noise: NoiseSettings | None = None,
 ) -> Contents:
     """Every published table of a snapshot, privacy-gated, plus the manifest and the facts (totals, k).
 
     ``events`` are prepared events; ``personas`` a fitted ``Personas`` model, a ``user_id``/``persona`` frame or
     None (one group, "All users"). ``sections`` picks what goes in ("personas" is always built: it defines the
-    groups every other table is restricted to).
+    groups every other table is restricted to). ``noise`` turns on the differential-privacy mode
+    (:mod:`analysis.snapshot.noise`); data-driven attribution models are then left out.
     """
+    if noise is not None:
+        models = [m for m in models if m in BOUNDED_MODELS]
     k = min_group_size
     manifest = SuppressionManifest(k)
     for column, reason in detect_pii_columns(events).items():
@@ -128,7 +134,8 @@ def build_contents(
     total_conversions, total_value = 0, 0.0
     if "attribution" in sections:
         tables["attribution"], m, total_conversions, total_value = attribution_summary(
-            events, models=models, conversion_events=conversion_events, lookback=lookback, min_group_size=k)
+            events, models=models, conversion_events=conversion_events, lookback=lookback, min_group_size=k,
+            value_cap=noise.value_cap if noise is not None else None)
         manifest = manifest.merge(m)
     truth = Truth(people.group_by(PERSONA).agg(pl.len().cast(pl.Float64).alias("users"),
                                                pl.col("converted").sum().cast(pl.Float64).alias("converters"),
@@ -150,6 +157,11 @@ def build_contents(
         "model_definitions": {m: _model_definition(m) for m in models},
         "persona_model": _persona_parameters(personas),
     }
+    if noise is not None:
+        capped = people.group_by(PERSONA).agg(
+            pl.len().cast(pl.Int64).alias("users"), pl.col("converted").sum().cast(pl.Int64).alias("converters"),
+            pl.col("revenue").clip(upper_bound=noise.value_cap).sum().alias("revenue"))
+        return add_noise(Contents(tables, manifest, facts), Exact(capped), noise)
     return Contents(tables, manifest, facts)
 
 

@@ -118,6 +118,7 @@ def funnel_rates(table: pl.DataFrame) -> pl.DataFrame:
     from step 1 and from the last published earlier step (null where a count is withheld)."""
     first = pl.col("users").filter(pl.col("step") == 1).first().over(PERSONA)
     size = pl.col("users").filter(pl.col("step") == 0).first().over(PERSONA)
+    first, size = (pl.when(e > 0).then(e) for e in (first, size))  # no rate over an empty (noisy) step
     table = table.sort(PERSONA, "step", maintain_order=True).with_columns(
         (pl.col("users") / size).alias("share_of_persona"),
         (pl.col("users") / first).alias("conversion_from_step_1"),
