@@ -28,6 +28,12 @@ from analysis.snapshot.contents import Contents, funnel_rates
 from analysis.snapshot.people import PERSONA
 
 _REL_TOL = 1e-9
+SEP = "\x1f"  # joins the parts of a cell name; persona names may hold any printable character
+FACT_PEOPLE, FACT_CONVERSIONS, FACT_VALUE = (SEP.join(("fact", n)) for n in ("people", "conversions", "value"))
+
+
+def _name(*parts: object) -> str:
+    return SEP.join(str(p) for p in parts)
 
 
 @dataclass(frozen=True)
@@ -51,11 +57,11 @@ def _persona_cells(personas: pl.DataFrame, truth: Truth, k: int) -> tuple[list[C
     size_names = []
     for row in true.iter_rows(named=True):  # one row per persona: a handful
         p = row[PERSONA]
-        users = f"persona:{p}:users"
+        users = _name("persona", p, "users")
         size_names.append(users)
         size_known = row["_pub"] is not None
         cells.append(Cell(users, row["users"], "published" if size_known else "withheld"))
-        conv, rev = f"persona:{p}:converters", f"persona:{p}:revenue"
+        conv, rev = _name("persona", p, "converters"), _name("persona", p, "revenue")
         rate = row["conversion_rate"]
         if rate is None:
             cells.append(Cell(conv, row["converters"], "withheld"))
@@ -68,9 +74,9 @@ def _persona_cells(personas: pl.DataFrame, truth: Truth, k: int) -> tuple[list[C
                           "value"))
         relations += [at_most(conv, users)]
     people_known = bool(personas["share"].is_not_null().any())  # size / share gives the total away
-    cells.append(Cell("fact:people", float(truth.personas["users"].sum()),
+    cells.append(Cell(FACT_PEOPLE, float(truth.personas["users"].sum()),
                       "published" if people_known else "hidden"))
-    relations.append(total("fact:people", size_names))
+    relations.append(total(FACT_PEOPLE, size_names))
     return cells, relations
 
 
@@ -83,13 +89,13 @@ def _funnel_cells(funnel: pl.DataFrame, truth: Truth) -> tuple[list[Cell], list[
     last_step = int(joined["step"].max())  # type: ignore[arg-type]
     for row in joined.iter_rows(named=True):  # personas x steps: a few dozen
         p, step = row[PERSONA], row["step"]
-        name = f"funnel:{p}:{step}"
+        name = _name("funnel", p, step)
         if step == 0:
-            relations.append(total(f"persona:{p}:users", [name]))
+            relations.append(total(_name("persona", p, "users"), [name]))
         else:
-            relations.append(at_most(name, f"funnel:{p}:{step - 1}"))
+            relations.append(at_most(name, _name("funnel", p, step - 1)))
         if step == last_step and truth.funnel_ends_in_conversion:
-            relations.append(at_most(name, f"persona:{p}:converters"))
+            relations.append(at_most(name, _name("persona", p, "converters")))
         cells.append(Cell(name, row["users"], "published" if row["_pub"] is not None else "withheld"))
     return cells, relations
 
@@ -98,24 +104,25 @@ def _attribution_cells(attribution: pl.DataFrame, truth: Truth, personas: pl.Dat
                        ) -> tuple[list[Cell], list[Relation]]:
     if attribution.height == 0:
         return [], []
-    cells = [Cell("fact:conversions", float(truth.conversions), "hidden"),
-             Cell("fact:value", truth.value, "hidden", "value")]
+    cells = [Cell(FACT_CONVERSIONS, float(truth.conversions), "hidden"),
+             Cell(FACT_VALUE, truth.value, "hidden", "value")]
     relations = []
     for model, part in attribution.group_by("model", maintain_order=True):
         conv_names, value_names = [], []
         for i, row in enumerate(part.iter_rows(named=True)):
-            base = f"attribution:{model[0]}:{i}"
-            cells += [Cell(f"{base}:conversions", row["conversions"]),
-                      Cell(f"{base}:value", row["value"], kind="value")]
-            conv_names.append(f"{base}:conversions")
-            value_names.append(f"{base}:value")
-        relations += [total("fact:conversions", conv_names), total("fact:value", value_names)]
+            base = _name("attribution", model[0], i)
+            cells += [Cell(base + SEP + "conversions", row["conversions"]),
+                      Cell(base + SEP + "value", row["value"], kind="value")]
+            conv_names.append(base + SEP + "conversions")
+            value_names.append(base + SEP + "value")
+        relations += [total(FACT_CONVERSIONS, conv_names), total(FACT_VALUE, value_names)]
     revenue = float(truth.personas["revenue"].sum())
+    names = truth.personas[PERSONA].to_list()
     if abs(revenue - truth.value) <= _REL_TOL * max(1.0, abs(revenue)):
-        relations.append(total("fact:value", [f"persona:{p}:revenue" for p in truth.personas[PERSONA].to_list()]))
+        relations.append(total(FACT_VALUE, [_name("persona", p, "revenue") for p in names]))
     if int(truth.personas["converters"].sum()) <= truth.conversions:
-        relations.append(Relation({**{f"persona:{p}:converters": 1.0 for p in truth.personas[PERSONA].to_list()},
-                                   "fact:conversions": -1.0}, "le"))
+        relations.append(Relation({**{_name("persona", p, "converters"): 1.0 for p in names},
+                                   FACT_CONVERSIONS: -1.0}, "le"))
     del personas
     return cells, relations
 
@@ -133,7 +140,7 @@ def _system(contents: Contents, truth: Truth) -> tuple[list[Cell], list[Relation
         cells += more
         relations += rel
     if contents.facts.get("total_conversions") is not None:
-        cells = [replace(c, status="published") if c.name == "fact:conversions" else c for c in cells]
+        cells = [replace(c, status="published") if c.name == FACT_CONVERSIONS else c for c in cells]
     return cells, relations
 
 
@@ -144,13 +151,13 @@ def audit_contents(contents: Contents, truth: Truth) -> pl.DataFrame:
     """
     cells, relations = _system(contents, truth)
     return audit(cells, relations, min_group_size=contents.manifest.min_group_size).with_columns(
-        pl.col("cell").str.split(":").list.first().alias("table"))
+        pl.col("cell").str.split(SEP).list.first().alias("table"))
 
 
 def _withholdable(cell: Cell) -> bool:
-    parts = cell.name.split(":")
+    parts = cell.name.split(SEP)
     return cell.status == "published" and (
-        parts[-1] in ("converters", "revenue") or cell.name == "fact:conversions"
+        parts[-1] in ("converters", "revenue") or cell.name == FACT_CONVERSIONS
         or (parts[0] == "funnel" and parts[-1] != "0"))
 
 
@@ -175,7 +182,7 @@ def _candidates(failing: str, contents: Contents, truth: Truth) -> list[str]:
 
 
 def _withhold(contents: Contents, cell: str) -> Contents:
-    parts = cell.split(":")
+    parts = cell.split(SEP)
     tables = dict(contents.tables)
     facts = dict(contents.facts)
     personas = tables["personas"]
@@ -209,17 +216,19 @@ def secure_contents(contents: Contents, truth: Truth) -> tuple[Contents, pl.Data
 
     Raises :class:`AnalysisError` when nothing more can be withheld and a number is still exposed.
     """
+    done: set[str] = set()
     for _ in range(200):  # each pass withholds one more published number
         result = audit_contents(contents, truth)
         failing = result.filter(~pl.col("ok"))
         if failing.height == 0:
             return contents, result
         name = str(failing["cell"][0])
-        options = _candidates(name, contents, truth)
+        options = [o for o in _candidates(name, contents, truth) if o not in done]
         if not options:
-            table = name.split(":", maxsplit=1)[0]
+            table = name.split(SEP, maxsplit=1)[0]
             raise AnalysisError(f"the snapshot cannot be published safely: {table} numbers stay exposed whatever "
                                 "else is withheld; raise k or leave that section out")
+        done.add(options[0])
         contents = _withhold(contents, options[0])
     raise AnalysisError("the snapshot audit did not converge; leave a section out or raise k")
 
