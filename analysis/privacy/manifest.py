@@ -18,7 +18,7 @@ REASONS: dict[str, str] = {
     "below_k": "fewer than k people (primary suppression)",
     "complementary": "withheld so that a withheld cell cannot be recovered from a published total",
     "derivable": "withheld because published totals would have pinned its value (linear audit)",
-    "folded": "small categories merged into 'Other'",
+    "folded": "small categories merged into 'Other (n groups)'; their names are withheld",
     "personal_data": "column looks like personal data (name or values) and never leaves the machine",
     "identifier": "person or device identifiers never leave the machine",
     "dropped": "whole group withheld because its total is withheld",
