@@ -32,7 +32,7 @@ SECTION_TITLES = {
     "attribution": "Attribution summary",
 }
 PERCENT_COLUMNS = frozenset({"share", "conversion_rate", "conversion_from_step_1", "conversion_from_previous",
-                             "typical_path_share"})
+                             "typical_path_share", "share_of_persona", "share_low", "share_high"})
 
 _CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:0 auto;max-width:1100px;padding:24px;
@@ -85,6 +85,26 @@ def _cell(column: str, value: Any, withheld: bool) -> str:
     return f"<td>{escape_text(str(value))}</td>"
 
 
+def display_table(name: str, table: pl.DataFrame) -> pl.DataFrame:
+    """The table as the HTML shows it: attribution estimates with their 90% interval in one readable cell
+    ("102 (90–115)"); the data files keep the separate numeric columns."""
+    if name != "attribution" or "conversions_low" not in table.columns:
+        return table
+
+    def with_interval(col: str, fmt: str) -> pl.Expr:
+        low, high = pl.col(f"{col}_low"), pl.col(f"{col}_high")
+        point = pl.col(col).map_elements(fmt.format, return_dtype=pl.String)
+        bounds = pl.format("{}–{}", low.map_elements(fmt.format, return_dtype=pl.String),
+                           high.map_elements(fmt.format, return_dtype=pl.String))
+        return (pl.when(low.is_not_null() & high.is_not_null()).then(pl.format("{} ({})", point, bounds))
+                .otherwise(point).alias(f"{col} (90% interval)"))
+
+    return table.select(
+        "model", "channel", pl.col("users").alias("people behind the credit"),
+        with_interval("conversions", "{:,.1f}"), with_interval("value", "{:,.0f}"),
+        with_interval("share", "{:.1%}"), *([SUPPRESSED] if SUPPRESSED in table.columns else []))
+
+
 def short_digest(text: str) -> str:
     """The first 12 hex digits of a dataset digest (of its SHA-256 when it is not one), for people to compare.
 
@@ -99,13 +119,14 @@ def short_digest(text: str) -> str:
 
 
 GROUP_COLUMNS = frozenset({"persona", "model"})
+HEADERS = {"users": "people", "median_hours_from_start": "median hours from step 1"}
 
 
 def html_table(table: pl.DataFrame) -> str:
     """A published table as escaped HTML; withheld cells say so. A first column that groups rows (persona, model)
     is shown once per group, not on every row."""
     columns = [c for c in table.columns if c != SUPPRESSED]
-    head = "".join(f"<th>{escape_text(c.replace('_', ' '))}</th>" for c in columns)
+    head = "".join(f"<th>{escape_text(HEADERS.get(c, c.replace('_', ' ')))}</th>" for c in columns)
     flags = table[SUPPRESSED].to_list() if SUPPRESSED in table.columns else [False] * table.height
     rows = []
     grouped = bool(columns) and columns[0] in GROUP_COLUMNS
@@ -158,7 +179,7 @@ def render_html(metadata: Mapping[str, Any], tables: Mapping[str, pl.DataFrame],
             div = f"fig-{len(figures)}"
             figures.append((div, pio.to_json(FIGURES[name](table), validate=False)))
             block.append(f'<div id="{div}" class="figure"></div>')
-        block.append(html_table(table) + "</section>")
+        block.append(html_table(display_table(name, table)) + "</section>")
         sections.append("".join(block))
     calls = "".join(f"Plotly.newPlot({json.dumps(div)},FIGS[{i}].data,FIGS[{i}].layout,C);"
                     for i, (div, _) in enumerate(figures))

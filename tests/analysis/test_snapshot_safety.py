@@ -137,3 +137,19 @@ def test_property_random_datasets_pass_the_audit_with_nothing_small(n: int, seed
         assert attribution.group_by("model").agg(pl.col("conversions").sum())["conversions"].to_list() == \
             pytest.approx([contents.facts["total_conversions"] or attribution["conversions"].sum() /
                            attribution["model"].n_unique()] * attribution["model"].n_unique())
+
+
+def test_a_persona_whose_first_step_is_withheld_keeps_its_funnel_line() -> None:
+    from analysis.snapshot.figures import persona_funnel_figure  # noqa: PLC0415
+    from analysis.snapshot.render import html_table  # noqa: PLC0415
+
+    funnel = pl.DataFrame({
+        "persona": ["A"] * 4, "step": [0, 1, 2, 3], "name": ["(everyone)", "view", "cart", "buy"],
+        "users": [100, None, 60, 30], "share_of_persona": [1.0, None, 0.6, 0.3],
+        "conversion_from_step_1": [1.0, None, None, None], "suppressed": [False, True, False, False]})
+    fig = persona_funnel_figure(funnel)
+    line, marks = fig.data[0], fig.data[1]
+    assert list(line.y) == [None, 0.6, 0.3] and line.connectgaps
+    assert list(marks.x) == ["view"] and "withheld" in marks.hovertemplate
+    html = html_table(funnel)
+    assert html.count(">A<") == 1  # the persona is named once, not on every row
