@@ -205,7 +205,8 @@ def render_html(metadata: Mapping[str, Any], tables: Mapping[str, pl.DataFrame],
         f"<title>{title}</title><style>{_CSS}</style></head><body>",
         f"<header><h1>{title}</h1>",
         "<p>Aggregates only: no person or device ids, no raw events. Every number describes at least "
-        f"<strong>k = {k}</strong> people; smaller groups are withheld or merged into &quot;Other (n groups)&quot;.</p>",
+        f"<strong>k = {k}</strong> people; smaller groups are withheld or merged into "
+        "&quot;Other (n groups)&quot;.</p>",
         _definition_list(facts), "</header>",
         *sections,
         '<section id="definitions"><h2>Definitions</h2>', _definition_list(metadata.get("definitions", {})),
