@@ -26,6 +26,7 @@ from analysis import schema as s
 from analysis.engine import ENGINES, partitioned_funnel, partitioned_paths, prepare_events, prepare_to_parquet
 from analysis.engine.partition import scan_events
 from analysis.errors import AnalysisError, IngestError
+from analysis.export import protect_formulas
 from analysis.filters import add_person_labels
 from analysis.recipe import Recipe, file_digest, read_recipe, write_recipe
 
@@ -149,7 +150,7 @@ def _to_flat(frame: pl.DataFrame) -> pl.DataFrame:
 def write_table(frame: pl.DataFrame, out: str | Path | None, *, stdout: TextIO) -> None:
     """Write ``frame`` to ``out`` by suffix (.csv, .parquet, .json), or as CSV to ``stdout`` when None."""
     if out is None:
-        stdout.write(_to_flat(frame).write_csv())
+        stdout.write(protect_formulas(_to_flat(frame)).write_csv())
         return
     path = Path(out)
     if path.suffix not in FORMATS:
@@ -160,7 +161,7 @@ def write_table(frame: pl.DataFrame, out: str | Path | None, *, stdout: TextIO) 
     elif path.suffix == ".json":
         frame.write_json(path)
     else:
-        _to_flat(frame).write_csv(path)
+        protect_formulas(_to_flat(frame)).write_csv(path)
 
 
 # --- subcommands --------------------------------------------------------------------------------------------------

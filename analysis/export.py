@@ -8,24 +8,47 @@ import unicodedata
 
 import polars as pl
 
-#: A text cell starting with one of these is read as a formula by spreadsheets (OWASP "CSV injection").
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\0")
-_STARTS = "^[" + "".join("\\" + c if c in "-+" else c for c in FORMULA_START).replace("\0", "\\x00") + "]"
+#: A text cell or header starting with one of these is read as a formula by spreadsheets (OWASP "CSV
+#: injection"). Besides ASCII ``= + - @``, tab, CR and NUL: the fullwidth (U+FF1D ``＝``, U+FF0B, U+FF0D, U+FF20)
+#: and small-form (U+FE66 ``﹦``, U+FE62, U+FE63, U+FE6B) variants, which some spreadsheets fold to ASCII.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\0",
+                 "\uff1d", "\uff0b", "\uff0d", "\uff20", "\ufe66", "\ufe62", "\ufe63", "\ufe6b")
+_STARTS = "^[" + "".join(re.escape(c) if c.isprintable() else f"\\x{ord(c):02x}" for c in FORMULA_START) + "]"
+_STARTS_RE = re.compile(_STARTS)
 _UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 MAX_NAME_CHARS = 80
 
 
-def protect_formulas(frame: pl.DataFrame) -> pl.DataFrame:
-    """A new frame whose text cells starting with ``= + - @``, tab, CR or NUL are prefixed with ``'``.
+def protect_header(name: str) -> str:
+    """A column name as a CSV header that no spreadsheet runs: prefixed with ``'`` when it starts like a formula.
 
+    Examples
+    --------
+    >>> protect_header("=HYPERLINK(A2)"), protect_header("\uff1dcmd"), protect_header("users")
+    ("'=HYPERLINK(A2)", "'＝cmd", 'users')
+    """
+    return "'" + name if _STARTS_RE.match(name) else name
+
+
+def protect_formulas(frame: pl.DataFrame) -> pl.DataFrame:
+    """A new frame whose text cells *and column names* starting like a formula are prefixed with ``'``.
+
+    Formula starts are ``= + - @``, tab, CR, NUL and their fullwidth and small-form variants (``＝``, ``﹦`` …).
     Categorical and Enum columns are protected as text; numbers are left alone (a negative number is a number).
 
     Examples
     --------
     >>> protect_formulas(pl.DataFrame({"a": ["=1+1", "ok"], "n": [-1, 2]})).row(0)
     ("'=1+1", -1)
+    >>> out = protect_formulas(pl.DataFrame({"\ufe66x": ["\ufe661"]}))
+    >>> out.columns, out.item()
+    (["'﹦x"], "'﹦1")
     """
     text = [c for c, t in frame.schema.items() if t == pl.String or isinstance(t, pl.Categorical | pl.Enum)]
+    return _protect_cells(frame, text).rename(protect_header)
+
+
+def _protect_cells(frame: pl.DataFrame, text: list[str]) -> pl.DataFrame:
     return frame.with_columns(
         pl.when(pl.col(c).cast(pl.String).str.contains(_STARTS)).then("'" + pl.col(c).cast(pl.String))
         .otherwise(pl.col(c).cast(pl.String)).alias(c)

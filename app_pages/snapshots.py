@@ -14,8 +14,10 @@ st.title("Snapshots")
 st.caption(
     "A snapshot is one HTML file your colleagues open offline in any browser, plus its data for JourneyLens. It "
     "holds aggregates only: no ids, no raw events, and every number describes at least k people; smaller groups "
-    "are withheld or merged into “Other”."
+    "are withheld or merged into “Other (n groups)”."
 )
+with st.expander("What a snapshot protects, and what it does not"):
+    st.markdown(us.THREAT_MODEL)
 
 names = event_names()
 us.init_state(names)
@@ -23,7 +25,10 @@ share.restore_page(us.SHARE_KEYS, choices={us.SECTIONS_KEY: SECTIONS, us.STEPS: 
                                            us.MODELS: us.MODEL_CHOICES},
                    valid={us.MIN_GROUP: lambda v: isinstance(v, int) and 2 <= v <= 1000,
                           us.TITLE: lambda v: isinstance(v, str) and len(v) <= 200,
-                          us.USE_PERSONAS: lambda v: isinstance(v, bool)})
+                          us.USE_PERSONAS: lambda v: isinstance(v, bool),
+                          us.NOISE: lambda v: isinstance(v, bool),
+                          us.EPSILON: lambda v: isinstance(v, int | float) and 0.05 <= v <= 20,
+                          us.VALUE_CAP: lambda v: isinstance(v, int | float) and 1 <= v <= 1_000_000})
 
 make, receive = st.tabs(["Create a snapshot", "Open a received snapshot"])
 
@@ -42,8 +47,21 @@ with make:
         c3, c4, c5 = st.columns(3)
         c3.multiselect("Funnel steps", names, key=us.STEPS)
         c4.multiselect("Conversion events", names, key=us.CONVERSION)
-        c5.multiselect("Attribution models", list(us.MODEL_CHOICES), key=us.MODELS)
+        c5.multiselect("Attribution models", list(us.MODEL_CHOICES), key=us.MODELS,
+                       format_func=us.model_name)
+        n1, n2, n3 = st.columns([2, 1, 1])
+        n1.toggle("Add random noise (differential privacy)", key=us.NOISE,
+                  help="Every published count and sum gets random noise from OpenDP's Laplace mechanism, so two "
+                       "snapshots of overlapping data cannot be subtracted to learn about one person. Medians, "
+                       "intervals and the Markov and Shapley models are left out in this mode.")
+        n2.number_input("Privacy budget ε (epsilon)", min_value=0.05, max_value=20.0, step=0.25, key=us.EPSILON,
+                        help="Smaller = more noise and more protection. 1 is a common choice; the snapshot states "
+                             "the value it used.")
+        n3.number_input("Revenue cap per person", min_value=1.0, max_value=1_000_000.0, step=50.0,
+                        key=us.VALUE_CAP, help="Revenue above this per person counts as the cap in noisy sums, "
+                                               "so one big spender cannot dominate them.")
         submitted = st.form_submit_button("Build snapshot", type="primary")
+    st.warning(us.DIFFERENCING, icon=":material/difference:")
     if run is None:
         st.caption("No personas found yet on the Personas page for this data and date range: the snapshot "
                    "describes all users as one group.")
@@ -74,11 +92,20 @@ with make:
             st.stop()
         snap = result.snapshot
         manifest = snap.manifest.to_frame()
-        m1, m2, m3 = st.columns(3)
+        m1, m2, m3, m4 = st.columns(4)
         m1.metric("Minimum group size (k)", snap.min_group_size)
         people = snap.metadata["facts"]["people"]
         m2.metric("People described", f"{int(people):,}" if people is not None else "withheld (below k)")
         m3.metric("Items withheld or merged", manifest.height)
+        audit = snap.metadata["facts"].get("privacy_audit") or {}
+        m4.metric("Privacy audit", "passed" if audit.get("all_protected") else "not run",
+                  help="Every withheld number was bounded by linear programming over everything published; each "
+                       "stays uncertain over at least k possible counts of people (money: ±50%). "
+                       f"{audit.get('withheld_numbers_audited', 0)} withheld numbers checked.")
+        noise = snap.metadata.get("differential_privacy")
+        if noise:
+            st.info(f"Noise mode: every count and sum carries random noise, ε = {noise['epsilon']} for the whole "
+                    "snapshot. Small differences between numbers are not meaningful.")
         stem = us.file_stem(build.settings.title)
         d1, d2, d3 = st.columns(3)
         d1.download_button("Download HTML", result.html, file_name=f"{stem}.html", mime="text/html",
@@ -106,9 +133,12 @@ with receive:
         else:
             meta = got.metadata
             st.subheader("Received snapshot")
-            st.text(str(meta.get("title", "")))  # data text: never Markdown
-            st.caption(f"k = {got.min_group_size} · created {meta.get('created', '?')} · JourneyLens "
-                       f"{meta.get('version', '?')} · dataset {str(meta.get('dataset_hash', ''))[:12]}")
+            # every field from the file is data: shown with st.text, which never interprets Markdown or HTML
+            st.text(str(meta.get("title", "")))
+            st.text(us.received_header(meta, got.min_group_size))
+            noise = meta.get("differential_privacy")
+            if isinstance(noise, dict):
+                st.text(f"Noise mode: epsilon = {noise.get('epsilon', '?')}")
             for name, table in got.tables.items():
                 st.markdown(f"**{us.SECTION_LABELS.get(name, name)}**")
                 st.dataframe(table, hide_index=True, width="stretch")

@@ -19,7 +19,10 @@ import streamlit as st
 from analysis import schema as s
 from analysis.personas import Personas
 from analysis.personas.recipe import persona_parameters
+from analysis.privacy.noise import NoiseSettings
 from analysis.snapshot import DEFAULT_MODELS, DEFAULT_STEPS, SECTIONS, Snapshot, read_snapshot, write_snapshot
+from analysis.snapshot.attribution import model_label as plain_model_name
+from analysis.snapshot.render import short_digest
 from analysis.snapshot.store import HTML_NAME, snapshot_zip
 from ui import personas as persona_ui
 from ui.data import active_dataset, date_range, session_gap
@@ -34,8 +37,11 @@ CONVERSION = "snapshots.conversion_events"
 BUILD = "snapshots.build"  # the Build of the last "Build snapshot" press
 UPLOAD = "snapshots.upload"
 FORM = "snapshots.form"
+NOISE = "snapshots.noise"  # differential-privacy mode on/off
+EPSILON = "snapshots.epsilon"
+VALUE_CAP = "snapshots.value_cap"
 #: The settings a share link carries for this page.
-SHARE_KEYS = [TITLE, SECTIONS_KEY, MIN_GROUP, USE_PERSONAS, STEPS, MODELS, CONVERSION]
+SHARE_KEYS = [TITLE, SECTIONS_KEY, MIN_GROUP, USE_PERSONAS, STEPS, MODELS, CONVERSION, NOISE, EPSILON, VALUE_CAP]
 
 SECTION_LABELS = {"personas": "Personas (size, share, profile, typical path, stability)",
                   "funnel": "Funnel per persona", "channels": "Channel mix per persona",
@@ -43,6 +49,29 @@ SECTION_LABELS = {"personas": "Personas (size, share, profile, typical path, sta
 MODEL_CHOICES = ("first_touch", "last_touch", "last_non_direct", "linear", "position_based", "time_decay",
                  "markov", "shapley")
 PREVIEW_HEIGHT = 900
+
+#: The threat model in one paragraph (the full version: docs/decisions/0007-snapshot-threat-model.md).
+THREAT_MODEL = (
+    "**Protects against** a recipient (or anyone the file is forwarded to) learning about a single person or a "
+    "small group from the file: there are no ids or raw events; every number, label and total describes at "
+    "least k people; names of small channels, paths and events are merged into “Other (n groups)” or shown "
+    "under a neutral label; and an audit bounds every withheld number by linear programming over everything "
+    "published, withholding more until none can be narrowed below k people. The file cannot run code or "
+    "contact any server. **Does not protect against** someone who already knows almost everyone in the data, "
+    "against comparing two snapshots of overlapping data (small differences between them can be about a few "
+    "people; the noise mode below blurs that), or against what the recipient does with the k-sized groups "
+    "themselves. It is not anonymisation in the legal sense: treat a snapshot as confidential."
+)
+DIFFERENCING = (
+    "Two snapshots of overlapping data (for example one day apart, or with and without a segment) can be "
+    "compared: their small differences can describe only a few people. Share one snapshot per question, or turn "
+    "on the noise mode (differential privacy) above."
+)
+
+
+def model_name(model: str) -> str:
+    """A model's plain name for the form ("markov" -> "Data-driven (Markov)")."""
+    return plain_model_name(model)
 
 
 @dataclass(frozen=True)
@@ -56,6 +85,9 @@ class Settings:
     funnel_steps: tuple[str, ...]
     models: tuple[str, ...]
     conversion_events: tuple[str, ...]
+    noise: bool = False
+    epsilon: float = 1.0
+    value_cap: float = 500.0
 
 
 @dataclass(frozen=True)
@@ -88,6 +120,9 @@ def init_state(event_names: list[str]) -> None:
     st.session_state.setdefault(STEPS, [e for e in DEFAULT_STEPS if e in event_names] or event_names[:3])
     st.session_state.setdefault(MODELS, list(DEFAULT_MODELS))
     st.session_state.setdefault(CONVERSION, ["purchase"] if "purchase" in event_names else event_names[-1:])
+    st.session_state.setdefault(NOISE, False)
+    st.session_state.setdefault(EPSILON, 1.0)
+    st.session_state.setdefault(VALUE_CAP, 500.0)
 
 
 def persona_run() -> persona_ui.Run | None:
@@ -106,6 +141,9 @@ def settings_from_state() -> Settings:
         funnel_steps=tuple(state[STEPS]),
         models=tuple(state[MODELS]),
         conversion_events=tuple(state[CONVERSION]),
+        noise=bool(state[NOISE]),
+        epsilon=float(state[EPSILON]),
+        value_cap=float(state[VALUE_CAP]),
     )
 
 
@@ -139,6 +177,7 @@ def _built(build: Build, _events: pl.DataFrame, _personas: Any) -> Built:
             _events, folder, personas=_personas, min_group_size=cfg.min_group_size, title=cfg.title,
             parameters=parameters, sections=cfg.sections, funnel_steps=cfg.funnel_steps, models=cfg.models,
             conversion_events=cfg.conversion_events, digest=build.digest,
+            noise=NoiseSettings(epsilon=cfg.epsilon, value_cap=cfg.value_cap) if cfg.noise else None,
         )
         html = (Path(folder) / HTML_NAME).read_text(encoding="utf-8")
         data = snapshot_zip(folder)
@@ -164,6 +203,12 @@ def recipe_extras(build: Build | None) -> dict[str, Any]:
         return {}
     model = persona_ui.fitted(run)
     return {"persona_k": int(model.k_), "seed": int(model.seed), "persona_fit": persona_ui.fit_parameters(model)}
+
+
+def received_header(meta: dict[str, Any], min_group_size: int) -> str:
+    """The one-line description of a received snapshot; every field from the file appears as literal text."""
+    return (f"k = {min_group_size} · created {meta.get('created', '?')} · JourneyLens {meta.get('version', '?')}"
+            f" · dataset {short_digest(str(meta.get('dataset_hash', '')))}")
 
 
 def file_stem(title: str) -> str:

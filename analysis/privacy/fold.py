@@ -140,3 +140,69 @@ def suppress_funnel_steps(
         label = ", ".join(f"{c}={row[c]}" for c in (*by, step_col))
         manifest = manifest.add(table_name, label, "below_k", "the step or its drop-off counts fewer than k people")
     return Suppressed(out.drop("__pos", "__grp", "__pub"), manifest)
+
+
+def other_label(n: int) -> str:
+    """The neutral label of ``n`` merged groups: ``"Other (n groups)"`` (never their names)."""
+    return f"{OTHER} ({n} group{'s' if n != 1 else ''})"
+
+
+def is_other(column: str) -> pl.Expr:
+    """Whether a label is a merged "Other" group (plain "Other" or "Other (n groups)")."""
+    return (pl.col(column) == OTHER) | pl.col(column).str.starts_with(f"{OTHER} (")
+
+
+def fold_until_safe(
+    table: pl.DataFrame,
+    *,
+    category_col: str,
+    count_col: str,
+    min_group_size: int = 10,
+    by: Sequence[str] = (),
+    sum_cols: Sequence[str] = (),
+    table_name: str = "table",
+) -> Suppressed:
+    """Merge every category of fewer than k people into ``"Other (n groups)"``, then the next smallest ones until
+    the merged group itself has at least k people (or everything is merged), within each ``by`` group.
+
+    Nothing is left withheld, so no total can give a small group away and no label of a small group is published
+    anywhere: the merged group is published under a neutral label that counts the groups, not their names.
+    ``count_col`` must partition the ``by`` group's people (one category per person).
+
+    Examples
+    --------
+    >>> t = pl.DataFrame({"path": ["A", "B", "C", "D"], "users": [50, 4, 3, 12]})
+    >>> fold_until_safe(t, category_col="path", count_col="users").table.rows()
+    [('A', 50), ('Other (3 groups)', 19)]
+    """
+    k = min_group_size
+    keys = list(by) or None
+    rank = pl.int_range(1, pl.len() + 1)
+    ranked = table.sort(*by, count_col, category_col).with_columns(
+        (rank.over(keys) if keys else rank).alias("__rank"),
+        (pl.col(count_col).cum_sum().over(keys) if keys else pl.col(count_col).cum_sum()).alias("__cum"),
+        ((pl.col(count_col) < k).sum().over(keys) if keys else (pl.col(count_col) < k).sum()).alias("__small"),
+        (pl.len().over(keys) if keys else pl.len()).alias("__n"),
+    )
+    enough = (pl.col("__rank") >= pl.col("__small")) & (pl.col("__cum") >= k)
+    cut = pl.col("__rank").filter(enough).min()
+    ranked = ranked.with_columns(
+        pl.when(pl.col("__small") == 0).then(0).otherwise(
+            (cut.over(keys) if keys else cut).fill_null(pl.col("__n"))).alias("__m"))
+    folded = pl.col("__rank") <= pl.col("__m")
+    label = pl.format("{} ({} group{})", pl.lit(OTHER), pl.col("__m"),
+                      pl.when(pl.col("__m") == 1).then(pl.lit("")).otherwise(pl.lit("s")))
+    relabelled = ranked.with_columns(
+        pl.when(folded).then(label).otherwise(pl.col(category_col).cast(pl.String)).alias(category_col),
+        folded.alias("__folded"))
+    out = (relabelled.group_by(*by, category_col, maintain_order=True)
+           .agg(pl.col(count_col, *sum_cols).sum(), pl.col("__folded").first())
+           .sort(*by, "__folded", count_col, category_col, descending=[*(False for _ in by), False, True, False])
+           .drop("__folded"))
+    manifest = SuppressionManifest(k)
+    counts = ranked.filter(pl.col("__m") > 0).group_by(*by, maintain_order=True).agg(pl.col("__m").first())
+    for row in counts.iter_rows(named=True):  # one row per group, not per person
+        where = ", ".join(f"{c}={row[c]}" for c in by) or "all"
+        manifest = manifest.add(table_name, where, "folded",
+                                f"{row['__m']} categories merged into {other_label(row['__m'])!r} (names withheld)")
+    return Suppressed(out, manifest)

@@ -10,17 +10,19 @@ import polars as pl
 
 from analysis.errors import AnalysisError
 
-Reason = Literal["below_k", "complementary", "derivable", "folded", "personal_data", "identifier", "dropped"]
+Reason = Literal["below_k", "complementary", "derivable", "folded", "personal_data", "identifier", "dropped",
+                 "noise"]
 
 #: Plain-language explanation of every reason, shown next to the manifest.
 REASONS: dict[str, str] = {
     "below_k": "fewer than k people (primary suppression)",
     "complementary": "withheld so that a withheld cell cannot be recovered from a published total",
     "derivable": "withheld because published totals would have pinned its value (linear audit)",
-    "folded": "small categories merged into 'Other'",
+    "folded": "small categories merged into 'Other (n groups)'; their names are withheld",
     "personal_data": "column looks like personal data (name or values) and never leaves the machine",
     "identifier": "person or device identifiers never leave the machine",
     "dropped": "whole group withheld because its total is withheld",
+    "noise": "published with random noise (differential privacy) instead of its exact value",
 }
 
 

@@ -8,14 +8,13 @@ The algorithm (documented here because reviewers will ask):
    A line is unsafe when it holds exactly one withheld cell (total minus the published cells gives it back) or
    withheld cells summing to between 1 and k-1 (their sum would describe fewer than k people). In each unsafe
    line the smallest published positive cell is withheld too (a zero cell only when no positive one is left).
-3. **Linear audit**: the published totals form a linear system over the withheld cells. A withheld cell whose
-   unit vector lies in the row space of that system is pinned by differencing (e.g. a bridge between two 2x2
-   patterns); the smallest published cell sharing a line with it is withheld and the loop goes back to step 2.
+3. **Interval audit** (:mod:`analysis.privacy.audit`): the published totals and non-negativity bound every
+   withheld cell; two linear programs per withheld cell find the tightest interval a recipient can derive. A
+   cell pinned exactly (a bridge between two 2x2 patterns) or narrowed to fewer than k possible counts (a 2-D table
+   where the other withheld cells of its row and column are small) fails; the smallest published cell sharing
+   a line with it is withheld and the loop goes back to step 2, until every interval spans at least k people.
 4. A line whose cells are all withheld and still unsafe has a total below k: that total must not be published
    either; the manifest says so (the snapshot folds such groups away before they get here).
-
-Interval attacks under non-negativity (linear programming bounds) are not audited; the sum rule in step 2 keeps
-every withheld set at k people or more.
 """
 
 from __future__ import annotations
@@ -27,6 +26,7 @@ import numpy as np
 import polars as pl
 
 from analysis.errors import AnalysisError
+from analysis.privacy.audit import count_protected, line_bounds
 from analysis.privacy.manifest import SuppressionManifest
 
 SUPPRESSED = "suppressed"
@@ -135,6 +135,38 @@ def _pinned(work: pl.DataFrame, margins: Sequence[Sequence[str]]) -> list[int]:
     return [int(r) for r in rows[weight > 1 - 1e-9]]
 
 
+def _narrow(work: pl.DataFrame, count_col: str, margins: Sequence[Sequence[str]], k: int) -> list[int]:
+    """Row numbers of withheld cells that the published totals narrow to an interval of fewer than k people."""
+    a, rows = _incidence(work, margins)
+    if a.size == 0:
+        return []
+    values = work.filter(pl.col(_SUP))[count_col].cast(pl.Float64).to_numpy()
+    low, high = line_bounds(a, values)
+    return [int(r) for r, lo, hi in zip(rows, low, high, strict=True) if not count_protected(lo, hi, k)]
+
+
+def audit_table(table: pl.DataFrame, *, count_col: str, suppressed: pl.Series, min_group_size: int = 10,
+                margins: Sequence[Sequence[str]] = ((),)) -> pl.DataFrame:
+    """The interval audit of a suppressed table: for each withheld cell, its true count and the bounds a recipient
+    can derive from the published ``margins`` totals. ``table`` holds the *true* counts, ``suppressed`` the flags.
+
+    Examples
+    --------
+    >>> t = pl.DataFrame({"g": ["a", "b", "c"], "users": [40, 3, 12]})
+    >>> audit_table(t, count_col="users", suppressed=pl.Series([False, True, True])).select("low", "high").rows()
+    [(0.0, 15.0), (0.0, 15.0)]
+    """
+    work = table.with_row_index(_ROW).with_columns(suppressed.alias(_SUP), pl.lit(0).alias(_ALL))
+    a, rows = _incidence(work, [tuple(m) for m in margins])
+    if a.size == 0:
+        return pl.DataFrame(schema={"row": pl.Int64, "value": pl.Float64, "low": pl.Float64, "high": pl.Float64,
+                                    "ok": pl.Boolean})
+    values = work.filter(pl.col(_SUP))[count_col].cast(pl.Float64).to_numpy()
+    low, high = line_bounds(a, values)
+    return pl.DataFrame({"row": rows.astype(np.int64), "value": values, "low": low, "high": high,
+                         "ok": [count_protected(lo, hi, min_group_size) for lo, hi in zip(low, high, strict=True)]})
+
+
 def _widen_pinned(work: pl.DataFrame, pinned: list[int], count_col: str,
                   margins: Sequence[Sequence[str]]) -> pl.DataFrame:
     """Rule 3: for each pinned cell withhold the smallest published cell sharing any line with it."""
@@ -200,7 +232,7 @@ def suppress_small_cells(
         before = int(work[_SUP].sum())
         work = _complement_step(work, count_col, margins, k)
         if int(work[_SUP].sum()) == before:
-            pinned = _pinned(work, margins)
+            pinned = _pinned(work, margins) or _narrow(work, count_col, margins, k)
             if not pinned:
                 break
             work = _widen_pinned(work, pinned, count_col, margins)

@@ -10,12 +10,13 @@ import polars as pl
 
 from analysis import schema as s
 from analysis.attribution import DEFINITIONS as MODEL_DEFINITIONS
-from analysis.attribution import aggregate_paths, attribute, journey_paths
 from analysis.funnels import funnel
 from analysis.privacy import SUPPRESSED, SuppressionManifest, coarsen_timestamps, detect_pii_columns, redact_values
+from analysis.privacy.noise import NoiseSettings
+from analysis.snapshot.attribution import attribution_summary
+from analysis.snapshot.audit import Truth, audit_note, secure_contents
 from analysis.snapshot.contents import (
     Contents,
-    attribution_table,
     categories_table,
     drop_hidden_personas,
     fold_personas,
@@ -25,6 +26,7 @@ from analysis.snapshot.contents import (
     published_sizes,
     typical_paths,
 )
+from analysis.snapshot.noise import BOUNDED_MODELS, Exact, add_noise
 from analysis.snapshot.people import PERSON, PERSONA, person_frame_for, person_table
 
 DEFAULT_STEPS = ("view_item", "add_to_cart", "begin_checkout", "purchase")
@@ -48,30 +50,23 @@ def _persona_funnel(events: pl.DataFrame, people: pl.DataFrame, steps: Sequence[
     ).with_columns(redact_values("name"))
 
 
-def _attribution(events: pl.DataFrame, models: Sequence[str], conversion_events: Sequence[str],
-                 lookback: timedelta) -> tuple[pl.DataFrame, pl.DataFrame, int]:
-    empty = (pl.DataFrame(schema={"model": pl.String, "channel": pl.String, "conversions": pl.Float64,
-                                  "value": pl.Float64, "share": pl.Float64}),
-             pl.DataFrame(schema={"channel": pl.String, "users": pl.Int64}), 0)
-    if s.CHANNEL not in events.columns:
-        return empty
-    journeys = journey_paths(events, conversion_events=conversion_events, lookback=lookback, touch="channel")
-    if not journeys.filter(pl.col("converted")).height:
-        return empty
-    paths = aggregate_paths(journeys, with_times=True)
-    credits = pl.concat([attribute(paths, model=m).with_columns(pl.lit(m).alias("model"))  # type: ignore[arg-type]
-                         for m in models], how="vertical_relaxed")
-    # channel names that look like personal data are redacted, then merged, in both tables alike
-    credits = (credits.select("model", "channel", pl.col("conversions").cast(pl.Float64),
-                              pl.col("value").cast(pl.Float64), pl.col("share").cast(pl.Float64))
-               .with_columns(redact_values("channel"))
-               .group_by("model", "channel", maintain_order=True).agg(pl.col("conversions", "value", "share").sum()))
-    contributors = (journeys.filter(pl.col("converted")).select(s.USER_ID, "path").explode("path")
-                    .with_columns(redact_values("path"))
-                    .group_by(pl.col("path").alias("channel")).agg(pl.col(s.USER_ID).n_unique().cast(pl.Int64)
-                                                                   .alias("users")))
-    total = int(journeys["converted"].sum())
-    return credits, contributors, total
+def neutral_event_labels(events: pl.DataFrame, names: Sequence[str], *, min_group_size: int) -> dict[str, str]:
+    """Event names (chosen funnel steps, conversion events) done by fewer than k people -> a neutral label.
+
+    Examples
+    --------
+    >>> from datetime import datetime, timezone
+    >>> ev = pl.DataFrame({"user_id": ["a", "b", "b"], "timestamp": [datetime(2026, 1, 1, tzinfo=timezone.utc)] * 3,
+    ...                    "event": ["view", "view", "refund_for_hans"]})
+    >>> neutral_event_labels(ev, ["view", "refund_for_hans"], min_group_size=2)
+    {'refund_for_hans': 'event 2 (fewer than k people)'}
+    """
+    key = s.person_key() if s.ANONYMOUS_ID in events.columns else pl.col(s.USER_ID)
+    wanted = list(dict.fromkeys(names))
+    counts = dict(events.filter(pl.col(s.EVENT).is_in(wanted)).group_by(s.EVENT)
+                  .agg(key.n_unique().alias("n")).iter_rows())
+    return {name: f"event {i} (fewer than k people)" for i, name in enumerate(wanted, start=1)
+            if counts.get(name, 0) < min_group_size}
 
 
 def build_contents(
@@ -85,18 +80,26 @@ def build_contents(
     models: Sequence[str] = DEFAULT_MODELS,
     lookback: timedelta = timedelta(days=30),
     sections: Sequence[str] = ("personas", "funnel", "channels", "paths", "attribution"),
+    noise: NoiseSettings | None = None,
 ) -> Contents:
     """Every published table of a snapshot, privacy-gated, plus the manifest and the facts (totals, k).
 
     ``events`` are prepared events; ``personas`` a fitted ``Personas`` model, a ``user_id``/``persona`` frame or
     None (one group, "All users"). ``sections`` picks what goes in ("personas" is always built: it defines the
-    groups every other table is restricted to).
+    groups every other table is restricted to). ``noise`` turns on the differential-privacy mode
+    (:mod:`analysis.snapshot.noise`); data-driven attribution models are then left out.
     """
+    if noise is not None:
+        models = [m for m in models if m in BOUNDED_MODELS]
     k = min_group_size
     manifest = SuppressionManifest(k)
     for column, reason in detect_pii_columns(events).items():
         manifest = manifest.add("events", column, "identifier" if "identifier" in reason else "personal_data",
                                 reason)
+    neutral = neutral_event_labels(events, [*funnel_steps, *conversion_events], min_group_size=k)
+    for name in sorted(set(neutral.values())):
+        manifest = manifest.add("parameters", name, "below_k", "an event chosen for the snapshot that fewer than k "
+                                "people did is shown under a neutral label")
     people = person_table(events, person_frame_for(personas), conversion_events=conversion_events)
     people, folded = fold_personas(people, min_group_size=k)
     personas_out, m = persona_table(people, min_group_size=k, descriptions=_descriptions(personas))
@@ -115,29 +118,50 @@ def build_contents(
     personas_out = personas_out.join(typical_paths(paths), on=PERSONA, how="left", maintain_order="left")
     personas_out = personas_out.select(pl.exclude(SUPPRESSED), SUPPRESSED)
     tables = {"personas": personas_out, **tables}
+    true_funnel = None
     if "funnel" in sections:
         raw = _persona_funnel(events, visible, funnel_steps, window)
+        true_funnel = pl.concat([published.select(PERSONA, pl.lit(0, pl.Int64).alias("step"),
+                                                  pl.col("_size").alias("users")),
+                                 raw.select(PERSONA, "step", "users")], how="vertical_relaxed")
+        raw = raw.with_columns(pl.col("name").replace(neutral))
         tables["funnel"], m = funnel_table(raw, published, min_group_size=k)
         manifest = manifest.merge(m)
         if funnel_steps and funnel_steps[-1] in conversion_events:
             tables["personas"], m = guard_nested_counts(tables["personas"], tables["funnel"], visible,
                                                         min_group_size=k)
             manifest = manifest.merge(m)
-    total_conversions = 0
+    total_conversions, total_value = 0, 0.0
     if "attribution" in sections:
-        credits, contributors, total_conversions = _attribution(events, models, conversion_events, lookback)
-        tables["attribution"], m = attribution_table(credits, contributors, min_group_size=k)
+        tables["attribution"], m, total_conversions, total_value = attribution_summary(
+            events, models=models, conversion_events=conversion_events, lookback=lookback, min_group_size=k,
+            value_cap=noise.value_cap if noise is not None else None)
         manifest = manifest.merge(m)
+    truth = Truth(people.group_by(PERSONA).agg(pl.len().cast(pl.Float64).alias("users"),
+                                               pl.col("converted").sum().cast(pl.Float64).alias("converters"),
+                                               pl.col("revenue").sum().alias("revenue")),
+                  true_funnel, total_conversions, total_value,
+                  bool(funnel_steps) and funnel_steps[-1] in conversion_events)
+    facts_so_far: dict[str, object] = {"total_conversions": total_conversions if total_conversions >= k else None}
+    secured, result = secure_contents(Contents(tables, manifest, facts_so_far), truth)
+    tables, manifest = secured.tables, secured.manifest
     day = coarsen_timestamps(s.TIMESTAMP, every="day").cast(pl.String)  # no timestamp finer than a day leaves
     period = list(events.select(day.min().alias("first"), day.max().alias("last")).row(0))
     # totals are published only when they describe at least k people (a total below k is a small group too)
     facts: dict[str, object] = {
         "people": people.height if people.height >= k else None,
-        "total_conversions": total_conversions if total_conversions >= k else None,
+        "total_conversions": secured.facts["total_conversions"],
         "period": period,
+        "audit": audit_note(result, manifest),
+        "event_labels": neutral,
         "model_definitions": {m: _model_definition(m) for m in models},
         "persona_model": _persona_parameters(personas),
     }
+    if noise is not None:
+        capped = people.group_by(PERSONA).agg(
+            pl.len().cast(pl.Int64).alias("users"), pl.col("converted").sum().cast(pl.Int64).alias("converters"),
+            pl.col("revenue").clip(upper_bound=noise.value_cap).sum().alias("revenue"))
+        return add_noise(Contents(tables, manifest, facts), Exact(capped), noise)
     return Contents(tables, manifest, facts)
 
 

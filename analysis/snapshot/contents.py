@@ -15,8 +15,9 @@ from analysis.privacy import (
     OTHER,
     SUPPRESSED,
     SuppressionManifest,
-    fold_small_categories,
+    fold_until_safe,
     folding_map,
+    is_other,
     suppress_funnel_steps,
     suppress_small_cells,
 )
@@ -87,16 +88,15 @@ def persona_table(people: pl.DataFrame, *, min_group_size: int,
 
 def categories_table(people: pl.DataFrame, column: str, *, name: str, min_group_size: int,
                      published: pl.DataFrame) -> tuple[pl.DataFrame, SuppressionManifest]:
-    """Persona x category (a partition of each persona's people): folded, suppressed, share of the persona."""
+    """Persona x category (a partition of each persona's people), small categories merged into
+    "Other (n groups)" until that group has k people too: nothing withheld, no small group's label published."""
     raw = people.group_by(PERSONA, column).agg(pl.len().cast(pl.Int64).alias("users")).sort(PERSONA, column)
-    folded = fold_small_categories(raw, category_col=column, count_col="users", min_group_size=min_group_size,
-                                   by=[PERSONA], table_name=name)
-    out = suppress_small_cells(folded.table, count_col="users", min_group_size=min_group_size,
-                               margins=[(PERSONA,)], label_cols=[PERSONA, column], table_name=name)
-    table = (out.table.join(published, on=PERSONA, how="inner")
-             .with_columns((pl.col("users") / pl.col("_size")).alias("share"))
+    folded = fold_until_safe(raw, category_col=column, count_col="users", min_group_size=min_group_size,
+                             by=[PERSONA], table_name=name)
+    table = (folded.table.join(published, on=PERSONA, how="inner", maintain_order="left")
+             .with_columns((pl.col("users") / pl.col("_size")).alias("share"), pl.lit(False).alias(SUPPRESSED))
              .select(PERSONA, column, "users", "share", SUPPRESSED))
-    return table, folded.manifest.merge(out.manifest)
+    return table, folded.manifest
 
 
 def funnel_table(funnel: pl.DataFrame, published: pl.DataFrame, *,
@@ -110,35 +110,27 @@ def funnel_table(funnel: pl.DataFrame, published: pl.DataFrame, *,
     raw = pl.concat([start, funnel.join(published.select(PERSONA), on=PERSONA, how="semi")], how="vertical_relaxed")
     out = suppress_funnel_steps(raw, count_col="users", step_col="step", min_group_size=min_group_size,
                                 by=[PERSONA], value_cols=["median_hours_from_start"], table_name="funnel")
+    return funnel_rates(out.table), out.manifest
+
+
+def funnel_rates(table: pl.DataFrame) -> pl.DataFrame:
+    """Rates of a (suppressed) persona funnel from its published counts only: share of the persona, conversion
+    from step 1 and from the last published earlier step (null where a count is withheld)."""
     first = pl.col("users").filter(pl.col("step") == 1).first().over(PERSONA)
-    table = out.table.with_columns(
+    size = pl.col("users").filter(pl.col("step") == 0).first().over(PERSONA)
+    first, size = (pl.when(e > 0).then(e) for e in (first, size))  # no rate over an empty (noisy) step
+    table = table.sort(PERSONA, "step", maintain_order=True).with_columns(
+        (pl.col("users") / size).alias("share_of_persona"),
         (pl.col("users") / first).alias("conversion_from_step_1"),
         (pl.col("users") / pl.col("users").forward_fill().shift(1).over(PERSONA)).alias("conversion_from_previous"),
     )
-    return table.select(PERSONA, "step", "name", "users", "conversion_from_step_1", "conversion_from_previous",
-                        "median_hours_from_start", SUPPRESSED), out.manifest
-
-
-def attribution_table(credits: pl.DataFrame, contributors: pl.DataFrame, *,
-                      min_group_size: int) -> tuple[pl.DataFrame, SuppressionManifest]:
-    """Channel credits per model; a channel is withheld (in every model) when fewer than k people back it.
-
-    ``credits``: ``model``, ``channel``, ``conversions``, ``value``, ``share``. ``contributors``: ``channel``,
-    ``users`` (converting people whose path holds the channel). The grand total is published, so complementary
-    suppression applies across channels.
-    """
-    gate = suppress_small_cells(contributors.sort("channel"), count_col="users", min_group_size=min_group_size,
-                                margins=[()], label_cols=["channel"], table_name="attribution")
-    hidden = pl.col(SUPPRESSED)
-    table = credits.join(gate.table, on="channel", how="inner").with_columns(
-        *(pl.when(hidden).then(None).otherwise(pl.col(c)).alias(c) for c in ("conversions", "value", "share")))
-    return (table.select("model", "channel", "users", "conversions", "value", "share", SUPPRESSED)
-            .sort("model", "channel"), gate.manifest)
+    return table.select(PERSONA, "step", "name", "users", "share_of_persona", "conversion_from_step_1",
+                        "conversion_from_previous", "median_hours_from_start", SUPPRESSED)
 
 
 def typical_paths(paths: pl.DataFrame) -> pl.DataFrame:
     """The most common published path (not "Other") of each persona and its share."""
-    return (paths.filter(~pl.col(SUPPRESSED) & (pl.col("path") != OTHER))
+    return (paths.filter(~pl.col(SUPPRESSED) & ~is_other("path"))
             .sort(PERSONA, "users", "path", descending=[False, True, False])
             .group_by(PERSONA, maintain_order=True).first()
             .select(PERSONA, pl.col("path").alias("typical_path"), pl.col("share").alias("typical_path_share")))

@@ -26,6 +26,8 @@ DEFINITIONS: dict[str, dict[str, str]] = {
         "step": "0 = everyone in the persona, then the funnel steps in order.",
         "users": "People reaching the step in order within the window from their step-1 event. Withheld when the "
                  "count, or its drop from the last published step, is below k.",
+        "share_of_persona": "Published people at the step / the persona's people (step 0); a withheld step is "
+                            "marked, the persona's line continues past it.",
         "conversion_from_step_1": "Published people at the step / people at step 1.",
         "conversion_from_previous": "Published people at the step / people at the last published earlier step.",
         "median_hours_from_start": "Median hours from step 1 to the step among the people reaching it.",
@@ -43,17 +45,31 @@ DEFINITIONS: dict[str, dict[str, str]] = {
         "share": "People with the path / the persona's people.",
     },
     "attribution": {
-        "users": "Converting people whose conversion path contains the channel; a channel with fewer than k is "
-                 "withheld in every model (and one more, so the total does not give it away).",
-        "conversions": "Conversions credited to the channel by the model.",
+        "model": "The attribution model, in plain words (definitions below).",
+        "channel": "Marketing channel. Channels whose credit, in any model, comes from fewer than k people are "
+                   "merged (in the paths, before the models run) into 'Other (n groups)'; their names are withheld.",
+        "users": "Converting people behind the credit: whose first touch (first touch), last touch (last touch) or "
+                 "any touch (the other models) was the channel. Always at least k.",
+        "conversions": "Conversions credited to the channel by the model; a model's credits add up to all "
+                       "conversions.",
+        "conversions_low": "Lower end of the 90% bootstrap interval of the credited conversions (journeys "
+                           "resampled 100 times).",
+        "conversions_high": "Upper end of that 90% interval.",
         "value": "Revenue credited to the channel by the model.",
+        "value_low": "Lower end of the 90% bootstrap interval of the credited revenue.",
+        "value_high": "Upper end of that 90% interval.",
         "share": "The channel's credited conversions / all conversions.",
+        "share_low": "Lower end of the 90% bootstrap interval of the share.",
+        "share_high": "Upper end of that 90% interval.",
     },
     "privacy": {
         "min_group_size": "k: every published count, share, median or path describes at least k people or is "
                           "withheld; withheld cells are protected from recovery through totals (complementary "
                           "suppression).",
         "withheld": "A value not published because it describes fewer than k people, or would reveal one that does.",
+        "audit": "Every withheld number was bounded by linear programming over everything published (totals, "
+                 "model totals, funnel steps, people x per-person averages): each stays uncertain over at least k "
+                 "possible counts of people, and money over at least +-50% of itself.",
     },
 }
 

@@ -8,6 +8,8 @@ import polars as pl
 from analysis.privacy import SUPPRESSED, escape_text
 from analysis.snapshot.people import PERSONA
 
+#: Distinct, colour-blind-safe colours (Okabe-Ito), one per persona or model.
+_PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
 LABEL_CHARS = 48  # long persona names are cut before escaping (never cut an entity in half)
 _LAYOUT = {"template": "plotly_white", "margin": {"l": 10, "r": 10, "t": 50, "b": 10},
            "font": {"family": "system-ui, sans-serif"}, "height": 380}
@@ -34,16 +36,27 @@ def persona_sizes_figure(personas: pl.DataFrame) -> go.Figure:
 
 
 def persona_funnel_figure(funnel: pl.DataFrame) -> go.Figure:
-    """Conversion from funnel step 1 per persona (withheld steps are gaps)."""
+    """Share of each persona reaching each funnel step; a withheld step is bridged by a dotted line and marked
+    with an open marker at the axis, so a persona keeps its line whichever step is withheld."""
     fig = go.Figure()
     steps = funnel.filter(pl.col("step") > 0)
-    for name, group in steps.group_by(PERSONA, maintain_order=True):
+    for i, (name, group) in enumerate(steps.group_by(PERSONA, maintain_order=True)):
         part = group.sort("step")
-        fig.add_trace(go.Scatter(x=_labels(part["name"]), y=part["conversion_from_step_1"].to_list(),
-                                 mode="lines+markers", name=label(name[0]), connectgaps=False,
-                                 hovertemplate="%{x}: %{y:.1%}<extra>%{fullData.name}</extra>"))
-    fig.update_layout(title="Funnel: share of step-1 people reaching each step", yaxis_tickformat=".0%",
-                      legend={"orientation": "h", "y": -0.2}, **_LAYOUT)
+        colour = _PALETTE[i % len(_PALETTE)]
+        x, y = _labels(part["name"]), part["share_of_persona"].to_list()
+        fig.add_trace(go.Scatter(x=x, y=y, mode="lines+markers", name=label(name[0]), connectgaps=True,
+                                 line={"color": colour}, legendgroup=str(i),
+                                 hovertemplate="%{x}: %{y:.1%} of the persona<extra>%{fullData.name}</extra>"))
+        withheld = [xi for xi, yi in zip(x, y, strict=True) if yi is None]
+        if withheld:
+            fig.add_trace(go.Scatter(x=withheld, y=[0.0] * len(withheld), mode="markers", legendgroup=str(i),
+                                     showlegend=False, marker={"symbol": "x-open", "size": 11, "color": colour},
+                                     name=label(name[0]),
+                                     hovertemplate="%{x}: withheld (fewer than k people)<extra>%{fullData.name}"
+                                                   "</extra>"))
+    fig.update_layout(title="Funnel: share of each persona reaching each step (× = withheld)",
+                      yaxis_tickformat=".0%", yaxis_range=[0, 1.05], legend={"orientation": "h", "y": -0.2},
+                      **_LAYOUT)
     return fig
 
 
@@ -60,14 +73,21 @@ def channel_mix_figure(channels: pl.DataFrame) -> go.Figure:
 
 
 def attribution_summary_figure(attribution: pl.DataFrame) -> go.Figure:
-    """Share of conversions credited to each channel, one bar group per model."""
+    """Share of conversions credited to each channel, one bar group per model, with 90% bootstrap intervals."""
     fig = go.Figure()
     shown = attribution.filter(~pl.col(SUPPRESSED))
-    for name, part in shown.group_by("model", maintain_order=True):
+    bounds = {"share_low", "share_high"} <= set(shown.columns)
+    for i, (name, part) in enumerate(shown.group_by("model", maintain_order=True)):
+        error = ({"type": "data", "symmetric": False,
+                  "array": (part["share_high"] - part["share"]).to_list(),
+                  "arrayminus": (part["share"] - part["share_low"]).to_list(), "color": "#555"}
+                 if bounds else None)
         fig.add_trace(go.Bar(x=_labels(part["channel"]), y=part["share"].to_list(), name=label(name[0]),
+                             marker_color=_PALETTE[i % len(_PALETTE)], error_y=error,
                              hovertemplate="%{x}: %{y:.1%}<extra>%{fullData.name}</extra>"))
-    fig.update_layout(barmode="group", title="Attribution: share of conversions by channel and model",
-                      yaxis_tickformat=".0%", legend={"orientation": "h", "y": -0.2}, **_LAYOUT)
+    fig.update_layout(barmode="group", title="Attribution: share of conversions by channel and model "
+                      "(bars: 90% intervals)", yaxis_tickformat=".0%", legend={"orientation": "h", "y": -0.2},
+                      **_LAYOUT)
     return fig
 
 

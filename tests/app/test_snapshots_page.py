@@ -192,3 +192,45 @@ def test_the_recipe_uses_the_names_the_cli_reads() -> None:
     assert recipe.get("persona_k") == 3
     assert recipe.get("session_gap_minutes") == 30
     assert recipe.dataset_hash is not None and len(recipe.dataset_hash) == 64
+
+
+HOSTILE_CREATED = "![x](http://127.0.0.1:9/created-pixel.png)"
+HOSTILE_VERSION = "[click](http://evil.example) :red[alarm] <img src=x onerror=alert(1)>"
+
+
+def _hostile_snapshot(tmp_path: Path) -> bytes:
+    from analysis.prepare import prepare  # noqa: PLC0415
+    from analysis.sample import generate_sample  # noqa: PLC0415
+    from analysis.snapshot import write_snapshot  # noqa: PLC0415
+
+    write_snapshot(prepare(generate_sample(300, seed=3).events), tmp_path, sections=["personas"])
+    data = json.loads((tmp_path / "snapshot.json").read_text(encoding="utf-8"))
+    data.update(created=HOSTILE_CREATED, version=HOSTILE_VERSION, title="**bold** [t](http://evil.example)",
+                dataset_hash="![d](http://127.0.0.1:9/hash.png)")
+    data["parameters"]["note"] = "![p](http://127.0.0.1:9/param.png)"
+    return json.dumps(data).encode()
+
+
+def test_every_field_of_a_received_snapshot_is_literal_text(tmp_path: Path) -> None:
+    at = open_page()
+    at.file_uploader(key=us.UPLOAD).set_value(("snapshot.json", _hostile_snapshot(tmp_path), "application/json"))
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    texts = [t.value for t in at.text]
+    assert "**bold** [t](http://evil.example)" in texts
+    assert any(HOSTILE_CREATED in t and HOSTILE_VERSION in t for t in texts)
+    markup = [m.value for m in at.markdown] + [c.value for c in at.caption]
+    assert not [m for m in markup if "127.0.0.1:9" in m or "evil.example" in m]
+
+
+def test_the_page_states_the_threat_model_and_the_differencing_risk() -> None:
+    at = open_page()
+    assert any("Does not protect against" in m.value for m in at.markdown)
+    assert any("overlapping data" in w.value for w in at.warning)
+
+
+def test_noise_mode_builds_and_says_so() -> None:
+    at = build(open_page(**{us.NOISE: True, us.EPSILON: 2.0, us.SECTIONS_KEY: ["personas", "channels"]}))
+    assert any("ε = 2.0" in i.value for i in at.info)
+    assert "epsilon = 2.0" in _iframes(at)[0]
+    assert at.query_params[us.NOISE] == "true"

@@ -90,7 +90,7 @@ def test_a_share_link_reopens_the_snapshots_view_and_previews_offline(page: Page
     page.goto(f"{app_url}/snapshots?ds={digest}&snapshots.min_group_size=12&snapshots.title=%22Shared%22")
     wait_for_app(page)
     expect(page.get_by_test_id("stSidebarNavLink")).to_have_count(6)
-    expect(page.get_by_test_id("stNumberInputField")).to_have_value("12")
+    expect(page.get_by_role("spinbutton", name="Minimum group size (k)")).to_have_value("12")
     run_after(page, page.get_by_role("button", name="Build snapshot").click)
     expect(page.get_by_test_id("stException")).to_have_count(0)
     preview = page.frame_locator("iframe").first
