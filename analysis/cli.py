@@ -258,6 +258,11 @@ def _cmd_attribute(run: _Run, out: TextIO) -> None:
         paths = _paths(run, people, prepared=True)
     else:
         paths = _paths(run, source)
+    if not paths["conversions"].sum() > 0:  # name the events found and the likely ones, never all-zero credits
+        from analysis.attribution.checks import require_conversions  # noqa: PLC0415
+
+        require_conversions(people if persona is not None else source,
+                            run.option("conversion_events", _split(run.args.conversion_events), ["purchase"]))
     run.say(f"{paths.height:,} distinct paths; attributing with {', '.join(models)}")
     if run.args.paths_out:
         write_table(paths, run.args.paths_out, stdout=out)

@@ -9,3 +9,7 @@ class AnalysisError(ValueError):
 
 class IngestError(AnalysisError):
     """A file could not be read into canonical events; the message names file, row and column."""
+
+
+class NoConversionsError(AnalysisError):
+    """The chosen conversion events do not occur in the data; the message names the events found and suggestions."""

@@ -23,7 +23,7 @@ import polars as pl
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
-from analysis.attribution._encode import Encoded, FloatArray, IntArray, encode
+from analysis.attribution._encode import Encoded, FloatArray, IntArray, encode, require_path_conversions
 from analysis.errors import AnalysisError
 
 _DENSE_LIMIT = 64  # sparse LU wins beyond this: the chains are nearly acyclic and very sparse
@@ -154,6 +154,7 @@ def removal_effects(paths: pl.DataFrame, *, order: int = 1) -> pl.DataFrame:
     [0.5, 1.0]
     """
     enc = encode(paths)
+    require_path_conversions(enc)
     _, re, _ = build_chain(enc, order=order).removal_effects(enc.conversions, enc.nulls)
     return pl.DataFrame(
         {"channel": enc.channels, "removal_effect": re[: enc.n_channels]},

@@ -12,7 +12,7 @@ import polars as pl
 import scipy.sparse as sp
 
 from analysis.attribution import heuristics as h
-from analysis.attribution._encode import Encoded, FloatArray, encode
+from analysis.attribution._encode import Encoded, FloatArray, encode, require_path_conversions
 from analysis.attribution.markov import build_chain
 from analysis.attribution.shapley import build_game
 from analysis.errors import AnalysisError
@@ -188,6 +188,7 @@ def attribute(
     ``participation`` the credits sum to the total conversions and the total value. Options: ``order`` (Markov,
     1-4), ``weights`` (position_based first/middle/last), ``half_life`` (time_decay), ``direct`` (the channel
     last_non_direct skips), ``ordered``/``max_channels``/``exact_limit``/``n_permutations``/``seed`` (Shapley).
+    A table without conversions raises :class:`~analysis.errors.NoConversionsError` (never all-zero credits).
 
     Examples
     --------
@@ -208,5 +209,6 @@ def attribute(
         seed=seed,
     )
     enc = encode(paths)
+    require_path_conversions(enc)
     conv, val = evaluator(enc, model, opts)(enc.conversions, enc.nulls, enc.value)
     return credit_frame(enc.channels, conv, val, float(enc.conversions.sum()))
