@@ -7,6 +7,7 @@ one entry point ``attribute`` (``models``), a bootstrap over journeys (``interva
 
 from __future__ import annotations
 
+from analysis.attribution.checks import likely_conversion_events, require_conversions
 from analysis.attribution.compare import (
     DEFAULT_MODELS,
     ModelComparison,
@@ -14,7 +15,6 @@ from analysis.attribution.compare import (
     outrank_matrix,
     wide_table,
 )
-from analysis.attribution.checks import likely_conversion_events, require_conversions
 from analysis.attribution.counterfactual import counterfactual_shapley
 from analysis.attribution.flags import FLAG_LABELS, credit_flags, flag_summary
 from analysis.attribution.intervals import attribution_intervals, bootstrap_draws

@@ -202,7 +202,8 @@ def attribute(
     ``channel``, ``conversions``, ``value``, ``share`` (of all conversions). For every model but
     ``participation`` the credits sum to the total conversions and the total value. Options: ``order`` (Markov,
     1-4; ``shapley_counterfactual`` always uses the first-order chain), ``weights`` (position_based
-    first/middle/last), ``half_life`` (time_decay), ``direct`` (the channel last_non_direct skips), ``ordered``/``max_channels``/``exact_limit``/``n_permutations``/``seed`` (Shapley).
+    first/middle/last), ``half_life`` (time_decay), ``direct`` (the channel last_non_direct skips),
+    ``ordered``/``max_channels``/``exact_limit``/``n_permutations``/``seed`` (Shapley).
     A table without conversions raises :class:`~analysis.errors.NoConversionsError` (never all-zero credits).
 
     Examples
