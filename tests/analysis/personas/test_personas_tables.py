@@ -24,7 +24,10 @@ def events() -> pl.DataFrame:
 
 @pytest.fixture(scope="module")
 def model() -> Personas:
-    fitted = Personas(k=2, groups=["events"], stability_runs=0).fit(events())
+    # four people: the size floors, the shuffled-data check and the naming bar are set so that two groups stand
+    fitted = Personas(k=2, groups=["events"], stability_runs=0, min_size=1, min_share=0, null_runs=0,
+                      alpha=0.999).fit(events())
+    assert fitted.distinct_
     searchers = int(fitted.assignments().filter(pl.col("user_id") == "a")["persona_id"][0])
     return fitted.rename({searchers: "S", 1 - searchers: "C"})
 
