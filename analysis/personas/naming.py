@@ -49,7 +49,8 @@ PHRASES = {
     "add_to_wishlist": "save to wishlists",
     "login": "log in",
 }
-CLAIM_SCHEMA = {"persona_id": pl.Int64, "kind": pl.String, "item": pl.String, "ratio": pl.Float64, "text": pl.String}
+CLAIM_SCHEMA = {"persona_id": pl.Int64, "kind": pl.String, "item": pl.String, "ratio": pl.Float64, "text": pl.String,
+                "persona_value": pl.Float64, "rest_value": pl.Float64}
 
 
 def neutral_name(persona_id: int) -> str:
@@ -59,41 +60,45 @@ def neutral_name(persona_id: int) -> str:
 
 def claims(summary: pl.DataFrame, drivers: pl.DataFrame) -> pl.DataFrame:
     """What each persona's name states: ``persona_id``, ``kind`` (``event``, ``channel``, ``conversion``),
-    ``item``, ``ratio`` (persona vs rest) and the ``text`` used in the name, in the name's order.
+    ``item``, ``ratio`` (persona vs rest), the ``text`` used in the name, in the name's order, and the evidence:
+    ``persona_value`` and ``rest_value`` (share of events, share of sessions or conversion rate).
 
     Examples
     --------
-    >>> summary = pl.DataFrame({"persona_id": [0], "conversion_index": [2.04], "conversion_clear": [True],
-    ...                         "conversion_material": [True]})
+    >>> summary = pl.DataFrame({"persona_id": [0], "conversion_index": [2.0], "conversion_clear": [True],
+    ...                         "conversion_material": [True], "conversion_rate": [0.2], "conversion_rate_rest": [0.1]})
     >>> drivers = pl.DataFrame({"persona_id": [0, 0], "kind": ["event", "channel"], "item": ["search", "Email"],
     ...                         "index": [3.0, 1.1], "effect": [1.2, 0.1], "clear": [True, True],
-    ...                         "material": [True, False]})
+    ...                         "material": [True, False], "mean": [0.3, 0.5], "mean_rest": [0.1, 0.45]})
     >>> claims(summary, drivers)["text"].to_list()
     ['search 3x as often', 'convert 2x as often']
     """
     named = drivers.filter(pl.col("clear") & pl.col("material") & (pl.col("effect") > 0)
                            & pl.col("kind").is_in(["event", "channel"]))
     named = named.sort(["persona_id", "effect"], descending=[False, True])
-    rows: list[tuple[int, str, str, float, str]] = []
+    rows: list[tuple[int, str, str, float, str, float, float]] = []
     used: set[str] = set()
     for row in summary.iter_rows(named=True):  # one row per persona (k is small)
         pid = int(row["persona_id"])
         mine = named.filter(pl.col("persona_id") == pid)
-        events = [(str(e), float(i)) for e, i in mine.filter(pl.col("kind") == "event").select("item", "index")
-                  .iter_rows() if times(float(i)) != "1x"]
+        events = [(str(e), float(i), float(a), float(b)) for e, i, a, b in mine.filter(pl.col("kind") == "event")
+                  .select("item", "index", "mean", "mean_rest").iter_rows() if times(float(i)) != "1x"]
         # the strongest event whose archetype no earlier persona has, else the strongest one
         event = next((e for e in events if archetype(e[0]) not in used), events[0] if events else None)
         if event is not None:
             used.add(archetype(event[0]))
-            rows.append((pid, "event", event[0], event[1], f"{phrase(event[0])} {times(event[1])} as often"))
+            rows.append((pid, "event", event[0], event[1], f"{phrase(event[0])} {times(event[1])} as often",
+                         event[2], event[3]))
         channel = mine.filter(pl.col("kind") == "channel").head(1)
         if channel.height and times(float(channel["index"][0])) != "1x":
             item, ratio = str(channel["item"][0]), float(channel["index"][0])
-            rows.append((pid, "channel", item, ratio, f"arrive via {item} {times(ratio)} as often"))
+            rows.append((pid, "channel", item, ratio, f"arrive via {item} {times(ratio)} as often",
+                         float(channel["mean"][0]), float(channel["mean_rest"][0])))
         conv = row.get("conversion_index")
         if (row.get("conversion_clear") and row.get("conversion_material") and conv is not None
                 and np.isfinite(conv) and times(conv) != "1x"):
-            rows.append((pid, "conversion", "conversion", float(conv), f"convert {times(conv)} as often"))
+            rows.append((pid, "conversion", "conversion", float(conv), f"convert {times(conv)} as often",
+                         float(row["conversion_rate"]), float(row["conversion_rate_rest"])))
     return pl.DataFrame(rows, schema=CLAIM_SCHEMA, orient="row")
 
 
@@ -109,7 +114,8 @@ def generated_names(summary: pl.DataFrame, drivers: pl.DataFrame) -> list[str]:
     ...                         "conversion_clear": [False, False], "conversion_material": [False, False]},
     ...                        schema_overrides={"conversion_index": pl.Float64})
     >>> drivers = pl.DataFrame({"persona_id": [0], "kind": ["event"], "item": ["view_promotion"], "index": [3.0],
-    ...                         "effect": [1.5], "clear": [True], "material": [True]})
+    ...                         "effect": [1.5], "clear": [True], "material": [True], "mean": [0.3],
+    ...                         "mean_rest": [0.1]})
     >>> generated_names(summary, drivers)
     ['Deal hunters: look at promotions 3x as often', 'Group 2']
     """

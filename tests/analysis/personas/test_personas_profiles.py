@@ -68,7 +68,7 @@ def test_typical_path_is_the_most_common_opening_with_repeats_collapsed() -> Non
 
 def test_generated_name_reads_like_a_marketer_wrote_it() -> None:
     summary = pl.DataFrame({"persona_id": [0], "conversion_index": [2.04], "conversion_clear": [True],
-                            "conversion_material": [True]})
+                            "conversion_material": [True], "conversion_rate": [0.2], "conversion_rate_rest": [0.098]})
     drivers = pl.DataFrame({
         "persona_id": [0, 0, 0], "kind": ["event", "channel", "event"],
         "item": ["view_promotion", "Paid Search", "scroll"], "feature": ["a", "b", "c"],
@@ -82,9 +82,10 @@ def test_generated_name_reads_like_a_marketer_wrote_it() -> None:
 @pytest.mark.parametrize(("clear", "material"), [(False, True), (True, False)])
 def test_a_difference_that_is_not_both_clear_and_material_is_not_named(clear: bool, material: bool) -> None:
     summary = pl.DataFrame({"persona_id": [0], "conversion_index": [1.7], "conversion_clear": [clear],
-                            "conversion_material": [material]})
+                            "conversion_material": [material], "conversion_rate": [0.25], "conversion_rate_rest": [0.147]})
     drivers = pl.DataFrame({"persona_id": [0], "kind": ["event"], "item": ["impression"], "index": [1.04],
-                            "effect": [0.06], "clear": [clear], "material": [material]})
+                            "effect": [0.06], "clear": [clear], "material": [material], "mean": [0.52],
+                            "mean_rest": [0.5]})
     assert generated_names(summary, drivers) == ["Group 1"]
 
 
