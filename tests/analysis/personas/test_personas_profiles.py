@@ -82,7 +82,8 @@ def test_generated_name_reads_like_a_marketer_wrote_it() -> None:
 @pytest.mark.parametrize(("clear", "material"), [(False, True), (True, False)])
 def test_a_difference_that_is_not_both_clear_and_material_is_not_named(clear: bool, material: bool) -> None:
     summary = pl.DataFrame({"persona_id": [0], "conversion_index": [1.7], "conversion_clear": [clear],
-                            "conversion_material": [material], "conversion_rate": [0.25], "conversion_rate_rest": [0.147]})
+                            "conversion_material": [material], "conversion_rate": [0.25],
+                            "conversion_rate_rest": [0.147]})
     drivers = pl.DataFrame({"persona_id": [0], "kind": ["event"], "item": ["impression"], "index": [1.04],
                             "effect": [0.06], "clear": [clear], "material": [material], "mean": [0.52],
                             "mean_rest": [0.5]})
