@@ -146,7 +146,7 @@ def funnel_trend_figure(
             )
     incomplete = trend.filter(~pl.col("complete"))
     if not incomplete.is_empty():
-        first = incomplete["period"].min()
+        first = str(incomplete["period"].min())
         fig.add_annotation(
             text=f"From {first} on (grey, dashed) entrants have not had the full conversion window yet: "
                  "their rate can still rise.",
