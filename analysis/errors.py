@@ -13,3 +13,7 @@ class IngestError(AnalysisError):
 
 class NoConversionsError(AnalysisError):
     """The chosen conversion events do not occur in the data; the message names the events found and suggestions."""
+
+
+class EmptyResultError(AnalysisError):
+    """An analysis would return nothing, or only zeros: the message says why and what to change instead."""

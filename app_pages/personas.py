@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from analysis.errors import EmptyResultError
 from analysis.figures.personas import Projection, persona_map_figure, persona_profile_figure, persona_stability_figure
 from analysis.personas import persona_column, top_drivers
 from analysis.personas.reference import REASONS
@@ -152,7 +153,10 @@ steps = st.multiselect("Steps", names, key=up.STEPS)
 if steps:
     st.caption("% of each persona's people who did the step at least once. For ordered funnels with time windows, "
                "export the personas below and break the Funnels page down by them.")
-    st.dataframe(up.step_table(run, model, steps), hide_index=True, width="stretch")
+    try:
+        st.dataframe(up.step_table(run, model, steps), hide_index=True, width="stretch")
+    except EmptyResultError as exc:
+        st.warning(f"{exc}.")
 
 st.subheader("Use the personas elsewhere")
 st.caption("Export the personas as a column so the Funnels and Attribution pages can break results down by it.")

@@ -16,7 +16,7 @@ import numpy as np
 import polars as pl
 
 from analysis import schema as s
-from analysis.errors import AnalysisError
+from analysis.errors import AnalysisError, EmptyResultError
 from analysis.funnels._match import SESSION, UID, UNIT, VALUE, attempts, event_frame, person_expr, unit_columns
 from analysis.funnels._select import ATTEMPT, select_units
 from analysis.funnels.spec import (
@@ -246,7 +246,8 @@ def funnel_trend(units: pl.DataFrame, spec: FunnelSpec, *, every: Literal["day",
     A period is ``complete`` when everyone who entered in it has had the whole conversion window before ``as_of``
     (the end of the data: pass :func:`data_end` of the events); the later periods are still filling up, so their
     conversion is a floor, not a rate to compare. Without ``as_of`` the latest time in ``units`` is used, which can
-    only be earlier than the data's end (so periods are never called complete too early).
+    only be earlier than the data's end (so periods are never called complete too early). Without any unit it
+    raises :class:`~analysis.errors.EmptyResultError` rather than return an empty trend.
 
     Examples
     --------
@@ -267,8 +268,8 @@ def funnel_trend(units: pl.DataFrame, spec: FunnelSpec, *, every: Literal["day",
              .with_columns(pl.lit(k + 1, pl.Int64).alias("step"), pl.lit(spec.labels[k]).alias("name"))
              for k in range(spec.n)]
     if not parts or units.is_empty():
-        return pl.DataFrame(schema={"period": pl.Date, "step": pl.Int64, "name": pl.String, "entered": pl.Int64,
-                                    "conversion_from_start": pl.Float64, "complete": pl.Boolean})
+        raise EmptyResultError(f"no one entered the funnel (step 1: {spec.labels[0]!r}) in these events, so there is "
+                               "no trend to show; widen the dates or check the first step")
     if as_of is None:
         seen = units.select(pl.max_horizontal(pl.col("entered_at").max(),
                                               *[pl.col(step_column(k + 1)).max() for k in range(spec.n)])).item()
