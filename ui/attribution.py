@@ -219,14 +219,16 @@ def _number(column: str, metric: str, symbol: str) -> pl.Expr:
 def readable_table(comparison: ModelComparison, flags: pl.DataFrame, *, metric: str, symbol: str) -> pl.DataFrame:
     """Channels in robust-rank order, one column per model with "credit (low to high)" and the checks in words.
 
-    Column names are the models' plain names; a channel a model flags gets "⚠" and the Checks column says why.
+    Column names are the models' plain names; a negative or sign-uncertain credit gets "⚠"; the Checks column says
+    what is flagged for the channel (models that disagree beyond their intervals included).
     """
     models = comparison.table["model"].unique(maintain_order=True).to_list()
     cells = comparison.table.with_columns(
         cell=pl.concat_str(_number(metric, metric, symbol), pl.lit(" ("), _number(f"{metric}_low", metric, symbol),
                            pl.lit(" to "), _number(f"{metric}_high", metric, symbol), pl.lit(")"))
         .fill_null(_number(metric, metric, symbol)))
-    flagged = flags.select("model", "channel").unique().with_columns(_warn=pl.lit(" ⚠"))
+    flagged = (flags.filter(pl.col("flag") != "models_disagree").select("model", "channel").unique()
+               .with_columns(_warn=pl.lit(" ⚠")))
     cells = cells.join(flagged, on=["model", "channel"], how="left").with_columns(
         cell=pl.concat_str("cell", pl.col("_warn").fill_null("")))
     wide = cells.pivot("model", index="channel", values="cell")
@@ -285,10 +287,11 @@ SHAPLEY_NOTE: dict[tuple[str, ...], str] = {
 
 
 def flag_notes(flags: pl.DataFrame) -> list[str]:
-    """One line per flagged model and channel: "Paid Search, Shapley (DP6): negative credit: …"."""
+    """One line per flag: "**Paid Search**, Shapley (DP6): negative credit: …" or "**Email**: models disagree: …"."""
     rows = flags.with_columns(pl.col("model").replace_strict(LABELS, default=pl.col("model")).alias("_m"),
                               pl.col("flag").replace_strict(FLAG_LABELS, default=pl.col("flag")).alias("_f"))
-    return [f"**{c}**, {m}: {f}: {n}." for c, m, f, n in rows.select("channel", "_m", "_f", "note").iter_rows()]
+    return [f"**{c}**: {f}: {n}." if flag == "models_disagree" else f"**{c}**, {m}: {f}: {n}."
+            for c, m, f, n, flag in rows.select("channel", "_m", "_f", "note", "flag").iter_rows()]
 
 
 def percent_matrix(matrix: pl.DataFrame) -> pl.DataFrame:

@@ -242,13 +242,13 @@ def profile_table(model: Personas, *, symbol: str = "") -> pl.DataFrame:
     dash = "–"
     return table.select(
         pl.col("name").alias("Persona"),
+        pl.col("evidence").fill_null("no difference both large and clear enough to name").alias(
+            "What sets them apart"),
         pl.col("users").alias("People"),
         pct("share").alias("Share of people"),
         pct("conversion_rate").fill_null(dash).alias("Conversion rate"),
         pl.when(pl.col("conversion_rate_rest").is_null()).then(pl.lit(dash))
         .otherwise(pct("conversion_rate_rest")).alias("Rest of the people"),
-        pl.col("evidence").fill_null("no difference both large and clear enough to name").alias(
-            "What sets them apart"),
         pl.format("{}{}", pl.lit(symbol), pl.col("revenue_per_user").round(2)).fill_null(dash)
         .alias("Revenue per person"),
         pl.col("typical_path").fill_null(dash).alias("Typical first visit"),

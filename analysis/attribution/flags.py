@@ -6,7 +6,8 @@ Three flags, from a :class:`~analysis.attribution.compare.ModelComparison`:
   conversion rate of each exact channel set, which adding a channel can lower).
 * ``crosses_zero``: the bootstrap interval runs from below zero to above it, so even the sign is uncertain.
 * ``models_disagree``: two models' intervals for the channel's share of conversions do not overlap, so the models
-  answer differently beyond what resampling explains (both models are flagged, each naming the other).
+  answer differently beyond what resampling explains. One row per channel, for the pair furthest apart (``model``
+  is the one giving the larger share; the note names both).
 """
 
 from __future__ import annotations
@@ -52,15 +53,16 @@ def credit_flags(comparison: ModelComparison) -> pl.DataFrame:
                        pl.col("conversions_low").round(1), pl.col("conversions_high").round(1)))
     a = t.select("model", "channel", lo_a="share_low", hi_a="share_high", share_a="share")
     b = t.select(other="model", channel="channel", lo_b="share_low", hi_b="share_high", share_b="share")
-    apart = (a.join(b, on="channel").filter(pl.col("model") != pl.col("other"))
-             .filter((pl.col("hi_a") < pl.col("lo_b")) | (pl.col("lo_a") > pl.col("hi_b")))
-             .with_columns(gap=(pl.col("share_a") - pl.col("share_b")).abs())
-             .sort("gap", descending=True).group_by("model", "channel", maintain_order=True).first())
+    apart = (a.join(b, on="channel").filter(pl.col("share_a") > pl.col("share_b"))
+             .filter(pl.col("lo_a") > pl.col("hi_b"))
+             .with_columns(gap=pl.col("share_a") - pl.col("share_b"))
+             .sort(["channel", "gap", "model", "other"], descending=[False, True, False, False])
+             .group_by("channel", maintain_order=True).first())
     disagree = apart.select(
         "model", "channel", flag=pl.lit("models_disagree"),
-        note=pl.format("{} gives {}% of conversions, {} gives {}%; their intervals do not overlap, so the models "
-                       "answer differently beyond sampling noise", _label(pl.col("model")),
-                       (pl.col("share_a") * 100).round(1), _label(pl.col("other")), (pl.col("share_b") * 100).round(1)))
+        note=pl.format("its share of conversions runs from {}% ({}) to {}% ({}) and the intervals do not overlap: "
+                       "which model you pick changes the answer", (pl.col("share_b") * 100).round(1),
+                       _label(pl.col("other")), (pl.col("share_a") * 100).round(1), _label(pl.col("model"))))
     return (pl.concat([negative, crosses, disagree], how="vertical_relaxed").cast(_SCHEMA)  # type: ignore[arg-type]
             .sort("model", "channel", "flag"))
 

@@ -148,11 +148,11 @@ def funnel_trend_figure(
     if not incomplete.is_empty():
         first = str(incomplete["period"].min())
         fig.add_annotation(
-            text=f"From {first} on (grey, dashed) entrants have not had the full conversion window yet: "
-                 "their rate can still rise.",
+            text=f"Grey, dashed: people who entered from {first} on have not had<br>the full conversion window "
+                 "yet, so their rate can still rise.",
             xref="paper", yref="paper", x=0, y=-0.22, showarrow=False, align="left", font={"size": 11},
         )
-        fig.update_layout(margin={"b": 90})
+        fig.update_layout(margin={"b": 110})
     return fig.update_layout(title=title, yaxis_title="conversion from step 1", yaxis_tickformat=".0%")
 
 

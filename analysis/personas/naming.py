@@ -4,8 +4,8 @@ A name is a head word and a list of claims, e.g. "Deal hunters: look at promotio
 Search 2.5x as often, convert 2x as often". A claim is made only for a difference that is both material and clear
 (:mod:`analysis.personas.profiles`): an over-indexed event (the most over-indexed gives the head word, an
 archetype such as "Deal hunters"), an over-indexed channel, and the conversion multiple. Each multiple is the
-persona's mean over the rest's (``index``), rounded as written. A persona without any such difference gets a
-neutral name, "Group 2".
+persona's mean over the rest's (``index``), rounded as written; a lower conversion reads "convert less often (0.6x
+the rate)". A persona without any such difference gets a neutral name, "Group 2".
 """
 
 from __future__ import annotations
@@ -97,7 +97,8 @@ def claims(summary: pl.DataFrame, drivers: pl.DataFrame) -> pl.DataFrame:
         conv = row.get("conversion_index")
         if (row.get("conversion_clear") and row.get("conversion_material") and conv is not None
                 and np.isfinite(conv) and times(conv) != "1x"):
-            rows.append((pid, "conversion", "conversion", float(conv), f"convert {times(conv)} as often",
+            said = f"convert {times(conv)} as often" if conv >= 1 else f"convert less often ({times(conv)} the rate)"
+            rows.append((pid, "conversion", "conversion", float(conv), said,
                          float(row["conversion_rate"]), float(row["conversion_rate_rest"])))
     return pl.DataFrame(rows, schema=CLAIM_SCHEMA, orient="row")
 

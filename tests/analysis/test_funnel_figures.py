@@ -64,6 +64,6 @@ def test_incomplete_periods_are_a_separate_dashed_grey_line_with_a_note() -> Non
     solid, dashed = fig.data
     assert list(solid.y) == [0.5, 0.4] and list(dashed.y) == [0.1]  # never joined into one trend
     assert dashed.line.dash == "dash" and dashed.name == "2. buy (incomplete)"
-    assert "From 2026-01-03 on" in fig.layout.annotations[0].text
+    assert "entered from 2026-01-03 on" in fig.layout.annotations[0].text
     dest = pl.DataFrame({"value": ["<x>", "y"], "units": [2, 1], "share": [2 / 3, 1 / 3]})
     assert list(destinations_figure(dest).data[0].y) == ["y", "&lt;x&gt;"]

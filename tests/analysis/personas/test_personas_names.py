@@ -45,7 +45,8 @@ def check_names(model: Personas, events: pl.DataFrame) -> int:
         for kind, item, text in mine.select("kind", "item", "text").iter_rows():
             if kind == "conversion":
                 a, b = converted[inside].mean(), converted[~inside].mean()
-                assert text == f"convert {times(a / b)} as often"
+                ratio = times(a / b)
+                assert text == (f"convert {ratio} as often" if a >= b else f"convert less often ({ratio} the rate)")
                 h = abs(2 * np.arcsin(np.sqrt(a)) - 2 * np.arcsin(np.sqrt(b)))
                 assert h >= 0.2
                 x1, n1, x2, n2 = converted[inside].sum(), inside.sum(), converted[~inside].sum(), (~inside).sum()
