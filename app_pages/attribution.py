@@ -114,8 +114,7 @@ st.caption("Channels ordered by their average rank over every model and resample
            "care; the Checks column and the notes below say why.")
 st.dataframe(ua.readable_table(result, flags, metric=metric, symbol=symbol), hide_index=True, width="stretch")
 if not flags.is_empty():
-    with st.container(border=True):
-        st.markdown("**Read these numbers with care**")
+    with st.expander(f"Read these numbers with care ({flags.height} notes)", expanded=ua.has_serious(flags)):
         for note in ua.flag_notes(flags):
             st.markdown(f"- {note}")
 shapleys = [m for m in ("shapley", "shapley_counterfactual") if m in settings.models]

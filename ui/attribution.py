@@ -256,7 +256,7 @@ def detail_table(comparison: ModelComparison, model: str, *, symbol: str) -> pl.
             .fill_null(_number(metric, metric, symbol))
     return rows.sort("conversions", descending=True).select(
         pl.col("channel").alias("Channel"), cell("conversions").alias("Conversions (90% interval)"),
-        cell("value").alias("Value (90% interval)"), cell("share").alias("Share of conversions (90% interval)"))
+        cell("value").alias("Revenue (90% interval)"), cell("share").alias("Share of conversions (90% interval)"))
 
 
 def disagreement_table(comparison: ModelComparison) -> pl.DataFrame:
@@ -299,3 +299,8 @@ def percent_matrix(matrix: pl.DataFrame) -> pl.DataFrame:
     return matrix.select(pl.col("channel").alias("Channel"),
                          *[pl.format("{}%", (pl.col(c) * 100).round(0).cast(pl.Int64)).fill_null("–").alias(c)
                            for c in matrix.columns if c != "channel"])
+
+
+def has_serious(flags: pl.DataFrame) -> bool:
+    """Whether any credit is negative or of uncertain sign (those notes open by themselves)."""
+    return bool(flags.filter(pl.col("flag") != "models_disagree").height)

@@ -267,9 +267,13 @@ def pct(column: str) -> pl.Expr:
 def evidence(model: Personas) -> pl.DataFrame:
     """Per persona, its name's claims with the numbers behind them: "search 3x as often (12% of events vs 4%)"."""
     unit = {"event": "of events", "channel": "of visits", "conversion": "converted"}
+    def small(column: str) -> pl.Expr:  # below 1%, two decimals: 0.04% must not read as 0.0%
+        value = pl.col(column) * 100
+        return pl.when(value.abs() < 1).then(value.round(2)).otherwise(value.round(1))
+
     said = model.claims_.with_columns(
-        pl.format("{} ({}% {} vs {}%)", pl.col("text"), (pl.col("persona_value") * 100).round(1),
-                  pl.col("kind").replace_strict(unit, default=""), (pl.col("rest_value") * 100).round(1)).alias("_e"))
+        pl.format("{} ({}% {} vs {}%)", pl.col("text"), small("persona_value"),
+                  pl.col("kind").replace_strict(unit, default=""), small("rest_value")).alias("_e"))
     return said.group_by("persona_id", maintain_order=True).agg(evidence=pl.col("_e").str.join("; "))
 
 
