@@ -320,6 +320,9 @@ def _cmd_personas(run: _Run, out: TextIO) -> None:
     prepared = prepare_events(source, session_gap=_gap(run), date_range=_dates(run), **run.engine_options())
     model = _personas(run, prepared)
     write_table(model.profiles_, run.args.out, stdout=out)
+    if not model.distinct_:  # an outcome, not an error: said even with --quiet
+        print(f"journeylens: no distinct personas in this data: {model.verdict_.message}", file=run.err)
+        return
     run.say(f"{model.k_} personas over {model.users_.len():,} people")
 
 

@@ -88,6 +88,15 @@ def test_attribute_without_the_conversion_event_exits_3_naming_events_and_sugges
     assert not (tmp_path / "a.csv").exists()
 
 
+def test_personas_on_too_few_people_say_so_on_stderr(tmp_path: Path) -> None:
+    small = tmp_path / "small.parquet"
+    generate_sample(25, seed=2).events.write_parquet(small)
+    code, _, err = _run("personas", small, "--out", tmp_path / "p.csv", "-q")
+    assert code == EXIT_OK
+    assert "no distinct personas in this data: 25 people are too few" in err
+    assert pl.read_csv(tmp_path / "p.csv")["name"].to_list() == ["Everyone"]
+
+
 def test_prepare_out_of_core_writes_partitions(parquet: Path, events: pl.DataFrame, tmp_path: Path) -> None:
     code, _, _ = _run("prepare", parquet, "--out", tmp_path / "prepared", "--partitions", "2", "-q")
     assert code == EXIT_OK
