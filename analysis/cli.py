@@ -276,6 +276,11 @@ def _cmd_attribute(run: _Run, out: TextIO) -> None:
         paths = _paths(run, people, prepared=True)
     else:
         paths = _paths(run, source)
+    if not paths["conversions"].sum() > 0:  # name the events found and the likely ones, never all-zero credits
+        from analysis.attribution.checks import require_conversions  # noqa: PLC0415
+
+        require_conversions(people if persona is not None else source,
+                            run.option("conversion_events", _split(run.args.conversion_events), ["purchase"]))
     run.say(f"{paths.height:,} distinct paths; attributing with {', '.join(models)}")
     if run.args.paths_out:
         write_table(paths, run.args.paths_out, stdout=out)
@@ -333,6 +338,9 @@ def _cmd_personas(run: _Run, out: TextIO) -> None:
     prepared = prepare_events(source, session_gap=_gap(run), date_range=_dates(run), **run.engine_options())
     model = _personas(run, prepared)
     write_table(model.profiles_, run.args.out, stdout=out)
+    if not model.distinct_:  # an outcome, not an error: said even with --quiet
+        print(f"journeylens: no distinct personas in this data: {model.verdict_.message}", file=run.err)
+        return
     run.say(f"{model.k_} personas over {model.users_.len():,} people")
 
 

@@ -17,3 +17,11 @@ class LimitError(IngestError):
     def __init__(self, message: str, *, limit: str) -> None:
         super().__init__(message)
         self.limit = limit
+
+
+class NoConversionsError(AnalysisError):
+    """The chosen conversion events do not occur in the data; the message names the events found and suggestions."""
+
+
+class EmptyResultError(AnalysisError):
+    """An analysis would return nothing, or only zeros: the message says why and what to change instead."""

@@ -1,10 +1,11 @@
-"""Attribution: which channels get credit for conversions, under every model, with bootstrap intervals."""
+"""Attribution: which channels get credit for conversions, a few models side by side, with intervals and checks."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from analysis.attribution import DEFINITIONS, LABELS, MODELS, outrank_matrix, wide_table
+from analysis.attribution import DEFINITIONS, LABELS, MODELS, credit_flags, outrank_matrix
+from analysis.errors import NoConversionsError
 from analysis.figures.attribution import Metric, attribution_figure
 from ui import attribution as ua
 from ui import share
@@ -13,9 +14,9 @@ from ui.downloads import table_downloads
 
 st.title("Attribution")
 st.caption(
-    "Credit for each conversion, split over the channels of the journey that led to it. Every model answers a "
-    "different question, so they are shown side by side; whiskers show how much the credit would move with "
-    "another sample of the same customers (bootstrap)."
+    "Which channels get the credit for your conversions. Each model answers a different question, so a few are "
+    "shown side by side (add more below); the range after each number is where it would land with another sample "
+    "of the same customers (90% bootstrap interval)."
 )
 
 names = event_names()
@@ -25,32 +26,38 @@ share.restore_page(ua.SHARE_KEYS, choices=ua.share_choices(names), valid=ua.SHAR
 with st.container(border=True):
     c1, c2, c3 = st.columns([2, 1, 1])
     c1.multiselect(
-        "Conversion events",
+        "What counts as a conversion",
         names,
         key=ua.CONVERSION_EVENTS,
         help="Each of these events closes a journey; the next journey starts after it.",
     )
     c2.slider(
-        "Lookback (days)",
+        "Look back (days)",
         1,
         90,
         key=ua.LOOKBACK_DAYS,
-        help="Touches older than this before the conversion are not credited.",
+        help="Visits longer ago than this before the conversion get no credit (the lookback window).",
     )
     c3.selectbox(
-        "Touch",
+        "Credit goes to",
         list(ua.TOUCH_LABELS),
         format_func=ua.TOUCH_LABELS.__getitem__,
         key=ua.TOUCH,
-        help="A touch is a session, labelled by its first event's channel (or source, medium …).",
+        help="A touch is a visit (session), labelled by its first event's channel (or source, medium …).",
     )
-    c4, c5, c6, c7 = st.columns([3, 1, 1, 1.4])
-    c4.multiselect("Models", list(MODELS), format_func=LABELS.__getitem__, key=ua.MODELS)
+    c4, c5, c6, c7, c8 = st.columns([3, 1, 1, 1.2, 1])
+    c4.multiselect("Models to compare", list(MODELS), format_func=LABELS.__getitem__, key=ua.MODELS,
+                   help="The page starts with four models that answer different questions; add any of the others.")
     c5.selectbox(
-        "Markov order", [1, 2, 3, 4], key=ua.ORDER, help="Higher orders remember more of the path; they need more data."
-    )
-    c6.number_input("Bootstrap draws", min_value=20, max_value=1000, step=20, key=ua.N_BOOT)
-    c7.checkbox("Collapse repeats", key=ua.COLLAPSE, help="Merge consecutive touches of the same channel.")
+        "Markov memory (steps)", [1, 2, 3, 4], key=ua.ORDER,
+        help="Markov order: how many previous visits the chain remembers. Higher orders need more data.")
+    c6.number_input("Resamples for the ranges", min_value=20, max_value=1000, step=20, key=ua.N_BOOT,
+                    help="Bootstrap draws: more give steadier intervals and take longer.")
+    c7.checkbox("Merge repeated visits", key=ua.COLLAPSE,
+                help="Collapse repeats: consecutive visits through the same channel count once.")
+    c8.selectbox("Currency", list(ua.CURRENCIES), key=ua.CURRENCY,
+                 format_func=lambda c: "no symbol" if c == "none" else c,
+                 help="The currency revenue is recorded in (read from a 'currency' column when the data has one).")
     personas = ua.persona_choices()
     st.selectbox("Persona", personas, key=ua.PERSONA, disabled=len(personas) == 1,
                  help="Attribute only the journeys of one persona (export personas on the Personas page first).")
@@ -65,6 +72,7 @@ settings = ua.Settings(
     n_boot=int(st.session_state[ua.N_BOOT]),
     persona=None if st.session_state[ua.PERSONA] == ua.ALL_PERSONAS else st.session_state[ua.PERSONA],
 )
+symbol = ua.CURRENCIES[st.session_state[ua.CURRENCY]]
 share.publish_page(ua.SHARE_KEYS)
 share.recipe_button("attribution", ua.SHARE_KEYS, extra=ua.recipe_extras())
 
@@ -72,50 +80,67 @@ if not settings.conversion_events or not settings.models:
     st.info("Pick at least one conversion event and one model.")
     st.stop()
 
-paths = ua.paths(settings)
+try:
+    paths = ua.paths(settings)
+except NoConversionsError as exc:
+    where = "the chosen dates" + (f" and persona {settings.persona!r}" if settings.persona else "")
+    st.error(f"**Nothing to attribute in {where}.** {exc}. Pick other conversion events above, or widen the dates "
+             "in the sidebar.")
+    st.stop()
 conversions = int(paths["conversions"].sum())
 journeys = conversions + int(paths["nulls"].sum())
 st.caption(
-    f"{conversions:,} conversions and {journeys - conversions:,} non-converting journeys "
+    f"{conversions:,} conversions and {journeys - conversions:,} journeys without one, "
     f"over {paths.height:,} distinct paths."
 )
 if conversions == 0:
-    st.info("No conversions in the chosen data and settings: nothing to attribute.")
+    st.error("**Nothing to attribute.** No journey in the chosen dates, persona and lookback ends in a conversion.")
     st.stop()
 
 result = ua.comparison(settings)
+flags = credit_flags(result)
 metrics: list[Metric] = ["conversions", "value", "share"]
 metric = st.radio(
     "Show",
     metrics,
     horizontal=True,
     key=ua.METRIC,
-    format_func=lambda m: {"conversions": "Conversions", "value": "Value", "share": "Share"}[m],
+    format_func=lambda m: {"conversions": "Conversions", "value": "Revenue", "share": "Share of conversions"}[m],
 )
-st.plotly_chart(attribution_figure(result, metric=metric), width="stretch")
+st.plotly_chart(attribution_figure(result, metric=metric, currency=symbol), width="stretch")
 
-st.subheader("All models side by side")
-st.caption("Channels in robust-rank order: their average rank over every model (participation aside) and draw.")
-st.dataframe(wide_table(result, metric=metric), hide_index=True, width="stretch")
+st.subheader("The models side by side")
+st.caption("Channels ordered by their average rank over every model and resample. ⚠ marks a number to read with "
+           "care; the Checks column and the notes below say why.")
+st.dataframe(ua.readable_table(result, flags, metric=metric, symbol=symbol), hide_index=True, width="stretch")
+if not flags.is_empty():
+    with st.expander(f"Read these numbers with care ({flags.height} notes)", expanded=ua.has_serious(flags)):
+        for note in ua.flag_notes(flags):
+            st.markdown(f"- {note}")
+shapleys = [m for m in ("shapley", "shapley_counterfactual") if m in settings.models]
+if shapleys:
+    st.info(ua.SHAPLEY_NOTE[tuple(shapleys)])
 table_downloads("Download the table, every model with interval bounds", result.table, "attribution",
                 key="attribution.table_download", parquet=True)
 
 st.subheader("One model in detail")
 detail = st.selectbox("Model", list(settings.models), format_func=LABELS.__getitem__, key=ua.DETAIL_MODEL)
 st.caption(DEFINITIONS[detail])
-st.dataframe(ua.model_rows(result, detail), hide_index=True, width="stretch")
+st.dataframe(ua.detail_table(result, detail, symbol=symbol), hide_index=True, width="stretch")
 
 left, right = st.columns(2)
 with left:
     st.subheader("Where the models disagree")
     st.caption("Lowest and highest share of conversions each channel gets across the models.")
-    st.dataframe(result.disagreement, hide_index=True, width="stretch")
+    st.dataframe(ua.disagreement_table(result), hide_index=True, width="stretch")
 with right:
     st.subheader("How sure is the ranking?")
-    st.caption("Probability that the row channel gets more credit than the column channel, over all draws and models.")
-    st.dataframe(outrank_matrix(result), hide_index=True, width="stretch")
+    st.caption("Chance that the row channel gets more credit than the column channel, over every resample and "
+               "model (outrank probability).")
+    st.dataframe(ua.percent_matrix(outrank_matrix(result)), hide_index=True, width="stretch")
 
-if st.toggle("Which Markov order fits these journeys?", key=ua.ORDER_FIT):
+if st.toggle("Which Markov memory fits these journeys?", key=ua.ORDER_FIT,
+             help="Compares Markov orders 1 to 4 on held-out journeys."):
     st.caption(
         "Journeys split 70/30 at random; each order is fitted on 70% and scored on how well it predicts the "
         "next step of the other 30% (mean log-likelihood, higher is better)."

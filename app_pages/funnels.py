@@ -13,7 +13,7 @@ from analysis.figures.funnels import (
     funnel_trend_figure,
     time_to_convert_figure,
 )
-from analysis.funnels import funnel_table, funnel_totals, funnel_trend, time_to_convert
+from analysis.funnels import data_end, funnel_table, funnel_totals, funnel_trend, time_to_convert
 from ui import data as ud
 from ui import funnels as uf
 from ui import share
@@ -123,7 +123,7 @@ with t1:
         st.info("Pick a later 'to' step than 'from' step.")
 with t2:
     st.radio("Entry period", ["day", "week"], key=uf.TREND_EVERY, horizontal=True)
-    trend = funnel_trend(units, spec, every=st.session_state[uf.TREND_EVERY])
+    trend = funnel_trend(units, spec, every=st.session_state[uf.TREND_EVERY], as_of=data_end(uf.events()))
     st.plotly_chart(funnel_trend_figure(trend, title="Reached the last step, by entry period"), width="stretch")
 
 st.subheader("Drop-offs")

@@ -16,7 +16,8 @@ import polars as pl
 import streamlit as st
 
 from analysis.attribution import (
-    DEFAULT_MODELS,
+    FLAG_LABELS,
+    LABELS,
     Model,
     ModelComparison,
     Touch,
@@ -28,7 +29,7 @@ from analysis.attribution import (
     MODELS as MODELS_AVAILABLE,
 )
 from analysis.filters import filter_values
-from ui.data import ViewKey, filtered_events, person_labels, persona_fit, view_key
+from ui.data import ViewKey, active_dataset, filtered_events, person_labels, persona_fit, view_key
 from ui.share import int_between, is_bool
 
 CONVERSION_EVENTS = "attribution.conversion_events"
@@ -42,10 +43,17 @@ METRIC = "attribution.metric"
 DETAIL_MODEL = "attribution.detail_model"
 ORDER_FIT = "attribution.show_order_fit"
 PERSONA = "attribution.persona"
+CURRENCY = "attribution.currency"
 ALL_PERSONAS = "(all people)"
 PERSONA_COLUMN = "persona"
 #: The settings a share link carries for this page.
-SHARE_KEYS = [CONVERSION_EVENTS, LOOKBACK_DAYS, TOUCH, COLLAPSE, MODELS, ORDER, N_BOOT, METRIC, DETAIL_MODEL, PERSONA]
+SHARE_KEYS = [CONVERSION_EVENTS, LOOKBACK_DAYS, TOUCH, COLLAPSE, MODELS, ORDER, N_BOOT, METRIC, DETAIL_MODEL, PERSONA,
+              CURRENCY]
+#: The comparison the page starts with: a few models that answer different questions; the rest can be added.
+STARTING_MODELS: tuple[Model, ...] = ("last_touch", "linear", "markov", "shapley_counterfactual")
+#: Currency symbols the value can be shown in (the data carries no currency unless it has a ``currency`` column).
+CURRENCIES = {"€": "€", "$": "$", "£": "£", "¥": "¥", "CHF": "CHF ", "none": ""}
+_ISO = {"EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥", "CHF": "CHF"}
 
 TOUCH_LABELS: dict[str, str] = {
     "channel": "Channel",
@@ -77,7 +85,8 @@ def init_state(event_names: list[str]) -> None:
     st.session_state.setdefault(LOOKBACK_DAYS, 30)
     st.session_state.setdefault(TOUCH, "channel")
     st.session_state.setdefault(COLLAPSE, False)
-    st.session_state.setdefault(MODELS, list(DEFAULT_MODELS))
+    st.session_state.setdefault(MODELS, list(STARTING_MODELS))
+    st.session_state.setdefault(CURRENCY, detected_currency() or "€")
     st.session_state.setdefault(ORDER, 1)
     st.session_state.setdefault(N_BOOT, 200)
     st.session_state.setdefault(METRIC, "conversions")
@@ -100,6 +109,7 @@ def persona_choices() -> list[str]:
 def share_choices(event_names: list[str]) -> dict[str, list[Any]]:
     """What a share link may set each choice setting to (anything else in the link is ignored)."""
     return {CONVERSION_EVENTS: event_names, TOUCH: list(TOUCH_LABELS), MODELS: list(MODELS_AVAILABLE),
+            CURRENCY: list(CURRENCIES),
             ORDER: [1, 2, 3, 4], METRIC: ["conversions", "value", "share"], DETAIL_MODEL: list(MODELS_AVAILABLE),
             PERSONA: persona_choices()}
 
@@ -183,3 +193,114 @@ def _order_fit(view: ViewKey, settings: Settings, _paths_table: pl.DataFrame) ->
 def order_fit(settings: Settings) -> pl.DataFrame:
     """Held-out log-likelihood per Markov order on the current paths (cached)."""
     return _order_fit(view_key(), settings, paths(settings))
+
+
+def detected_currency() -> str | None:
+    """The currency of a ``currency`` column of the active data when it holds one known ISO code (else None)."""
+    events = active_dataset().events
+    if "currency" not in events.columns:
+        return None
+    codes = events["currency"].drop_nulls().cast(pl.String).str.to_uppercase().unique().to_list()
+    return _ISO.get(codes[0]) if len(codes) == 1 else None
+
+
+def _number(column: str, metric: str, symbol: str) -> pl.Expr:
+    """A credit as text: ``1,234``, ``€1,234`` or ``12.3%`` (the share is a fraction)."""
+    col = pl.col(column)
+    if metric == "share":
+        return pl.format("{}%", (col * 100).round(1))
+    whole = col.round(0).cast(pl.Int64)
+    digits = whole.abs().cast(pl.String).str.reverse().str.replace_all(r"(\d{3})", "$1,").str.reverse() \
+        .str.strip_chars_start(",")
+    sign = pl.when(whole < 0).then(pl.lit("-")).otherwise(pl.lit(""))
+    return pl.concat_str(sign, pl.lit(symbol if metric == "value" else ""), digits)
+
+
+def readable_table(comparison: ModelComparison, flags: pl.DataFrame, *, metric: str, symbol: str) -> pl.DataFrame:
+    """Channels in robust-rank order, one column per model with "credit (low to high)" and the checks in words.
+
+    Column names are the models' plain names; a negative or sign-uncertain credit gets "⚠"; the Checks column says
+    what is flagged for the channel (models that disagree beyond their intervals included).
+    """
+    models = comparison.table["model"].unique(maintain_order=True).to_list()
+    cells = comparison.table.with_columns(
+        cell=pl.concat_str(_number(metric, metric, symbol), pl.lit(" ("), _number(f"{metric}_low", metric, symbol),
+                           pl.lit(" to "), _number(f"{metric}_high", metric, symbol), pl.lit(")"))
+        .fill_null(_number(metric, metric, symbol)))
+    flagged = (flags.filter(pl.col("flag") != "models_disagree").select("model", "channel").unique()
+               .with_columns(_warn=pl.lit(" ⚠")))
+    cells = cells.join(flagged, on=["model", "channel"], how="left").with_columns(
+        cell=pl.concat_str("cell", pl.col("_warn").fill_null("")))
+    wide = cells.pivot("model", index="channel", values="cell")
+    model = pl.col("model").replace_strict(LABELS, default=pl.col("model"))
+    label = pl.col("flag").replace_strict(FLAG_LABELS, default=pl.col("flag"))
+    checks = (flags.with_columns(_check=pl.when(pl.col("flag") == "models_disagree").then(label)
+                                 .otherwise(pl.format("{} ({})", label, model)))
+              .group_by("channel", maintain_order=True).agg(Checks=pl.col("_check").unique(maintain_order=True)
+                                                            .str.join("; ")))
+    ranks = comparison.robust_rank.select("channel", "rank")
+    out = (ranks.join(wide, on="channel", how="right").join(checks, on="channel", how="left")
+           .sort("rank", nulls_last=True)
+           .with_columns(pl.col("Checks").fill_null("–"), pl.col("rank").cast(pl.String).fill_null("–")))
+    names = {m: LABELS.get(m, m) for m in models}  # type: ignore[call-overload]
+    return out.select(pl.col("channel").alias("Channel"), pl.col("rank").alias("Rank"),
+                      *[pl.col(m).fill_null("–").alias(names[m]) for m in models], "Checks")
+
+
+def detail_table(comparison: ModelComparison, model: str, *, symbol: str) -> pl.DataFrame:
+    """One model's credits in plain columns: conversions, value and share, each with its interval."""
+    rows = comparison.table.filter(pl.col("model") == model)
+    def cell(metric: str) -> pl.Expr:
+        return pl.concat_str(_number(metric, metric, symbol), pl.lit(" ("), _number(f"{metric}_low", metric, symbol),
+                             pl.lit(" to "), _number(f"{metric}_high", metric, symbol), pl.lit(")")) \
+            .fill_null(_number(metric, metric, symbol))
+    return rows.sort("conversions", descending=True).select(
+        pl.col("channel").alias("Channel"), cell("conversions").alias("Conversions (90% interval)"),
+        cell("value").alias("Revenue (90% interval)"), cell("share").alias("Share of conversions (90% interval)"))
+
+
+def disagreement_table(comparison: ModelComparison) -> pl.DataFrame:
+    """Lowest and highest share per channel across the models, in plain words and percentages."""
+    return comparison.disagreement.select(
+        pl.col("channel").alias("Channel"),
+        pl.format("{}%", (pl.col("min_share") * 100).round(1)).alias("Lowest share"),
+        pl.col("min_model").replace_strict(LABELS, default=pl.col("min_model")).alias("Lowest in"),
+        pl.format("{}%", (pl.col("max_share") * 100).round(1)).alias("Highest share"),
+        pl.col("max_model").replace_strict(LABELS, default=pl.col("max_model")).alias("Highest in"),
+        pl.format("{} points", (pl.col("spread") * 100).round(1)).alias("Spread"))
+
+
+#: What the page says about the Shapley model(s) shown, and how the two differ.
+SHAPLEY_NOTE: dict[tuple[str, ...], str] = {
+    ("shapley",): "Shown: **Shapley (DP6)**, the Marketing-Attribution-Models definition: a channel's worth is the "
+    "conversion rate of the journeys with exactly that set of channels. Its credit can be negative or swing far "
+    "from the other models on thin data; add **Shapley, never negative** for the variant that cannot.",
+    ("shapley_counterfactual",): "Shown: **Shapley, never negative**: a channel's worth is the chance to convert in "
+    "the Markov chain of journeys if only that set of channels existed (after Singal et al., Management Science "
+    "2022). Adding a channel never lowers that chance, so no credit is negative. DP6's Shapley can be added for "
+    "comparison with other tools.",
+    ("shapley", "shapley_counterfactual"): "Two Shapley models are shown. **Shapley (DP6)** values a set of "
+    "channels by the conversion rate of journeys with exactly that set, which can give negative credit; "
+    "**Shapley, never negative** values it by the chance to convert in the Markov chain of journeys if only those "
+    "channels existed (after Singal et al., Management Science 2022), which cannot.",
+}
+
+
+def flag_notes(flags: pl.DataFrame) -> list[str]:
+    """One line per flag: "**Paid Search**, Shapley (DP6): negative credit: …" or "**Email**: models disagree: …"."""
+    rows = flags.with_columns(pl.col("model").replace_strict(LABELS, default=pl.col("model")).alias("_m"),
+                              pl.col("flag").replace_strict(FLAG_LABELS, default=pl.col("flag")).alias("_f"))
+    return [f"**{c}**: {f}: {n}." if flag == "models_disagree" else f"**{c}**, {m}: {f}: {n}."
+            for c, m, f, n, flag in rows.select("channel", "_m", "_f", "note", "flag").iter_rows()]
+
+
+def percent_matrix(matrix: pl.DataFrame) -> pl.DataFrame:
+    """The outrank matrix with probabilities as whole percentages and a dash on the diagonal."""
+    return matrix.select(pl.col("channel").alias("Channel"),
+                         *[pl.format("{}%", (pl.col(c) * 100).round(0).cast(pl.Int64)).fill_null("–").alias(c)
+                           for c in matrix.columns if c != "channel"])
+
+
+def has_serious(flags: pl.DataFrame) -> bool:
+    """Whether any credit is negative or of uncertain sign (those notes open by themselves)."""
+    return bool(flags.filter(pl.col("flag") != "models_disagree").height)

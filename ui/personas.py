@@ -36,6 +36,8 @@ WEIGHTING = "personas.event_weighting"
 REDUCTION = "personas.reduction"
 CONVERSION = "personas.conversion_events"
 STABILITY_RUNS = "personas.stability_runs"
+MIN_SHARE = "personas.min_share_pct"  # smallest persona, % of people
+MIN_SIZE = "personas.min_size"  # smallest persona, people
 RUN = "personas.run"  # the Run of the last "Find personas" press
 NAMES = "personas.names"  # {run token: {persona_id: edited name}}
 STEPS = "personas.steps"
@@ -44,7 +46,7 @@ SHOW_MAP = "personas.show_map"
 FORM = "personas.form"
 #: The settings a share link carries for this page (the run itself waits for the button).
 SHARE_KEYS = [K_MODE, K, K_MAX, ALGORITHM, GROUPS, COLUMNS, WEIGHTING, REDUCTION, CONVERSION, STABILITY_RUNS, STEPS,
-              MAP_PROJECTION]
+              MAP_PROJECTION, MIN_SHARE, MIN_SIZE]
 #: The exported personas for other pages: a pl.DataFrame ``user_id, persona`` (absent until exported).
 COHORT = keys.PERSONA_LABELS
 
@@ -70,6 +72,8 @@ class Settings:
     reduction: str
     conversion_events: tuple[str, ...]
     stability_runs: int
+    min_share_pct: int = 5
+    min_size: int = 20
 
 
 @dataclass(frozen=True)
@@ -110,6 +114,8 @@ def init_state(event_names: list[str]) -> None:
     st.session_state.setdefault(REDUCTION, "none")
     st.session_state.setdefault(CONVERSION, ["purchase"] if "purchase" in event_names else event_names[-1:])
     st.session_state.setdefault(STABILITY_RUNS, 10)
+    st.session_state.setdefault(MIN_SHARE, 5)
+    st.session_state.setdefault(MIN_SIZE, 20)
     st.session_state.setdefault(STEPS, [e for e in FUNNEL_DEFAULT if e in event_names] or event_names[:3])
     st.session_state.setdefault(MAP_PROJECTION, "pca")
     st.session_state.setdefault(NAMES, {})
@@ -124,7 +130,8 @@ def share_choices(event_names: list[str]) -> dict[str, list[Any]]:
 
 #: Checks for the number settings of a share link.
 SHARE_VALID: dict[str, Callable[[Any], bool]] = {
-    K: int_between(2, 12), K_MAX: int_between(3, 12), STABILITY_RUNS: int_between(0, 30)}
+    K: int_between(2, 12), K_MAX: int_between(3, 12), STABILITY_RUNS: int_between(0, 30),
+    MIN_SHARE: int_between(1, 40), MIN_SIZE: int_between(2, 100_000)}
 
 
 def recipe_extras() -> dict[str, Any]:
@@ -155,6 +162,8 @@ def settings_from_state() -> Settings:
         reduction=str(state[REDUCTION]),
         conversion_events=tuple(state[CONVERSION]),
         stability_runs=int(state[STABILITY_RUNS]),
+        min_share_pct=int(state[MIN_SHARE]),
+        min_size=int(state[MIN_SIZE]),
     )
 
 
@@ -180,6 +189,7 @@ def _fitted(run: Run, _events: pl.DataFrame) -> Personas:
         cfg.k, k_range=(2, max(2, cfg.k_max)), algorithm=cfg.algorithm, groups=cfg.groups,  # type: ignore[arg-type]
         columns=cfg.columns, event_weighting=cfg.event_weighting, reduction=cfg.reduction,  # type: ignore[arg-type]
         conversion_events=cfg.conversion_events, stability_runs=cfg.stability_runs, session_gap=run.gap, seed=0,
+        min_share=cfg.min_share_pct / 100, min_size=cfg.min_size,
     ).fit(_events)
 
 
@@ -210,8 +220,16 @@ def generated_names(run: Run) -> dict[int, str]:
     return dict(_fitted(run, events()).names_)
 
 
-def profile_table(model: Personas) -> pl.DataFrame:
-    """Profiles with stability for display: name, users, share, conversion, revenue, path, stability, status."""
+def currency_symbol() -> str:
+    """The currency symbol chosen on the Attribution page (or read from the data), for revenue per person."""
+    from ui import attribution as ua  # noqa: PLC0415 (one currency setting for both pages)
+
+    return ua.CURRENCIES.get(str(st.session_state.get(ua.CURRENCY, ua.detected_currency() or "€")), "")
+
+
+def profile_table(model: Personas, *, symbol: str = "") -> pl.DataFrame:
+    """Profiles for display in plain words: name, people, share, conversion against the rest, what sets the persona
+    apart (each claim of its name with the numbers behind it), typical first session, how often it is re-found."""
     table = model.profiles_
     if model.stability_ is not None:
         table = table.join(model.stability_.personas.select("persona_id", "jaccard", "flip_share", "tentative"),
@@ -219,19 +237,44 @@ def profile_table(model: Personas) -> pl.DataFrame:
     else:
         table = table.with_columns(jaccard=pl.lit(None, pl.Float64), flip_share=pl.lit(None, pl.Float64),
                                    tentative=pl.lit(None, pl.Boolean))
+    claims = evidence(model)
+    table = table.join(claims, on="persona_id", how="left")
+    dash = "–"
     return table.select(
         pl.col("name").alias("Persona"),
-        pl.col("users").alias("Users"),
-        (pl.col("share") * 100).round(1).alias("Share %"),
-        (pl.col("conversion_rate") * 100).round(1).alias("Conversion %"),
-        pl.col("conversion_index").round(2).alias("Conversion vs rest (x)"),
-        pl.col("revenue_per_user").round(2).alias("Revenue per user"),
-        pl.col("typical_path").alias("Typical first session"),
-        pl.col("jaccard").round(2).alias("Stability (Jaccard)"),
-        (pl.col("flip_share") * 100).round(1).alias("Members who flip %"),
+        pl.col("evidence").fill_null("no difference both large and clear enough to name").alias(
+            "What sets them apart"),
+        pl.col("users").alias("People"),
+        pct("share").alias("Share of people"),
+        pct("conversion_rate").fill_null(dash).alias("Conversion rate"),
+        pl.when(pl.col("conversion_rate_rest").is_null()).then(pl.lit(dash))
+        .otherwise(pct("conversion_rate_rest")).alias("Rest of the people"),
+        pl.format("{}{}", pl.lit(symbol), pl.col("revenue_per_user").round(2)).fill_null(dash)
+        .alias("Revenue per person"),
+        pl.col("typical_path").fill_null(dash).alias("Typical first visit"),
+        pl.when(pl.col("jaccard").is_null()).then(pl.lit("not checked"))
+        .otherwise(pct("jaccard")).alias("Re-found in resamples"),
         pl.when(pl.col("tentative")).then(pl.lit("tentative")).when(pl.col("tentative").not_())
-        .then(pl.lit("stable")).otherwise(pl.lit("not assessed")).alias("Status"),
+        .then(pl.lit("holds up")).otherwise(pl.lit("not checked")).alias("Status"),
     )
+
+
+def pct(column: str) -> pl.Expr:
+    """A fraction column as "12.3%" text."""
+    return pl.format("{}%", (pl.col(column) * 100).round(1))
+
+
+def evidence(model: Personas) -> pl.DataFrame:
+    """Per persona, its name's claims with the numbers behind them: "search 3x as often (12% of events vs 4%)"."""
+    unit = {"event": "of events", "channel": "of visits", "conversion": "converted"}
+    def small(column: str) -> pl.Expr:  # below 1%, two decimals: 0.04% must not read as 0.0%
+        value = pl.col(column) * 100
+        return pl.when(value.abs() < 1).then(value.round(2)).otherwise(value.round(1))
+
+    said = model.claims_.with_columns(
+        pl.format("{} ({}% {} vs {}%)", pl.col("text"), small("persona_value"),
+                  pl.col("kind").replace_strict(unit, default=""), small("rest_value")).alias("_e"))
+    return said.group_by("persona_id", maintain_order=True).agg(evidence=pl.col("_e").str.join("; "))
 
 
 @st.cache_data(max_entries=8, ttl=3600, scope="session", show_spinner=False)

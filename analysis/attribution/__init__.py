@@ -1,12 +1,13 @@
 """Attribution: conversion paths and the models that credit channels with conversions and value.
 
 Rule-based models (``heuristics``), the exact Markov removal effect (``markov``), Shapley values (``shapley``),
-one entry point ``attribute`` (``models``), a bootstrap over journeys (``intervals``) and a side-by-side view
-(``compare``).
+one entry point ``attribute`` (``models``), a bootstrap over journeys (``intervals``), a side-by-side view
+(``compare``), and what it refuses or flags (``checks``, ``flags``).
 """
 
 from __future__ import annotations
 
+from analysis.attribution.checks import likely_conversion_events, require_conversions
 from analysis.attribution.compare import (
     DEFAULT_MODELS,
     ModelComparison,
@@ -14,6 +15,8 @@ from analysis.attribution.compare import (
     outrank_matrix,
     wide_table,
 )
+from analysis.attribution.counterfactual import counterfactual_shapley
+from analysis.attribution.flags import FLAG_LABELS, credit_flags, flag_summary
 from analysis.attribution.intervals import attribution_intervals, bootstrap_draws
 from analysis.attribution.markov import removal_effects, select_order
 from analysis.attribution.models import DEFINITIONS, LABELS, MODELS, SUMMING_MODELS, Model, attribute
@@ -23,6 +26,7 @@ from analysis.attribution.shapley import shapley_values
 __all__ = [
     "DEFAULT_MODELS",
     "DEFINITIONS",
+    "FLAG_LABELS",
     "LABELS",
     "MODELS",
     "SUMMING_MODELS",
@@ -36,9 +40,14 @@ __all__ = [
     "bootstrap_draws",
     "compare_models",
     "conversion_paths",
+    "counterfactual_shapley",
+    "credit_flags",
+    "flag_summary",
     "journey_paths",
+    "likely_conversion_events",
     "outrank_matrix",
     "removal_effects",
+    "require_conversions",
     "select_order",
     "shapley_values",
     "wide_table",

@@ -8,7 +8,7 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
-from analysis.errors import AnalysisError
+from analysis.errors import AnalysisError, NoConversionsError
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -84,3 +84,12 @@ def encode(paths: pl.DataFrame) -> Encoded:
         value=paths["value"].fill_null(0.0).cast(pl.Float64).to_numpy(),
         days=days,
     )
+
+
+def require_path_conversions(enc: Encoded) -> None:
+    """Raise NoConversionsError when the path table holds no conversion: every credit would be a silent zero."""
+    if not enc.conversions.sum() > 0:
+        journeys = int(enc.nulls.sum())
+        raise NoConversionsError(
+            f"the path table has no conversions ({journeys:,} non-converting journeys over {enc.n_rows:,} paths): "
+            "nothing to attribute; check the conversion events, the date range and the lookback")

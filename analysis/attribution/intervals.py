@@ -14,7 +14,7 @@ from datetime import timedelta
 import numpy as np
 import polars as pl
 
-from analysis.attribution._encode import Encoded, FloatArray, encode
+from analysis.attribution._encode import Encoded, FloatArray, encode, require_path_conversions
 from analysis.attribution.models import (
     MODELS,
     Model,
@@ -69,6 +69,7 @@ def bootstrap_draws(
     for m in models:
         check_model(m)
     enc = encode(paths)
+    require_path_conversions(enc)
     opts = Options(
         order=order,
         weights=weights,

@@ -23,7 +23,7 @@ import polars as pl
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
-from analysis.attribution._encode import Encoded, FloatArray, IntArray, encode
+from analysis.attribution._encode import Encoded, FloatArray, IntArray, encode, require_path_conversions
 from analysis.errors import AnalysisError
 
 _DENSE_LIMIT = 64  # sparse LU wins beyond this: the chains are nearly acyclic and very sparse
@@ -64,6 +64,20 @@ class MarkovChain:
         The value effect weights each conversion by the mean value of the conversions from its last state, so
         ``1 - V(without c) / V`` with V the expected value per journey (0s when ``value`` is None or all 0).
         """
+        q, r = self.matrices(conversions, nulls, value)
+        base = _absorb(q, r, np.ones(self.n_states, dtype=bool))
+        k = self.contains.shape[1]
+        effects = np.zeros((k, 2))
+        for c in range(k):  # one sparse solve per channel, both right-hand sides at once
+            kept = _absorb(q, r, ~self.contains[:, c])
+            effects[c] = 1.0 - np.divide(kept, base, out=np.ones(2), where=base > 0)
+        effects = np.clip(effects, 0.0, 1.0)
+        return float(base[0]), effects[:, 0], effects[:, 1]
+
+    def matrices(
+        self, conversions: FloatArray, nulls: FloatArray, value: FloatArray | None = None
+    ) -> tuple[sp.csr_array, FloatArray]:
+        """Transient-to-transient probabilities Q and the (conversion, value) reward columns r of the chain."""
         total = conversions + nulls
         w = np.bincount(
             self.pair_of_touch[self.pair_of_touch >= 0],
@@ -78,14 +92,7 @@ class MarkovChain:
         inv = np.divide(1.0, out, out=np.zeros(n), where=out > 0)
         q = sp.csr_array((w * inv[self.src], (self.src, self.dst)), shape=(n, n))
         r = np.column_stack([to_conv * inv, to_value * inv])
-        base = _absorb(q, r, np.ones(n, dtype=bool))
-        k = self.contains.shape[1]
-        effects = np.zeros((k, 2))
-        for c in range(k):  # one sparse solve per channel, both right-hand sides at once
-            kept = _absorb(q, r, ~self.contains[:, c])
-            effects[c] = 1.0 - np.divide(kept, base, out=np.ones(2), where=base > 0)
-        effects = np.clip(effects, 0.0, 1.0)
-        return float(base[0]), effects[:, 0], effects[:, 1]
+        return q, r
 
 
 def _absorb(q: sp.csr_array, r: FloatArray, keep: npt.NDArray[np.bool_]) -> FloatArray:
@@ -154,6 +161,7 @@ def removal_effects(paths: pl.DataFrame, *, order: int = 1) -> pl.DataFrame:
     [0.5, 1.0]
     """
     enc = encode(paths)
+    require_path_conversions(enc)
     _, re, _ = build_chain(enc, order=order).removal_effects(enc.conversions, enc.nulls)
     return pl.DataFrame(
         {"channel": enc.channels, "removal_effect": re[: enc.n_channels]},

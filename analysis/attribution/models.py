@@ -12,7 +12,8 @@ import polars as pl
 import scipy.sparse as sp
 
 from analysis.attribution import heuristics as h
-from analysis.attribution._encode import Encoded, FloatArray, encode
+from analysis.attribution._encode import Encoded, FloatArray, encode, require_path_conversions
+from analysis.attribution.counterfactual import build_counterfactual
 from analysis.attribution.markov import build_chain
 from analysis.attribution.shapley import build_game
 from analysis.errors import AnalysisError
@@ -29,6 +30,7 @@ Model = Literal[
     "participation",
     "markov",
     "shapley",
+    "shapley_counterfactual",
 ]
 MODELS: tuple[Model, ...] = get_args(Model)
 #: Models whose credits sum to the total conversions and value (all but participation).
@@ -45,7 +47,8 @@ LABELS: dict[Model, str] = {
     "time_decay": "Time decay",
     "participation": "Participation",
     "markov": "Markov",
-    "shapley": "Shapley",
+    "shapley": "Shapley (DP6)",
+    "shapley_counterfactual": "Shapley, never negative",
 }
 
 DEFINITIONS: dict[Model, str] = {
@@ -60,7 +63,12 @@ DEFINITIONS: dict[Model, str] = {
     "participation": "1 to every distinct channel of a converting path; totals exceed the conversions.",
     "markov": "Removal effect in the absorbing Markov chain of paths (exact), normalised to the conversions; "
     "value by the same chain weighted with the value of conversions from each state.",
-    "shapley": "Shapley value of each channel in the game 'conversion rate of a channel set' (exact up to 15).",
+    "shapley": "Shapley value of each channel in the game 'conversion rate of the journeys with exactly this "
+    "channel set' (DP6 Marketing-Attribution-Models; exact up to 15). A channel can get negative credit when "
+    "journeys with it convert less often than journeys without it.",
+    "shapley_counterfactual": "Shapley value of each channel in the game 'chance to convert in the Markov chain of "
+    "journeys if only these channels existed' (after Singal et al., Management Science 2022). Adding a channel "
+    "never lowers that chance, so no credit is negative.",
 }
 
 
@@ -103,9 +111,9 @@ def _heuristic_matrix(enc: Encoded, model: Model, opts: Options) -> sp.csr_array
 
 
 def heuristic_matrix(enc: Encoded, model: Model, opts: Options) -> sp.csr_array | None:
-    """Rows x channels credit fractions for rule-based models; None for Markov and Shapley."""
+    """Rows x channels credit fractions for rule-based models; None for Markov and the Shapley models."""
     check_model(model)
-    if model in ("markov", "shapley"):
+    if model in ("markov", "shapley", "shapley_counterfactual"):
         return None
     return _heuristic_matrix(enc, model, opts)
 
@@ -124,6 +132,13 @@ def evaluator(enc: Encoded, model: Model, opts: Options) -> Evaluator:
             return share * c.sum(), share_value * v.sum()
 
         return run_markov
+    if model == "shapley_counterfactual":
+        cf = build_counterfactual(enc, n_permutations=opts.n_permutations, seed=opts.seed)
+
+        def run_counterfactual(c: FloatArray, n: FloatArray, v: FloatArray) -> tuple[FloatArray, FloatArray]:
+            return cf.credits(c, n, v)
+
+        return run_counterfactual
     if model == "shapley":
         game = build_game(
             enc,
@@ -186,8 +201,10 @@ def attribute(
     ``paths`` is a path table from :func:`conversion_paths`. Returns one row per channel (sorted by name):
     ``channel``, ``conversions``, ``value``, ``share`` (of all conversions). For every model but
     ``participation`` the credits sum to the total conversions and the total value. Options: ``order`` (Markov,
-    1-4), ``weights`` (position_based first/middle/last), ``half_life`` (time_decay), ``direct`` (the channel
-    last_non_direct skips), ``ordered``/``max_channels``/``exact_limit``/``n_permutations``/``seed`` (Shapley).
+    1-4; ``shapley_counterfactual`` always uses the first-order chain), ``weights`` (position_based
+    first/middle/last), ``half_life`` (time_decay), ``direct`` (the channel last_non_direct skips),
+    ``ordered``/``max_channels``/``exact_limit``/``n_permutations``/``seed`` (Shapley).
+    A table without conversions raises :class:`~analysis.errors.NoConversionsError` (never all-zero credits).
 
     Examples
     --------
@@ -208,5 +225,6 @@ def attribute(
         seed=seed,
     )
     enc = encode(paths)
+    require_path_conversions(enc)
     conv, val = evaluator(enc, model, opts)(enc.conversions, enc.nulls, enc.value)
     return credit_frame(enc.channels, conv, val, float(enc.conversions.sum()))

@@ -15,6 +15,7 @@ from typing import Literal
 
 import polars as pl
 
+from analysis.attribution.checks import require_conversions
 from analysis.errors import AnalysisError
 from analysis.schema import (
     ANONYMOUS_ID,
@@ -237,7 +238,11 @@ def conversion_paths(
     ...                    "channel": ["Email", "Direct", "Email"], "revenue": [None, 9.0, None]})
     >>> conversion_paths(ev).rows()
     [(['Email'], 0, 1, 0.0), (['Email', 'Direct'], 1, 0, 9.0)]
+
+    Raises :class:`~analysis.errors.NoConversionsError` when none of ``conversion_events`` occurs in ``events``
+    (naming the events found and the likely conversion events), instead of a table with nothing to attribute.
     """
+    require_conversions(events, conversion_events)
     journeys = journey_paths(
         events,
         conversion_events=conversion_events,

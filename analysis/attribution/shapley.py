@@ -22,7 +22,7 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
-from analysis.attribution._encode import Encoded, FloatArray, IntArray, encode
+from analysis.attribution._encode import Encoded, FloatArray, IntArray, encode, require_path_conversions
 from analysis.errors import AnalysisError
 
 _CHUNK_CELLS = 4_000_000
@@ -223,6 +223,7 @@ def shapley_values(
     [2.0, 4.0]
     """
     enc = encode(paths)
+    require_path_conversions(enc)
     game = build_game(
         enc,
         ordered=ordered,

@@ -13,7 +13,10 @@ from analysis.errors import AnalysisError
 from analysis.privacy.text import escape_column, escape_text
 
 Metric = Literal["conversions", "value", "share"]
-_TITLES = {"conversions": "Attributed conversions", "value": "Attributed value", "share": "Share of conversions"}
+_TITLES = {"conversions": "Attributed conversions", "value": "Attributed revenue", "share": "Share of conversions"}
+#: Clearly different colours (Okabe-Ito, colour-blind safe, then Tableau) so models never look alike.
+_COLOURS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000", "#7F7F7F",
+            "#8C564B", "#17BECF", "#BCBD22")
 
 
 def attribution_figure(
@@ -21,12 +24,14 @@ def attribution_figure(
     *,
     metric: Metric = "conversions",
     models: list[str] | None = None,
+    currency: str = "",
 ) -> go.Figure:
     """Grouped bar chart of credit per channel and model, with bootstrap interval whiskers when present.
 
     ``result`` is a :class:`ModelComparison` or a frame with ``model``, ``channel``, ``metric`` and optionally
     ``{metric}_low`` / ``{metric}_high`` (as ``compare_models(...).table``). A frame without ``model`` (the output
     of ``attribute``) is drawn as one series. Channel and model names are data: they are escaped for Plotly.
+    ``currency`` (e.g. ``"€"``) prefixes value axes and labels. Each model has its own clearly different colour.
 
     Examples
     --------
@@ -52,7 +57,9 @@ def attribution_figure(
     table = table.with_columns(_label=escape_column("channel"))
     labels = dict(zip(table["channel"].to_list(), table["_label"].to_list(), strict=True))
     fig = go.Figure()
-    for model in table["model"].unique(maintain_order=True).to_list():
+    prefix = escape_text(currency) if metric == "value" else ""
+    number = "%{y:.1%}" if metric == "share" else f"{prefix}%{{y:,.0f}}"
+    for i, model in enumerate(table["model"].unique(maintain_order=True).to_list()):
         part = table.filter(pl.col("model") == model)
         part = part.join(pl.DataFrame({"channel": order, "_o": range(len(order))}), on="channel").sort("_o")
         error = None
@@ -72,14 +79,15 @@ def attribution_figure(
                 x=part["_label"].to_list(),
                 y=part[metric].to_list(),
                 error_y=error,
-                hovertemplate=f"{name}<br>%{{x}}: %{{y:,.2f}}<extra></extra>",
+                marker={"color": _COLOURS[i % len(_COLOURS)]},
+                hovertemplate=f"{name}<br>%{{x}}: {number}<extra></extra>",
             )
         )
     fig.update_layout(
         barmode="group",
         title=_TITLES[metric] + (" (whiskers: bootstrap interval)" if has_bounds else ""),
         xaxis={"title": "Channel", "categoryorder": "array", "categoryarray": [labels[c] for c in order]},
-        yaxis={"title": _TITLES[metric], "tickformat": ".0%" if metric == "share" else ",.0f"},
+        yaxis={"title": _TITLES[metric], "tickformat": ".0%" if metric == "share" else ",.0f", "tickprefix": prefix},
         legend={"title": "Model"},
         margin={"t": 60, "l": 60, "r": 20, "b": 60},
     )

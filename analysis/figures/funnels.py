@@ -104,30 +104,55 @@ def funnel_trend_figure(
 ) -> go.Figure:
     """Lines of conversion from step 1 per entry period, one per step (default: the last step).
 
+    Periods marked ``complete=False`` (their conversion window is not over yet, see
+    :func:`analysis.funnels.funnel_trend`) are drawn apart, dashed and grey, never joined to the complete line,
+    with a note that says why; without a ``complete`` column every period counts as complete.
+
     Examples
     --------
     >>> from datetime import date
-    >>> trend = pl.DataFrame({"period": [date(2026, 1, 1)], "step": [2], "name": ["<i>buy</i>"], "entered": [4],
-    ...                       "conversion_from_start": [0.5]})
-    >>> funnel_trend_figure(trend).data[0].name
-    '2. &lt;i&gt;buy&lt;/i&gt;'
+    >>> trend = pl.DataFrame({"period": [date(2026, 1, 1), date(2026, 1, 2)], "step": [2, 2],
+    ...                       "name": ["<i>buy</i>"] * 2, "entered": [4, 1], "conversion_from_start": [0.5, 0.1],
+    ...                       "complete": [True, False]})
+    >>> [(t.name, t.line.dash) for t in funnel_trend_figure(trend).data]
+    [('2. &lt;i&gt;buy&lt;/i&gt;', None), ('2. &lt;i&gt;buy&lt;/i&gt; (incomplete)', 'dash')]
     """
     if trend.is_empty():
         return go.Figure().update_layout(title=f"{title}: no entries")
+    if "complete" not in trend.columns:
+        trend = trend.with_columns(complete=pl.lit(True))
     steps = steps or [int(trend["step"].to_numpy().max())]
     fig = go.Figure()
     for k in steps:
         part = trend.filter(pl.col("step") == k).with_columns(escape_column("name"))
         if part.is_empty():
             continue
-        fig.add_scatter(
-            x=part["period"].to_list(),
-            y=part["conversion_from_start"].to_list(),
-            mode="lines+markers",
-            name=f"{k}. {part['name'][0]}",
-            customdata=part["entered"].to_list(),
-            hovertemplate="%{x}<br>%{y:.1%} of entrants (%{customdata:,})<extra>%{fullData.name}</extra>",
+        label = f"{k}. {part['name'][0]}"
+        for complete in (True, False):
+            piece = part.filter(pl.col("complete") == complete)
+            if piece.is_empty():
+                continue
+            fig.add_scatter(
+                x=piece["period"].to_list(),
+                y=piece["conversion_from_start"].to_list(),
+                mode="lines+markers",
+                name=label if complete else f"{label} (incomplete)",
+                line=None if complete else {"dash": "dash", "color": "#9e9e9e"},
+                marker=None if complete else {"color": "#9e9e9e"},
+                customdata=piece["entered"].to_list(),
+                hovertemplate="%{x}<br>%{y:.1%} of entrants (%{customdata:,})"
+                + ("" if complete else "<br>incomplete: the window is not over yet")
+                + "<extra>%{fullData.name}</extra>",
+            )
+    incomplete = trend.filter(~pl.col("complete"))
+    if not incomplete.is_empty():
+        first = str(incomplete["period"].min())
+        fig.add_annotation(
+            text=f"Grey, dashed: people who entered from {first} on have not had<br>the full conversion window "
+                 "yet, so their rate can still rise.",
+            xref="paper", yref="paper", x=0, y=-0.22, showarrow=False, align="left", font={"size": 11},
         )
+        fig.update_layout(margin={"b": 110})
     return fig.update_layout(title=title, yaxis_title="conversion from step 1", yaxis_tickformat=".0%")
 
 

@@ -132,7 +132,7 @@ def persona_profile_figure(personas: Personas, *, n: int = 3) -> go.Figure:
             row=row,
             col=1,
         )
-    fig.update_xaxes(title_text="Effect size vs the rest (Cohen's d)", row=len(names), col=1)
+    fig.update_xaxes(title_text="Difference from the rest (effect size, Cohen's d)", row=len(names), col=1)
     fig.update_layout(height=max(260, 190 * len(names)), title="What sets each persona apart", margin={"t": 70})
     return fig
 
@@ -172,11 +172,15 @@ def persona_stability_figure(personas: Personas) -> go.Figure:
             hovertemplate="%{x}<br>Jaccard %{y:.2f}<br>members who flip %{customdata:.1%}<extra></extra>",
         )
     )
-    fig.add_hline(y=st.bar, line_dash="dash", annotation_text=f"tentative below {st.bar:g}",
+    fig.add_hline(y=st.bar, line_dash="dash", annotation_text=f"tentative below {st.bar:.0%}",
                   annotation_position="bottom right")
+    if st.null_jaccard is not None and np.isfinite(st.null_jaccard):
+        fig.add_hline(y=st.null_jaccard, line_dash="dot", line_color="#E45756",
+                      annotation_text=f"groups in shuffled data: {st.null_jaccard:.0%}",
+                      annotation_position="top left")
     fig.update_layout(
-        title=f"Stability over {st.runs} re-fits: ARI {st.ari_mean:.2f}, silhouette {st.silhouette:.2f}",
-        yaxis={"title": "Jaccard (mean over re-fits)", "range": [0, 1.05]},
+        title=f"How often each persona is found again ({st.runs} resamples)",
+        yaxis={"title": "Found again (Jaccard overlap)", "range": [0, 1.05], "tickformat": ".0%"},
         xaxis={"title": "Persona"},
     )
     return fig

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from analysis.funnels.funnel import (
     BREAKDOWN,
+    data_end,
     funnel,
     funnel_table,
     funnel_totals,
@@ -38,6 +39,7 @@ __all__ = [
     "FunnelMode",
     "FunnelSpec",
     "Step",
+    "data_end",
     "funnel",
     "funnel_spec",
     "funnel_table",

@@ -16,7 +16,7 @@ import numpy as np
 import polars as pl
 
 from analysis import schema as s
-from analysis.errors import AnalysisError
+from analysis.errors import AnalysisError, EmptyResultError
 from analysis.funnels._match import SESSION, UID, UNIT, VALUE, attempts, event_frame, person_expr, unit_columns
 from analysis.funnels._select import ATTEMPT, select_units
 from analysis.funnels.spec import (
@@ -223,18 +223,42 @@ def funnel(
     return funnel_table(funnel_units(events, spec), spec)
 
 
-def funnel_trend(units: pl.DataFrame, spec: FunnelSpec, *, every: Literal["day", "week"] = "day") -> pl.DataFrame:
+def data_end(events: pl.DataFrame) -> datetime | None:
+    """The last timestamp in ``events`` (None without any): how far the data can see, for :func:`funnel_trend`.
+
+    Examples
+    --------
+    >>> from datetime import datetime, timezone
+    >>> data_end(pl.DataFrame({"timestamp": [datetime(2026, 1, d, tzinfo=timezone.utc) for d in (3, 1)]})).day
+    3
+    """
+    if s.TIMESTAMP not in events.columns:
+        raise AnalysisError(f"events lack the column {s.TIMESTAMP!r}; present: {', '.join(events.columns)}")
+    last = events[s.TIMESTAMP].max()
+    return last if isinstance(last, datetime) else None
+
+
+def funnel_trend(units: pl.DataFrame, spec: FunnelSpec, *, every: Literal["day", "week"] = "day",
+                 as_of: datetime | None = None) -> pl.DataFrame:
     """Conversion over time by entry day or ISO week: ``period``, ``step``, ``name``, ``entered``,
-    ``conversion_from_start`` (of the units that entered in that period).
+    ``conversion_from_start`` (of the units that entered in that period) and ``complete``.
+
+    A period is ``complete`` when everyone who entered in it has had the whole conversion window before ``as_of``
+    (the end of the data: pass :func:`data_end` of the events); the later periods are still filling up, so their
+    conversion is a floor, not a rate to compare. Without ``as_of`` the latest time in ``units`` is used, which can
+    only be earlier than the data's end (so periods are never called complete too early). Without any unit it
+    raises :class:`~analysis.errors.EmptyResultError` rather than return an empty trend.
 
     Examples
     --------
     >>> from datetime import datetime, timezone
     >>> ev = pl.DataFrame({"user_id": ["u1", "u1", "u2"], "event": ["view", "buy", "view"],
     ...                    "timestamp": [datetime(2026, 1, d, tzinfo=timezone.utc) for d in (1, 1, 2)]})
-    >>> spec = funnel_spec(["view", "buy"])
-    >>> funnel_trend(funnel_units(ev, spec), spec).filter(pl.col("step") == 2)["conversion_from_start"].to_list()
-    [1.0, 0.0]
+    >>> spec = funnel_spec(["view", "buy"], window=timedelta(hours=12))
+    >>> noon = datetime(2026, 1, 2, 12, tzinfo=timezone.utc)
+    >>> trend = funnel_trend(funnel_units(ev, spec), spec, as_of=noon).filter(pl.col("step") == 2)
+    >>> trend.select("conversion_from_start", "complete").rows()
+    [(1.0, True), (0.0, False)]
     """
     if every not in ("day", "week"):
         raise AnalysisError(f"every={every!r} is not valid; choose 'day' or 'week'")
@@ -244,10 +268,18 @@ def funnel_trend(units: pl.DataFrame, spec: FunnelSpec, *, every: Literal["day",
              .with_columns(pl.lit(k + 1, pl.Int64).alias("step"), pl.lit(spec.labels[k]).alias("name"))
              for k in range(spec.n)]
     if not parts or units.is_empty():
-        return pl.DataFrame(schema={"period": pl.Date, "step": pl.Int64, "name": pl.String, "entered": pl.Int64,
-                                    "conversion_from_start": pl.Float64})
+        raise EmptyResultError(f"no one entered the funnel (step 1: {spec.labels[0]!r}) in these events, so there is "
+                               "no trend to show; widen the dates or check the first step")
+    if as_of is None:
+        seen = units.select(pl.max_horizontal(pl.col("entered_at").max(),
+                                              *[pl.col(step_column(k + 1)).max() for k in range(spec.n)])).item()
+        as_of = seen
+    length = timedelta(days=1 if every == "day" else 7)
+    # the last entry of a period is just before its end; its window must close by as_of
+    period_end = pl.col("period").cast(pl.Datetime("us", "UTC")) + length
     out = pl.concat(parts).with_columns((pl.col("entered") / pl.col("_all")).alias("conversion_from_start"))
-    return out.select("period", "step", "name", "entered", "conversion_from_start").sort("period", "step")
+    return (out.with_columns((period_end + spec.window <= pl.lit(as_of, pl.Datetime("us", "UTC"))).alias("complete"))
+            .select("period", "step", "name", "entered", "conversion_from_start", "complete").sort("period", "step"))
 
 
 def time_to_convert(units: pl.DataFrame, spec: FunnelSpec, *, from_step: int = 1, to_step: int | None = None,

@@ -6,6 +6,11 @@ Follows scikit-learn's conventions: configuration in ``__init__`` (validated in 
 Personas are defined by behaviour, not by outcome: conversion events and revenue are left out of the clustering
 features by default (``cluster_on_outcomes=False``) so that "converts 2x" is a finding of the profile rather than
 the definition of the group.
+
+Personas exist only where people differ (:mod:`analysis.personas.reference`): too few people, no split that beats
+the same method on shuffled data, or no material and clear difference give the explicit outcome "no distinct
+personas" (``distinct_`` is False, ``verdict_`` says why, everyone is in one group named "Everyone") instead of
+forced clusters. Names state only material and clear differences (:mod:`analysis.personas.naming`).
 """
 
 from __future__ import annotations
@@ -36,12 +41,22 @@ from analysis.personas.features import (
     event_columns,
     user_features,
 )
-from analysis.personas.profiles import describe_personas
-from analysis.personas.stability import DEFAULT_BAR, Stability, assess_stability
+from analysis.personas.profiles import ALPHA, EFFECT_THRESHOLD, describe_personas
+from analysis.personas.reference import (
+    MIN_SHARE,
+    MIN_SIZE,
+    Verdict,
+    min_people,
+    null_silhouettes,
+    share_blocks,
+    shuffled,
+)
+from analysis.personas.stability import DEFAULT_BAR, Stability, assess_stability, with_reference
 
 Algorithm = Literal["auto", "kmeans", "minibatch", "gmm"]
 Reduction = Literal["none", "pca"]
 MINIBATCH_FROM = 100_000  # "auto" switches from KMeans to MiniBatchKMeans at this many users
+EVERYONE = "Everyone"  # the one group when the data holds no distinct personas
 
 
 class Personas(BaseEstimator):  # type: ignore[misc]
@@ -50,7 +65,8 @@ class Personas(BaseEstimator):  # type: ignore[misc]
     Parameters
     ----------
     k
-        Number of personas; ``None`` picks it by silhouette over ``k_range`` (on a seeded subsample).
+        Number of personas; ``None`` picks it by silhouette over ``k_range`` (on a seeded subsample). Either way k
+        is bounded by what the data supports and the split must pass the checks above.
     k_range
         Smallest and largest k tried when ``k`` is ``None``.
     algorithm
@@ -68,7 +84,16 @@ class Personas(BaseEstimator):  # type: ignore[misc]
         Users used to fit each candidate k, and to score its silhouette.
     stability_runs, stability_sample, stability_bar
         Bootstrap re-fits for :class:`Stability` (0 skips it), users per re-fit, and the Jaccard below which a
-        persona is labelled tentative.
+        persona is labelled tentative (also below what the re-fits give on shuffled data).
+    min_share, min_size
+        The smallest persona allowed: at least ``min_share`` of the people and at least ``min_size`` people
+        (defaults 5% and 20). k is bounded by people // that size.
+    effect_threshold, alpha
+        A difference may name a persona only when material (Cohen's d at least ``effect_threshold``) and clear
+        (its interval excludes zero at family-wise level ``alpha``, Bonferroni over the comparisons).
+    null_runs, null_sample
+        Shuffled copies of the data (every feature permuted independently) the split must beat, and their rows.
+        ``null_runs=0`` skips the check (then only the size and difference checks decide).
     seed
         Seeds every random step; the same data and seed give the same personas.
     n_threads
@@ -105,6 +130,12 @@ class Personas(BaseEstimator):  # type: ignore[misc]
         stability_runs: int = 10,
         stability_sample: int = 20_000,
         stability_bar: float = DEFAULT_BAR,
+        min_share: float = MIN_SHARE,
+        min_size: int = MIN_SIZE,
+        effect_threshold: float = EFFECT_THRESHOLD,
+        alpha: float = ALPHA,
+        null_runs: int = 5,
+        null_sample: int = 3_000,
         seed: int = 0,
         n_threads: int | None = 1,
     ) -> None:
@@ -125,6 +156,12 @@ class Personas(BaseEstimator):  # type: ignore[misc]
         self.stability_runs = stability_runs
         self.stability_sample = stability_sample
         self.stability_bar = stability_bar
+        self.min_share = min_share
+        self.min_size = min_size
+        self.effect_threshold = effect_threshold
+        self.alpha = alpha
+        self.null_runs = null_runs
+        self.null_sample = null_sample
         self.seed = seed
         self.n_threads = n_threads
 
@@ -144,9 +181,6 @@ class Personas(BaseEstimator):  # type: ignore[misc]
             raise AnalysisError(
                 f"no features to cluster on with groups {list(self.groups)}; add 'events' or 'channels'")
         n = features.height
-        k_low, k_high = self.k_range
-        if n < max(self.k or k_low, 2) + 1:
-            raise AnalysisError(f"{n} users are too few for {self.k or k_low} personas; need at least one more")
         X = features.select(names).to_numpy().astype(np.float64)
         rng = np.random.default_rng(self.seed)
         self.feature_names_in_ = names
@@ -155,17 +189,40 @@ class Personas(BaseEstimator):  # type: ignore[misc]
         self.users_ = features[s.USER_ID]
         algorithm = self.algorithm if self.algorithm != "auto" else ("minibatch" if n >= MINIBATCH_FROM else "kmeans")
         self.algorithm_ = algorithm
+        self.silhouette_by_k_ = pl.DataFrame(schema={"k": pl.Int64, "silhouette": pl.Float64})
+        floor = min_people(n, min_share=self.min_share, min_size=self.min_size)
+        self.min_people_ = floor
+        if n < 2 * floor:
+            return self._no_personas(X, events, Verdict(
+                False, "too_few_people", f"{n:,} people are too few: two personas need at least {2 * floor:,} "
+                f"(each at least {floor:,} people: {self.min_share:.0%} of the people and at least {self.min_size})",
+                floor))
+        k_low, k_high = self.k_range
+        k_cap = n // floor
+        ks = [min(int(self.k), k_cap)] if self.k is not None else list(range(min(k_low, k_cap), min(k_high, k_cap) + 1))
 
         sel = _subsample(rng, n, self.selection_sample)
-        if self.k is None:
-            ks = range(k_low, min(k_high, len(sel) - 1) + 1)
-            scores = [self._score(X[sel], k, rng) for k in ks]  # a handful of candidate k
-            self.silhouette_by_k_ = pl.DataFrame({"k": list(ks), "silhouette": scores},
-                                                 schema={"k": pl.Int64, "silhouette": pl.Float64})
-            self.k_ = int(list(ks)[int(np.nanargmax(scores))])
-        else:
-            self.k_ = int(self.k)
-            self.silhouette_by_k_ = pl.DataFrame(schema={"k": pl.Int64, "silhouette": pl.Float64})
+        share_floor = floor * len(sel) / n
+        scores = [self._score(X[sel], k, rng, smallest=share_floor) for k in ks]  # a handful of candidate k
+        self.silhouette_by_k_ = pl.DataFrame({"k": ks, "silhouette": scores},
+                                             schema={"k": pl.Int64, "silhouette": pl.Float64})
+        if not np.isfinite(scores).any():
+            return self._no_personas(X, events, Verdict(
+                False, "too_few_people", f"no split into {', '.join(map(str, ks))} groups leaves every group with at "
+                f"least {floor:,} people ({self.min_share:.0%} of the people and at least {self.min_size})",
+                floor, tuple(ks)))
+        best = float(np.nanmax(scores))
+        self.k_ = ks[int(np.nanargmax(scores))]
+        null = (null_silhouettes(lambda Xp, k: self._score(Xp, k, rng), X, ks, runs=self.null_runs,
+                                 sample=self.null_sample, rng=rng, blocks=share_blocks(names))
+                if self.null_runs > 0 else ())
+        verdict = Verdict(True, None, "", floor, tuple(ks), best, null)
+        if null and not best > verdict.threshold:
+            return self._no_personas(X, events, Verdict(
+                False, "no_stable_split", f"the best split ({self.k_} groups) separates people no better than the "
+                f"same method does on this data with every feature shuffled (silhouette {best:.2f} against "
+                f"{verdict.null_mean:.2f} on shuffled data; a real split needs more than {verdict.threshold:.2f})",
+                floor, tuple(ks), best, null))
 
         pipeline = self._pipeline(self.k_, algorithm, self.seed)
         raw = np.asarray(pipeline.fit(X).predict(X), dtype=np.int64)
@@ -179,18 +236,55 @@ class Personas(BaseEstimator):  # type: ignore[misc]
         self.silhouette_ = self._silhouette(pipeline, X[sel], self.labels_[sel], rng)
 
         profiles = describe_personas(features, self.labels_, events, k=self.k_,
-                                     conversion_events=self.conversion_events, session_gap=self.session_gap)
+                                     conversion_events=self.conversion_events, session_gap=self.session_gap,
+                                     effect_threshold=self.effect_threshold, alpha=self.alpha)
+        if profiles.claims.is_empty():
+            return self._no_personas(X, events, Verdict(
+                False, "differences_too_small", f"the {self.k_} groups found differ from the rest by less than a "
+                f"material, clear amount in every feature (effect size at least {self.effect_threshold:g}, "
+                f"interval excluding no difference at {1 - self.alpha:.0%} after correcting for "
+                f"{self.k_ * len(names):,} comparisons)", floor, tuple(ks), best, null))
+        self.verdict_ = verdict
         self.profiles_ = profiles.summary
         self.drivers_ = profiles.drivers
+        self.claims_ = profiles.claims
         self.names_ = dict(zip(profiles.summary["persona_id"].to_list(), profiles.summary["name"].to_list(),
                                strict=True))
+        self.stability_: Stability | None = None
         if self.stability_runs > 0:
-            self.stability_: Stability | None = assess_stability(
-                pipeline, X, self.labels_, k=self.k_, silhouette=self.silhouette_, runs=self.stability_runs,
-                sample_size=self.stability_sample, bar=self.stability_bar, seed=self.seed,
-            )
-        else:
-            self.stability_ = None
+            self.stability_ = self._stability(pipeline, X, rng)
+        return self
+
+    def _stability(self, pipeline: Pipeline, X: np.ndarray, rng: np.random.Generator) -> Stability:
+        """Re-fits on the data, judged against the same re-fits on a shuffled copy of it."""
+        real = assess_stability(pipeline, X, self.labels_, k=self.k_, silhouette=self.silhouette_,
+                                runs=self.stability_runs, sample_size=self.stability_sample, bar=self.stability_bar,
+                                seed=self.seed)
+        pick = _subsample(rng, len(X), min(self.null_sample, self.stability_sample))
+        Xp = shuffled(X[pick], rng, blocks=share_blocks(self.feature_names_in_))
+        ref = self._pipeline(self.k_, self.algorithm_, self.seed)
+        labels = np.asarray(ref.fit(Xp).predict(Xp), dtype=np.int64)
+        k_ref = int(labels.max()) + 1
+        null = assess_stability(ref, Xp, labels, k=k_ref, silhouette=float("nan"),
+                                runs=min(self.stability_runs, 5), sample_size=len(Xp), bar=self.stability_bar,
+                                seed=self.seed + 10_000)
+        return with_reference(real, null)
+
+    def _no_personas(self, X: np.ndarray, events: pl.DataFrame, verdict: Verdict) -> Self:
+        """The explicit outcome "no distinct personas": everyone in one group named "Everyone", with the reason."""
+        self.verdict_ = verdict
+        self.k_ = 1
+        self.pipeline_ = self._pipeline(1, self.algorithm_, self.seed).fit(X)
+        self.label_map_ = np.zeros(1, dtype=np.int64)
+        self.labels_ = np.zeros(len(X), dtype=np.int64)
+        self.silhouette_ = float("nan")
+        profiles = describe_personas(self.features_, self.labels_, events, k=1,
+                                     conversion_events=self.conversion_events, session_gap=self.session_gap)
+        self.names_ = {0: EVERYONE}
+        self.profiles_ = profiles.summary.with_columns(name=pl.lit(EVERYONE))
+        self.drivers_ = profiles.drivers.clear()
+        self.claims_ = profiles.claims.clear()
+        self.stability_ = None
         return self
 
     def predict(self, events: pl.DataFrame) -> pl.DataFrame:
@@ -224,6 +318,12 @@ class Personas(BaseEstimator):  # type: ignore[misc]
         return new
 
     @property
+    def distinct_(self) -> bool:
+        """Whether the data holds distinct personas (see :attr:`verdict_` for why not)."""
+        self._check_fitted()
+        return bool(self.verdict_.distinct)
+
+    @property
     def tentative_(self) -> list[int]:
         """Persona ids whose stability is below the bar (empty when stability was not assessed)."""
         if getattr(self, "stability_", None) is None:
@@ -243,6 +343,12 @@ class Personas(BaseEstimator):  # type: ignore[misc]
             raise AnalysisError(f"k={self.k} is too small; personas need k >= 2 (or None to choose by silhouette)")
         if self.k is None and not 2 <= low <= high:
             raise AnalysisError(f"k_range={self.k_range} must satisfy 2 <= low <= high")
+        if not 0 <= self.min_share < 0.5 or self.min_size < 1:
+            raise AnalysisError(f"min_share={self.min_share} must be in [0, 0.5) and min_size={self.min_size} at "
+                                "least 1")
+        if self.effect_threshold < 0 or not 0 < self.alpha < 1:
+            raise AnalysisError(f"effect_threshold={self.effect_threshold} must be >= 0 and alpha={self.alpha} "
+                                "between 0 and 1")
 
     def _outcome(self, feature: str) -> bool:
         return feature == "revenue" or feature in {f"event:{e}" for e in self.conversion_events}
@@ -264,9 +370,12 @@ class Personas(BaseEstimator):  # type: ignore[misc]
             model = KMeans(k, n_init=4, random_state=seed)
         return Pipeline([*steps, ("cluster", model)])
 
-    def _score(self, X: np.ndarray, k: int, rng: np.random.Generator) -> float:
+    def _score(self, X: np.ndarray, k: int, rng: np.random.Generator, *, smallest: float = 0) -> float:
+        """Silhouette of a k-group fit of ``X``; ``nan`` when a group has fewer than ``smallest`` rows."""
         pipeline = self._pipeline(k, self.algorithm_, self.seed)
         labels = np.asarray(pipeline.fit(X).predict(X))
+        if np.bincount(labels, minlength=k).min() < smallest:
+            return float("nan")
         return self._silhouette(pipeline, X, labels, rng)
 
     def _silhouette(self, pipeline: Pipeline, X: np.ndarray, labels: np.ndarray,

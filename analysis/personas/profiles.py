@@ -3,6 +3,13 @@
 Every comparison is persona versus the rest of the users: ``index`` is the ratio of the means (2.0 = twice as much),
 ``effect`` the standardised mean difference (Cohen's d with the pooled standard deviation; |d| >= 0.8 is large).
 Event behaviour is compared as each user's share of events, so busy and quiet users weigh alike.
+
+A difference is *material* when ``|effect| >= effect_threshold`` (default 0.5, a medium effect) and *clear* when
+the Welch interval of the difference in means excludes zero at level ``1 - alpha / m``, ``m`` being the number of
+comparisons made (features x personas: Bonferroni). Conversion is compared the same way: material when Cohen's h
+between the persona's rate and the rest's is at least 0.2, clear when the Agresti-Caffo interval of the difference
+excludes zero at level ``1 - alpha / k``. Only differences that are both may appear in a name
+(:mod:`analysis.personas.naming`).
 """
 
 from __future__ import annotations
@@ -13,56 +20,27 @@ from datetime import timedelta
 
 import numpy as np
 import polars as pl
-from scipy import sparse
+from scipy import sparse, stats
 
 from analysis import schema as s
 from analysis.personas._rows import UserIndex, ordered, session_starts
+from analysis.personas.naming import claims, generated_names
 
-#: Archetype nouns for common (GA4-style) events: the first word of a generated persona name.
-ARCHETYPES = {
-    "view_promotion": "Deal hunters",
-    "select_promotion": "Deal hunters",
-    "search": "Searchers",
-    "view_item_list": "Researchers",
-    "select_item": "Researchers",
-    "file_download": "Researchers",
-    "view_item": "Window shoppers",
-    "page_view": "Browsers",
-    "scroll": "Scrollers",
-    "share": "Sharers",
-    "view_cart": "Cart keepers",
-    "add_to_cart": "Cart builders",
-    "add_to_wishlist": "Wishlisters",
-    "login": "Members",
-    "sign_up": "Newcomers",
-    "purchase": "Buyers",
-}
-#: Verb phrases for the same events ("compare often" reads better than "select_item").
-PHRASES = {
-    "view_promotion": "look at promotions",
-    "select_promotion": "click promotions",
-    "search": "search",
-    "view_item_list": "browse product lists",
-    "select_item": "compare products",
-    "file_download": "download files",
-    "view_item": "view products",
-    "page_view": "read pages",
-    "scroll": "scroll",
-    "share": "share",
-    "view_cart": "check their cart",
-    "add_to_cart": "add to cart",
-    "add_to_wishlist": "save to wishlists",
-    "login": "log in",
-}
+EFFECT_THRESHOLD = 0.5  # Cohen's d of a difference worth naming (medium)
+CONVERSION_THRESHOLD = 0.2  # Cohen's h of a conversion difference worth naming (small)
+ALPHA = 0.05  # family-wise error rate of the named differences (Bonferroni over the comparisons)
+
 SCALAR_KIND = "activity"
 
 
 @dataclass(frozen=True)
 class Profiles:
-    """``summary``: one row per persona; ``drivers``: one row per persona and feature (see module docstring)."""
+    """``summary``: one row per persona; ``drivers``: one row per persona and feature (see module docstring);
+    ``claims``: what each name states (:func:`analysis.personas.naming.claims`)."""
 
     summary: pl.DataFrame
     drivers: pl.DataFrame
+    claims: pl.DataFrame
 
 
 def describe_personas(
@@ -74,8 +52,14 @@ def describe_personas(
     conversion_events: Sequence[str] = ("purchase",),
     path_length: int = 3,
     session_gap: timedelta = timedelta(minutes=30),
+    effect_threshold: float = EFFECT_THRESHOLD,
+    alpha: float = ALPHA,
 ) -> Profiles:
     """Profile ``k`` personas given per-user ``features`` (from :func:`user_features`) and their ``labels``.
+
+    ``drivers`` says for every persona and feature whether the difference is material and clear (see the module
+    docstring); ``summary`` does the same for conversion (``conversion_clear``, ``conversion_material``) and
+    carries the generated ``name``, built only from such differences (:func:`analysis.personas.naming`).
 
     Examples
     --------
@@ -108,19 +92,23 @@ def describe_personas(
             pl.col("users").cast(pl.Int64),
             (pl.col("users") / max(n, 1)).alias("share"),
             (pl.col("_conv") / pl.col("users")).fill_nan(None).alias("conversion_rate"),
+            ((pl.col("_conv").sum() - pl.col("_conv")) / (n - pl.col("users"))).fill_nan(None)
+            .alias("conversion_rate_rest"),
             ((pl.col("_conv") / pl.col("users")) / ((pl.col("_conv").sum() - pl.col("_conv"))
                                                     / (n - pl.col("users")))).fill_nan(None).alias("conversion_index"),
             (pl.col("_rev") / pl.col("users")).fill_nan(None).alias("revenue_per_user"),
+            pl.col("_conv").cast(pl.Int64),
         )
         .sort("persona_id")
     )
-    drivers = _drivers(features, labels, k)
+    summary = _conversion_tests(summary, n, k, alpha).drop("_conv")
+    drivers = _drivers(features, labels, k, effect_threshold=effect_threshold, alpha=alpha)
     paths = _typical_paths(ev, idx, users, path_length, session_gap)
     summary = summary.join(paths, on="persona_id", how="left", maintain_order="left")
     names = generated_names(summary, drivers)
     return Profiles(summary=summary.with_columns(pl.Series("name", names)).select("persona_id", "name",
                                                                                    pl.exclude("persona_id", "name")),
-                    drivers=drivers)
+                    drivers=drivers, claims=claims(summary, drivers))
 
 
 def top_drivers(drivers: pl.DataFrame, *, n: int = 3, kinds: Sequence[str] | None = None) -> pl.DataFrame:
@@ -140,51 +128,6 @@ def top_drivers(drivers: pl.DataFrame, *, n: int = 3, kinds: Sequence[str] | Non
         "persona_id", maintain_order=True).head(n).with_columns(direction=pl.lit("under"))
     return pl.concat([over, under]).sort("persona_id", "direction", pl.col("effect").abs(),
                                          descending=[False, False, True])
-
-
-def generated_names(summary: pl.DataFrame, drivers: pl.DataFrame) -> list[str]:
-    """Plain-language names such as "Deal hunters: arrive via Paid Search, look at promotions 3x, convert 2x".
-
-    The archetype comes from the persona's most over-indexed event (distinct across personas where possible), the
-    channel from its most over-indexed channel, the conversion multiple versus the rest of the users.
-    """
-    top = top_drivers(drivers, n=len(ARCHETYPES), kinds=["event", "channel"]).filter(pl.col("direction") == "over")
-    used: set[str] = set()
-    names: list[str] = []
-    for row in summary.iter_rows(named=True):  # one row per persona (k is small)
-        pid = row["persona_id"]
-        mine = top.filter(pl.col("persona_id") == pid)
-        evs = mine.filter(pl.col("kind") == "event")
-        chans = mine.filter(pl.col("kind") == "channel")["item"].to_list()
-        candidates = [(_archetype(e), e, i) for e, i in zip(evs["item"], evs["index"], strict=True)]
-        pick = next((c for c in candidates if c[0] not in used), None)
-        archetype = pick[0] if pick else f"Persona {pid + 1}"
-        used.add(archetype)
-        parts = []
-        if chans:
-            parts.append(f"arrive via {chans[0]}")
-        if pick:  # the behaviour that gave the archetype, so name and phrase agree
-            parts.append(f"{_phrase(pick[1])} {_times(pick[2])}")
-        if row["conversion_index"] is not None and np.isfinite(row["conversion_index"]):
-            parts.append(f"convert {_times(row['conversion_index'])}")
-        names.append(f"{archetype}: {', '.join(parts)}" if parts else archetype)
-    return names
-
-
-def _archetype(event: str) -> str:
-    return ARCHETYPES.get(event, event.replace("_", " ").capitalize() + " fans")
-
-
-def _phrase(event: str) -> str:
-    return PHRASES.get(event, event.replace("_", " "))
-
-
-def _times(ratio: float) -> str:
-    """``2.04 -> "2x"``, ``1.46 -> "1.5x"``, ``0.5 -> "0.5x"``, ``37 -> ">10x"``: one decimal, capped at 10."""
-    if not np.isfinite(ratio) or ratio > 10:
-        return ">10x"
-    text = f"{ratio:.1f}".removesuffix(".0")
-    return f"{text}x"
 
 
 def _outcomes(ev: pl.DataFrame, idx: UserIndex, conversion_events: Sequence[str]) -> pl.DataFrame:
@@ -207,8 +150,27 @@ def _kind(feature: str) -> tuple[str, str]:
     return SCALAR_KIND, feature
 
 
-def _drivers(features: pl.DataFrame, labels: np.ndarray, k: int) -> pl.DataFrame:
-    """Mean in persona vs rest, index and Cohen's d for every feature, all personas at once."""
+def _conversion_tests(summary: pl.DataFrame, n: int, k: int, alpha: float) -> pl.DataFrame:
+    """Conversion of each persona vs the rest: Agresti-Caffo interval (Bonferroni over k) and Cohen's h."""
+    users = summary["users"].to_numpy().astype(np.float64)
+    conv = summary["_conv"].to_numpy().astype(np.float64)
+    rest_users, rest_conv = n - users, conv.sum() - conv
+    p1, p2 = (conv + 1) / (users + 2), (rest_conv + 1) / (rest_users + 2)
+    se = np.sqrt(p1 * (1 - p1) / (users + 2) + p2 * (1 - p2) / (rest_users + 2))
+    z = stats.norm.ppf(1 - alpha / (2 * max(k, 1)))
+    diff = p1 - p2
+    clear = (users > 0) & (rest_users > 0) & (np.abs(diff) > z * se)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r1 = np.divide(conv, users, out=np.zeros_like(conv), where=users > 0)
+        r2 = np.divide(rest_conv, rest_users, out=np.zeros_like(conv), where=rest_users > 0)
+    h = np.abs(2 * np.arcsin(np.sqrt(r1)) - 2 * np.arcsin(np.sqrt(r2)))
+    return summary.with_columns(pl.Series("conversion_clear", clear),
+                                pl.Series("conversion_material", h >= CONVERSION_THRESHOLD))
+
+
+def _drivers(features: pl.DataFrame, labels: np.ndarray, k: int, *, effect_threshold: float = EFFECT_THRESHOLD,
+             alpha: float = ALPHA) -> pl.DataFrame:
+    """Mean in persona vs rest, index, Cohen's d and its Welch interval for every feature, all personas at once."""
     names = [c for c in features.columns if c != s.USER_ID]
     values = features.select(names).to_numpy().astype(np.float64)
     kinds = [_kind(c) for c in names]
@@ -239,6 +201,18 @@ def _drivers(features: pl.DataFrame, labels: np.ndarray, k: int) -> pl.DataFrame
     index = np.divide(in_mean, rest_mean, out=np.full_like(in_mean, np.inf), where=rest_mean > 0)
     index = np.where((rest_mean == 0) & (in_mean == 0), 1.0, index)
     p = len(names)
+    # Welch interval of the difference in means, Bonferroni over every (persona, feature) comparison
+    var_in = np.divide(np.maximum(ss_in, 0), size - 1, out=np.full_like(ss_in, np.nan), where=size > 1)
+    var_rest = np.divide(np.maximum(ss_rest, 0), rest - 1, out=np.full_like(ss_rest, np.nan), where=rest > 1)
+    a = np.divide(var_in, size, out=np.full_like(var_in, np.nan), where=size > 0)
+    b = np.divide(var_rest, rest, out=np.full_like(var_rest, np.nan), where=rest > 0)
+    se = np.sqrt(a + b)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        df = (a + b) ** 2 / (a**2 / np.maximum(size - 1, 1) + b**2 / np.maximum(rest - 1, 1))
+        crit = stats.t.ppf(1 - alpha / (2 * max(p * k, 1)), np.where(np.isfinite(df) & (df > 0), df, 1.0))
+    diff = in_mean - rest_mean
+    low, high = diff - crit * se, diff + crit * se
+    clear = np.isfinite(se) & (se > 0) & ((low > 0) | (high < 0))
     return pl.DataFrame(
         {
             "persona_id": np.repeat(np.arange(k, dtype=np.int64), p),
@@ -249,6 +223,10 @@ def _drivers(features: pl.DataFrame, labels: np.ndarray, k: int) -> pl.DataFrame
             "mean_rest": rest_mean.ravel(),
             "index": index.ravel(),
             "effect": effect.ravel(),
+            "difference_low": low.ravel(),
+            "difference_high": high.ravel(),
+            "clear": clear.ravel(),
+            "material": (np.abs(effect) >= effect_threshold).ravel(),
         }
     )
 

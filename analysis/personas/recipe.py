@@ -38,6 +38,7 @@ def persona_parameters(model: Personas) -> dict[str, Any]:
         "groups": list(model.groups), "columns": list(model.columns), "event_weighting": model.event_weighting,
         "reduction": model.reduction, "conversion_events": list(model.conversion_events),
         "stability_runs": model.stability_runs, "seed": model.seed,
+        "min_share": model.min_share, "min_size": model.min_size,
         "persona_names": {str(pid): name for pid, name in model.names_.items()},
     }
 
@@ -69,6 +70,8 @@ def personas_from_parameters(params: Mapping[str, Any], *, session_gap: timedelt
             reduction=str(pick("reduction", _DEFAULTS.reduction)),  # type: ignore[arg-type]
             conversion_events=tuple(pick("conversion_events", _DEFAULTS.conversion_events)),
             stability_runs=int(pick("stability_runs", _DEFAULTS.stability_runs)) if stability else 0,
+            min_share=float(pick("min_share", _DEFAULTS.min_share)),
+            min_size=int(pick("min_size", _DEFAULTS.min_size)),
             session_gap=session_gap, seed=int(pick("seed", seed)),
         )
     except (TypeError, ValueError) as exc:

@@ -10,7 +10,7 @@ matching the new clusters to the old ones (Hungarian assignment on the overlap).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -28,7 +28,9 @@ class Stability:
 
     ``personas`` has one row per persona: ``persona_id``, ``jaccard`` (mean over runs), ``jaccard_min``,
     ``flip_share`` (share of the persona's members assigned elsewhere, mean over runs) and ``tentative``
-    (``jaccard`` below ``bar``). ``ari`` holds one adjusted Rand index per run.
+    (``jaccard`` below ``bar``, or not above ``null_jaccard``). ``ari`` holds one adjusted Rand index per run.
+    ``null_ari`` and ``null_jaccard`` are what the same re-fits give on the data with every feature shuffled
+    (:func:`with_reference`): the level that means nothing.
     """
 
     personas: pl.DataFrame
@@ -39,6 +41,8 @@ class Stability:
     sample_size: int
     bar: float = DEFAULT_BAR
     notes: tuple[str, ...] = field(default=())
+    null_ari: float | None = None
+    null_jaccard: float | None = None
 
     @property
     def ari_mean(self) -> float:
@@ -129,3 +133,22 @@ def _with_seed(pipeline: Any, seed: int) -> Any:
     """Set every ``random_state`` parameter of a (cloned) estimator or pipeline to ``seed``."""
     params = {name: seed for name in pipeline.get_params() if name.endswith("random_state")}
     return pipeline.set_params(**params)
+
+
+def with_reference(real: Stability, null: Stability) -> Stability:
+    """``real`` judged against ``null`` (the same re-fits on shuffled data): a persona is tentative when its
+    Jaccard is below the bar or not above the mean Jaccard of the shuffled data's groups.
+
+    Examples
+    --------
+    >>> p = pl.DataFrame({"persona_id": [0, 1], "jaccard": [0.95, 0.7], "jaccard_min": [0.9, 0.6],
+    ...                   "flip_share": [0.0, 0.1], "tentative": [False, False]})
+    >>> real = Stability(p, (0.9,), 0.05, 0.4, 1, 100)
+    >>> null = Stability(p.with_columns(jaccard=pl.lit(0.8)), (0.8,), 0.1, float("nan"), 1, 100)
+    >>> with_reference(real, null).personas["tentative"].to_list()
+    [False, True]
+    """
+    floor = null.jaccard_mean
+    personas = real.personas.with_columns(
+        tentative=(pl.col("jaccard") < real.bar) | (pl.col("jaccard") <= floor))
+    return replace(real, personas=personas, null_ari=null.ari_mean, null_jaccard=floor)

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import polars as pl
 
 from analysis import schema as s
-from analysis.errors import AnalysisError
+from analysis.errors import AnalysisError, EmptyResultError
 from analysis.personas.model import Personas
 
 PERSONA = "persona"
@@ -65,6 +65,8 @@ def persona_steps(events: pl.DataFrame, personas: Personas, steps: Sequence[str]
     """Persona x funnel step: users who did each step at least once and their share of the persona.
 
     A quick reach table; for ordered funnels with windows use the funnel analysis with ``persona`` as breakdown.
+    A step that none of the labelled people did raises :class:`~analysis.errors.EmptyResultError` naming it (a
+    column of zeros would look like a finding).
     """
     if not steps:
         raise AnalysisError("persona_steps needs at least one step event")
@@ -75,6 +77,11 @@ def persona_steps(events: pl.DataFrame, personas: Personas, steps: Sequence[str]
     grid = size.join(pl.DataFrame({"step": list(steps), "step_index": range(1, len(steps) + 1)}), how="cross")
     reached = (ev.filter(pl.col(s.EVENT).is_in(list(steps))).group_by(PERSONA, pl.col(s.EVENT).alias("step"))
                .agg(pl.col("_person").n_unique().alias("users")))
+    absent = [step for step in steps if step not in set(reached["step"].to_list())]
+    if absent:
+        found = ev[s.EVENT].value_counts(sort=True).head(8)[s.EVENT].to_list()
+        raise EmptyResultError(f"no one with a persona did the step(s) {', '.join(repr(a) for a in absent)}; "
+                               f"events they did include {', '.join(map(str, found))}; pick steps among those")
     return (
         grid.join(reached, on=[PERSONA, "step"], how="left")
         .with_columns(pl.col("users").fill_null(0).cast(pl.Int64))

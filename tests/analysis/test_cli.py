@@ -77,6 +77,26 @@ def test_attribute_writes_paths_and_models(csv: Path, events: pl.DataFrame, tmp_
     assert_frame_equal(table.filter(pl.col("model") == "markov").drop("model"), attribute(paths, model="markov"))
 
 
+@pytest.mark.parametrize("fixture", ["parquet", "csv"])
+def test_attribute_without_the_conversion_event_exits_3_naming_events_and_suggestions(
+        fixture: str, request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    source = request.getfixturevalue(fixture)
+    code, out, err = _run("attribute", source, "--conversion-events", "nope", "--out", tmp_path / "a.csv", "-q")
+    assert code == EXIT_BAD_INPUT and out == ""
+    assert "the conversion event 'nope' does not occur in the data" in err
+    assert "page_view (" in err and "Likely conversion events: purchase" in err
+    assert not (tmp_path / "a.csv").exists()
+
+
+def test_personas_on_too_few_people_say_so_on_stderr(tmp_path: Path) -> None:
+    small = tmp_path / "small.parquet"
+    generate_sample(25, seed=2).events.write_parquet(small)
+    code, _, err = _run("personas", small, "--out", tmp_path / "p.csv", "-q")
+    assert code == EXIT_OK
+    assert "no distinct personas in this data: 25 people are too few" in err
+    assert pl.read_csv(tmp_path / "p.csv")["name"].to_list() == ["Everyone"]
+
+
 def test_prepare_out_of_core_writes_partitions(parquet: Path, events: pl.DataFrame, tmp_path: Path) -> None:
     code, _, _ = _run("prepare", parquet, "--out", tmp_path / "prepared", "--partitions", "2", "-q")
     assert code == EXIT_OK

@@ -16,6 +16,7 @@ from analysis.funnels import (
     Exclusion,
     Step,
     _match,
+    data_end,
     funnel,
     funnel_spec,
     funnel_table,
@@ -222,8 +223,20 @@ def test_trend_by_entry_day() -> None:
     trend = funnel_trend(funnel_units(ev, spec), spec, every="day")
     expected = pl.DataFrame({"period": [date(2026, 3, 2)] * 2 + [date(2026, 3, 3)] * 2, "step": [1, 2, 1, 2],
                              "name": ["A", "B", "A", "B"], "entered": [1, 1, 1, 0],
-                             "conversion_from_start": [1.0, 1.0, 1.0, 0.0]})
-    assert_frame_equal(trend, expected)
+                             "conversion_from_start": [1.0, 1.0, 1.0, 0.0], "complete": [False] * 4})
+    assert_frame_equal(trend, expected)  # without the data's end, the latest time seen: no 7-day window is over
+
+
+def test_trend_marks_periods_without_their_full_window_incomplete() -> None:
+    day = 24 * 60
+    ev = events([("u1", 0, "A"), ("u1", 1, "B"), ("u2", day, "A"), ("u3", 2 * day, "A"), ("u3", 2 * day + 5, "B")])
+    spec = funnel_spec(["A", "B"], window=timedelta(days=1))
+    # data ends 03-04 00:05: the 03-02 entrants had their window to 03-04 00:00 at the latest, later ones did not
+    trend = funnel_trend(funnel_units(ev, spec), spec, as_of=data_end(ev)).filter(pl.col("step") == 2)
+    assert trend.select("period", "complete").rows() == [
+        (date(2026, 3, 2), True), (date(2026, 3, 3), False), (date(2026, 3, 4), False)]
+    weekly = funnel_trend(funnel_units(ev, spec), spec, every="week", as_of=datetime(2026, 3, 10, tzinfo=UTC))
+    assert weekly["complete"].to_list() == [True, True]  # week of 03-02 ends 03-09, + 1 day <= 03-10
 
 
 def test_time_to_convert_histogram() -> None:

@@ -54,5 +54,16 @@ def test_trend_and_destinations_render() -> None:
     trend = pl.DataFrame({"period": [date(2026, 1, 1)] * 2, "step": [1, 2], "name": ["a", "b"],
                           "entered": [4, 2], "conversion_from_start": [1.0, 0.5]})
     assert list(funnel_trend_figure(trend).data[0].y) == [0.5]
+
+
+def test_incomplete_periods_are_a_separate_dashed_grey_line_with_a_note() -> None:
+    trend = pl.DataFrame({"period": [date(2026, 1, d) for d in (1, 2, 3)], "step": [2] * 3, "name": ["buy"] * 3,
+                          "entered": [4, 3, 1], "conversion_from_start": [0.5, 0.4, 0.1],
+                          "complete": [True, True, False]})
+    fig = funnel_trend_figure(trend)
+    solid, dashed = fig.data
+    assert list(solid.y) == [0.5, 0.4] and list(dashed.y) == [0.1]  # never joined into one trend
+    assert dashed.line.dash == "dash" and dashed.name == "2. buy (incomplete)"
+    assert "entered from 2026-01-03 on" in fig.layout.annotations[0].text
     dest = pl.DataFrame({"value": ["<x>", "y"], "units": [2, 1], "share": [2 / 3, 1 / 3]})
     assert list(destinations_figure(dest).data[0].y) == ["y", "&lt;x&gt;"]

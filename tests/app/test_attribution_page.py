@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
+
+import polars as pl
 from streamlit.testing.v1 import AppTest
 
+from analysis.sample import generate_sample
 from tests.app.apptest import open_app
 from ui import attribution as ua
+from ui.data import Dataset
+from ui.state import DATASET, DATE_RANGE
 
 
 def open_page(**state: object) -> AppTest:
@@ -16,21 +22,58 @@ def test_page_shows_models_side_by_side_with_a_download() -> None:
     at = open_page(**{ua.N_BOOT: 20, ua.MODELS: ["last_touch", "markov", "shapley"]})
     assert at.title[0].value == "Attribution"
     assert len(at.dataframe) >= 3
-    assert any(m in at.dataframe[0].value.columns for m in ("markov", "shapley"))
+    assert {"Channel", "Markov", "Shapley (DP6)", "Checks"} <= set(at.dataframe[0].value.columns)
     assert at.get("download_button")
+
+
+def test_the_page_starts_with_a_few_plain_named_models_and_readable_numbers() -> None:
+    at = open_page(**{ua.N_BOOT: 20})
+    assert at.multiselect(key=ua.MODELS).value == list(ua.STARTING_MODELS)
+    table = at.dataframe[0].value
+    assert list(table.columns) == ["Channel", "Rank", "Last touch", "Linear", "Markov", "Shapley, never negative",
+                                   "Checks"]
+    assert "None" not in table.astype(str).to_numpy().ravel().tolist()
+    at.radio(key=ua.METRIC).set_value("value").run()
+    assert at.dataframe[0].value["Markov"].str.startswith("€").all()  # the sample's revenue is in EUR
+    at.radio(key=ua.METRIC).set_value("share").run()
+    assert at.dataframe[0].value["Linear"].str.contains("%").all()
+    assert any("Shapley, never negative" in i.value for i in at.info)  # which Shapley is shown, and how it differs
+
+
+def test_negative_dp6_shapley_credit_is_flagged_next_to_the_number() -> None:
+    at = open_page(**{ua.N_BOOT: 20, ua.MODELS: ["shapley", "shapley_counterfactual"]})
+    table = at.dataframe[0].value
+    assert set(table.columns) >= {"Shapley (DP6)", "Shapley, never negative", "Checks"}
+    assert not table["Shapley, never negative"].str.startswith("-").any()
+    negative = table[table["Shapley (DP6)"].str.startswith("-")]
+    assert negative["Checks"].str.contains("negative credit").all()
+
+
+def test_a_conversion_event_missing_from_the_data_is_an_error_naming_the_events() -> None:
+    # purchases only after mid-October, the dates chosen end before: the chosen data holds no conversion
+    events = generate_sample(300, seed=4).events.filter(
+        (pl.col("event") != "purchase") | (pl.col("timestamp") >= datetime(2026, 10, 15, tzinfo=UTC)))
+    data = Dataset("late purchases.csv", "digest-late-purchases", events)
+    at = open_page(**{DATASET: data, DATE_RANGE: (date(2026, 9, 1), date(2026, 10, 10)),
+                      ua.CONVERSION_EVENTS: ["purchase"], ua.N_BOOT: 20})
+    assert not at.exception
+    message = at.error[0].value
+    assert "Nothing to attribute" in message and "'purchase' does not occur in the data" in message
+    assert "Events found" in message and "page_view" in message
+    assert not at.dataframe  # never an all-zero table
 
 
 def test_changing_the_model_selection_changes_the_table() -> None:
     at = open_page(**{ua.N_BOOT: 20, ua.MODELS: ["first_touch", "linear"]})
-    assert list(at.dataframe[0].value.columns) == ["channel", "rank", "first_touch", "linear"]
+    assert list(at.dataframe[0].value.columns) == ["Channel", "Rank", "First touch", "Linear", "Checks"]
     at.multiselect(key=ua.MODELS).set_value(["last_touch"]).run()
     assert not at.exception
-    assert list(at.dataframe[0].value.columns) == ["channel", "rank", "last_touch"]
+    assert list(at.dataframe[0].value.columns) == ["Channel", "Rank", "Last touch", "Checks"]
 
 
 def test_time_decay_works_from_the_page() -> None:
     at = open_page(**{ua.N_BOOT: 20, ua.MODELS: ["time_decay"]})
-    assert "time_decay" in at.dataframe[0].value.columns
+    assert "Time decay" in at.dataframe[0].value.columns
 
 
 def test_no_conversion_event_asks_for_one() -> None:

@@ -25,7 +25,7 @@ def _metric(at: AppTest, label: str) -> int:
 
 
 def _conversions(at: AppTest) -> int:
-    text = next(c.value for c in at.caption if "non-converting journeys" in c.value)
+    text = next(c.value for c in at.caption if "journeys without one" in c.value)
     return int(text.split(" conversions", 1)[0].replace(",", ""))
 
 

@@ -30,7 +30,9 @@ def test_fixed_k_shows_profiles_stability_and_breakdown_tables() -> None:
     at = find_personas(open_page(**{up.K_MODE: "fixed", up.K: 4, up.STABILITY_RUNS: 3}))
     profiles = at.dataframe[0].value
     assert len(profiles) == 4
-    assert {"Persona", "Conversion %", "Stability (Jaccard)", "Status"} <= set(profiles.columns)
+    assert {"Persona", "Conversion rate", "What sets them apart", "Re-found in resamples", "Status"} <= set(
+        profiles.columns)
+    assert "None" not in profiles.astype(str).to_numpy().ravel().tolist()
     assert at.metric[0].value == "4"
     assert len(at.dataframe) >= 4  # profiles, drivers, persona x channel, persona x step
     assert at.get("plotly_chart")
@@ -61,3 +63,16 @@ def test_the_map_renders_when_asked() -> None:
     at.toggle(key=up.SHOW_MAP).set_value(True).run()
     assert not at.exception
     assert len(at.get("plotly_chart")) == charts + 1
+
+
+def test_too_few_people_say_no_distinct_personas_and_why() -> None:
+    from analysis.sample import generate_sample  # noqa: PLC0415
+    from ui.data import Dataset  # noqa: PLC0415
+    from ui.state import DATASET  # noqa: PLC0415
+
+    data = Dataset("25 people.csv", "digest-25-people", generate_sample(25, seed=1).events)
+    at = find_personas(open_page(**{DATASET: data, up.STABILITY_RUNS: 0}))
+    assert "No distinct personas in this data" in at.warning[0].value
+    assert "too few people" in at.warning[0].value
+    assert at.dataframe[0].value["Persona"].tolist() == ["Everyone"]
+    assert not at.get("plotly_chart")  # no figures of groups that are not there

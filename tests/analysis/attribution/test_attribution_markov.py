@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from analysis.attribution import attribute, removal_effects, select_order
-from analysis.errors import AnalysisError
+from analysis.errors import AnalysisError, NoConversionsError
 
 
 def paths(rows: list[tuple[list[str], int, int]]) -> pl.DataFrame:
@@ -114,9 +114,9 @@ def test_removal_effect_is_share_of_converting_paths_through_the_channel_for_a_t
     assert got == pytest.approx({"A": 2 / 3, "B": 1 / 3})
 
 
-def test_no_conversions_gives_zero_credit() -> None:
-    got = attribute(paths([(["A"], 0, 3)]), model="markov")
-    assert got["conversions"].to_list() == [0.0]
+def test_no_conversions_is_refused_not_zero_credit() -> None:
+    with pytest.raises(NoConversionsError, match=r"no conversions \(3 non-converting journeys over 1 paths\)"):
+        attribute(paths([(["A"], 0, 3)]), model="markov")
 
 
 def test_order_outside_one_to_four_is_an_error() -> None:

@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from analysis.attribution import MODELS, SUMMING_MODELS, attribute
+from analysis.errors import NoConversionsError
 from analysis.sample import Sample
 
 path_rows = st.lists(
@@ -89,9 +90,10 @@ def test_planted_strongest_channel_ranks_first(
     assert got.sort("conversions", descending=True)["channel"][0] == small_sample.truth.strongest_channel
 
 
-def test_an_empty_path_table_gives_an_empty_result() -> None:
+def test_an_empty_path_table_is_refused_not_an_empty_result() -> None:
     empty = pl.DataFrame(
         schema={"path": pl.List(pl.String), "conversions": pl.Int64, "nulls": pl.Int64, "value": pl.Float64}
     )
     for model in ("linear", "markov", "shapley"):
-        assert attribute(empty, model=model).height == 0  # type: ignore[arg-type]
+        with pytest.raises(NoConversionsError, match="has no conversions"):
+            attribute(empty, model=model)  # type: ignore[arg-type]

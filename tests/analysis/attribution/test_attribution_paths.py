@@ -9,7 +9,7 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from analysis.attribution import aggregate_paths, conversion_paths, journey_paths
-from analysis.errors import AnalysisError
+from analysis.errors import AnalysisError, NoConversionsError
 from tests.analysis.attribution.attribution_reference import build_paths
 
 PATH_SCHEMA = {"path": pl.List(pl.String), "conversions": pl.Int64, "nulls": pl.Int64, "value": pl.Float64}
@@ -101,9 +101,18 @@ def test_lookback_drops_touches_older_than_the_window() -> None:
 
 
 def test_users_without_conversion_give_null_paths() -> None:
-    ev = events([("a", t(1), "page_view", "Email", None), ("b", t(1), "page_view", "Email", None)])
-    expected = pl.DataFrame({"path": [["Email"]], "conversions": [0], "nulls": [2], "value": [0.0]}, schema=PATH_SCHEMA)
+    ev = events([("a", t(1), "page_view", "Email", None), ("b", t(1), "page_view", "Email", None),
+                 ("c", t(1), "purchase", "Direct", 1.0)])
+    expected = pl.DataFrame({"path": [["Direct"], ["Email"]], "conversions": [1, 0], "nulls": [0, 2],
+                             "value": [1.0, 0.0]}, schema=PATH_SCHEMA)
     assert_frame_equal(conversion_paths(ev), expected)
+
+
+def test_data_without_the_conversion_event_is_refused_naming_the_events_found() -> None:
+    ev = events([("a", t(1), "page_view", "Email", None), ("a", t(2), "order_complete", "Email", None)])
+    with pytest.raises(NoConversionsError, match=r"'purchase' does not occur.*Events found \(2\): order_complete "
+                                                 r"\(1\), page_view \(1\)\. Likely conversion events: order_complete"):
+        conversion_paths(ev)
 
 
 def test_collapse_repeats_merges_consecutive_equal_touches() -> None:
@@ -133,7 +142,8 @@ def test_session_id_when_present_defines_the_touches() -> None:
 def test_conversion_events_are_configurable() -> None:
     ev = events([("u", t(1), "page_view", "Email", None), ("u", t(2), "signup", "Direct", None)])
     assert conversion_paths(ev, conversion_events=["signup"])["conversions"].to_list() == [1]
-    assert conversion_paths(ev)["conversions"].to_list() == [0]
+    with pytest.raises(NoConversionsError, match="Likely conversion events: signup"):
+        conversion_paths(ev)
 
 
 def test_touch_source_medium_labels_touches_by_source_and_medium() -> None:

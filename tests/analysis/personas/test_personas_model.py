@@ -111,10 +111,12 @@ def test_a_feature_set_of_outcomes_only_is_refused_unless_asked_for(events: pl.D
     assert fitted.feature_names_in_ == ["event:page_view"]
 
 
-def test_too_few_users_for_k_is_an_analysis_error(events: pl.DataFrame) -> None:
+def test_too_few_users_give_no_distinct_personas_saying_why(events: pl.DataFrame) -> None:
     two = events.filter(pl.col("user_id").is_in(events["user_id"].unique().sort().head(2).implode()))
-    with pytest.raises(AnalysisError, match="2 users are too few for 4 personas"):
-        Personas(k=4).fit(two)
+    model = Personas(k=4).fit(two)
+    assert not model.distinct_ and model.verdict_.reason == "too_few_people"
+    assert model.verdict_.message.startswith("2 people are too few: two personas need at least 40")
+    assert model.names_ == {0: "Everyone"} and model.k_ == 1
 
 
 def test_assignments_before_fit_say_so() -> None:

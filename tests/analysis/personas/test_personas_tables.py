@@ -6,7 +6,7 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from analysis.errors import AnalysisError
+from analysis.errors import AnalysisError, EmptyResultError
 from analysis.personas import Personas, persona_channels, persona_column, persona_steps, with_personas
 from tests.analysis._events import frame
 
@@ -24,7 +24,10 @@ def events() -> pl.DataFrame:
 
 @pytest.fixture(scope="module")
 def model() -> Personas:
-    fitted = Personas(k=2, groups=["events"], stability_runs=0).fit(events())
+    # four people: the size floors, the shuffled-data check and the naming bar are set so that two groups stand
+    fitted = Personas(k=2, groups=["events"], stability_runs=0, min_size=1, min_share=0, null_runs=0,
+                      alpha=0.999).fit(events())
+    assert fitted.distinct_
     searchers = int(fitted.assignments().filter(pl.col("user_id") == "a")["persona_id"][0])
     return fitted.rename({searchers: "S", 1 - searchers: "C"})
 
@@ -54,10 +57,15 @@ def test_persona_channels_counts_users_sessions_and_index(model: Personas) -> No
 
 def test_persona_steps_reports_reach_per_step_including_zero(model: Personas) -> None:
     expected = pl.DataFrame({
-        "persona": ["C", "C", "S", "S"], "step": ["view_item", "purchase"] * 2, "step_index": [1, 2, 1, 2],
-        "users": [0, 0, 2, 0], "share_of_persona": [0.0, 0.0, 1.0, 0.0],
+        "persona": ["C", "C", "S", "S"], "step": ["view_item", "scroll"] * 2, "step_index": [1, 2, 1, 2],
+        "users": [0, 2, 2, 0], "share_of_persona": [0.0, 1.0, 1.0, 0.0],
     })
-    assert_frame_equal(persona_steps(events(), model, ["view_item", "purchase"]), expected)
+    assert_frame_equal(persona_steps(events(), model, ["view_item", "scroll"]), expected)
+
+
+def test_a_step_nobody_did_is_an_error_naming_it_not_a_column_of_zeros(model: Personas) -> None:
+    with pytest.raises(EmptyResultError, match=r"did the step\(s\) 'purchase'; events they did include search"):
+        persona_steps(events(), model, ["view_item", "purchase"])
 
 
 def test_persona_steps_needs_steps(model: Personas) -> None:
