@@ -15,10 +15,13 @@ import polars as pl
 
 from analysis import schema as s
 from analysis.channels import UNASSIGNED, _derived_channels, fill_sorted_sessions
-from analysis.identity import IdentityRules, people_attributes, resolve_identities
+from analysis.identity import CUSTOMER_ID, EMAIL, PHONE, IdentityRules, people_attributes, resolve_identities
 from analysis.sessions import PERSON, add_sessions
 
-__all__ = ["UNASSIGNED", "prepare"]
+__all__ = ["MATCHING_ONLY", "UNASSIGNED", "prepare"]
+
+#: Identifier columns used for matching only: not in the prepared events.
+MATCHING_ONLY = (CUSTOMER_ID, EMAIL, PHONE)
 
 
 def prepare(
@@ -43,7 +46,8 @@ def prepare(
     people
         People records (:func:`analysis.load_people`'s ``.people``, several concatenated): their identifiers join
         the identity graph and their attributes (segment, lifecycle, ...) are attached to every event of the person
-        as extra columns (named ``<attribute>_person`` where an event column already has the name).
+        as extra columns (named ``<attribute>_person`` where an event column already has the name). The identifier
+        columns ``customer_id``, ``email`` and ``phone`` serve matching only and are not in the result.
     identity_rules
         The false-merge rule of the identity graph (:class:`analysis.identity.IdentityRules` defaults when None).
     session_gap
@@ -83,7 +87,8 @@ def prepare(
     if own is not None:
         channel = pl.coalesce(given, fill_sorted_sessions(pl.col("_own"), pl.col("_new_session"), default="Direct"))
         sessions = sessions.with_columns(channel.alias(s.CHANNEL))
-    columns = [*events.columns, *extra]
+    # e-mail and phone hashes and customer numbers served matching; the person key in user_id stands for them
+    columns = [c for c in events.columns if c not in MATCHING_ONLY] + extra
     for name in (s.USER_ID, s.CHANNEL, s.SESSION_ID):
         if name not in columns:
             columns.append(name)

@@ -4,6 +4,8 @@
 - ``graph``: the identity graph over every identifier column; people are its components; the false-merge rule.
 - ``resolve``: person keys for events and people records.
 - ``attributes``: people attributes per person, conflicts counted.
+- ``overlap``: people per combination of sources.
+- ``contact``: e-mail and phone normalisation before hashing.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from analysis.identity.graph import (
     IdentityRules,
     identity_graph,
 )
+from analysis.identity.overlap import EVENTS_SOURCE, overlap_report, source_overlap
 from analysis.identity.resolve import SOURCE_FILE, Resolved, resolve_identities
 from analysis.identity.stitch import StitchStats, stitch_identities, stitch_stats
 
@@ -26,6 +29,7 @@ __all__ = [
     "CUSTOMER_ID",
     "DEVICE_TYPES",
     "EMAIL",
+    "EVENTS_SOURCE",
     "ID_TYPES",
     "PHONE",
     "SOURCE_FILE",
@@ -35,8 +39,10 @@ __all__ = [
     "Resolved",
     "StitchStats",
     "identity_graph",
+    "overlap_report",
     "people_attributes",
     "resolve_identities",
+    "source_overlap",
     "stitch_identities",
     "stitch_stats",
 ]

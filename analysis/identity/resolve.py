@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from analysis import schema as s
-from analysis.identity.graph import ID_TYPES, IdentityGraph, IdentityRules, id_columns, identity_graph
+from analysis.identity.graph import ID_TYPES, IdentityGraph, IdentityRules, identity_graph, own_key
 from analysis.identity.stitch import stitched_users
 
 #: Column of a people table (and of the events made from it) naming the file it came from.
@@ -22,10 +22,18 @@ SOURCE_FILE = "source_file"
 RECORDS = "records"
 
 
-def person_expr(graph: IdentityGraph, columns: list[str]) -> pl.Expr:
-    """The person of each row: the person of its best identifier present among ``columns``."""
-    parts = [graph.person_of(t, pl.col(t)) for t in ID_TYPES if t in columns]
-    return pl.coalesce(parts) if parts else pl.lit(None, pl.String)
+def with_person(frame: pl.DataFrame, graph: IdentityGraph, *, name: str) -> pl.DataFrame:
+    """``frame`` plus ``name``: the person of each row's best identifier (joins on the graph's node table)."""
+    types = [t for t in ID_TYPES if t in frame.columns]
+    out = frame
+    keys = []
+    for i, kind in enumerate(types):
+        table = graph.nodes.filter(pl.col("id_type") == kind).select(
+            pl.col("value").alias(kind), pl.col("person").alias(f"_p{i}"))
+        out = out.join(table, on=kind, how="left", maintain_order="left", nulls_equal=False)
+        keys.append(pl.coalesce(f"_p{i}", own_key(kind, pl.col(kind))))
+    person = pl.coalesce(keys) if keys else pl.lit(None, pl.String)
+    return out.with_columns(person.alias(name)).drop(f"_p{i}" for i in range(len(types)))
 
 
 @dataclass(frozen=True)
@@ -59,10 +67,7 @@ def resolve_identities(events: pl.DataFrame, *, people: pl.DataFrame | None = No
     frames = [events] if people is None else [events, people]
     graph = identity_graph(frames, rules=rules)
     stitched = stitched_users(events)
-    person = person_expr(graph, id_columns(stitched))
     columns = events.columns if s.USER_ID in events.columns else [s.USER_ID, *events.columns]
-    out = stitched.with_columns(person.alias(s.USER_ID)).select(columns)
-    resolved_people = None
-    if people is not None:
-        resolved_people = people.with_columns(person_expr(graph, id_columns(people)).alias("person"))
+    out = with_person(stitched, graph, name="_person").with_columns(pl.col("_person").alias(s.USER_ID)).select(columns)
+    resolved_people = None if people is None else with_person(people, graph, name="person")
     return Resolved(events=out, people=resolved_people, graph=graph)

@@ -20,12 +20,16 @@ REJECT_REASONS: dict[str, str] = {
     "missing_event": "no event name",
     "bad_revenue": "revenue is not a number",
     "duplicate": "duplicate of an earlier event (same event id or identical row)",
+    "missing_person_id": "no identifier (user id, customer number, e-mail, phone or device id)",
 }
 #: What was fixed in a row that was loaded.
 REPAIR_REASONS: dict[str, str] = {
     "dst_gap": "local time in a DST gap, moved forward 1 hour",
     "dst_overlap": "local time in a DST overlap, read as the earlier instant",
     "control_chars": "control characters removed",
+    "bad_email": "e-mail is not an address (x@y.z): kept without it, not used for matching",
+    "bad_phone": "phone has fewer than 6 digits: kept without it, not used for matching",
+    "bad_customer_since": "customer-since date not readable: kept without it (no became_customer event)",
 }
 EXAMPLES_PER_REASON = 5
 
