@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
+from typing import Literal
 
 import polars as pl
 
@@ -31,7 +32,7 @@ from analysis.ingest.dedupe import FILE, dedupe
 from analysis.ingest.formats import normalise
 from analysis.ingest.limits import DEFAULT_LIMITS, Limits
 from analysis.ingest.load import LoadResult, Source, _expand, _read_file
-from analysis.ingest.mapping import EVENT_ID
+from analysis.ingest.mapping import EVENT_ID, detect_mapping
 from analysis.ingest.parse import (
     DateOrder,
     Decimal,
@@ -154,6 +155,32 @@ def load_people(
         if f.rows_read and (f.rejected - f.duplicates) / f.rows_read > max_rejected_share:
             raise RejectedShareError(share_message(f, max_rejected_share), load_report)
     return LoadResult(events=events, report=load_report, people=people)
+
+
+FileKind = Literal["events", "people"]
+
+
+def file_kind(columns: list[str]) -> FileKind:
+    """Whether a file with these columns holds events (a time, an event name and a person or device id) or people
+    records (identifiers without event names: CRM contacts, shop customers or orders).
+
+    Examples
+    --------
+    >>> file_kind(["user_id", "timestamp", "event"]), file_kind(["Kundennummer", "E-Mail", "Segment"])
+    ('events', 'people')
+    """
+    try:
+        events = detect_mapping(columns, "generic")
+    except IngestError:
+        events = {}
+    if schema.TIMESTAMP in events and schema.EVENT in events and (
+            schema.USER_ID in events or schema.ANONYMOUS_ID in events):
+        return "events"
+    try:
+        people = detect_people_mapping(columns)
+    except IngestError:
+        return "events"
+    return "people" if any(t in people for t in ID_TYPES) else "events"
 
 
 def _attribute_names(records: pl.DataFrame) -> list[str]:
