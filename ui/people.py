@@ -160,9 +160,13 @@ def overlap_block() -> None:
     overlap, links, cuts = _overlap(dataset.digest, dataset.events, dataset.people)
     st.plotly_chart(overlap_figure(overlap), key="data.overlap_chart")
     joined = int(overlap.filter(pl.col("sources") > 1)["people"].sum())
-    st.caption(f"{joined:,} of {int(overlap['people'].sum()):,} people appear in more than one source. A person is "
-               "every identifier (user id, customer number, e-mail, phone, device) linked by a row that carries two "
-               "of them.")
+    total = int(overlap["people"].sum())
+    c1, c2 = st.columns(2)
+    c1.metric("People across all sources", f"{total:,}", help="The People count above counts the event files' "
+              "user and device ids only; this one counts everyone in any source, joined through the identity graph.")
+    c2.metric("Seen in more than one source", f"{joined:,}")
+    st.caption("A person is every identifier (user id, customer number, e-mail, phone, device) linked by a row "
+               "that carries two of them.")
     if links.height:
         st.plotly_chart(links_figure(links), key="data.links_chart")
     if cuts.height:

@@ -14,6 +14,12 @@ ID_LABELS = {"user_id": "user id", "customer_id": "customer number", "email": "e
              "anonymous_id": "device id"}
 
 
+def _share(part: int, total: int) -> str:
+    """A share that never reads 0% for people who are there."""
+    share = part / total
+    return "<1%" if 0 < share < 0.005 else f"{share:.0%}"
+
+
 def overlap_figure(overlap: pl.DataFrame) -> go.Figure:
     """Horizontal bars of :func:`analysis.identity.source_overlap`: people per combination of sources, the people
     seen in several sources first (in blue), each bar labelled with its count and share of all people.
@@ -33,7 +39,7 @@ def overlap_figure(overlap: pl.DataFrame) -> go.Figure:
     fig = go.Figure(go.Bar(
         y=labels, x=people, orientation="h",
         marker_color=[_JOINED if n > 1 else _SINGLE for n in overlap["sources"].to_list()],
-        text=[f"{p:,} ({p / total:.0%})" for p in people], textposition="auto", cliponaxis=False,
+        text=[f"{p:,} ({_share(p, total)})" for p in people], textposition="auto", cliponaxis=False,
         hovertemplate="%{y}<br>%{x:,} people<extra></extra>",
     ))
     fig.update_layout(
