@@ -29,7 +29,7 @@ from analysis.ingest.accounting import account
 from analysis.ingest.canonical import REASON, REPAIR, Typed
 from analysis.ingest.csvread import LINE
 from analysis.ingest.dedupe import FILE, dedupe
-from analysis.ingest.formats import normalise
+from analysis.ingest.formats import detect_format, normalise
 from analysis.ingest.limits import DEFAULT_LIMITS, Limits
 from analysis.ingest.load import LoadResult, Source, _expand, _read_file
 from analysis.ingest.mapping import EVENT_ID, detect_mapping
@@ -168,19 +168,22 @@ def file_kind(columns: list[str]) -> FileKind:
     --------
     >>> file_kind(["user_id", "timestamp", "event"]), file_kind(["Kundennummer", "E-Mail", "Segment"])
     ('events', 'people')
+    >>> file_kind(["user_id", "timestamp"])  # an event export without its event column
+    'events'
     """
     try:
-        events = detect_mapping(columns, "generic")
+        events = detect_mapping(columns, detect_format(columns).format)
     except IngestError:
         events = {}
-    if schema.TIMESTAMP in events and schema.EVENT in events and (
-            schema.USER_ID in events or schema.ANONYMOUS_ID in events):
+    if schema.EVENT in events:
         return "events"
     try:
         people = detect_people_mapping(columns)
     except IngestError:
         return "events"
-    return "people" if any(t in people for t in ID_TYPES) else "events"
+    # an event export that lacks its event column is still an event export (its loader says what is missing)
+    own = any(t in people for t in (CUSTOMER_ID, EMAIL, PHONE, EVENT_ID, ORDER_TIME, CUSTOMER_SINCE))
+    return "people" if any(t in people for t in ID_TYPES) and (own or schema.TIMESTAMP not in events) else "events"
 
 
 def _attribute_names(records: pl.DataFrame) -> list[str]:

@@ -9,7 +9,9 @@ import polars as pl
 import pytest
 
 from analysis.errors import IngestError
-from analysis.ingest.people import load_people
+from analysis.ingest import peek_columns
+from analysis.ingest.examples import EXAMPLES
+from analysis.ingest.people import file_kind, load_people
 from analysis.privacy.text import pseudonymise
 
 KEY = b"k" * 32
@@ -113,3 +115,13 @@ def test_personal_attribute_columns_are_left_out_unless_kept() -> None:
     assert result.report.dropped_columns == ("Vorname",)
     kept = load_people(("crm.csv", data), key=KEY, keep_personal=["Vorname"]).people
     assert kept is not None and kept["Vorname"].to_list() == ["Anna"]
+
+
+def test_event_exports_and_people_exports_are_told_apart_by_their_columns() -> None:
+    for name, make in EXAMPLES.items():
+        columns = next(iter(peek_columns((name, make())).values()))
+        assert file_kind(columns) == "events", name
+    assert file_kind(["Kundennummer", "E-Mail", "Telefon", "Segment"]) == "people"
+    assert file_kind(["Order ID", "Customer Account", "Email", "Created at", "Total"]) == "people"
+    assert file_kind(["user_id", "segment"]) == "people"
+    assert file_kind(["user_id", "timestamp", "page"]) == "events"  # an event file missing its event column
