@@ -3,8 +3,9 @@
 Run: ``.venv/bin/python -m benchmarks.bench_identity --events 1000000 --people 100000 1000000`` (add ``--spark``
 for the Spark graph on ``local[2]``). Web events come from the seeded generator (``benchmarks.common``); people
 records are generated here, vectorised: one CRM-like record per person with a customer number, an e-mail hash and a
-phone hash, 60% of them carrying a web user id (so they link), 0.1% with one placeholder e-mail (cut by the
-false-merge rule). Stages run one after another in this process, so peak RSS is the high-water mark so far.
+phone hash; 60% of the first records (at most one per web user) carry a web user id, so they link; 0.1% carry one
+placeholder e-mail (cut by the false-merge rule). Stages run one after another in this process, so peak RSS is the
+high-water mark so far.
 """
 
 from __future__ import annotations
@@ -30,9 +31,12 @@ def people_records(events: pl.DataFrame, n_people: int, *, seed: int = 5) -> pl.
     rng = np.random.default_rng(seed)
     users = events[s.USER_ID].drop_nulls().unique().sort()
     ids = pl.Series(np.arange(n_people)).cast(pl.String)
-    picked = users.gather(rng.integers(0, len(users), n_people))
+    # each web user has at most one CRM record (a CRM holds a person once); records beyond them are CRM-only
+    picked = users.gather(np.resize(rng.permutation(len(users)), n_people))
+    first = pl.Series(np.arange(n_people) < len(users))
     return pl.DataFrame({
-        "linked": rng.random(n_people) < LINKED_SHARE, "junk": rng.random(n_people) < JUNK_SHARE,
+        "linked": (rng.random(n_people) < LINKED_SHARE) & first.to_numpy(),
+        "junk": rng.random(n_people) < JUNK_SHARE,
         "picked": picked, "ids": ids, "segment": rng.choice(["A", "B", "C"], n_people),
     }).select(
         pl.when("linked").then("picked").alias(s.USER_ID),
