@@ -24,10 +24,15 @@ _PUBLIC: dict[str, str] = {
     "LoadReport": "analysis.ingest",
     "RejectedShareError": "analysis.ingest",
     "peek_columns": "analysis.ingest",
+    "load_people": "analysis.ingest.people",
     # prepare: stitching, channels, sessions
     "prepare": "analysis.prepare",
     "stitch_identities": "analysis.identity",
     "stitch_stats": "analysis.identity",
+    "identity_graph": "analysis.identity",
+    "IdentityRules": "analysis.identity",
+    "resolve_identities": "analysis.identity",
+    "source_overlap": "analysis.identity",
     "assign_channels": "analysis.channels",
     "load_channel_rules": "analysis.channels",
     "unassigned_report": "analysis.channels",
@@ -84,6 +89,7 @@ __all__ = [
     "CANONICAL_SCHEMA",
     "AnalysisError",
     "Exclusion",
+    "IdentityRules",
     "IngestError",
     "LoadReport",
     "LoadResult",
@@ -107,9 +113,11 @@ __all__ = [
     "funnel_totals",
     "funnel_trend",
     "funnel_units",
+    "identity_graph",
     "journeys",
     "load_channel_rules",
     "load_events",
+    "load_people",
     "path_variants",
     "paths",
     "peek_columns",
@@ -120,8 +128,10 @@ __all__ = [
     "pseudonymise",
     "read_snapshot",
     "removal_effects",
+    "resolve_identities",
     "sessionize",
     "shapley_values",
+    "source_overlap",
     "step_cohort",
     "step_matrix",
     "stitch_identities",
@@ -164,8 +174,16 @@ if TYPE_CHECKING:
         funnel_units,
         time_to_convert,
     )
-    from analysis.identity import stitch_identities, stitch_stats
+    from analysis.identity import (
+        IdentityRules,
+        identity_graph,
+        resolve_identities,
+        source_overlap,
+        stitch_identities,
+        stitch_stats,
+    )
     from analysis.ingest import LoadReport, LoadResult, RejectedShareError, load_events, peek_columns
+    from analysis.ingest.people import load_people
     from analysis.paths import path_variants, step_matrix, transitions
     from analysis.personas import (
         Personas,

@@ -1,6 +1,7 @@
-"""Prepare canonical events for analysis: identity stitching, channel grouping and sessions in one pass.
+"""Prepare canonical events for analysis: identity resolution, channel grouping and sessions in one pass.
 
-Each step is also callable alone: :func:`analysis.identity.stitch_identities`,
+Each step is also callable alone: :func:`analysis.identity.stitch_identities` (or, with people tables,
+:func:`analysis.identity.resolve_identities`),
 :func:`analysis.channels.assign_channels`, :func:`analysis.sessions.sessionize`. ``prepare`` chains them over one
 sort by person and time: stitching is a group-by over devices plus a join, channel rules run once per distinct
 acquisition touch, and sessions and the in-session channel fill are window-free expressions over the sorted frame.
@@ -14,27 +15,41 @@ import polars as pl
 
 from analysis import schema as s
 from analysis.channels import UNASSIGNED, _derived_channels, fill_sorted_sessions
-from analysis.identity import stitch_identities
+from analysis.identity import CUSTOMER_ID, EMAIL, PHONE, IdentityRules, people_attributes, resolve_identities
 from analysis.sessions import PERSON, add_sessions
 
-__all__ = ["UNASSIGNED", "prepare"]
+__all__ = ["MATCHING_ONLY", "UNASSIGNED", "prepare"]
+
+#: Identifier columns used for matching only: not in the prepared events.
+MATCHING_ONLY = (CUSTOMER_ID, EMAIL, PHONE)
 
 
 def prepare(
     events: pl.DataFrame,
     *,
+    people: pl.DataFrame | None = None,
+    identity_rules: IdentityRules | None = None,
     session_gap: timedelta = timedelta(minutes=30),
     channel_rules: pl.DataFrame | None = None,
     new_session_on_campaign: bool = False,
     source_lists: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
-    """Stitch identities, assign channels and build sessions; return a new frame sorted by user and time.
+    """Resolve identities, assign channels and build sessions; return a new frame sorted by user and time.
 
     ``user_id`` holds the resolved person on every row (the ``anonymous_id`` for devices never identified),
     ``session_id`` is filled on every row and ``channel`` on every row (a non-null input ``channel`` is kept).
+    On events alone the person is the device rule's (:func:`analysis.identity.stitch_identities`); every other
+    identifier column (``customer_id``, ``email``, ``phone``) links people through the identity graph.
 
     Parameters
     ----------
+    people
+        People records (:func:`analysis.load_people`'s ``.people``, several concatenated): their identifiers join
+        the identity graph and their attributes (segment, lifecycle, ...) are attached to every event of the person
+        as extra columns (named ``<attribute>_person`` where an event column already has the name). The identifier
+        columns ``customer_id``, ``email`` and ``phone`` serve matching only and are not in the result.
+    identity_rules
+        The false-merge rule of the identity graph (:class:`analysis.identity.IdentityRules` defaults when None).
     session_gap
         Inactivity longer than this starts a new session.
     channel_rules, source_lists
@@ -50,7 +65,16 @@ def prepare(
     (0, 0)
     """
     s.validate_events(events)
-    stitched = stitch_identities(events)
+    resolved = resolve_identities(events, people=people, rules=identity_rules)
+    stitched = resolved.events
+    extra: list[str] = []
+    if resolved.people is not None:
+        table, _ = people_attributes(resolved.people)
+        table = table.drop("records").rename(
+            {c: f"{c}_person" for c in table.columns if c != "person" and c in stitched.columns})
+        extra = [c for c in table.columns if c != "person"]
+        stitched = stitched.join(table.rename({"person": s.USER_ID}), on=s.USER_ID, how="left",
+                                 maintain_order="left")
     given = pl.col(s.CHANNEL) if s.CHANNEL in events.columns else pl.lit(None, pl.String)
     needs_channels = s.CHANNEL not in events.columns or events[s.CHANNEL].null_count() > 0
     own = _derived_channels(stitched, channel_rules, source_lists) if needs_channels else None
@@ -63,7 +87,8 @@ def prepare(
     if own is not None:
         channel = pl.coalesce(given, fill_sorted_sessions(pl.col("_own"), pl.col("_new_session"), default="Direct"))
         sessions = sessions.with_columns(channel.alias(s.CHANNEL))
-    columns = [*events.columns]
+    # e-mail and phone hashes and customer numbers served matching; the person key in user_id stands for them
+    columns = [c for c in events.columns if c not in MATCHING_ONLY] + extra
     for name in (s.USER_ID, s.CHANNEL, s.SESSION_ID):
         if name not in columns:
             columns.append(name)

@@ -9,6 +9,7 @@ from analysis.ingest.mapping import TARGETS
 from analysis.ingest.names import slug
 from analysis.ingest.report import LoadReport
 from ui import ingest
+from ui import people as people_ui
 from ui.data import SAMPLE_NAME, active_dataset, active_summary, use_sample
 
 st.title("Data")
@@ -27,15 +28,20 @@ if dataset.name != SAMPLE_NAME:
     st.button("Back to the bundled sample", on_click=use_sample, key="data.use_sample")
 with st.expander("Preview of the active events"):
     st.dataframe(ingest.preview(dataset.events, 100), hide_index=True)
+people_ui.overlap_block()  # people per combination of sources, when people files are joined
 
 # ---- loading the user's exports
 st.subheader("Load your exports")
 st.caption("CSV (any delimiter, encoding or decimal comma), JSON lines or JSON arrays, Parquet, each also gzip or zip. "
            "Exports of GA4 (BigQuery), Segment, Mixpanel, Amplitude (the export zip), Snowplow (enriched TSV too) "
            "and Adobe Analytics data feeds (the delivery zip) are recognised and mapped; other files are mapped by "
-           "their column names (German headers too). Several files become one table. Files stay on this machine.")
-files = st.file_uploader("Event files", accept_multiple_files=True, key=ingest.uploader_key(),
-                         on_change=ingest.reset_mapping, help=ingest.CEILING_HELP)
+           "their column names (German headers too). Several files (for example a CRM export and a web export) "
+           "become one table. Files stay on this machine.")
+files = st.file_uploader("Event and people files", accept_multiple_files=True, key=ingest.uploader_key(),
+                         on_change=ingest.reset_mapping,
+                         help="People files (CRM contacts, shop customers or orders) are told apart by their columns "
+                              "and joined to the events through every id, e-mail and phone they share. "
+                              + ingest.CEILING_HELP)
 st.caption(ingest.ceiling_text(ingest.ingest_limits()))
 with st.expander("Options"):
     zones = ingest.all_timezones()
@@ -53,14 +59,14 @@ with st.expander("Example exports to try"):
     st.download_button("Download example", data=EXAMPLES[example](), file_name=example, on_click="ignore",
                        key="data.example_download")
 
-uploads = ingest.read_uploads(files)
+uploads, people_uploads = people_ui.split_by_kind(ingest.read_uploads(files))
 if not uploads:
     if isinstance(dataset.report, LoadReport):
         with st.expander("Load report of the active dataset"):
             st.caption(f"{dataset.report.rows_read:,} rows read = {dataset.report.kept:,} kept + "
                        f"{dataset.report.repaired:,} repaired + {dataset.report.rejected:,} rejected")
             st.dataframe(dataset.report.summary(), hide_index=True)
-    else:
+    elif not people_uploads:
         st.info("The bundled sample is active. Upload your own exports to analyse them instead.")
 else:
     columns = ingest.source_columns(uploads, member.strip() or None)
@@ -130,3 +136,9 @@ else:
         st.dataframe(ingest.preview(result.events), hide_index=True)
         st.button("Analyse these events", type="primary", key="data.activate", on_click=ingest.activate,
                   args=(uploads, options, result))
+
+# ---- people files (CRM, shop): loaded beside the events and joined to the active dataset
+people_ui.people_block(people_uploads, ingest.LoadOptions(
+    timezone=timezone, date_order=None if order == "Detect" else order,
+    decimal=None if decimal == "Detect" else decimal, max_rejected_share=share / 100,
+    member=member.strip() or None))

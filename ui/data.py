@@ -52,6 +52,7 @@ class Dataset:
     digest: str
     events: pl.DataFrame = field(repr=False)
     report: Any = None  # analysis.ingest LoadReport when the data was uploaded
+    people: pl.DataFrame | None = field(default=None, repr=False)  # people records joined in (ui.people)
 
 
 STARTUP_ENV = "JOURNEYLENS_DATA"  # a canonical Parquet file or folder to open instead of the bundled sample
@@ -86,9 +87,10 @@ def active_dataset() -> Dataset:
     return dataset if isinstance(dataset, Dataset) else _sample_dataset()
 
 
-def set_active_dataset(name: str, digest: str, events: pl.DataFrame, report: Any = None) -> None:
-    """Make ``events`` the session's dataset and reset what depended on the previous one."""
-    st.session_state[state.DATASET] = Dataset(name, digest, events, report)
+def set_active_dataset(name: str, digest: str, events: pl.DataFrame, report: Any = None,
+                       people: pl.DataFrame | None = None) -> None:
+    """Make ``events`` (and ``people`` records, if any) the session's dataset; reset what depended on the last."""
+    st.session_state[state.DATASET] = Dataset(name, digest, events, report, people)
     _forget_selections()
 
 
@@ -180,14 +182,15 @@ def engine() -> EngineName:
 
 @st.cache_resource(max_entries=4, scope="session", show_spinner=False)
 def _prepared(digest: str, gap_minutes: int, rules_key: str, rederive: bool, engine_name: EngineName,
-              _rules: pl.DataFrame | None, _events: pl.DataFrame) -> pl.DataFrame:
+              _rules: pl.DataFrame | None, _events: pl.DataFrame, _people: pl.DataFrame | None = None
+              ) -> pl.DataFrame:
     raw = _events.drop(s.CHANNEL) if rederive and s.CHANNEL in _events.columns else _events
     gap = timedelta(minutes=gap_minutes)
-    if engine_name == "spark":
+    if engine_name == "spark" and _people is None:  # people tables are joined by the Polars engine only
         from analysis.engine import prepare_events  # noqa: PLC0415 (imports PySpark's glue only when chosen)
 
         return prepare_events(raw, engine="spark", session_gap=gap, channel_rules=_rules)
-    return prepare(raw, session_gap=gap, channel_rules=_rules)
+    return prepare(raw, people=_people, session_gap=gap, channel_rules=_rules)
 
 
 def prepared_events() -> pl.DataFrame:
@@ -199,7 +202,7 @@ def prepared_events() -> pl.DataFrame:
     where = "" if chosen == "polars" else " on Apache Spark (local; starting Spark takes 10-30 s)"
     with st.spinner(f"Stitching identities and building sessions{where}…"):
         return _prepared(dataset.digest, gap_minutes, rules_digest(), rederive_channels(), chosen, channel_rules(),
-                         dataset.events)
+                         dataset.events, dataset.people)
 
 
 @st.cache_resource(max_entries=4, scope="session", show_spinner=False)

@@ -19,9 +19,11 @@ import polars as pl
 import streamlit as st
 
 from analysis import schema as s
+from analysis.identity.attributes import attribute_columns
 from analysis.personas import Personas, persona_channels, persona_column, persona_steps
 from analysis.personas.features import DEFAULT_GROUPS, SCALARS
 from analysis.personas.recipe import persona_parameters
+from analysis.prepare import MATCHING_ONLY
 from ui import state as keys
 from ui.data import active_dataset, date_range, filtered_events, person_labels, session_gap, set_person_labels, view_key
 from ui.share import int_between
@@ -146,7 +148,10 @@ def recipe_extras() -> dict[str, Any]:
 def extra_columns() -> list[str]:
     """Columns beyond the canonical schema that users can add as features (e.g. ``country``)."""
     skip = {*s.CANONICAL_SCHEMA, "device", "event_id", *SCALARS}
-    return [c for c in active_dataset().events.columns if c not in skip and not c.startswith("_")]
+    dataset = active_dataset()
+    people = attribute_columns(dataset.people) if dataset.people is not None else []  # CRM segment, region, ...
+    return [c for c in [*dataset.events.columns, *people]
+            if c not in skip and c not in MATCHING_ONLY and not c.startswith("_")]
 
 
 def settings_from_state() -> Settings:

@@ -2,8 +2,9 @@
 
 Arrow batches go in, Polars runs the stage's map, Arrow partials come out, and partials that add up are merged by a
 Spark aggregation (``groupBy(keys).agg(sum, max)``); only the merged result is collected. Partitions follow the
-same identity components as the embedded engine (the device-user links are collected, labelled in Polars and
-broadcast back), so every person is whole inside one group and results equal the embedded engine's.
+same identity components as the embedded engine (labelled by Spark joins, :mod:`analysis.engine.spark_identity`;
+no link is collected to the driver), so every person is whole inside one group and results equal the embedded
+engine's.
 
 PySpark is an optional dependency (``pip install 'journeylens[spark]'``) and needs Java 17.
 """
@@ -22,7 +23,8 @@ import polars as pl
 import pyarrow as pa
 
 from analysis import schema as s
-from analysis.engine.partition import PART, ROUTE, ROW, identity_routes, scan_events
+from analysis.engine.partition import PART, ROUTE, ROW, scan_events
+from analysis.engine.spark_identity import route_labels
 from analysis.engine.stages import Stage
 from analysis.errors import AnalysisError
 
@@ -138,21 +140,25 @@ def _read(spark: SparkSession, source: pl.DataFrame | str | Path) -> tuple[Spark
 
 
 def _route(spark: SparkSession, sdf: SparkFrame, schema: pl.Schema, partitions: int) -> SparkFrame:
-    """Add ``_part``: the hash partition of each event's identity component (see analysis.engine.partition)."""
+    """Add ``_part``: the hash partition of each event's identity component (see analysis.engine.partition).
+
+    The components are found by Spark joins (:func:`analysis.engine.spark_identity.route_labels`); no link is
+    collected to the driver.
+    """
     from pyspark.sql import functions as F  # noqa: PLC0415
 
-    cols = [c for c in (s.USER_ID, s.ANONYMOUS_ID) if c in schema]
-    links = _from_arrow(sdf.select(*cols).dropna().distinct().toArrow(), schema)
-    devices, users = identity_routes(links)
     user = F.col(s.USER_ID) if s.USER_ID in schema else F.lit(None).cast("string")
     anon = F.col(s.ANONYMOUS_ID) if s.ANONYMOUS_ID in schema else F.lit(None).cast("string")
-    dev = spark.createDataFrame(_to_arrow(devices.rename({ROUTE: "_dev"}), arrow_schema(
-        pl.Schema({s.ANONYMOUS_ID: pl.String(), "_dev": pl.String()}))))
-    usr = spark.createDataFrame(_to_arrow(users.rename({ROUTE: "_usr"}), arrow_schema(
-        pl.Schema({s.USER_ID: pl.String(), "_usr": pl.String()}))))
     out = sdf.withColumn("_a", anon).withColumn("_u", user)
-    out = out.join(F.broadcast(dev.withColumnRenamed(s.ANONYMOUS_ID, "_a")), on="_a", how="left")
-    out = out.join(F.broadcast(usr.withColumnRenamed(s.USER_ID, "_u")), on="_u", how="left")
+    if s.USER_ID in schema and s.ANONYMOUS_ID in schema:
+        labels = route_labels(sdf, list(schema.names()))
+        dev = labels.filter(F.col("node").startswith("4")).select(
+            F.expr("substring(node, 3)").alias("_a"), F.col("label").alias("_dev"))
+        usr = labels.filter(F.col("node").startswith("0")).select(
+            F.expr("substring(node, 3)").alias("_u"), F.col("label").alias("_usr"))
+        out = out.join(dev, on="_a", how="left").join(usr, on="_u", how="left")
+    else:
+        out = out.withColumn("_dev", F.lit(None).cast("string")).withColumn("_usr", F.lit(None).cast("string"))
     route = F.when(F.col("_u").isNotNull(), F.coalesce("_usr", "_u")).otherwise(F.coalesce("_dev", "_a"))
     return out.withColumn(PART, F.pmod(F.xxhash64(route), F.lit(partitions)).cast("int")).drop(
         "_a", "_u", "_dev", "_usr")

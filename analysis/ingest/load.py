@@ -41,10 +41,14 @@ _DATA_SUFFIXES = (".csv", ".tsv", ".txt", ".gz", ".zip", ".parquet", ".pq", ".js
 
 @dataclass(frozen=True)
 class LoadResult:
-    """Canonical events (``events``) and the accounting of every input row (``report``)."""
+    """Canonical events (``events``) and the accounting of every input row (``report``).
+
+    ``people`` holds the records of people files (:func:`analysis.ingest.people.load_people`), else None.
+    """
 
     events: pl.DataFrame
     report: LoadReport
+    people: pl.DataFrame | None = None
 
 
 def load_events(

@@ -21,6 +21,7 @@ REJECT_REASONS: dict[str, str] = {
     "missing_event": "no event name",
     "bad_revenue": "revenue is not a number",
     "duplicate": "duplicate of an earlier event (same event id or identical row)",
+    "missing_person_id": "no identifier (user id, customer number, e-mail, phone or device id)",
 }
 #: What was fixed in a row that was loaded.
 REPAIR_REASONS: dict[str, str] = {
@@ -29,6 +30,9 @@ REPAIR_REASONS: dict[str, str] = {
     "leap_second": "leap second (:60) read as the first instant of the next minute",
     "nan_revenue": "revenue NaN (not a number) read as no revenue",
     "control_chars": "control characters removed",
+    "bad_email": "e-mail is not an address (x@y.z): kept without it, not used for matching",
+    "bad_phone": "phone has fewer than 6 digits: kept without it, not used for matching",
+    "bad_customer_since": "customer-since date not readable: kept without it (no became_customer event)",
 }
 EXAMPLES_PER_REASON = 5
 

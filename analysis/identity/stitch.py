@@ -80,6 +80,13 @@ def stitch_identities(events: pl.DataFrame) -> pl.DataFrame:
     ['u1', 'u1', 'a2']
     """
     s.validate_events(events)
+    out = stitched_users(events)
+    columns = events.columns if s.USER_ID in events.columns else [s.USER_ID, *events.columns]
+    return out.with_columns(pl.coalesce(s.USER_ID, _columns(events)[1]).alias(s.USER_ID)).select(columns)
+
+
+def stitched_users(events: pl.DataFrame) -> pl.DataFrame:
+    """``events`` with ``user_id`` set by the device rule, left null on devices never identified."""
     user, anon = _columns(events)
     if s.ANONYMOUS_ID not in events.columns:
         return events.with_columns(user.alias(s.USER_ID))
@@ -91,7 +98,7 @@ def stitch_identities(events: pl.DataFrame) -> pl.DataFrame:
             anon.alias("_anon"), user.alias("_given"), pl.int_range(pl.len(), dtype=pl.UInt32).alias("_row")
         )
         .join(single, on="_anon", how="left", maintain_order="left")
-        .with_columns(pl.coalesce("_given", "_only_id", "_anon").alias(s.USER_ID))
+        .with_columns(pl.coalesce("_given", "_only_id").alias(s.USER_ID))
     )
     if conflicted.len():
         # only the few conflicted devices need the time-ordered rule; the rest were resolved by the join

@@ -1,0 +1,188 @@
+"""The identity graph on Spark: the algorithm of :mod:`analysis.identity.graph` as DataFrame joins.
+
+Nothing identifier-sized passes through the driver: links, the false-merge cuts, min-label propagation (with
+pointer jumping) and the split of conflicting components are Spark joins and aggregations, iterated until no label
+changes (one ``count`` per round reaches the driver). Node keys are ``<type rank><US><value>`` strings, so the
+smallest key of a component is its best identifier, as the Polars version's smallest node id is; the two give the
+same people (``tests/analysis/engine/test_spark_identity.py``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from itertools import combinations
+from typing import TYPE_CHECKING, Any
+
+import polars as pl
+
+from analysis import schema as s
+from analysis.errors import AnalysisError
+from analysis.identity.graph import DEVICE_TYPES, ID_TYPES, KEY_PREFIX, IdentityRules
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame as SparkFrame
+
+_SEP = "\x1f"
+_MAX_ROUNDS = 1_000
+
+
+def _f() -> Any:
+    from pyspark.sql import functions as F  # noqa: PLC0415 (PySpark is optional)
+
+    return F
+
+
+def _pairs(frames: Sequence[SparkFrame]) -> SparkFrame:
+    """Distinct directed links ``(t1, v1, t2, v2)`` between the identifiers of each row, both directions."""
+    F = _f()
+    parts = []
+    for frame in frames:
+        cols = [c for c in ID_TYPES if c in frame.columns]
+        for a, b in combinations(cols, 2):
+            link = frame.select(F.lit(a).alias("t1"), F.col(a).cast("string").alias("v1"), F.lit(b).alias("t2"),
+                                F.col(b).cast("string").alias("v2")).dropna()
+            parts.append(link)
+            parts.append(link.select(F.col("t2").alias("t1"), F.col("v2").alias("v1"), F.col("t1").alias("t2"),
+                                     F.col("v1").alias("v2")))
+    if not parts:
+        raise AnalysisError("no frame has two identifier columns: nothing to link")
+    out = parts[0]
+    for part in parts[1:]:
+        out = out.unionByName(part)
+    return out.distinct()
+
+
+def _cuts(directed: SparkFrame, rules: IdentityRules) -> SparkFrame:
+    F = _f()
+    counts = directed.groupBy("t1", "v1", "t2").agg(F.countDistinct("v2").alias("n"))
+    over = (counts.filter(~F.col("t2").isin(*DEVICE_TYPES) & (F.col("n") > rules.max_links))
+            .select("t1", "v1").distinct())
+    conflict = (counts.filter(F.col("t2").isin(*rules.one_per_person) & (F.col("n") >= 2))
+                .join(over, ["t1", "v1"], "left_anti").select("t1", "v1", "t2", F.lit("conflict").alias("reason")))
+    return over.select("t1", "v1", F.lit(None).cast("string").alias("t2"),
+                       F.lit("overlinked").alias("reason")).unionByName(conflict)
+
+
+def _drop_cut(directed: SparkFrame, cuts: SparkFrame) -> SparkFrame:
+    F = _f()
+    whole = cuts.filter(F.col("t2").isNull()).select("t1", "v1")
+    typed = cuts.filter(F.col("t2").isNotNull()).select("t1", "v1", "t2")
+    out = directed.join(whole, ["t1", "v1"], "left_anti").join(typed, ["t1", "v1", "t2"], "left_anti")
+    out = out.join(whole.select(F.col("t1").alias("t2"), F.col("v1").alias("v2")), ["t2", "v2"], "left_anti")
+    flipped = typed.select(F.col("t1").alias("t2"), F.col("v1").alias("v2"), F.col("t2").alias("t1"))
+    return out.join(flipped, ["t2", "v2", "t1"], "left_anti")
+
+
+def _key(type_col: str, value_col: str) -> Any:
+    F = _f()
+    rank = F.lit(None).cast("string")
+    for i, t in enumerate(ID_TYPES):
+        rank = F.when(F.col(type_col) == t, F.lit(str(i))).otherwise(rank)
+    return F.concat(rank, F.lit(_SEP), F.col(value_col))
+
+
+def spark_components(edges: SparkFrame, nodes: SparkFrame) -> SparkFrame:
+    """``(node, label)``: the smallest node key of each node's component over ``edges`` ``(a, b)`` (both ways).
+
+    Min-label propagation with pointer jumping, as DataFrame joins; stops when a round changes no label.
+    """
+    F = _f()
+    labels = nodes.select("node").distinct().withColumn("label", F.col("node")).cache()
+    for _ in range(_MAX_ROUNDS):
+        seen = (edges.join(labels.select(F.col("node").alias("b"), F.col("label").alias("lb")), "b")
+                .groupBy("a").agg(F.min("lb").alias("m")).withColumnRenamed("a", "node"))
+        new = labels.join(seen, "node", "left").select(
+            "node", F.least(F.col("label"), F.coalesce(F.col("m"), F.col("label"))).alias("label"))
+        jumped = new.join(new.select(F.col("node").alias("label"), F.col("label").alias("l2")), "label", "left")
+        new = jumped.select("node", F.least(F.col("label"), F.coalesce(F.col("l2"), F.col("label"))).alias("label"))
+        new = new.cache()
+        # one job per round: it fills the cache of the new labels and tells whether any label moved
+        changed = new.join(labels.withColumnRenamed("label", "old"), "node").filter(
+            F.col("label") != F.col("old")).limit(1).count()
+        labels.unpersist()
+        labels = new
+        if not changed:
+            return labels
+    raise AnalysisError(f"identity links did not settle in {_MAX_ROUNDS} rounds")  # pragma: no cover
+
+
+def _split(nodes: SparkFrame, edges: SparkFrame, rules: IdentityRules) -> SparkFrame:
+    """Components with two values of a one-per-person type: each node joins the nearest one (as in Polars)."""
+    F = _f()
+    for kind in rules.one_per_person:
+        bad = (nodes.filter(F.col("id_type") == kind).groupBy("label").count().filter(F.col("count") > 1)
+               .select("label").localCheckpoint())
+        if not bad.limit(1).count():
+            continue
+        inside = nodes.join(bad, "label").select("node", "label", "id_type")
+        local = (edges.join(inside.select(F.col("node").alias("a"), F.col("label").alias("la")), "a")
+                 .join(inside.select(F.col("node").alias("b"), F.col("label").alias("lb")), "b")
+                 .filter(F.col("la") == F.col("lb")).select("a", "b").localCheckpoint())
+        reached = inside.filter(F.col("id_type") == kind).select("node", F.col("node").alias("anchor"))
+        frontier = reached
+        blocked = reached.select("node").limit(0)
+        for _ in range(_MAX_ROUNDS):
+            step = (local.join(frontier.withColumnRenamed("node", "a"), "a")
+                    .select(F.col("b").alias("node"), "anchor")
+                    .join(reached.select("node"), "node", "left_anti").join(blocked, "node", "left_anti")
+                    .groupBy("node").agg(F.min("anchor").alias("anchor"),
+                                         F.countDistinct("anchor").alias("n")).localCheckpoint())
+            if not step.limit(1).count():
+                break
+            blocked = blocked.unionByName(step.filter(F.col("n") > 1).select("node")).localCheckpoint()
+            frontier = step.filter(F.col("n") == 1).select("node", "anchor")
+            reached = reached.unionByName(frontier).localCheckpoint()
+        nodes = (nodes.join(bad.withColumn("_bad", F.lit(True)), "label", "left")
+                 .join(reached.withColumnRenamed("anchor", "_new"), "node", "left")
+                 .withColumn("label", F.when(F.col("_bad"), F.coalesce(F.col("_new"), F.col("node")))
+                             .otherwise(F.col("label")))
+                 .drop("_bad", "_new").localCheckpoint())
+    return nodes
+
+
+def spark_identity_graph(frames: Sequence[SparkFrame], *, rules: IdentityRules | None = None) -> SparkFrame:
+    """The people behind the identifier columns of Spark ``frames``: ``(id_type, value, person)`` per linked
+    identifier, equal to :attr:`analysis.identity.identity_graph`'s ``nodes``.
+
+    Examples
+    --------
+    >>> spark_identity_graph([spark.createDataFrame([("u1", "e1")], "user_id string, email string")]
+    ...                      ).collect()  # doctest: +SKIP
+    """
+    F = _f()
+    rules = rules or IdentityRules()
+    directed = _pairs(frames).localCheckpoint()
+    kept = _drop_cut(directed, _cuts(directed, rules))
+    nodes = (directed.select(F.col("t1").alias("id_type"), F.col("v1").alias("value")).distinct()
+             .withColumn("node", _key("id_type", "value")))
+    edges = kept.select(_key("t1", "v1").alias("a"), _key("t2", "v2").alias("b")).localCheckpoint()
+    labels = spark_components(edges, nodes)
+    nodes = _split(nodes.join(labels, "node"), edges, rules)
+    best = nodes.groupBy("label").agg(F.min("node").alias("best"))
+    rank = F.split(F.col("best"), _SEP).getItem(0).cast("int")
+    prefix = F.lit("")
+    for i, t in enumerate(ID_TYPES):
+        prefix = F.when(rank == i, F.lit(KEY_PREFIX[t])).otherwise(prefix)
+    value = F.expr(f"substring(best, instr(best, '{_SEP}') + 1)")
+    return nodes.join(best, "label").select("id_type", "value", F.concat(prefix, value).alias("person"))
+
+
+def collect_people(graph: SparkFrame) -> pl.DataFrame:
+    """The (small, aggregate) node table as a Polars frame, in the Polars version's order (for tests and reports)."""
+    frame = pl.from_arrow(graph.toArrow())
+    assert isinstance(frame, pl.DataFrame)
+    rank = {t: i for i, t in enumerate(ID_TYPES)}
+    return (frame.with_columns(pl.col("id_type").replace_strict(rank, return_dtype=pl.Int8).alias("_r"))
+            .sort("_r", "value").drop("_r").select("id_type", "value", "person"))
+
+
+def route_labels(sdf: SparkFrame, columns: Sequence[str]) -> SparkFrame:
+    """``(node, label)`` over every user-device link of ``sdf`` with no cut (routing must keep whole components):
+    the Spark counterpart of :func:`analysis.engine.partition.identity_routes`, as joins."""
+    F = _f()
+    if s.USER_ID not in columns or s.ANONYMOUS_ID not in columns:
+        raise AnalysisError("routing by identity needs both user_id and anonymous_id")
+    links = sdf.select(F.concat(F.lit("0" + _SEP), F.col(s.USER_ID)).alias("a"),
+                       F.concat(F.lit("4" + _SEP), F.col(s.ANONYMOUS_ID)).alias("b")).dropna().distinct()
+    edges = links.unionByName(links.select(F.col("b").alias("a"), F.col("a").alias("b"))).localCheckpoint()
+    return spark_components(edges, edges.select(F.col("a").alias("node")))
