@@ -26,6 +26,7 @@ from analysis.identity.contact import normalise_email, normalise_phone
 from analysis.identity.graph import CUSTOMER_ID, EMAIL, ID_TYPES, PHONE
 from analysis.identity.resolve import SOURCE_FILE, resolve_identities
 from analysis.ingest.accounting import account
+from analysis.ingest.boundary import reading
 from analysis.ingest.canonical import REASON, REPAIR, Typed
 from analysis.ingest.csvread import LINE
 from analysis.ingest.dedupe import FILE, dedupe
@@ -128,9 +129,10 @@ def load_people(
     frames: list[pl.DataFrame] = []
     rejected: list[pl.DataFrame] = []
     for index, (name, read) in enumerate(items):
-        report, frame, rej = _load_one(name, read, mapping=mapping, timezone=timezone, date_order=date_order,
-                                       decimal=decimal, key=secret, country_code=country_code, member=member,
-                                       limits=limits)
+        with reading(name):  # the ingest boundary: only IngestError leaves, as for events
+            report, frame, rej = _load_one(name, read, mapping=mapping, timezone=timezone, date_order=date_order,
+                                           decimal=decimal, key=secret, country_code=country_code, member=member,
+                                           limits=limits)
         reports.append(report)
         frames.append(frame.with_columns(pl.lit(index, dtype=pl.Int32).alias(FILE)))
         rejected.append(rej)
