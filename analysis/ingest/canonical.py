@@ -85,7 +85,7 @@ def to_canonical(raw: pl.DataFrame, mapping: Mapping[str, str], *, name: str, fm
     found_decimal: Decimal | None = None
     exprs: dict[str, pl.Expr] = {}
     pre: dict[str, pl.Expr] = {}  # columns computed before the select because it reads them more than once
-    revenue = pl.col(_REVENUE_VALUE)
+    revenue, missing_revenue = pl.col(_REVENUE_VALUE), pl.col(_REVENUE_MISSING)
     for target, dtype in schema.CANONICAL_SCHEMA.items():
         src = mapping.get(target)
         if target == schema.TIMESTAMP:
@@ -94,9 +94,12 @@ def to_canonical(raw: pl.DataFrame, mapping: Mapping[str, str], *, name: str, fm
             exprs[target] = pl.lit(None, dtype=dtype)
         elif target == schema.REVENUE:
             found_decimal = detect_decimal(raw[src], column=src, name=name, decimal=decimal)
-            # computed once as a column: the checks below read it three times
-            pre[_REVENUE_VALUE] = number_expr(src, types[src], found_decimal)
-            pre[_REVENUE_MISSING] = _missing(src, types[src])
+            if types[src] == pl.String:  # parsed once as a column: the checks below read it three times
+                pre[_REVENUE_VALUE] = number_expr(src, types[src], found_decimal)
+                pre[_REVENUE_MISSING] = _missing(src, types[src])
+            else:  # a cast: cheaper inline than as an extra column
+                revenue = number_expr(src, types[src], found_decimal)
+                missing_revenue = _missing(src, types[src])
             exprs[target] = pl.when(revenue.is_finite()).then(revenue)  # NaN and inf are no amounts
         else:
             strip, tokens = needs.get(src, (True, True))
@@ -132,7 +135,6 @@ def to_canonical(raw: pl.DataFrame, mapping: Mapping[str, str], *, name: str, fm
     if schema.REVENUE in mapping:
         rev = mapping[schema.REVENUE]
         # inf and overflowing numbers (1e400) are rejected; a NaN that is not a missing-value token is repaired
-        missing_revenue = pl.col(_REVENUE_MISSING)
         checks.append(("bad_revenue", (revenue.is_null() | revenue.is_infinite()) & ~missing_revenue))
         reason_cols["bad_revenue"] = rev
         nan_revenue = revenue.is_nan() & ~missing_revenue
