@@ -11,6 +11,7 @@ from analysis.ingest.mapping import TARGETS
 from analysis.ingest.names import slug
 from analysis.ingest.report import LoadReport
 from ui import ingest
+from ui.conversions import conversion_section
 from ui.data import SAMPLE_NAME, active_dataset, active_summary, use_sample
 
 st.title("Data")
@@ -29,6 +30,7 @@ if dataset.name != SAMPLE_NAME:
     st.button("Back to the bundled sample", on_click=use_sample, key="data.use_sample")
 with st.expander("Preview of the active events"):
     st.dataframe(ingest.preview(dataset.events, 100), hide_index=True)
+conversion_section()  # which events count as conversions here (asked right after a load)
 
 # ---- loading the user's exports
 st.subheader("Load your exports")

@@ -8,6 +8,7 @@ from analysis.figures.personas import Projection, persona_map_figure, persona_pr
 from analysis.personas import persona_column, top_drivers
 from ui import personas as up
 from ui import share
+from ui.conversions import show_override
 from ui.data import event_names
 from ui.downloads import table_downloads
 
@@ -43,6 +44,7 @@ with st.form(up.FORM, border=True):
     c10.slider("Stability re-fits", 0, 30, key=up.STABILITY_RUNS, help="0 skips the stability check.")
     submitted = st.form_submit_button("Find personas", type="primary")
 
+show_override(st.session_state[up.CONVERSION])  # says so when this page overrides the Data page's choice
 share.publish_page(up.SHARE_KEYS)
 share.recipe_button("personas", up.SHARE_KEYS, extra=up.recipe_extras())
 

@@ -8,6 +8,7 @@ from analysis.errors import AnalysisError
 from analysis.snapshot import SECTIONS
 from ui import share
 from ui import snapshots as us
+from ui.conversions import show_override
 from ui.data import event_names
 
 st.title("Snapshots")
@@ -44,6 +45,7 @@ with make:
         c4.multiselect("Conversion events", names, key=us.CONVERSION)
         c5.multiselect("Attribution models", list(us.MODEL_CHOICES), key=us.MODELS)
         submitted = st.form_submit_button("Build snapshot", type="primary")
+    show_override(st.session_state[us.CONVERSION])  # says so when this page overrides the Data page's choice
     if run is None:
         st.caption("No personas found yet on the Personas page for this data and date range: the snapshot "
                    "describes all users as one group.")

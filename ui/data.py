@@ -10,6 +10,11 @@ Two session-wide selections shape what every page sees:
 - the **persona labels** (:func:`set_person_labels`, exported on the Personas page): a ``persona`` column joined
   onto the events, usable as a breakdown.
 
+One definition of success per dataset lives in ``ui.conversions`` (asked on the Data page right after a load).
+
+Uploaded datasets are kept in the local library (``ui.library``) under an unguessable key that the address bar
+carries (``ds``), so a refresh, a restart or the same person's link reopens them (``docs/decisions/0008``).
+
 Every page's cache keys start with :func:`view_key`, which changes whenever any of these (or the dataset, session
 gap, channel rules or date range) does.
 """
@@ -39,7 +44,7 @@ from analysis.ingest import load_events
 from analysis.prepare import prepare
 from analysis.sample import SAMPLE_PATH, load_sample
 from analysis.summary import DatasetSummary, summarize
-from ui import state
+from ui import library, state
 
 SAMPLE_NAME = "Bundled sample (synthetic shop, 60 days)"
 
@@ -52,6 +57,12 @@ class Dataset:
     digest: str
     events: pl.DataFrame = field(repr=False)
     report: Any = None  # analysis.ingest LoadReport when the data was uploaded
+    key: str = ""  # what the address bar carries: a library key (ui.library), else the digest's first 12 digits
+
+    @property
+    def link_key(self) -> str:
+        """The ``ds`` of this dataset's links."""
+        return self.key or self.digest[:12]
 
 
 STARTUP_ENV = "JOURNEYLENS_DATA"  # a canonical Parquet file or folder to open instead of the bundled sample
@@ -80,20 +91,65 @@ def _startup_dataset(path: Path) -> Dataset:
     return Dataset(f"{path.name} ({STARTUP_ENV})", sha.hexdigest(), result.events, result.report)
 
 
+NO_DATA_NAME = "No data: the link's dataset is not on this server"
+
+
 def active_dataset() -> Dataset:
-    """The session's dataset; the bundled sample until the user loads their own."""
+    """The session's dataset; the bundled sample until the user loads their own, and no events at all while an
+    opened link's data is missing (:func:`missing_link`): the app never swaps in the sample unasked."""
     dataset = st.session_state.get(state.DATASET)
-    return dataset if isinstance(dataset, Dataset) else _sample_dataset()
+    if isinstance(dataset, Dataset):
+        return dataset
+    if missing_link() is not None:
+        return Dataset(NO_DATA_NAME, "none", pl.DataFrame(schema=s.CANONICAL_SCHEMA))
+    return _sample_dataset()
 
 
 def set_active_dataset(name: str, digest: str, events: pl.DataFrame, report: Any = None) -> None:
-    """Make ``events`` the session's dataset and reset what depended on the previous one."""
-    st.session_state[state.DATASET] = Dataset(name, digest, events, report)
+    """Make ``events`` the session's dataset, keep it in the local library under a new key (the address bar
+    carries it, so a refresh reopens it) and reset what depended on the previous dataset."""
+    key = library.save(events, name=name, digest=digest, report=report)
+    st.session_state.setdefault(state.OWN_KEYS, set()).add(key)
+    st.session_state[state.DATASET] = Dataset(name, digest, events, report, key)
+    st.session_state.pop(state.LINK_MISSING, None)
     _forget_selections()
 
 
+def open_linked_dataset() -> None:
+    """Once per session, before anything reads the dataset: open the dataset the address bar's ``ds`` names.
+
+    A library key opens that dataset (with its conversion events); the default dataset's own ``ds`` or none
+    changes nothing; anything else is a link whose data is not here: :func:`missing_link` says so until the user
+    loads data or goes back to the sample. Unused library entries past their keeping time are deleted here.
+    """
+    if st.session_state.get(_LINK_OPENED):
+        return
+    st.session_state[_LINK_OPENED] = True
+    library.purge_expired()
+    ds = st.query_params.get("ds")
+    if ds is None or isinstance(st.session_state.get(state.DATASET), Dataset) or ds == _sample_dataset().link_key:
+        return
+    stored = library.open_dataset(ds)
+    if stored is None:
+        st.session_state[state.LINK_MISSING] = ds
+        return
+    st.session_state[state.DATASET] = Dataset(stored.name, stored.digest, stored.events, stored.report, stored.key)
+    if stored.conversion_events is not None:
+        st.session_state[state.CONVERSION_EVENTS] = stored.conversion_events
+
+
+_LINK_OPENED = "data.link_opened"
+
+
+def missing_link() -> str | None:
+    """The dataset key of an opened link whose data is not on this server (None when there is none)."""
+    ds = st.session_state.get(state.LINK_MISSING)
+    return ds if isinstance(ds, str) else None
+
+
 def forget_session() -> None:
-    """Drop everything this browser session holds: uploads, dataset, settings, cohorts and cached results.
+    """Drop everything this browser session holds: uploads, dataset (and its copy in the local library),
+    settings, cohorts and cached results.
 
     Streamlit runs the same per-session cache clean-up when a session disconnects; this does it on request.
     """
@@ -101,21 +157,30 @@ def forget_session() -> None:
     if ctx is not None:
         cache_data_api.clear_session_cache(ctx.session_id)
         cache_resource_api.clear_session_cache(ctx.session_id)
+    dataset = st.session_state.get(state.DATASET)
+    for key in {*st.session_state.get(state.OWN_KEYS, ()), *([dataset.key] if isinstance(dataset, Dataset) else [])}:
+        library.forget(key)  # the kept copies too: a refresh or the link no longer reopens them
     for key in list(st.session_state.keys()):
         del st.session_state[key]
     st.query_params.clear()
 
 
 def use_sample() -> None:
-    """Switch the session back to the bundled sample."""
+    """Switch the session back to the bundled sample (also away from a link whose data is missing)."""
     st.session_state.pop(state.DATASET, None)
+    if st.session_state.pop(state.LINK_MISSING, None) is not None:
+        st.session_state[state.LINK_FOR_OTHER_DATA] = True  # the link's settings were for that data: not applied
+    if "ds" in st.query_params:
+        del st.query_params["ds"]
     _forget_selections()
 
 
 def _forget_selections() -> None:
-    """What belonged to the previous dataset: date range, cohort, persona labels."""
+    """What belonged to the previous dataset: date range, cohort, persona labels, conversion events and the page
+    settings that follow them."""
     for key in (state.DATE_RANGE, state.COHORT_IDS, state.COHORT_LABEL, state.COHORT_DIGEST, state.PERSONA_LABELS,
-                state.PERSONA_DIGEST, state.PERSONA_FIT):
+                state.PERSONA_DIGEST, state.PERSONA_FIT, state.CONVERSION_EVENTS, *state.CONVERSION_FOLLOWERS,
+                *state.FUNNEL_FOLLOWERS):
         st.session_state.pop(key, None)
 
 
