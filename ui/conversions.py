@@ -120,8 +120,7 @@ def conversion_section() -> None:
                        on_change=_changed, args=(key,),
                        help="Each of these events closes a journey and counts as a conversion.")
         if not chosen:
-            st.markdown(f":violet-badge[:material/lightbulb: Suggestion] {_quoted(suggestion.events)} — "
-                        f"{escape_markdown(suggestion.reason)}")
+            st.markdown(f":violet-badge[:material/lightbulb: Suggestion] {escape_markdown(suggestion.reason)}")
             st.button("Use these conversion events", key="data.confirm_conversions", type="primary",
                       on_click=_changed, args=(key,), icon=":material/check:",
                       help="Confirms the choice above for every page (changing it above confirms it too).")

@@ -33,8 +33,7 @@ def render_sidebar() -> None:
         st.text(dataset.name)  # st.text: data-derived names never render as Markdown
         if missing_link() is not None:
             share.publish_date_range(*data_date_bounds())  # the address bar keeps the link's dataset key
-            st.error("The data of the link you opened is not on this server. Load it on the Data page.",
-                     icon=":material/cloud_off:")
+            st.caption("The link's data is not on this server: load it on the Data page.")
             _forget_button()
             return
         summary = active_summary()
@@ -115,10 +114,11 @@ def render_missing_link(*, on_data_page: bool) -> None:
     """
     st.error("**The data this link was made for is not on this server.** It was forgotten with \"Forget this "
              "data\", deleted after some days without use, or the link was made on another machine. Load the same "
-             "file on the Data page to continue; this page's settings in the link are kept.",
-             icon=":material/cloud_off:")
-    left, right = st.columns(2)
-    if not on_data_page:
+             "file on the Data page to continue.", icon=":material/cloud_off:")
+    left, right = st.columns([1, 1], vertical_alignment="center")
+    if on_data_page:
+        left.markdown(":material/arrow_downward: Load it under **Load your exports** below.")
+    else:
         left.page_link("app_pages/data.py", label="Load the data on the Data page", icon=":material/upload:")
     right.button("Use the bundled sample instead", key="sidebar.missing_use_sample", on_click=use_sample,
                  icon=":material/dataset:")
