@@ -26,6 +26,7 @@ import hashlib
 import importlib.util
 import os
 import shutil
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -68,14 +69,57 @@ class Dataset:
 STARTUP_ENV = "JOURNEYLENS_DATA"  # a canonical Parquet file or folder to open instead of the bundled sample
 
 
-@st.cache_resource(max_entries=1, show_spinner="Loading the dataset…")
+# the default dataset and its prepared events are computed once per server (each under its own lock, so reading
+# the dataset never waits for the preparation)
+_DATASET_LOCK, _PREPARED_LOCK, _WARM_LOCK = threading.Lock(), threading.Lock(), threading.Lock()
+_DEFAULT: dict[str, Any] = {}
+
+
 def _sample_dataset() -> Dataset:
-    """The server's default dataset: ``$JOURNEYLENS_DATA`` when set (read once per server), else the sample."""
-    startup = os.environ.get(STARTUP_ENV, "").strip()
-    if startup:
-        return _startup_dataset(Path(startup))
-    digest = hashlib.sha256(SAMPLE_PATH.read_bytes()).hexdigest() if SAMPLE_PATH.exists() else "generated"
-    return Dataset(SAMPLE_NAME, digest, load_sample())
+    """The server's default dataset: ``$JOURNEYLENS_DATA`` when set (read once per server), else the sample.
+
+    Public data, shared by every session; :func:`start_warm_up` reads it before anyone asks."""
+    with _DATASET_LOCK:
+        if "dataset" not in _DEFAULT:
+            startup = os.environ.get(STARTUP_ENV, "").strip()
+            if startup:
+                _DEFAULT["dataset"] = _startup_dataset(Path(startup))
+            else:
+                digest = hashlib.sha256(SAMPLE_PATH.read_bytes()).hexdigest() if SAMPLE_PATH.exists() else "generated"
+                _DEFAULT["dataset"] = Dataset(SAMPLE_NAME, digest, load_sample())
+        return _DEFAULT["dataset"]  # type: ignore[no-any-return]
+
+
+def _default_prepared() -> pl.DataFrame:
+    """The default dataset prepared with the default settings (30-minute gap, shipped rules, Polars), once."""
+    dataset = _sample_dataset()
+    with _PREPARED_LOCK:
+        if "prepared" not in _DEFAULT:
+            _DEFAULT["prepared"] = prepare(dataset.events, session_gap=timedelta(minutes=30))
+        return _DEFAULT["prepared"]  # type: ignore[no-any-return]
+
+
+#: Imported ahead by :func:`start_warm_up`: what the pages' first visits would otherwise import (seconds each).
+WARM_MODULES = ("scipy.stats", "sklearn.cluster", "sklearn.mixture", "sklearn.decomposition", "plotly.graph_objects",
+                "analysis.attribution", "analysis.dropoff", "analysis.funnels", "analysis.journeys",
+                "analysis.paths", "analysis.personas", "analysis.snapshot", "analysis.figures.attribution",
+                "analysis.figures.funnels", "analysis.figures.journeys", "analysis.figures.personas")
+
+
+def start_warm_up() -> None:
+    """Once per server, in the background: import what the pages need and read and prepare the default dataset,
+    so that the first visit of every page does not wait for them."""
+    with _WARM_LOCK:
+        if "thread" in _DEFAULT:
+            return
+        _DEFAULT["thread"] = thread = threading.Thread(target=_warm_up, name="journeylens-warm-up", daemon=True)
+        thread.start()
+
+
+def _warm_up() -> None:
+    for module in WARM_MODULES:
+        importlib.import_module(module)
+    _default_prepared()
 
 
 def _startup_dataset(path: Path) -> Dataset:
@@ -255,14 +299,40 @@ def _prepared(digest: str, gap_minutes: int, rules_key: str, rederive: bool, eng
     return prepare(raw, session_gap=gap, channel_rules=_rules)
 
 
+#: Seconds per million events and fixed start-up of ``prepare`` on this 2-core machine (docs/performance.md).
+PREPARE_COST: dict[EngineName, tuple[float, float]] = {"polars": (0.8, 0.2), "spark": (17.0, 15.0)}
+
+
+def estimate_prepare(events: int, engine_name: EngineName) -> str:
+    """How long preparing ``events`` takes, roughly, as the spinner says it ("about 40 s").
+
+    Examples
+    --------
+    >>> estimate_prepare(1_000_000, "spark")
+    'about 30 s'
+    """
+    per_million, start = PREPARE_COST[engine_name]
+    seconds = start + per_million * events / 1e6
+    if seconds < 2:
+        return "a second or two"
+    if seconds < 90:
+        return f"about {max(5, round(seconds / 5) * 5):.0f} s"
+    return f"about {round(seconds / 60):.0f} min"
+
+
 def prepared_events() -> pl.DataFrame:
     """The active dataset, prepared (stitched, channels, sessions); cached per dataset, gap, channel rules and
     engine. Only a cache miss shows the spinner (it appears after half a second)."""
     dataset = active_dataset()
     gap_minutes = int(session_gap().total_seconds() // 60)
     chosen = engine()
-    where = "" if chosen == "polars" else " on Apache Spark (local; starting Spark takes 10-30 s)"
-    with st.spinner(f"Stitching identities and building sessions{where}…"):
+    where = (f" ({estimate_prepare(dataset.events.height, chosen)})" if chosen == "polars" else
+             f" on Apache Spark (local: {estimate_prepare(dataset.events.height, chosen)}, starting Spark included)")
+    if (dataset.key == "" and dataset.digest == _sample_dataset().digest and gap_minutes == 30 and chosen == "polars"
+            and channel_rules() is None and not rederive_channels()):
+        with st.spinner(f"Stitching identities and building sessions{where}…", show_time=True):
+            return _default_prepared()  # public, shared, usually ready before the first page asks
+    with st.spinner(f"Stitching identities and building sessions{where}…", show_time=True):
         return _prepared(dataset.digest, gap_minutes, rules_digest(), rederive_channels(), chosen, channel_rules(),
                          dataset.events)
 
