@@ -6,7 +6,9 @@ from pathlib import Path
 
 import streamlit as st
 
-from ui.sidebar import render_sidebar
+from ui.data import missing_link, open_linked_dataset, start_warm_up
+from ui.share import keep_alive
+from ui.sidebar import render_missing_link, render_sidebar
 
 # a local file: Material and emoji favicons are fetched from a CDN, and JourneyLens loads nothing from the internet
 ICON = Path(__file__).resolve().parent / "ui" / "assets" / "icon.png"
@@ -21,6 +23,11 @@ PAGES = [
     st.Page("app_pages/snapshots.py", title="Snapshots", icon=":material/share:"),
 ]
 
+start_warm_up()  # once per server: imports and the default dataset, prepared, before the first visit needs them
 page = st.navigation(PAGES)
+open_linked_dataset()  # the dataset the address bar names (a refresh, a link), once per session
+keep_alive()  # every page's settings last for the session, whichever page is shown
 render_sidebar()
+if missing_link() is not None:
+    render_missing_link(on_data_page=page.title == "Data")
 page.run()

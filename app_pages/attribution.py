@@ -9,6 +9,7 @@ from analysis.errors import NoConversionsError
 from analysis.figures.attribution import Metric, attribution_figure
 from ui import attribution as ua
 from ui import share
+from ui.conversions import show_override
 from ui.data import event_names
 from ui.downloads import table_downloads
 
@@ -61,6 +62,8 @@ with st.container(border=True):
     personas = ua.persona_choices()
     st.selectbox("Persona", personas, key=ua.PERSONA, disabled=len(personas) == 1,
                  help="Attribute only the journeys of one persona (export personas on the Personas page first).")
+
+show_override(st.session_state[ua.CONVERSION_EVENTS])  # says so when this page overrides the Data page's choice
 
 settings = ua.Settings(
     conversion_events=tuple(st.session_state[ua.CONVERSION_EVENTS]),

@@ -10,6 +10,7 @@ from analysis.ingest.names import slug
 from analysis.ingest.report import LoadReport
 from ui import ingest
 from ui import people as people_ui
+from ui.conversions import conversion_section
 from ui.data import SAMPLE_NAME, active_dataset, active_summary, use_sample
 
 st.title("Data")
@@ -29,6 +30,7 @@ if dataset.name != SAMPLE_NAME:
 with st.expander("Preview of the active events"):
     st.dataframe(ingest.preview(dataset.events, 100), hide_index=True)
 people_ui.overlap_block()  # people per combination of sources, when people files are joined
+conversion_section()  # which events count as conversions here (asked right after a load)
 
 # ---- loading the user's exports
 st.subheader("Load your exports")

@@ -10,6 +10,7 @@ from analysis.figures.journeys import sankey_figure, step_matrix_figure
 from analysis.privacy import escape_markdown
 from ui import journeys as uj
 from ui import share
+from ui.conversions import show_override
 
 st.title("Journeys")
 st.caption(
@@ -47,6 +48,7 @@ with st.container(border=True):
         for column, values in options.items():
             st.multiselect(escape_markdown(column), values, key=f"{uj.FILTER_PREFIX}{column}")
 
+show_override(st.session_state[uj.CONVERSION_EVENTS])  # says so when this page overrides the Data page's choice
 share.publish_page(uj.share_keys(options))
 
 settings = uj.Settings(

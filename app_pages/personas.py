@@ -10,6 +10,7 @@ from analysis.personas import persona_column, top_drivers
 from analysis.personas.reference import REASONS
 from ui import personas as up
 from ui import share
+from ui.conversions import show_override
 from ui.data import event_names
 from ui.downloads import table_downloads
 
@@ -57,6 +58,7 @@ with st.form(up.FORM, border=True):
                     "again (0 skips the check).")
     submitted = st.form_submit_button("Find personas", type="primary")
 
+show_override(st.session_state[up.CONVERSION])  # says so when this page overrides the Data page's choice
 share.publish_page(up.SHARE_KEYS)
 share.recipe_button("personas", up.SHARE_KEYS, extra=up.recipe_extras())
 

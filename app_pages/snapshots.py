@@ -8,6 +8,7 @@ from analysis.errors import AnalysisError
 from analysis.snapshot import SECTIONS
 from ui import share
 from ui import snapshots as us
+from ui.conversions import show_override
 from ui.data import event_names
 
 st.title("Snapshots")
@@ -62,6 +63,7 @@ with make:
                                                "so one big spender cannot dominate them.")
         submitted = st.form_submit_button("Build snapshot", type="primary")
     st.warning(us.DIFFERENCING, icon=":material/difference:")
+    show_override(st.session_state[us.CONVERSION])  # says so when this page overrides the Data page's choice
     if run is None:
         st.caption("No personas found yet on the Personas page for this data and date range: the snapshot "
                    "describes all users as one group.")

@@ -29,6 +29,7 @@ from analysis.attribution import (
     MODELS as MODELS_AVAILABLE,
 )
 from analysis.filters import filter_values
+from ui.conversions import conversion_events
 from ui.data import ViewKey, active_dataset, filtered_events, person_labels, persona_fit, view_key
 from ui.share import int_between, is_bool
 
@@ -80,8 +81,7 @@ class Settings:
 
 def init_state(event_names: list[str]) -> None:
     """Defaults for the page's widgets (set once per session)."""
-    default_conv = ["purchase"] if "purchase" in event_names else event_names[-1:]
-    st.session_state.setdefault(CONVERSION_EVENTS, default_conv)
+    st.session_state.setdefault(CONVERSION_EVENTS, list(conversion_events()))  # the Data page's definition
     st.session_state.setdefault(LOOKBACK_DAYS, 30)
     st.session_state.setdefault(TOUCH, "channel")
     st.session_state.setdefault(COLLAPSE, False)

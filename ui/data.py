@@ -10,6 +10,11 @@ Two session-wide selections shape what every page sees:
 - the **persona labels** (:func:`set_person_labels`, exported on the Personas page): a ``persona`` column joined
   onto the events, usable as a breakdown.
 
+One definition of success per dataset lives in ``ui.conversions`` (asked on the Data page right after a load).
+
+Uploaded datasets are kept in the local library (``ui.library``) under an unguessable key that the address bar
+carries (``ds``), so a refresh, a restart or the same person's link reopens them (``docs/decisions/0008``).
+
 Every page's cache keys start with :func:`view_key`, which changes whenever any of these (or the dataset, session
 gap, channel rules or date range) does.
 """
@@ -21,6 +26,7 @@ import hashlib
 import importlib.util
 import os
 import shutil
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -39,7 +45,7 @@ from analysis.ingest import load_events
 from analysis.prepare import prepare
 from analysis.sample import SAMPLE_PATH, load_sample
 from analysis.summary import DatasetSummary, summarize
-from ui import state
+from ui import library, state
 
 SAMPLE_NAME = "Bundled sample (synthetic shop, 60 days)"
 
@@ -53,19 +59,68 @@ class Dataset:
     events: pl.DataFrame = field(repr=False)
     report: Any = None  # analysis.ingest LoadReport when the data was uploaded
     people: pl.DataFrame | None = field(default=None, repr=False)  # people records joined in (ui.people)
+    key: str = ""  # what the address bar carries: a library key (ui.library), else the digest's first 12 digits
+
+    @property
+    def link_key(self) -> str:
+        """The ``ds`` of this dataset's links."""
+        return self.key or self.digest[:12]
 
 
 STARTUP_ENV = "JOURNEYLENS_DATA"  # a canonical Parquet file or folder to open instead of the bundled sample
 
 
-@st.cache_resource(max_entries=1, show_spinner="Loading the dataset…")
+# the default dataset and its prepared events are computed once per server (each under its own lock, so reading
+# the dataset never waits for the preparation)
+_DATASET_LOCK, _PREPARED_LOCK, _WARM_LOCK = threading.Lock(), threading.Lock(), threading.Lock()
+_DEFAULT: dict[str, Any] = {}
+
+
 def _sample_dataset() -> Dataset:
-    """The server's default dataset: ``$JOURNEYLENS_DATA`` when set (read once per server), else the sample."""
-    startup = os.environ.get(STARTUP_ENV, "").strip()
-    if startup:
-        return _startup_dataset(Path(startup))
-    digest = hashlib.sha256(SAMPLE_PATH.read_bytes()).hexdigest() if SAMPLE_PATH.exists() else "generated"
-    return Dataset(SAMPLE_NAME, digest, load_sample())
+    """The server's default dataset: ``$JOURNEYLENS_DATA`` when set (read once per server), else the sample.
+
+    Public data, shared by every session; :func:`start_warm_up` reads it before anyone asks."""
+    with _DATASET_LOCK:
+        if "dataset" not in _DEFAULT:
+            startup = os.environ.get(STARTUP_ENV, "").strip()
+            if startup:
+                _DEFAULT["dataset"] = _startup_dataset(Path(startup))
+            else:
+                digest = hashlib.sha256(SAMPLE_PATH.read_bytes()).hexdigest() if SAMPLE_PATH.exists() else "generated"
+                _DEFAULT["dataset"] = Dataset(SAMPLE_NAME, digest, load_sample())
+        return _DEFAULT["dataset"]  # type: ignore[no-any-return]
+
+
+def _default_prepared() -> pl.DataFrame:
+    """The default dataset prepared with the default settings (30-minute gap, shipped rules, Polars), once."""
+    dataset = _sample_dataset()
+    with _PREPARED_LOCK:
+        if "prepared" not in _DEFAULT:
+            _DEFAULT["prepared"] = prepare(dataset.events, session_gap=timedelta(minutes=30))
+        return _DEFAULT["prepared"]  # type: ignore[no-any-return]
+
+
+#: Imported ahead by :func:`start_warm_up`: what the pages' first visits would otherwise import (seconds each).
+WARM_MODULES = ("scipy.stats", "sklearn.cluster", "sklearn.mixture", "sklearn.decomposition", "plotly.graph_objects",
+                "analysis.attribution", "analysis.dropoff", "analysis.funnels", "analysis.journeys",
+                "analysis.paths", "analysis.personas", "analysis.snapshot", "analysis.figures.attribution",
+                "analysis.figures.funnels", "analysis.figures.journeys", "analysis.figures.personas")
+
+
+def start_warm_up() -> None:
+    """Once per server, in the background: import what the pages need and read and prepare the default dataset,
+    so that the first visit of every page does not wait for them."""
+    with _WARM_LOCK:
+        if "thread" in _DEFAULT:
+            return
+        _DEFAULT["thread"] = thread = threading.Thread(target=_warm_up, name="journeylens-warm-up", daemon=True)
+        thread.start()
+
+
+def _warm_up() -> None:
+    for module in WARM_MODULES:
+        importlib.import_module(module)
+    _default_prepared()
 
 
 def _startup_dataset(path: Path) -> Dataset:
@@ -81,21 +136,67 @@ def _startup_dataset(path: Path) -> Dataset:
     return Dataset(f"{path.name} ({STARTUP_ENV})", sha.hexdigest(), result.events, result.report)
 
 
+NO_DATA_NAME = "No data: the link's dataset is not on this server"
+
+
 def active_dataset() -> Dataset:
-    """The session's dataset; the bundled sample until the user loads their own."""
+    """The session's dataset; the bundled sample until the user loads their own, and no events at all while an
+    opened link's data is missing (:func:`missing_link`): the app never swaps in the sample unasked."""
     dataset = st.session_state.get(state.DATASET)
-    return dataset if isinstance(dataset, Dataset) else _sample_dataset()
+    if isinstance(dataset, Dataset):
+        return dataset
+    if missing_link() is not None:
+        return Dataset(NO_DATA_NAME, "none", pl.DataFrame(schema=s.CANONICAL_SCHEMA))
+    return _sample_dataset()
 
 
 def set_active_dataset(name: str, digest: str, events: pl.DataFrame, report: Any = None,
                        people: pl.DataFrame | None = None) -> None:
-    """Make ``events`` (and ``people`` records, if any) the session's dataset; reset what depended on the last."""
-    st.session_state[state.DATASET] = Dataset(name, digest, events, report, people)
+    """Make ``events`` (and ``people`` records, if any) the session's dataset, keep the events in the local library
+    under a new key (the address bar carries it, so a refresh reopens it) and reset what depended on the previous
+    dataset."""
+    key = library.save(events, name=name, digest=digest, report=report)
+    st.session_state.setdefault(state.OWN_KEYS, set()).add(key)
+    st.session_state[state.DATASET] = Dataset(name, digest, events, report, people=people, key=key)
+    st.session_state.pop(state.LINK_MISSING, None)
     _forget_selections()
 
 
+def open_linked_dataset() -> None:
+    """Once per session, before anything reads the dataset: open the dataset the address bar's ``ds`` names.
+
+    A library key opens that dataset (with its conversion events); the default dataset's own ``ds`` or none
+    changes nothing; anything else is a link whose data is not here: :func:`missing_link` says so until the user
+    loads data or goes back to the sample. Unused library entries past their keeping time are deleted here.
+    """
+    if st.session_state.get(_LINK_OPENED):
+        return
+    st.session_state[_LINK_OPENED] = True
+    library.purge_expired()
+    ds = st.query_params.get("ds")
+    if ds is None or isinstance(st.session_state.get(state.DATASET), Dataset) or ds == _sample_dataset().link_key:
+        return
+    stored = library.open_dataset(ds)
+    if stored is None:
+        st.session_state[state.LINK_MISSING] = ds
+        return
+    st.session_state[state.DATASET] = Dataset(stored.name, stored.digest, stored.events, stored.report, key=stored.key)
+    if stored.conversion_events is not None:
+        st.session_state[state.CONVERSION_EVENTS] = stored.conversion_events
+
+
+_LINK_OPENED = "data.link_opened"
+
+
+def missing_link() -> str | None:
+    """The dataset key of an opened link whose data is not on this server (None when there is none)."""
+    ds = st.session_state.get(state.LINK_MISSING)
+    return ds if isinstance(ds, str) else None
+
+
 def forget_session() -> None:
-    """Drop everything this browser session holds: uploads, dataset, settings, cohorts and cached results.
+    """Drop everything this browser session holds: uploads, dataset (and its copy in the local library),
+    settings, cohorts and cached results.
 
     Streamlit runs the same per-session cache clean-up when a session disconnects; this does it on request.
     """
@@ -103,21 +204,30 @@ def forget_session() -> None:
     if ctx is not None:
         cache_data_api.clear_session_cache(ctx.session_id)
         cache_resource_api.clear_session_cache(ctx.session_id)
+    dataset = st.session_state.get(state.DATASET)
+    for key in {*st.session_state.get(state.OWN_KEYS, ()), *([dataset.key] if isinstance(dataset, Dataset) else [])}:
+        library.forget(key)  # the kept copies too: a refresh or the link no longer reopens them
     for key in list(st.session_state.keys()):
         del st.session_state[key]
     st.query_params.clear()
 
 
 def use_sample() -> None:
-    """Switch the session back to the bundled sample."""
+    """Switch the session back to the bundled sample (also away from a link whose data is missing)."""
     st.session_state.pop(state.DATASET, None)
+    if st.session_state.pop(state.LINK_MISSING, None) is not None:
+        st.session_state[state.LINK_FOR_OTHER_DATA] = True  # the link's settings were for that data: not applied
+    if "ds" in st.query_params:
+        del st.query_params["ds"]
     _forget_selections()
 
 
 def _forget_selections() -> None:
-    """What belonged to the previous dataset: date range, cohort, persona labels."""
+    """What belonged to the previous dataset: date range, cohort, persona labels, conversion events and the page
+    settings that follow them."""
     for key in (state.DATE_RANGE, state.COHORT_IDS, state.COHORT_LABEL, state.COHORT_DIGEST, state.PERSONA_LABELS,
-                state.PERSONA_DIGEST, state.PERSONA_FIT):
+                state.PERSONA_DIGEST, state.PERSONA_FIT, state.CONVERSION_EVENTS, *state.CONVERSION_FOLLOWERS,
+                *state.FUNNEL_FOLLOWERS):
         st.session_state.pop(key, None)
 
 
@@ -193,14 +303,40 @@ def _prepared(digest: str, gap_minutes: int, rules_key: str, rederive: bool, eng
     return prepare(raw, people=_people, session_gap=gap, channel_rules=_rules)
 
 
+#: Seconds per million events and fixed start-up of ``prepare`` on this 2-core machine (docs/performance.md).
+PREPARE_COST: dict[EngineName, tuple[float, float]] = {"polars": (0.8, 0.2), "spark": (17.0, 15.0)}
+
+
+def estimate_prepare(events: int, engine_name: EngineName) -> str:
+    """How long preparing ``events`` takes, roughly, as the spinner says it ("about 40 s").
+
+    Examples
+    --------
+    >>> estimate_prepare(1_000_000, "spark")
+    'about 30 s'
+    """
+    per_million, start = PREPARE_COST[engine_name]
+    seconds = start + per_million * events / 1e6
+    if seconds < 2:
+        return "a second or two"
+    if seconds < 90:
+        return f"about {max(5, round(seconds / 5) * 5):.0f} s"
+    return f"about {round(seconds / 60):.0f} min"
+
+
 def prepared_events() -> pl.DataFrame:
     """The active dataset, prepared (stitched, channels, sessions); cached per dataset, gap, channel rules and
     engine. Only a cache miss shows the spinner (it appears after half a second)."""
     dataset = active_dataset()
     gap_minutes = int(session_gap().total_seconds() // 60)
     chosen = engine()
-    where = "" if chosen == "polars" else " on Apache Spark (local; starting Spark takes 10-30 s)"
-    with st.spinner(f"Stitching identities and building sessions{where}…"):
+    where = (f" ({estimate_prepare(dataset.events.height, chosen)})" if chosen == "polars" else
+             f" on Apache Spark (local: {estimate_prepare(dataset.events.height, chosen)}, starting Spark included)")
+    if (dataset.key == "" and dataset.digest == _sample_dataset().digest and gap_minutes == 30 and chosen == "polars"
+            and channel_rules() is None and not rederive_channels()):
+        with st.spinner(f"Stitching identities and building sessions{where}…", show_time=True):
+            return _default_prepared()  # public, shared, usually ready before the first page asks
+    with st.spinner(f"Stitching identities and building sessions{where}…", show_time=True):
         return _prepared(dataset.digest, gap_minutes, rules_digest(), rederive_channels(), chosen, channel_rules(),
                          dataset.events, dataset.people)
 

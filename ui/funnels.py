@@ -22,7 +22,7 @@ from analysis import schema as s
 from analysis.dropoff import dropoff_destinations, dropoff_drivers
 from analysis.funnels import Exclusion, FunnelSpec, Step, funnel_spec, funnel_units
 from analysis.privacy import escape_markdown
-from analysis.sample import FUNNEL_STEPS
+from ui.conversions import default_funnel
 from ui.data import ViewKey, date_range, persona_fit, view_events, view_key
 from ui.share import int_between, short_texts
 
@@ -59,8 +59,7 @@ _SKIP_BREAKDOWN = {s.USER_ID, s.ANONYMOUS_ID, s.TIMESTAMP, s.SESSION_ID, s.REVEN
 
 def init_state(event_names: list[str]) -> None:
     """Defaults for the page's widgets (set once per session); the sample's funnel when its events exist."""
-    default = [e for e in FUNNEL_STEPS if e in event_names] or event_names[:2]
-    st.session_state.setdefault(STEPS, default)
+    st.session_state.setdefault(STEPS, default_funnel())  # the suggested main funnel (Data page)
     st.session_state.setdefault(OPTIONAL, [])
     st.session_state.setdefault(MODE, "ordered")
     st.session_state.setdefault(ENTRY, "closed")

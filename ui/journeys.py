@@ -24,6 +24,7 @@ from analysis.filters import filter_values
 from analysis.identity import StitchStats, stitch_stats
 from analysis.journeys import journeys
 from analysis.paths import Level, path_variants, paths, step_matrix, transitions
+from ui.conversions import conversion_events
 from ui.data import (
     ViewKey,
     active_dataset,
@@ -82,7 +83,7 @@ class Settings:
 def init_state(event_names: list[str]) -> None:
     """Defaults for the page's widgets (set once per session)."""
     st.session_state.setdefault(LEVEL, "channel")
-    st.session_state.setdefault(CONVERSION_EVENTS, ["purchase"] if "purchase" in event_names else event_names[-1:])
+    st.session_state.setdefault(CONVERSION_EVENTS, list(conversion_events()))  # the Data page's definition
     st.session_state.setdefault(LOOKBACK_DAYS, 0)
     st.session_state.setdefault(START, ANY)
     st.session_state.setdefault(END, ANY)

@@ -25,6 +25,7 @@ from analysis.personas.features import DEFAULT_GROUPS, SCALARS
 from analysis.personas.recipe import persona_parameters
 from analysis.prepare import MATCHING_ONLY
 from ui import state as keys
+from ui.conversions import conversion_events
 from ui.data import active_dataset, date_range, filtered_events, person_labels, session_gap, set_person_labels, view_key
 from ui.share import int_between
 
@@ -114,7 +115,7 @@ def init_state(event_names: list[str]) -> None:
     st.session_state.setdefault(COLUMNS, [])
     st.session_state.setdefault(WEIGHTING, "share")
     st.session_state.setdefault(REDUCTION, "none")
-    st.session_state.setdefault(CONVERSION, ["purchase"] if "purchase" in event_names else event_names[-1:])
+    st.session_state.setdefault(CONVERSION, list(conversion_events()))  # the Data page's definition
     st.session_state.setdefault(STABILITY_RUNS, 10)
     st.session_state.setdefault(MIN_SHARE, 5)
     st.session_state.setdefault(MIN_SIZE, 20)

@@ -2,9 +2,11 @@
 
 URL layout (all values are text):
 
-- ``ds`` — the first 12 hex digits of the dataset's content digest; a link opened on other data says so and
-  leaves the view alone.
+- ``ds`` — the dataset: the key of an uploaded dataset in the local library (``ui.library``; unguessable, so
+  only people given the link reopen it), or the first 12 hex digits of the bundled/start-up dataset's digest. A
+  link whose data is not on this server says so (``ui.data.missing_link``) and offers an upload.
 - ``from`` / ``to`` — the sidebar date range (ISO dates), absent when it is the whole dataset.
+- ``conv`` — the dataset's conversion events (JSON list) once chosen on the Data page.
 - ``<page>.<key>`` — a page's own settings as JSON (the session-state key is the parameter name), or
 - ``state`` — a content hash (SHA-256, 20 hex digits) under which the page's settings are stored as JSON in
   ``$JOURNEYLENS_HOME/shared-views/`` (default ``~/.journeylens``) when they would make the URL longer than
@@ -18,6 +20,10 @@ How a page uses it (see ``app_pages/snapshots.py``)::
     share.recipe_button("funnels", KEYS)                               # optional: download the recipe
 
 The sidebar calls :func:`restore_date_range` / :func:`publish_date_range` around its date input.
+
+Settings last for the whole browser session: Streamlit drops a widget's value when its page is not shown, so
+:func:`keep_alive` (called by ``app.py`` on every run) re-assigns every setting a page registered through
+:func:`restore_page`, and switching pages never resets them.
 """
 
 from __future__ import annotations
@@ -36,12 +42,12 @@ import streamlit as st
 from analysis.recipe import Recipe
 from analysis.snapshot.store import library_version
 from ui import state
-from ui.data import active_dataset, session_gap
+from ui.data import active_dataset, event_names, missing_link, session_gap
 
-Q_DATASET, Q_FROM, Q_TO, Q_STATE = "ds", "from", "to", "state"
+Q_DATASET, Q_FROM, Q_TO, Q_STATE, Q_CONVERSIONS = "ds", "from", "to", "state", "conv"
 DIGEST_CHARS = 12
 INLINE_LIMIT = 1_500  # characters of page settings kept in the URL itself
-MISMATCH = "share.dataset_mismatch"  # True when the opened link was made for another dataset
+MISMATCH = state.LINK_FOR_OTHER_DATA  # True when the opened link was made for another dataset
 _RESTORED = "share.restored"  # set of page names whose link state was applied this session
 _KEY_PATTERN = re.compile(r"^[0-9a-f]{20}$")
 
@@ -118,11 +124,11 @@ def load_state(key: str) -> dict[str, Any] | None:
 # --- dataset and date range (sidebar) -----------------------------------------------------------------------------
 
 def _digest_prefix() -> str:
-    return active_dataset().digest[:DIGEST_CHARS]
+    return active_dataset().link_key
 
 
 def link_matches_dataset() -> bool:
-    """True when the URL carries no dataset digest or the active dataset's."""
+    """True when the URL carries no dataset key or the active dataset's."""
     ds = st.query_params.get(Q_DATASET)
     return ds is None or ds == _digest_prefix()
 
@@ -138,11 +144,12 @@ def _restore_once(page: str) -> bool:
 def restore_date_range(lo: date, hi: date) -> None:
     """Before the sidebar's date input: apply ``from``/``to`` of an opened link once per session (clamped to the
     data), if the link was made for this dataset; otherwise flag :data:`MISMATCH`."""
-    if not _restore_once("global"):
+    if not _restore_once("global") or missing_link() is not None:
         return
     if not link_matches_dataset():
         st.session_state[MISMATCH] = True
         return
+    _restore_conversions()
     try:
         start = date.fromisoformat(st.query_params.get(Q_FROM, lo.isoformat()))
         end = date.fromisoformat(st.query_params.get(Q_TO, hi.isoformat()))
@@ -151,6 +158,21 @@ def restore_date_range(lo: date, hi: date) -> None:
     start, end = max(lo, min(start, hi)), min(hi, max(end, lo))
     if start <= end and (start, end) != (lo, hi):
         st.session_state[state.DATE_RANGE] = (start, end)
+
+
+def _restore_conversions() -> None:
+    """A link's conversion events (only events of this dataset; nothing when none is left)."""
+    if Q_CONVERSIONS not in st.query_params:
+        return
+    try:
+        value = decode_value(st.query_params[Q_CONVERSIONS])
+    except ValueError:
+        return
+    names = set(event_names())
+    kept = tuple(dict.fromkeys(v for v in value if isinstance(v, str) and v in names)) if isinstance(value, list) \
+        else ()
+    if kept:
+        st.session_state[state.CONVERSION_EVENTS] = kept
 
 
 def _set_param(name: str, value: str | None) -> None:
@@ -163,7 +185,9 @@ def _set_param(name: str, value: str | None) -> None:
 
 def publish_date_range(lo: date, hi: date) -> None:
     """After the sidebar's date input: write the dataset digest and the picked range into the URL."""
-    _set_param(Q_DATASET, _digest_prefix())
+    _set_param(Q_DATASET, missing_link() or _digest_prefix())
+    chosen = st.session_state.get(state.CONVERSION_EVENTS)
+    _set_param(Q_CONVERSIONS, encode_value(list(chosen)) if isinstance(chosen, tuple | list) else None)
     picked = st.session_state.get(state.DATE_RANGE)
     whole = not (isinstance(picked, tuple | list) and len(picked) == 2) or tuple(picked) == (lo, hi)
     _set_param(Q_FROM, None if whole else picked[0].isoformat())  # type: ignore[index]
@@ -183,6 +207,7 @@ def restore_page(keys: Sequence[str], *, choices: Mapping[str, Sequence[Any]] | 
     Values from a URL are untrusted: entries of list settings not in ``choices[key]`` are dropped, a scalar not in
     its choices or failing ``valid[key]`` is ignored, and nothing is applied when the link was made for other data.
     """
+    st.session_state.setdefault(state.KEPT, set()).update(keys)
     if not keys or not _restore_once(_page_of(keys)):
         return
     if st.session_state.get(MISMATCH) or not link_matches_dataset():
@@ -210,6 +235,17 @@ def restore_page(keys: Sequence[str], *, choices: Mapping[str, Sequence[Any]] | 
         if key in valid and not valid[key](value):
             continue
         st.session_state[key] = value
+
+
+def keep_alive() -> None:
+    """Keep every page's settings for the whole session (call before the page runs, on every run).
+
+    Streamlit forgets a widget's value after a run that did not show the widget (another page); re-assigning the
+    value through ``st.session_state`` keeps it, so a page shows the settings it had when the user comes back.
+    """
+    for key in st.session_state.get(state.KEPT, ()):
+        if key in st.session_state:
+            st.session_state[key] = st.session_state[key]
 
 
 def page_values(keys: Sequence[str]) -> dict[str, Any]:

@@ -3,7 +3,7 @@ and the engine that prepares the events."""
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import date
 
 import streamlit as st
 
@@ -18,8 +18,10 @@ from ui.data import (
     cohort_label,
     data_date_bounds,
     forget_session,
+    missing_link,
     person_labels,
     spark_unavailable,
+    use_sample,
 )
 
 
@@ -29,25 +31,50 @@ def render_sidebar() -> None:
     with st.sidebar:
         st.caption("Active dataset")
         st.text(dataset.name)  # st.text: data-derived names never render as Markdown
+        if missing_link() is not None:
+            share.publish_date_range(*data_date_bounds())  # the address bar keeps the link's dataset key
+            st.caption("The link's data is not on this server: load it on the Data page.")
+            _forget_button()
+            return
         summary = active_summary()
         st.caption(f"{summary.events:,} events · {summary.people:,} people · digest {dataset.digest[:10]}")
         lo, hi = data_date_bounds()
         share.restore_date_range(lo, hi)  # a shared link's range, once per session, if it fits this dataset
-        # no double default: the widget keeps its state once it has one
-        default: dict[str, Any] = {} if state.DATE_RANGE in st.session_state else {"value": (lo, hi)}
-        st.date_input("Date range", **default, min_value=lo, max_value=hi, key=state.DATE_RANGE,
-                      help="Limits every page to events on these days (UTC). Funnels use it for entry only.")
+        _date_range(dataset.digest, lo, hi)
         share.publish_date_range(lo, hi)
         if st.session_state.get(share.MISMATCH):
             st.warning("The link you opened was made for other data; its settings were not applied.",
                        icon=":material/link_off:")
         _selections()
         _engine()
-        st.caption("The address bar holds this view (dataset, dates, page settings): copy it to reopen the view "
-                   "on a machine with the same data.")
-        st.button("Forget this data", key="sidebar.forget", on_click=forget_session, icon=":material/delete:",
-                  help="Drops your uploads, results and settings from this server now (they also go when you "
-                       "close the tab). The app returns to the bundled sample.")
+        st.caption("The address bar holds this view (dataset, dates, page settings): a refresh reopens it, and "
+                   "so does the link, on this server, for whoever you give it to.")
+        _forget_button()
+
+
+def _forget_button() -> None:
+    st.button("Forget this data", key="sidebar.forget", on_click=forget_session, icon=":material/delete:",
+              help="Deletes your uploads (and the copy kept on this server so a refresh reopens them), results and "
+                   "settings now; links to them stop working. Kept uploads are also deleted after some days "
+                   "without use. The app returns to the bundled sample.")
+
+
+def _date_range(digest: str, lo: date, hi: date) -> None:
+    """The date-range input, one per dataset: it starts at the data's first and last day and its calendar opens
+    there; the chosen range is kept in ``state.DATE_RANGE`` for every page."""
+    picked = st.session_state.get(state.DATE_RANGE)
+    if not (isinstance(picked, tuple | list) and len(picked) == 2 and lo <= picked[0] <= picked[1] <= hi):
+        picked = st.session_state[state.DATE_RANGE] = (lo, hi)
+    key = f"sidebar.date_range.{digest[:16]}"
+    st.date_input("Date range", value=tuple(picked), min_value=lo, max_value=hi, key=key,
+                  on_change=_dates_picked, args=(key,),
+                  help="Limits every page to events on these days (UTC). Funnels use it for entry only.")
+
+
+def _dates_picked(key: str) -> None:
+    picked = st.session_state.get(key)
+    if isinstance(picked, tuple | list) and len(picked) == 2:  # a half-picked range waits for its end
+        st.session_state[state.DATE_RANGE] = (picked[0], picked[1])
 
 
 def _selections() -> None:
@@ -78,3 +105,22 @@ def _engine() -> None:
              help=("Prepares the events (stitching, channels, sessions). Both give the same results; Spark is for "
                    "data that outgrows this machine and is slower here (it starts a local Spark first)."
                    if why_not is None else f"Apache Spark is not available here: {why_not}"))
+
+
+def render_missing_link(*, on_data_page: bool) -> None:
+    """At the top of the page: the opened link's data is not here; offer to load it (or the sample, on request).
+
+    On pages other than Data the page stops here: it would have nothing to show.
+    """
+    st.error("**The data this link was made for is not on this server.** It was forgotten with \"Forget this "
+             "data\", deleted after some days without use, or the link was made on another machine. Load the same "
+             "file on the Data page to continue.", icon=":material/cloud_off:")
+    left, right = st.columns([1, 1], vertical_alignment="center")
+    if on_data_page:
+        left.markdown(":material/arrow_downward: Load it under **Load your exports** below.")
+    else:
+        left.page_link("app_pages/data.py", label="Load the data on the Data page", icon=":material/upload:")
+    right.button("Use the bundled sample instead", key="sidebar.missing_use_sample", on_click=use_sample,
+                 icon=":material/dataset:")
+    if not on_data_page:
+        st.stop()

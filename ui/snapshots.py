@@ -20,11 +20,12 @@ from analysis import schema as s
 from analysis.personas import Personas
 from analysis.personas.recipe import persona_parameters
 from analysis.privacy.noise import NoiseSettings
-from analysis.snapshot import DEFAULT_MODELS, DEFAULT_STEPS, SECTIONS, Snapshot, read_snapshot, write_snapshot
+from analysis.snapshot import DEFAULT_MODELS, SECTIONS, Snapshot, read_snapshot, write_snapshot
 from analysis.snapshot.attribution import model_label as plain_model_name
 from analysis.snapshot.render import short_digest
 from analysis.snapshot.store import HTML_NAME, snapshot_zip
 from ui import personas as persona_ui
+from ui.conversions import conversion_events, default_funnel
 from ui.data import active_dataset, date_range, session_gap
 
 TITLE = "snapshots.title"
@@ -117,9 +118,9 @@ def init_state(event_names: list[str]) -> None:
     st.session_state.setdefault(SECTIONS_KEY, list(SECTIONS))
     st.session_state.setdefault(MIN_GROUP, 10)
     st.session_state.setdefault(USE_PERSONAS, True)
-    st.session_state.setdefault(STEPS, [e for e in DEFAULT_STEPS if e in event_names] or event_names[:3])
+    st.session_state.setdefault(STEPS, default_funnel())  # the suggested main funnel (Data page)
     st.session_state.setdefault(MODELS, list(DEFAULT_MODELS))
-    st.session_state.setdefault(CONVERSION, ["purchase"] if "purchase" in event_names else event_names[-1:])
+    st.session_state.setdefault(CONVERSION, list(conversion_events()))  # the Data page's definition
     st.session_state.setdefault(NOISE, False)
     st.session_state.setdefault(EPSILON, 1.0)
     st.session_state.setdefault(VALUE_CAP, 500.0)

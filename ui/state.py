@@ -14,3 +14,13 @@ PERSONA_LABELS = "global.persona_labels"  # pl.DataFrame user_id, persona: expor
 PERSONA_FIT = "global.persona_fit"  # dict: the recipe parameters that refit the personas of PERSONA_LABELS
 PERSONA_DIGEST = "global.persona_digest"  # short content digest of PERSONA_LABELS, a cache-key part
 ENGINE = "global.engine"  # "polars" (default) or "spark": which engine prepares the events (sidebar)
+CONVERSION_EVENTS = "global.conversion_events"  # tuple of event names: what counts as a conversion in this dataset
+#: Page settings that start from CONVERSION_EVENTS and follow it until the page changes them (then the page says so).
+CONVERSION_FOLLOWERS = ("journeys.conversion_events", "attribution.conversion_events", "personas.conversion_events",
+                        "snapshots.conversion_events")
+#: Page settings that start from the suggested main funnel and follow it the same way.
+FUNNEL_FOLLOWERS = ("funnels.funnel_steps", "snapshots.funnel_steps")
+LINK_MISSING = "data.link_missing"  # the dataset key of an opened link whose data is not on this server
+OWN_KEYS = "data.library_keys"  # set of library keys this session created (forgotten with "Forget this data")
+KEPT = "global.kept_settings"  # set of page-setting keys kept alive across page switches (see ui.share.keep_alive)
+LINK_FOR_OTHER_DATA = "share.dataset_mismatch"  # True when the opened link was made for data not in view

@@ -15,8 +15,8 @@ from ui import state
 from ui.data import SAMPLE_NAME, Dataset
 
 ROOT = Path(__file__).resolve().parents[2]
-# caches of public data only: the bundled sample and the list of time zones
-PUBLIC_CACHES = {("data.py", "_sample_dataset"), ("ingest.py", "all_timezones")}
+# caches of public data only: the list of time zones (the default dataset is a plain once-per-server value)
+PUBLIC_CACHES = {("ingest.py", "all_timezones")}
 
 
 def _cache_decorators() -> list[tuple[str, str, bool]]:

@@ -1,5 +1,6 @@
 """Share links on Journeys, Funnels, Attribution and Personas (AppTest): a link made on the same data reopens the
-page with its settings; a link made on other data or with hostile values applies nothing; the recipe uses the names
+page with its settings; a link made on other data says its data is missing and, when the user goes on with the
+sample, applies nothing; hostile values are dropped; the recipe uses the names
 the CLI reads."""
 
 from __future__ import annotations
@@ -43,6 +44,12 @@ def open_link(page: str, ds: str, settings: dict[str, object], **seed: object) -
     at.switch_page(f"app_pages/{page}.py")
     at.run()
     assert not at.exception, [e.value for e in at.exception]
+    if ds == OTHER_DS:  # data not on this server: said so, the page stops, and the sample only comes on request
+        assert any("not on this server" in e.value for e in at.error)
+        assert not at.multiselect and not at.slider
+        at.button(key="sidebar.missing_use_sample").click().run()
+        assert not at.exception, [e.value for e in at.exception]
+        assert not at.error
     return at
 
 

@@ -128,6 +128,8 @@ def test_a_link_for_other_data_is_not_applied() -> None:
     at = AppTest.from_file(str(APP), default_timeout=240)
     at.query_params.update({"ds": "000000000000", us.MIN_GROUP: "40"})
     at.run()
+    assert any("not on this server" in e.value for e in at.error)  # its data is not here: said so, no sample
+    at.button(key="sidebar.missing_use_sample").click().run()  # going on with the sample applies nothing
     assert any("other data" in w.value for w in at.warning)
     at.switch_page("app_pages/snapshots.py")
     at.run()

@@ -20,14 +20,15 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
 @pytest.fixture(scope="session")
 def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The app, shared by the browser tests of one run."""
-    with serve(tmp_path_factory.mktemp("streamlit") / "server.log") as url:
+    home = tmp_path_factory.mktemp("journeylens-home")  # the dataset library of this run, never ~/.journeylens
+    with serve(tmp_path_factory.mktemp("streamlit") / "server.log", env={"JOURNEYLENS_HOME": str(home)}) as url:
         yield url
 
 
 @pytest.fixture
 def fresh_app_url(tmp_path: Path) -> Iterator[str]:
     """A newly started app that no session has opened yet (for links pasted right after a restart)."""
-    with serve(tmp_path / "server.log") as url:
+    with serve(tmp_path / "server.log", env={"JOURNEYLENS_HOME": str(tmp_path / "journeylens-home")}) as url:
         yield url
 
 

@@ -1,0 +1,185 @@
+"""Which events count as conversions, and the main funnel that leads to them: a suggestion, with its reason.
+
+The app asks the user right after a load; these functions give the proposal it shows (marked as a suggestion).
+
+- :func:`suggest_conversions`: a well-known conversion name when the data has one (``purchase``, ``conversion``,
+  ``order``, ``Kauf`` …), else the rarest event that comes late in most people's timelines.
+- :func:`suggest_funnel`: the events most converters did before their first conversion, the ones closest to it,
+  in the order people did them, followed by the conversion.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import polars as pl
+
+from analysis import schema as s
+from analysis.errors import AnalysisError
+
+#: Names that mean a conversion, best first; compared lower-cased with spaces, dots and dashes as ``_``.
+KNOWN_CONVERSIONS: tuple[str, ...] = (
+    "purchase", "conversion", "order", "kauf", "bestellung", "transaction", "order_completed", "order_complete",
+    "checkout_completed", "checkout_complete", "purchase_completed", "ecommerce_purchase", "completed_purchase",
+    "sale", "abschluss", "subscription", "subscribe", "sign_up", "signup", "registration", "lead",
+)
+#: How late an event must come (share of its people who first do it in the second half of their timeline).
+LATE_SHARE = 0.5
+#: The funnel's prior steps must have been done by at least this share of converters before converting.
+STEP_COVERAGE = 0.5
+_PERSON = "_person"
+
+
+@dataclass(frozen=True)
+class ConversionSuggestion:
+    """Proposed conversion events and why (``known_name``: found by its name rather than by behaviour)."""
+
+    events: tuple[str, ...]
+    reason: str
+    known_name: bool
+
+
+@dataclass(frozen=True)
+class FunnelSuggestion:
+    """Proposed funnel steps (event names, in order, ending with a conversion) and why."""
+
+    steps: tuple[str, ...]
+    reason: str
+
+
+def normalise_name(name: str) -> str:
+    """An event name as compared with :data:`KNOWN_CONVERSIONS`: lower case, runs of space/./- as ``_``.
+
+    Examples
+    --------
+    >>> normalise_name("Order Completed")
+    'order_completed'
+    """
+    return re.sub(r"[\s.\-_]+", "_", name.strip().lower())
+
+
+def _check(events: pl.DataFrame) -> None:
+    missing = [c for c in (s.TIMESTAMP, s.EVENT) if c not in events.columns]
+    if missing or not ({s.USER_ID, s.ANONYMOUS_ID} & set(events.columns)):
+        need = ", ".join(missing) or "user_id or anonymous_id"
+        raise AnalysisError(f"Cannot suggest conversions: the events have no {need} column (canonical events "
+                            f"need timestamp, event and user_id or anonymous_id).")
+
+
+def _people(events: pl.DataFrame) -> pl.DataFrame:
+    """``_person`` (user_id, else anonymous_id), timestamp, event; rows without any of them left out."""
+    ids = [pl.col(c) for c in (s.USER_ID, s.ANONYMOUS_ID) if c in events.columns]
+    return (events.select(pl.coalesce(ids).alias(_PERSON), pl.col(s.TIMESTAMP), pl.col(s.EVENT))
+            .drop_nulls())
+
+
+def suggest_conversions(events: pl.DataFrame) -> ConversionSuggestion:
+    """Propose the events that count as conversions.
+
+    A known conversion name (:data:`KNOWN_CONVERSIONS`, the earliest in that list) wins. Otherwise the rarest
+    event (fewest people) among those that most of their people first do in the second half of their timeline,
+    done by at least two people; ties go to the later event, then the name. Without events: an empty proposal.
+
+    Examples
+    --------
+    >>> from datetime import datetime
+    >>> ev = pl.DataFrame({"user_id": ["a", "a", "b"], "event": ["page_view", "Kauf", "page_view"],
+    ...                    "timestamp": [datetime(2026, 1, 1, h) for h in (1, 2, 3)]})
+    >>> suggest_conversions(ev).events
+    ('Kauf',)
+    """
+    _check(events)
+    names = events[s.EVENT].drop_nulls().unique().sort().to_list()
+    if not names:
+        return ConversionSuggestion((), "The data has no events, so there is nothing to suggest.", False)
+    rank = {known: i for i, known in enumerate(KNOWN_CONVERSIONS)}
+    known = sorted((rank[normalise_name(n)], n) for n in names if normalise_name(n) in rank)
+    if known:
+        name = known[0][1]
+        return ConversionSuggestion(
+            (name,), f"“{name}” is a usual name for a conversion event. Check it is the one that means success "
+                     "for you.", True)
+    stats = _lateness(events)
+    candidates = stats.filter((pl.col("late_share") >= LATE_SHARE) & (pl.col("people") >= 2)).sort(
+        ["people", "late_share", s.EVENT], descending=[False, True, False])
+    if candidates.is_empty():
+        last = stats.sort(["late_share", "people", s.EVENT], descending=[True, False, False]).row(0, named=True)
+        return ConversionSuggestion(
+            (last[s.EVENT],), f"No event has a usual conversion name and none comes late for most people; "
+                              f"“{last[s.EVENT]}” comes latest ({last['late_share']:.0%} of its people do it first "
+                              "in the second half of their events). Choose the events that mean success.", False)
+    row = candidates.row(0, named=True)
+    return ConversionSuggestion(
+        (row[s.EVENT],),
+        f"No event has a usual conversion name. “{row[s.EVENT]}” is the rarest event that comes late: "
+        f"{row['people']:,} people ({row['people_share']:.1%}) did it, {row['late_share']:.0%} of them first in "
+        "the second half of their events, as conversions tend to be.", False)
+
+
+def _lateness(events: pl.DataFrame) -> pl.DataFrame:
+    """Per event name: ``people`` doing it, their share of everyone, and ``late_share``: the share of them whose
+    first occurrence is in the second half of their own timeline (people with one event count as early)."""
+    rows = _people(events).sort([_PERSON, s.TIMESTAMP, s.EVENT]).with_columns(
+        position=pl.int_range(pl.len()).over(_PERSON), length=pl.len().over(_PERSON))
+    firsts = rows.group_by(_PERSON, s.EVENT).agg(pl.col("position").min(), pl.col("length").first())
+    total = max(rows[_PERSON].n_unique(), 1)
+    late = (pl.col("length") > 1) & (pl.col("position") / (pl.col("length") - 1).clip(lower_bound=1) >= 0.5)
+    return firsts.group_by(s.EVENT).agg(people=pl.len(), late_share=late.mean()).with_columns(
+        people_share=pl.col("people") / total)
+
+
+def suggest_funnel(events: pl.DataFrame, *, conversion_events: tuple[str, ...] | list[str],
+                   max_steps: int = 4) -> FunnelSuggestion:
+    """Propose a funnel that ends with the most common conversion event.
+
+    The prior steps are events done by at least :data:`STEP_COVERAGE` of converters before their first
+    conversion; the ``max_steps - 1`` whose first occurrence comes closest to the conversion (median number of
+    distinct events in between) are kept, in the order people first did them. Without converters, or when no
+    event qualifies, the most common event leads to the conversion.
+
+    Examples
+    --------
+    >>> from datetime import datetime
+    >>> ev = pl.DataFrame({"user_id": ["a", "a", "a", "b", "b"],
+    ...                    "event": ["view", "cart", "buy", "view", "cart"],
+    ...                    "timestamp": [datetime(2026, 1, 1, h) for h in (1, 2, 3, 1, 2)]})
+    >>> suggest_funnel(ev, conversion_events=["buy"]).steps
+    ('view', 'cart', 'buy')
+    """
+    _check(events)
+    if max_steps < 2:
+        raise AnalysisError(f"A funnel needs at least 2 steps; max_steps={max_steps}.")
+    conversions = [c for c in dict.fromkeys(conversion_events)]
+    if not conversions:
+        raise AnalysisError("Pick at least one conversion event to suggest a funnel for.")
+    rows = _people(events)
+    hits = rows.filter(pl.col(s.EVENT).is_in(conversions))
+    if hits.is_empty():
+        return FunnelSuggestion((), f"Nobody did {', '.join(map(repr, conversions))}, so there is no funnel to "
+                                    "suggest. Pick other conversion events.")
+    final = hits.group_by(s.EVENT).agg(people=pl.col(_PERSON).n_unique()).sort(
+        ["people", s.EVENT], descending=[True, False])[s.EVENT][0]
+    converted = hits.group_by(_PERSON).agg(pl.col(s.TIMESTAMP).min().alias("_converted"))
+    before = (rows.join(converted, on=_PERSON)
+              .filter((pl.col(s.TIMESTAMP) < pl.col("_converted")) & ~pl.col(s.EVENT).is_in(conversions))
+              .group_by(_PERSON, s.EVENT).agg(pl.col(s.TIMESTAMP).min().alias("_first"))
+              .sort([_PERSON, "_first", s.EVENT])
+              .with_columns(to_go=(pl.len() - 1 - pl.int_range(pl.len())).over(_PERSON)))
+    stats = before.group_by(s.EVENT).agg(people=pl.len(), to_go=pl.col("to_go").median()).with_columns(
+        coverage=pl.col("people") / converted.height)
+    steps = (stats.filter(pl.col("coverage") >= STEP_COVERAGE)
+             .sort(["to_go", "coverage", s.EVENT], descending=[False, True, False]).head(max_steps - 1)
+             .sort(["to_go", "coverage", s.EVENT], descending=[True, True, False]))
+    if steps.is_empty():
+        others = rows.filter(pl.col(s.EVENT) != final).group_by(s.EVENT).agg(people=pl.col(_PERSON).n_unique())
+        if others.is_empty():
+            return FunnelSuggestion((final,), f"The data has no event besides “{final}”: no funnel to suggest.")
+        first = others.sort(["people", s.EVENT], descending=[True, False])[s.EVENT][0]
+        return FunnelSuggestion((first, final), f"No event was done by most converters before converting; the "
+                                                f"most common event, “{first}”, leads to “{final}”.")
+    parts = ", ".join(f"“{e}” ({c:.0%})" for e, c in steps.select(s.EVENT, "coverage").iter_rows())
+    return FunnelSuggestion(
+        (*steps[s.EVENT].to_list(), final),
+        f"Of the {converted.height:,} people who converted, most did {parts} before converting, in this order; "
+        f"these are the events closest to the conversion.")
