@@ -224,3 +224,25 @@ def format_duration(seconds: float | timedelta | None) -> str:
     """
     value = seconds.total_seconds() if isinstance(seconds, timedelta) else seconds
     return _scalar(duration_text(_series(value)), value)
+
+
+def detect_currency(events: pl.DataFrame) -> str | None:
+    """The one currency a dataset's amounts are in, from a column named ``currency`` or ``currency_code`` (any
+    prefix, e.g. ``event_params.currency``), read on the rows with revenue when there is a ``revenue`` column.
+    ``None`` when there is no such column or it holds several codes (amounts are then printed without a symbol).
+
+    Examples
+    --------
+    >>> ev = pl.DataFrame({"revenue": [None, 9.5], "event_params.currency": [None, "USD"]})
+    >>> detect_currency(ev), detect_currency(ev.drop("event_params.currency"))
+    ('USD', None)
+    """
+    columns = [c for c in events.columns
+               if c.lower().rsplit(".", 1)[-1] in ("currency", "currency_code") and events.schema[c] == pl.String]
+    if not columns:
+        return None
+    rows = events.filter(pl.col("revenue").is_not_null()) if "revenue" in events.columns else events
+    codes = (rows.select(pl.concat_list([pl.col(c).str.strip_chars().str.to_uppercase() for c in columns])
+                         .alias("c"))
+             .explode("c").filter(pl.col("c").str.contains(r"^[A-Z]{3}$"))["c"].unique())
+    return str(codes[0]) if codes.len() == 1 else None
