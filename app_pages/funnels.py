@@ -114,9 +114,12 @@ with t1:
     f1.selectbox("From step", steps_range[:-1], key=uf.TTC_FROM, format_func=lambda k: f"{k}. {spec.labels[k - 1]}")
     f2.selectbox("To step", steps_range[1:], key=uf.TTC_TO, format_func=lambda k: f"{k}. {spec.labels[k - 1]}")
     lo, hi = int(st.session_state[uf.TTC_FROM]), int(st.session_state[uf.TTC_TO])
-    if lo < hi:
-        st.plotly_chart(time_to_convert_figure(time_to_convert(units, spec, from_step=lo, to_step=hi),
-                                               title=f"Time from step {lo} to step {hi}", unit=noun),
+    hist = time_to_convert(units, spec, from_step=lo, to_step=hi) if lo < hi else None
+    if hist is not None and hist.is_empty():
+        st.info(f"Nobody went from step {lo} to step {hi} within the conversion window, so there is no time to "
+                "convert to show.")
+    elif hist is not None:
+        st.plotly_chart(time_to_convert_figure(hist, title=f"Time from step {lo} to step {hi}", unit=noun),
                         width="stretch")
     else:
         st.info("Pick a later 'to' step than 'from' step.")

@@ -31,7 +31,7 @@ with st.container(border=True):
                                    "The path *level*.")
     c2.multiselect("Conversion events", names, key=uj.CONVERSION_EVENTS,
                    help="Each of these events closes a journey; the next journey starts after it.")
-    c3.slider("Days before the conversion (0 = all)", 0, 90, key=uj.LOOKBACK_DAYS,
+    c3.slider("Days back (0 = all)", 0, 90, key=uj.LOOKBACK_DAYS,
               help="Keep only the events within this many days before each journey's end (the *lookback "
                    "window*).")
     level = st.session_state[uj.LEVEL]

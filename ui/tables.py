@@ -5,7 +5,8 @@ scrolls sideways.
 Each page says what its columns are (:class:`Col`); :func:`table_view` is the headless twin that returns the display
 frame and the ``st.column_config`` (testable without a running app) and :func:`show_table` draws it.
 
-Numbers stay numbers where they can (so clicking a heading sorts them): counts and percentages without gaps.
+Numbers stay numbers where they can (so clicking a heading sorts them): counts and percentages without gaps (the
+latter in points, 0..100, so that every percentage shows one decimal).
 Durations, money and any numeric column with a gap become text, formatted by :mod:`analysis.formatting` (the same
 formatter the CLI and snapshots can use), right-aligned.
 """
@@ -115,10 +116,11 @@ def _column(col: pl.Expr, spec: Col, values: pl.Series, currency: str | None) ->
     kind = spec.kind
     if kind == "count" and not gaps:
         return col, st.column_config.NumberColumn(**common, format="localized")
-    if kind in ("percent", "share") and not gaps:
+    if kind in ("percent", "share") and not gaps:  # shown in points with one decimal, like percent_text
         if kind == "share":
-            return col, st.column_config.ProgressColumn(**common, format="percent", min_value=0.0, max_value=1.0)
-        return col, st.column_config.NumberColumn(**common, format="percent")
+            return col * 100, st.column_config.ProgressColumn(**common, format="%.1f%%", min_value=0.0,
+                                                              max_value=100.0)
+        return col * 100, st.column_config.NumberColumn(**common, format="%.1f%%")
     right = st.column_config.TextColumn(**common, alignment="right")
     if kind == "count":
         return count_text(col), right
@@ -138,8 +140,11 @@ def _column(col: pl.Expr, spec: Col, values: pl.Series, currency: str | None) ->
         if isinstance(values.dtype, pl.Datetime):
             return col, st.column_config.DatetimeColumn(**common, format="YYYY-MM-DD HH:mm:ss")
         return col.cast(pl.String).fill_null(MISSING), st.column_config.TextColumn(**common)
-    if isinstance(values.dtype, pl.List):
+    dtype = values.dtype
+    if isinstance(dtype, pl.List) and (dtype.inner == pl.String or dtype.inner.is_numeric()):
         return col.cast(pl.List(pl.String)).list.join(" → ").fill_null(MISSING), st.column_config.TextColumn(**common)
+    if dtype.is_nested() or dtype in (pl.Binary, pl.Object):  # records and lists of records: as they are
+        return col, st.column_config.Column(**common)
     return col.cast(pl.String).fill_null(MISSING), st.column_config.TextColumn(**common)
 
 

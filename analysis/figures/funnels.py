@@ -5,6 +5,8 @@ Step names, breakdown values and traits are data: every one is escaped for Plotl
 
 from __future__ import annotations
 
+import textwrap
+
 import plotly.graph_objects as go
 import polars as pl
 
@@ -71,7 +73,7 @@ def funnel_figure(table: pl.DataFrame, *, title: str = "Funnel", unit: str = "pe
         yaxis_rangemode="tozero",
         yaxis_tickformat=",d",
         showlegend=len(groups) > 1,
-        xaxis={"type": "category"},
+        xaxis={"type": "category", "tickangle": 0},
     )
     return fig
 
@@ -222,9 +224,13 @@ def empty_figure(message: str, *, title: str | None = None) -> go.Figure:
     >>> fig = empty_figure("Nobody converted.")
     >>> fig.layout.annotations[0].text, fig.layout.xaxis.visible
     ('Nobody converted.', False)
+    >>> empty_figure("Nobody went from the first to the second of these steps.").layout.annotations[0].text
+    'Nobody went from the first to the second of<br>these steps.'
+
     """
     fig = go.Figure()
-    fig.add_annotation(text=escape_text(message), showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper",
-                       font={"size": 14})
+    lines = textwrap.wrap(message, width=48) or [""]  # Plotly never wraps text itself: a narrow column cuts it
+    fig.add_annotation(text="<br>".join(escape_text(line) for line in lines), showarrow=False, x=0.5, y=0.5,
+                       xref="paper", yref="paper", font={"size": 14})
     return fig.update_layout(title=title, xaxis_visible=False, yaxis_visible=False, height=220,
                              margin={"t": 50 if title else 10, "b": 10})

@@ -118,6 +118,10 @@ def sankey_figure(flows: pl.DataFrame, *, title: str | None = None, label_px: fl
         )
     )
     colours = _colours(nodes["node"].to_list())
+    # Plotly writes the labels of the rightmost column on their left, over the labels of the column before; a
+    # hair-thin, invisible link from that column to a blank node further right keeps every label on the right
+    rightmost = nodes.filter(pl.col("step") == last).sort("_weight", descending=True).row(0, named=True)
+    spacer = {"_id": nodes.height, "_x": 0.995, "_y": 0.999, "value": float(nodes["_weight"].max()) * 1e-9}
     backward = first <= 0
     steps = list(range(first, last + 1))
     headers = [
@@ -129,23 +133,25 @@ def sankey_figure(flows: pl.DataFrame, *, title: str | None = None, label_px: fl
         go.Sankey(
             arrangement="fixed",
             node={
-                "label": [full if room else "" for full, room in zip(nodes["_full"], nodes["_room"], strict=True)],
-                "x": nodes["_x"].to_list(),
-                "y": nodes["_y"].to_list(),
+                "label": [*(full if room else "" for full, room in zip(nodes["_full"], nodes["_room"], strict=True)),
+                          ""],
+                "x": [*nodes["_x"].to_list(), spacer["_x"]],
+                "y": [*nodes["_y"].to_list(), spacer["_y"]],
                 "pad": 8,
                 "thickness": 14,
-                "color": [colours[n] for n in nodes["node"].to_list()],
-                "customdata": list(zip(nodes["step"].to_list(), nodes["_name"].to_list(), strict=True)),
+                "color": [*(colours[n] for n in nodes["node"].to_list()), "rgba(0,0,0,0)"],
+                "customdata": [*zip(nodes["step"].to_list(), nodes["_name"].to_list(), strict=True), (last + 1, "")],
                 "hovertemplate": "step %{customdata[0]}: %{customdata[1]}<br>%{value:,} journeys<extra></extra>",
             },
             link={
-                "source": links["_s"].to_list(),
-                "target": links["_t"].to_list(),
-                "value": links["count"].to_list(),
-                "color": [_rgba(colours[n], 0.35) for n in links["source"].to_list()],
-                "customdata": list(zip(links["users"].to_list(), links["probability"].to_list(),
-                                       links.select(escape_column("source"))["source"].to_list(),
-                                       links.select(escape_column("target"))["target"].to_list(), strict=True)),
+                "source": [*links["_s"].to_list(), rightmost["_id"]],
+                "target": [*links["_t"].to_list(), spacer["_id"]],
+                "value": [*links["count"].to_list(), spacer["value"]],
+                "color": [*(_rgba(colours[n], 0.35) for n in links["source"].to_list()), "rgba(0,0,0,0)"],
+                "customdata": [*zip(links["users"].to_list(), links["probability"].to_list(),
+                                    links.select(escape_column("source"))["source"].to_list(),
+                                    links.select(escape_column("target"))["target"].to_list(), strict=True),
+                               (0, 0.0, rightmost["_name"], "")],
                 "hovertemplate": "%{customdata[2]} → %{customdata[3]}<br>%{value:,} journeys, "
                 "%{customdata[0]:,} people<br>%{customdata[1]:.1%} of moves out<extra></extra>",
             },
