@@ -121,7 +121,8 @@ def sankey_figure(flows: pl.DataFrame, *, title: str | None = None, label_px: fl
     # Plotly writes the labels of the rightmost column on their left, over the labels of the column before; a
     # hair-thin, invisible link from that column to a blank node further right keeps every label on the right
     rightmost = nodes.filter(pl.col("step") == last).sort("_weight", descending=True).row(0, named=True)
-    spacer = {"_id": nodes.height, "_x": 0.995, "_y": 0.999, "value": float(nodes["_weight"].max()) * 1e-9}
+    tiny = float(nodes.select(pl.col("_weight").max()).item()) * 1e-9
+    spacer = {"_id": nodes.height, "_x": 0.995, "_y": 0.999, "value": tiny}
     backward = first <= 0
     steps = list(range(first, last + 1))
     headers = [
