@@ -7,13 +7,14 @@ from datetime import timedelta
 
 import polars as pl
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from analysis.formatting import (
     MISSING,
     count_text,
     currency_symbol,
+    detect_currency,
     duration_text,
     format_count,
     format_duration,
@@ -75,11 +76,13 @@ def test_values_too_large_to_print_exactly_are_missing_not_wrong() -> None:
     assert format_money(1e20, currency="EUR") == MISSING
 
 
+@settings(deadline=None, max_examples=60)  # a Polars call per example: slow on a busy machine
 @given(st.integers(min_value=-(10**12), max_value=10**12))
 def test_counts_match_python_grouping(n: int) -> None:
     assert format_count(n) == f"{n:,}".replace("-", "−")
 
 
+@settings(deadline=None, max_examples=60)  # a Polars call per example: slow on a busy machine
 @given(st.integers(min_value=0, max_value=10**12))
 def test_money_of_whole_cents_is_exact(cents: int) -> None:
     assert format_money(cents / 100, currency="USD") == f"${cents // 100:,}.{cents % 100:02d}"
@@ -88,6 +91,7 @@ def test_money_of_whole_cents_is_exact(cents: int) -> None:
 _UNIT = {"s": 1, "min": 60, "h": 3600, "d": 86400}
 
 
+@settings(deadline=None, max_examples=60)  # a Polars call per example: slow on a busy machine
 @given(st.floats(min_value=0.5, max_value=1e9, allow_nan=False))
 def test_a_duration_reads_back_within_half_its_smallest_unit(seconds: float) -> None:
     text = format_duration(seconds)
@@ -101,6 +105,7 @@ def test_a_duration_reads_back_within_half_its_smallest_unit(seconds: float) -> 
         assert int(small) * _UNIT[small_unit] < _UNIT[big_unit]
 
 
+@settings(deadline=None, max_examples=60)  # a Polars call per example: slow on a busy machine
 @given(st.lists(st.one_of(st.none(), st.floats(allow_nan=True, allow_infinity=True)), max_size=20))
 def test_every_value_gets_a_text_and_the_column_keeps_its_length(values: list[float | None]) -> None:
     series = pl.Series(values, dtype=pl.Float64)
@@ -112,3 +117,11 @@ def test_every_value_gets_a_text_and_the_column_keeps_its_length(values: list[fl
 def test_plain_names() -> None:
     assert [plain_name(c) for c in ("conversion_from_start", "rows_read", "event_params.page_location", "Kauf")] == [
         "Conversion from start", "Rows read", "Event params page location", "Kauf"]
+
+
+def test_the_currency_comes_from_the_data_when_it_names_one() -> None:
+    events = pl.DataFrame({"revenue": [None, 9.5, 3.0], "event_params.currency": ["EUR", "usd", " USD "]})
+    assert detect_currency(events) == "USD"  # read on the rows with revenue only
+    mixed = events.with_columns(pl.Series("event_params.currency", [None, "USD", "EUR"]))
+    assert detect_currency(mixed) is None
+    assert detect_currency(pl.DataFrame({"revenue": [1.0]})) is None
