@@ -28,6 +28,7 @@ _PALETTE = (
     "#332288",
 )
 _GREY = "#9E9E9E"
+_WIDTH = 0.8  # columns span 0.01..0.81 of the width: the labels of the last column need the rest
 _CONVERTED = "#1B7F3B"  # outcome nodes: green and red, darker than the palette so they read as outcomes
 _STOPPED = "#B5452C"
 
@@ -102,7 +103,7 @@ def sankey_figure(flows: pl.DataFrame, *, title: str | None = None, label_px: fl
     usable = 1 - gap * (pl.len().over("step") - 1)
     above = (weight.cum_sum().over("step") - weight) * usable + gap * pl.int_range(pl.len()).over("step")
     nodes = nodes.with_columns(
-        (0.01 + 0.9 * (pl.col("step") - first) / span).alias("_x"),
+        (0.01 + _WIDTH * (pl.col("step") - first) / span).alias("_x"),
         (above + weight * usable / 2).clip(0.001, 0.999).alias("_y"),
         # a label needs its own height plus the gap to the next node: thinner nodes stay unlabelled (hover tells)
         ((weight * usable + gap) * plot_px >= label_px).alias("_room"),
@@ -126,7 +127,7 @@ def sankey_figure(flows: pl.DataFrame, *, title: str | None = None, label_px: fl
     backward = first <= 0
     steps = list(range(first, last + 1))
     headers = [
-        {"text": f"<b>{_step_header(k, backward=backward)}</b>", "x": 0.01 + 0.9 * (k - first) / span, "y": 1.0,
+        {"text": f"<b>{_step_header(k, backward=backward)}</b>", "x": 0.01 + _WIDTH * (k - first) / span, "y": 1.0,
          "xref": "paper", "yref": "paper", "yanchor": "bottom", "xanchor": "left", "yshift": 8, "showarrow": False}
         for k in steps
     ]
@@ -140,6 +141,7 @@ def sankey_figure(flows: pl.DataFrame, *, title: str | None = None, label_px: fl
                 "y": [*nodes["_y"].to_list(), spacer["_y"]],
                 "pad": 8,
                 "thickness": 14,
+                "line": {"width": 0},  # no outline, so the blank spacer stays invisible
                 "color": [*(colours[n] for n in nodes["node"].to_list()), "rgba(0,0,0,0)"],
                 "customdata": [*zip(nodes["step"].to_list(), nodes["_name"].to_list(), strict=True), (last + 1, "")],
                 "hovertemplate": "step %{customdata[0]}: %{customdata[1]}<br>%{value:,} journeys<extra></extra>",
