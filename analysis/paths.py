@@ -22,6 +22,10 @@ Level = Literal["event", "channel"]
 OTHER = "Other"
 ENDED = "(ended)"
 GAP = "…"
+#: Where a journey went after its last node, as Sankey nodes (``transitions(..., outcomes=True)``).
+CONVERTED = "✓ converted"
+NOT_CONVERTED = "✗ no conversion"
+OUTCOMES = (CONVERTED, NOT_CONVERTED)
 _SOURCES = {"event": "touchpoints", "channel": "channels"}
 
 
@@ -164,19 +168,24 @@ def transitions(
     top_n: int | None = None,
     by_step: bool = True,
     from_end: bool = False,
+    outcomes: bool = False,
 ) -> pl.DataFrame:
     """Step-to-step flows (Sankey data) or, with ``by_step=False``, the transition graph over all steps.
 
     Columns: [``step`` (of the source node),] ``source``, ``target``, ``count`` (journeys making the move),
     ``users`` (distinct people), ``probability`` (count over all moves out of the source node at that step, so the
     moves out of a node sum to 1). ``top_n`` keeps the ``top_n`` most frequent nodes of each step and buckets the
-    rest as ``"Other"`` (by node over all steps when ``by_step=False``).
+    rest as ``"Other"`` (by node over all steps when ``by_step=False``). ``outcomes=True`` (by step only) adds a
+    move from each path's last node to :data:`CONVERTED` or :data:`NOT_CONVERTED` (the journey's ``converted``),
+    so the flows show where people converted or stopped.
 
     Examples
     --------
     >>> p = pl.DataFrame({"user_id": ["u1", "u2"], "path": [["a", "b"], ["a", "c"]], "converted": [True, False]})
     >>> transitions(p).select("source", "target", "probability").rows()
     [('a', 'b', 0.5), ('a', 'c', 0.5)]
+    >>> transitions(p, outcomes=True).filter(pl.col("step") == 2).select("source", "target").rows()
+    [('b', '✓ converted'), ('c', '✗ no conversion')]
     """
     long = _long(paths, from_end=from_end)
     if by_step:
@@ -186,6 +195,15 @@ def transitions(
         long = long.with_columns(
             pl.when(pl.col("node").is_in(keep["node"].implode())).then(pl.col("node")).otherwise(pl.lit(OTHER))
         )
+    if outcomes:
+        if not by_step or "converted" not in paths.columns:
+            raise AnalysisError("outcomes=True needs by_step=True and paths with a 'converted' column (from paths())")
+        ends = paths.select(
+            pl.int_range(pl.len()).alias("_row"), s.USER_ID,
+            (pl.lit(1, pl.Int64) if from_end else pl.col("path").list.len().cast(pl.Int64) + 1).alias("step"),
+            pl.when(pl.col("converted")).then(pl.lit(CONVERTED)).otherwise(pl.lit(NOT_CONVERTED)).alias("node"),
+        ).filter(pl.col("step") > (0 if from_end else 1))
+        long = pl.concat([long, ends.select(long.columns)], how="vertical_relaxed").sort("_row", "step")
     moves = long.with_columns(
         pl.col("node").shift(-1).over("_row").alias("target")
     ).filter(pl.col("target").is_not_null()).rename({"node": "source"})

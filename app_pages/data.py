@@ -9,9 +9,11 @@ from analysis.ingest.mapping import TARGETS
 from analysis.ingest.names import slug
 from analysis.ingest.report import LoadReport
 from ui import ingest
+from ui import load_report as lr
 from ui import people as people_ui
 from ui.conversions import conversion_section
 from ui.data import SAMPLE_NAME, active_dataset, active_summary, use_sample
+from ui.tables import show_table
 
 st.title("Data")
 
@@ -28,7 +30,8 @@ c3.metric("Days", "–" if summary.first is None or summary.last is None
 if dataset.name != SAMPLE_NAME:
     st.button("Back to the bundled sample", on_click=use_sample, key="data.use_sample")
 with st.expander("Preview of the active events"):
-    st.dataframe(ingest.preview(dataset.events, 100), hide_index=True)
+    shown = ingest.preview(dataset.events, 100)
+    show_table(shown, lr.event_columns(shown), currency=lr.currency(dataset.events, sample=dataset.name == SAMPLE_NAME))
 people_ui.overlap_block()  # people per combination of sources, when people files are joined
 conversion_section()  # which events count as conversions here (asked right after a load)
 
@@ -65,9 +68,9 @@ uploads, people_uploads = people_ui.split_by_kind(ingest.read_uploads(files))
 if not uploads:
     if isinstance(dataset.report, LoadReport):
         with st.expander("Load report of the active dataset"):
-            st.caption(f"{dataset.report.rows_read:,} rows read = {dataset.report.kept:,} kept + "
-                       f"{dataset.report.repaired:,} repaired + {dataset.report.rejected:,} rejected")
-            st.dataframe(dataset.report.summary(), hide_index=True)
+            st.caption(f"{dataset.report.rows_read:,} rows read = {dataset.report.kept:,} loaded as is + "
+                       f"{dataset.report.repaired:,} loaded after a fix + {dataset.report.rejected:,} not loaded")
+            show_table(lr.file_summary(dataset.report), lr.FILE_COLUMNS)
     elif not people_uploads:
         st.info("The bundled sample is active. Upload your own exports to analyse them instead.")
 else:
@@ -90,21 +93,22 @@ else:
     # ---- load report
     if report is not None:
         st.subheader("Load report")
-        st.caption(f"{report.rows_read:,} rows read = {report.kept:,} kept + {report.repaired:,} repaired + "
-                   f"{report.rejected:,} rejected (of which {sum(f.duplicates for f in report.files):,} duplicates)")
-        st.dataframe(report.summary(), hide_index=True)
+        st.caption(f"{report.rows_read:,} rows read = {report.kept:,} loaded as is + {report.repaired:,} loaded "
+                   f"after a fix + {report.rejected:,} not loaded (of which "
+                   f"{sum(f.duplicates for f in report.files):,} duplicates)")
+        show_table(lr.file_summary(report), lr.FILE_COLUMNS)
         if report.warnings:  # what came out empty or unread, with what to do (column names escaped)
             st.warning(ingest.warnings_markdown(report.warnings), icon=":material/warning:")
-        with st.expander("Mapping per file"):
-            st.dataframe(report.mappings(), hide_index=True)
-        reasons = report.reasons()
+        with st.expander("Which of your columns feeds which JourneyLens column"):
+            show_table(report.mappings(), lr.MAPPING_COLUMNS)
+        reasons = lr.reasons(report)
         if reasons.height:
-            st.dataframe(reasons, hide_index=True)
+            show_table(reasons, lr.REASON_COLUMNS)
         for f in report.files:
             for note in f.notes:
                 st.text(f"{f.file}: {note}")
             if f.timestamp:
-                st.text(f"{f.file}: timestamps {f.timestamp}")
+                st.text(f"{f.file}, time column {f.timestamp}")
         st.download_button("Download rejected rows (CSV)", data=report.rejected_rows_csv(),
                            file_name=f"rejected_{slug(uploads[0].name)}", mime="text/csv", on_click="ignore",
                            disabled=report.rejected == 0, key="data.rejected_download")
@@ -114,14 +118,14 @@ else:
         st.subheader("Personal data")
         st.warning("These columns look like personal data. They are left out of the analysis unless you keep "
                    "them; rows are never dropped for them. Snapshots never include them.", icon=":material/badge:")
-        st.dataframe(report.personal(), hide_index=True)
+        show_table(report.personal(), lr.PERSONAL_COLUMNS)
         st.multiselect("Keep these columns anyway", list(report.personal_columns), key=ingest.KEEP_PERSONAL,
                        help="Kept columns stay on this machine and can be used as filters and breakdowns.")
 
     # ---- column mapping
     st.subheader("Column mapping")
     if report is not None:
-        st.caption(f"Detected format: {report.detected_format}. Pick a column only where the detection is wrong; "
+        st.caption(f"Recognised as: {lr.format_name(report)}. Pick a column only where the detection is wrong; "
                    "every other field keeps the detection.")
     grid = st.columns(3)
     choices: list[str] = [ingest.DETECTED, ingest.UNMAPPED, *columns]
@@ -134,8 +138,11 @@ else:
 
     # ---- canonical events
     if result is not None:
-        st.subheader("Canonical events")
-        st.dataframe(ingest.preview(result.events), hide_index=True)
+        st.subheader("Your events as JourneyLens reads them")
+        st.caption("The first 200 events in the canonical columns every page works with (the *canonical schema*).")
+        loaded_preview = ingest.preview(result.events)
+        show_table(loaded_preview, lr.event_columns(loaded_preview),
+                   currency=lr.currency(result.events, sample=False))
         st.button("Analyse these events", type="primary", key="data.activate", on_click=ingest.activate,
                   args=(uploads, options, result))
 

@@ -13,11 +13,13 @@ from analysis.figures.funnels import (
     funnel_trend_figure,
     time_to_convert_figure,
 )
+from analysis.formatting import format_count, format_percent
 from analysis.funnels import data_end, funnel_table, funnel_totals, funnel_trend, time_to_convert
 from ui import data as ud
 from ui import funnels as uf
 from ui import share
 from ui.downloads import table_downloads
+from ui.tables import show_table
 
 st.title("Funnels")
 st.caption(
@@ -36,24 +38,31 @@ with st.container(border=True):
     middle = [f"{i + 1}. {e}" for i, e in enumerate(chosen)][1:-1]
     st.session_state[uf.OPTIONAL] = [o for o in st.session_state[uf.OPTIONAL] if o in middle]
     c1, c2, c3, c4 = st.columns(4)
-    c1.selectbox("Order", list(uf.MODE_LABELS), format_func=uf.MODE_LABELS.__getitem__, key=uf.MODE)
+    c1.selectbox("Steps happen", list(uf.MODE_LABELS), format_func=uf.MODE_LABELS.__getitem__, key=uf.MODE,
+                 help=uf.MODE_HELP)
     c2.number_input("Conversion window (days)", min_value=1, max_value=366, key=uf.WINDOW_DAYS,
-                    help="Every step must happen within this time of the step-1 event.")
-    c3.selectbox("Count", list(uf.COUNTING_LABELS), format_func=uf.COUNTING_LABELS.__getitem__, key=uf.COUNTING)
-    c4.selectbox("Repeated step 1", list(uf.ANCHOR_LABELS), format_func=uf.ANCHOR_LABELS.__getitem__,
-                 key=uf.ANCHOR, help="Which step-1 event starts the window when a person does step 1 again.")
+                    help="How long people have to finish: every step must happen within this many days of their "
+                         "step 1 (the *conversion window*).")
+    c3.selectbox("Count", list(uf.COUNTING_LABELS), format_func=uf.COUNTING_LABELS.__getitem__, key=uf.COUNTING,
+                 help=uf.COUNTING_HELP)
+    c4.selectbox("When someone starts again", list(uf.ANCHOR_LABELS), format_func=uf.ANCHOR_LABELS.__getitem__,
+                 key=uf.ANCHOR, help=uf.ANCHOR_HELP)
     c5, c6, c7 = st.columns([1, 2, 2])
-    c5.radio("Entry", ["closed", "open"], key=uf.ENTRY, horizontal=True,
-             help="Closed: people must enter at step 1. Open: at any step.")
-    c6.multiselect("Optional steps", middle, key=uf.OPTIONAL)
-    c7.multiselect("Exclude people who do", names, key=uf.EXCLUDE,
-                   help="Any of these events between the first and the last step disqualifies the attempt.")
+    c5.radio("People join", list(uf.ENTRY_LABELS), format_func=uf.ENTRY_LABELS.__getitem__, key=uf.ENTRY,
+             horizontal=True, help=uf.ENTRY_HELP)
+    c6.multiselect("Steps people may skip", middle, key=uf.OPTIONAL,
+                   help="A skipped middle step does not stop anyone (an *optional step*).")
+    c7.multiselect("Leave out people who do", names, key=uf.EXCLUDE,
+                   help="Any of these events between the first and the last step disqualifies the attempt "
+                        "(an *exclusion step*).")
     c8, c9, c10 = st.columns(3)
-    c8.selectbox("Break down by", [uf.NO_BREAKDOWN, *uf.breakdown_columns()], key=uf.BREAKDOWN)
-    c9.selectbox("Value taken from", list(uf.ATTRIBUTION_LABELS), format_func=uf.ATTRIBUTION_LABELS.__getitem__,
-                 key=uf.ATTRIBUTION)
-    c10.number_input("Top values", min_value=1, max_value=30, key=uf.TOP_N,
-                     help="The rest are summed as 'Other'.")
+    c8.selectbox("Break down by", [uf.NO_BREAKDOWN, *uf.breakdown_columns()], key=uf.BREAKDOWN,
+                 help="One funnel per value of this column, side by side (a *breakdown*).")
+    c9.selectbox("Count each person under their value", list(uf.ATTRIBUTION_LABELS),
+                 format_func=uf.ATTRIBUTION_LABELS.__getitem__, key=uf.ATTRIBUTION, help=uf.ATTRIBUTION_HELP)
+    c10.number_input("Values shown", min_value=1, max_value=30, key=uf.TOP_N,
+                     help="The biggest values of the breakdown get their own funnel; the rest are summed as "
+                          "'Other'.")
 
 share.publish_page(uf.SHARE_KEYS)
 share.recipe_button("funnels", uf.SHARE_KEYS, extra=uf.recipe_extras())
@@ -77,31 +86,20 @@ if units.is_empty():
     st.stop()
 
 entered_total, converted_total = funnel_totals(table, spec)
-noun = uf.COUNTING_LABELS[spec.counting].lower()
+noun = uf.NOUNS[spec.counting]
 m1, m2, m3 = st.columns(3)
-m1.metric(f"Entered ({noun})", f"{entered_total:,}")
-m2.metric("Reached the last step", f"{converted_total:,}")
-m3.metric("Overall conversion", f"{converted_total / entered_total:.1%}" if entered_total else "–")
+m1.metric(f"Entered ({noun})", format_count(entered_total))
+m2.metric("Reached the last step", format_count(converted_total))
+m3.metric("Overall conversion", format_percent(converted_total / entered_total) if entered_total else "–",
+          help="Reached the last step, as a share of those who entered (overall conversion rate)."
+          if entered_total else "Nobody entered, so there is no rate.")
 
 left, right = st.columns([3, 2])
-left.plotly_chart(funnel_figure(table, title="Units per step"), width="stretch")
+left.plotly_chart(funnel_figure(table, title=f"{noun.capitalize()} at each step", unit=noun), width="stretch")
 with right:
     st.caption("How these numbers are defined")
     st.markdown(uf.definition_markdown(spec))
-st.dataframe(
-    table,
-    hide_index=True,
-    width="stretch",
-    column_config={
-        "conversion_from_start": st.column_config.NumberColumn("from step 1", format="percent"),
-        "conversion_from_previous": st.column_config.NumberColumn("from previous", format="percent"),
-        "drop_off_rate": st.column_config.NumberColumn("drop-off rate", format="percent"),
-        "median_seconds": st.column_config.NumberColumn("median s from previous", format="%.0f"),
-        "mean_seconds": st.column_config.NumberColumn("mean s from previous", format="%.0f"),
-        "median_seconds_from_start": st.column_config.NumberColumn("median s from step 1", format="%.0f"),
-        "mean_seconds_from_start": st.column_config.NumberColumn("mean s from step 1", format="%.0f"),
-    },
-)
+show_table(table, uf.step_columns(spec, noun), hide=["step"])
 table_downloads("Download the table", table, "funnel", key="funnels.table_download")
 
 st.subheader("Time to convert and conversion over time")
@@ -116,9 +114,13 @@ with t1:
     f1.selectbox("From step", steps_range[:-1], key=uf.TTC_FROM, format_func=lambda k: f"{k}. {spec.labels[k - 1]}")
     f2.selectbox("To step", steps_range[1:], key=uf.TTC_TO, format_func=lambda k: f"{k}. {spec.labels[k - 1]}")
     lo, hi = int(st.session_state[uf.TTC_FROM]), int(st.session_state[uf.TTC_TO])
-    if lo < hi:
-        st.plotly_chart(time_to_convert_figure(time_to_convert(units, spec, from_step=lo, to_step=hi),
-                                               title=f"Time from step {lo} to step {hi}"), width="stretch")
+    hist = time_to_convert(units, spec, from_step=lo, to_step=hi) if lo < hi else None
+    if hist is not None and hist.is_empty():
+        st.info(f"Nobody went from step {lo} to step {hi} within the conversion window, so there is no time to "
+                "convert to show.")
+    elif hist is not None:
+        st.plotly_chart(time_to_convert_figure(hist, title=f"Time from step {lo} to step {hi}", unit=noun),
+                        width="stretch")
     else:
         st.info("Pick a later 'to' step than 'from' step.")
 with t2:
@@ -130,24 +132,26 @@ st.subheader("Drop-offs")
 drop_options = [k for k in range(1, spec.n) if k - 1 in spec.mandatory]
 if st.session_state.get(uf.DROP_STEP) not in drop_options:
     st.session_state[uf.DROP_STEP] = drop_options[0]
-st.selectbox("People who dropped after", drop_options, key=uf.DROP_STEP,
+st.selectbox(f"{noun.capitalize()} who dropped after", drop_options, key=uf.DROP_STEP,
              format_func=lambda k: f"{k}. {spec.labels[k - 1]}")
 step = int(st.session_state[uf.DROP_STEP])
 events = uf.events()
 d1, d2, d3 = st.columns(3)
-d1.plotly_chart(destinations_figure(uf.destinations(events, units, spec, step), title="Their next event"),
+d1.plotly_chart(destinations_figure(uf.destinations(events, units, spec, step), title="Their next event", unit=noun),
                 width="stretch")
 d2.plotly_chart(destinations_figure(uf.destinations(events, units, spec, step, column="channel"),
-                                    title="Channel of their next event"), width="stretch")
+                                    title="Channel of their next event", unit=noun), width="stretch")
 d3.plotly_chart(destinations_figure(uf.destinations(events, units, spec, step, position="last"),
-                                    title="Their last event in the data"), width="stretch")
+                                    title="Their last event in the data", unit=noun), width="stretch")
 
 with st.container(border=True):
-    st.radio("Cohort at this step", ["dropped", "continued", "reached"], key=uf.COHORT_WHO, horizontal=True,
-             help="The people behind the numbers. Their ids stay on this machine.")
+    st.radio("Who at this step", ["dropped", "continued", "reached"], key=uf.COHORT_WHO, horizontal=True,
+             format_func=uf.COHORT_LABELS.__getitem__,
+             help="The people behind the numbers (a *cohort*): download them, or use them as a filter on every "
+                  "page. Their ids stay on this machine.")
     who = st.session_state[uf.COHORT_WHO]
     cohort = step_cohort(units, spec, step=step, who=who)
-    st.caption(f"Cohort: {cohort.height:,} {noun}.")
+    st.caption(f"Cohort: {format_count(cohort.height)} {noun}.")
     table_downloads("Download the cohort", cohort, f"funnel_cohort_{who}_step{step}", key="funnels.cohort_download",
                     parquet=True)
     b2, b3 = st.columns(2)
@@ -171,10 +175,12 @@ if st.session_state[uf.SHOW_DRIVERS]:
         st.info("Not enough people on both sides of this step to compare traits.")
     else:
         st.caption(
-            "Relative risk of dropping with a 95% interval; Benjamini-Hochberg false-discovery control over every "
-            "trait tested; groups under 30 are grey and marked as hints. Associations, not causes."
+            "How many times as likely people with each trait were to drop, with the range we are 95% sure of "
+            "(relative risk with a 95% confidence interval). Filled dots are clear differences after allowing for "
+            "the many traits tested (Benjamini-Hochberg false-discovery rate); grey dots are groups under 30, "
+            "hints only. These go together with dropping; they do not prove it is caused by them."
         )
         st.plotly_chart(drivers_figure(found), width="stretch")
         for sentence in found.filter("significant")["sentence"].head(5):
             st.text(sentence)
-        st.dataframe(found.drop("sentence"), hide_index=True, width="stretch")
+        show_table(found.drop("sentence"), uf.DRIVER_TABLE)

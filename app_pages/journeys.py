@@ -7,10 +7,12 @@ import streamlit as st
 from analysis.channels import RULES_VERSION, UNASSIGNED
 from analysis.errors import AnalysisError
 from analysis.figures.journeys import sankey_figure, step_matrix_figure
+from analysis.formatting import format_count, format_percent
 from analysis.privacy import escape_markdown
 from ui import journeys as uj
 from ui import share
 from ui.conversions import show_override
+from ui.tables import show_table
 
 st.title("Journeys")
 st.caption(
@@ -25,25 +27,34 @@ share.restore_page(uj.share_keys(options), choices=uj.share_choices(names, optio
 
 with st.container(border=True):
     c1, c2, c3 = st.columns([1, 2, 1])
-    c1.radio("Level", list(uj.LEVEL_LABELS), format_func=uj.LEVEL_LABELS.__getitem__, key=uj.LEVEL,
-             horizontal=True, help="Paths of event names, or of channels (one per session).")
+    c1.radio("Paths of", list(uj.LEVEL_LABELS), format_func=uj.LEVEL_LABELS.__getitem__, key=uj.LEVEL,
+             horizontal=True, help="Paths of event names, or of the channels people came from (one per visit). "
+                                   "The path *level*.")
     c2.multiselect("Conversion events", names, key=uj.CONVERSION_EVENTS,
                    help="Each of these events closes a journey; the next journey starts after it.")
-    c3.slider("Lookback (days, 0 = all)", 0, 90, key=uj.LOOKBACK_DAYS,
-              help="Keep only the events within this many days before each journey's end.")
+    c3.slider("Days back (0 = all)", 0, 90, key=uj.LOOKBACK_DAYS,
+              help="Keep only the events within this many days before each journey's end (the *lookback "
+                   "window*).")
     level = st.session_state[uj.LEVEL]
     anchors = [uj.ANY, *uj.nodes(level)]
     for key in (uj.START, uj.END):  # an anchor from the other level is no longer valid
         if st.session_state.get(key) not in anchors:
             st.session_state[key] = uj.ANY
     c4, c5, c6, c7 = st.columns([2, 2, 1, 1])
-    c4.selectbox("Start at", anchors, key=uj.START, help="Forward paths from the first occurrence of this node.")
-    c5.selectbox("End at", anchors, key=uj.END, help="Backward paths up to the first occurrence of this node.")
-    c6.slider("Steps", 3, 12, key=uj.STEPS)
-    c7.slider("Nodes per step", 2, 15, key=uj.TOP_N, help="The rest of each step is shown as 'Other'.")
+    c4.selectbox("Start at", anchors, key=uj.START,
+                 help="Only journeys that contain this, from its first occurrence on (a *start anchor*: forward "
+                      "paths, like GA4's starting point).")
+    c5.selectbox("End at", anchors, key=uj.END,
+                 help="Only journeys that contain this, up to its first occurrence (an *end anchor*: backward "
+                      "paths, like GA4's ending point).")
+    c6.slider("Steps shown", 3, 12, key=uj.STEPS, help="How many steps of each path to show.")
+    c7.slider("Names per step", 2, 15, key=uj.TOP_N,
+              help="The most common names of each step get their own box; the rest are shown as 'Other'.")
     c8, c9, c10 = st.columns([1, 1, 2], vertical_alignment="bottom")
-    c8.checkbox("Collapse repeats", key=uj.COLLAPSE, help="Merge consecutive repeats (a a b → a b).")
-    c9.selectbox("Break down by", [uj.NONE, *options], key=uj.BREAKDOWN)
+    c8.checkbox("Merge repeats in a row", key=uj.COLLAPSE,
+                help="Count a a b as a b (*collapse repeats*), so a page reloaded three times is one step.")
+    c9.selectbox("Break down by", [uj.NONE, *options], key=uj.BREAKDOWN,
+                 help="One list of paths per value of this column.")
     with c10.expander("Filters (keep only events with these values)"):
         for column, values in options.items():
             st.multiselect(escape_markdown(column), values, key=f"{uj.FILTER_PREFIX}{column}")
@@ -77,10 +88,11 @@ except AnalysisError as exc:
 
 stitch = uj.stitching()
 unassigned = uj.unassigned()
+counts = uj.path_counts(settings)
 m1, m2, m3, m4, m5 = st.columns(5)
-m1.metric("Journeys", f"{journey_table.height:,}")
-m2.metric("Converted", f"{int(journey_table['converted'].sum()):,}")
-m3.metric("Paths shown", f"{path_table.height:,}", help="Journeys that contain the chosen anchors.")
+m1.metric("Journeys", format_count(journey_table.height))
+m2.metric("Converted", format_count(int(journey_table["converted"].sum())))
+m3.metric("Different paths", format_count(counts.distinct), help=uj.distinct_help(settings, counts))
 m4.metric("Anonymous events linked", f"{stitch.stitch_rate:.0%}",
           help=f"{stitch.stitched_events:,} of {stitch.anonymous_events:,} anonymous events belong to a person "
                f"who logged in on that device later or earlier; {stitch.conflict_devices:,} devices were used "
@@ -92,26 +104,25 @@ if stitch.anonymous_events:
                f"{stitch.anonymous_events:,}) were linked to a person who logged in on the same device; "
                f"{stitch.identified_devices:,} of {stitch.devices:,} devices with anonymous events were identified.")
 
+if settings.start or settings.end:
+    st.caption(f"{format_count(counts.anchored)} of {format_count(journey_table.height)} journeys "
+               f"({format_percent(counts.anchored / journey_table.height if journey_table.height else None)}) "
+               "contain the chosen start or end; the paths below are theirs.")
+
 if path_table.is_empty():
     st.info("No journey contains these anchors with the current filters. Try other anchors or fewer filters.")
     st.stop()
 
 st.subheader("Most common paths")
-st.dataframe(
-    uj.variants(settings),
-    hide_index=True,
-    width="stretch",
-    column_config={
-        "label": st.column_config.TextColumn("path", width="large"),
-        "share": st.column_config.ProgressColumn("share", format="percent", min_value=0.0, max_value=1.0),
-        "conversion_rate": st.column_config.NumberColumn("conversion rate", format="percent"),
-    },
-)
+show_table(uj.variants(settings), uj.variant_columns(settings))
 
-if st.toggle("Show the flow diagram (Sankey)", key=uj.SHOW_SANKEY):
+if st.toggle("Show the flow from step to step (Sankey diagram)", key=uj.SHOW_SANKEY):
+    st.caption("Each column is a step of the paths; each box is labelled with its name and how many journeys pass "
+               "through it. After a journey's last step it goes to ✓ converted or ✗ no conversion. Boxes too thin "
+               "for a label show it when you hover over them.")
     st.plotly_chart(sankey_figure(uj.flows(settings)), width="stretch")
-if st.toggle("Show the step matrix", key=uj.SHOW_MATRIX):
-    st.caption("Share of paths with each node at each step; '(ended)' counts paths that are shorter.")
+if st.toggle("Show what comes at each step (step matrix)", key=uj.SHOW_MATRIX):
+    st.caption("Share of paths with each name at each step; '(ended)' counts paths that are shorter.")
     st.plotly_chart(step_matrix_figure(uj.matrix(settings)), width="stretch")
 
 with st.expander("Channel grouping"):
@@ -121,8 +132,9 @@ with st.expander("Channel grouping"):
         "data. Cells: in:a|b, re:PATTERN, contains:x, starts:x, ends:x, list:search|social|shopping|video."
     )
     if unassigned.unassigned:
-        st.write(f"{unassigned.unassigned:,} events ({unassigned.share:.1%}) are {UNASSIGNED}; most common causes:")
-        st.dataframe(unassigned.pairs, hide_index=True)
+        st.write(f"{format_count(unassigned.unassigned)} events ({format_percent(unassigned.share)}) are "
+                 f"{UNASSIGNED}; most common causes:")
+        show_table(unassigned.pairs, uj.UNASSIGNED_COLUMNS)
     else:
         st.write(f"Every event has a channel; nothing is {UNASSIGNED}.")
     current = uj.rules()

@@ -20,11 +20,13 @@ import streamlit as st
 
 from analysis import schema as s
 from analysis.dropoff import dropoff_destinations, dropoff_drivers
+from analysis.formatting import plain_name
 from analysis.funnels import Exclusion, FunnelSpec, Step, funnel_spec, funnel_units
 from analysis.privacy import escape_markdown
 from ui.conversions import default_funnel
 from ui.data import ViewKey, date_range, persona_fit, view_events, view_key
 from ui.share import int_between, short_texts
+from ui.tables import Col
 
 STEPS = "funnels.funnel_steps"  # names after the prefix are the recipe/CLI parameter names
 OPTIONAL = "funnels.optional_steps"
@@ -49,11 +51,31 @@ SHARE_KEYS = [STEPS, OPTIONAL, MODE, ENTRY, WINDOW_DAYS, COUNTING, ANCHOR, EXCLU
               TREND_EVERY, TTC_FROM, TTC_TO, DROP_STEP, COHORT_WHO]
 
 NO_BREAKDOWN = "(none)"
-MODE_LABELS = {"ordered": "Ordered (others may come between)", "strict": "Strict (directly followed)",
-               "unordered": "Any order (within the window)"}
-COUNTING_LABELS = {"users": "Unique people", "sessions": "Sessions", "totals": "Totals (re-entry)"}
-ANCHOR_LABELS = {"furthest": "Furthest attempt (PostHog/Amplitude)", "first": "First entry (Mixpanel)"}
-ATTRIBUTION_LABELS = {"step1": "Value at step 1", "first_touch": "First touch", "last_touch": "Last touch"}
+MODE_LABELS = {"ordered": "In this order", "strict": "Directly one after another", "unordered": "In any order"}
+COUNTING_LABELS = {"users": "Unique people", "sessions": "Sessions", "totals": "Every attempt"}
+ANCHOR_LABELS = {"furthest": "Their furthest attempt", "first": "Their first attempt"}
+ATTRIBUTION_LABELS = {"step1": "At step 1", "first_touch": "Their first event", "last_touch": "Their latest event"}
+#: Plain words first; the technical term and how other tools call it in the help (GA4, Mixpanel, Amplitude, PostHog).
+MODE_HELP = ("Whether the steps must happen in order. **In this order**: other events may come between steps "
+             "(an *ordered* funnel, GA4's indirectly followed by). **Directly one after another**: no other event "
+             "between steps (*strict* order, GA4's directly followed by). **In any order**: every step within the "
+             "time limit, in any order (*unordered*).")
+COUNTING_HELP = ("What one unit of the funnel is. **Unique people**: each person once (Mixpanel's uniques). "
+                 "**Sessions**: each visit separately. **Every attempt**: a person who starts again counts again "
+                 "(*totals*, Mixpanel's totals).")
+ANCHOR_HELP = ("Which attempt counts when a person does step 1 several times. **Their furthest attempt**: the one "
+               "that gets furthest (how PostHog and Amplitude count). **Their first attempt**: only the first one "
+               "(how Mixpanel counts).")
+#: What one unit of each counting is called in headings and sentences.
+NOUNS = {"users": "people", "sessions": "sessions", "totals": "attempts"}
+COHORT_LABELS = {"dropped": "Dropped here", "continued": "Went on", "reached": "Reached this step"}
+ENTRY_LABELS = {"closed": "Only at step 1", "open": "At any step"}
+ENTRY_HELP = ("Where people may join the funnel. **Only at step 1**: everyone starts at step 1 (a *closed* funnel). "
+              "**At any step**: people who skip the first steps are counted from the step where they came in "
+              "(an *open* funnel).")
+ATTRIBUTION_HELP = ("When you break the funnel down (for example by channel), which of a person's values they are "
+                    "counted under: the value at step 1, at their first event, or at their latest event "
+                    "(*breakdown attribution*: step 1, first touch or last touch).")
 _SKIP_BREAKDOWN = {s.USER_ID, s.ANONYMOUS_ID, s.TIMESTAMP, s.SESSION_ID, s.REVENUE, "event_id"}
 
 
@@ -173,6 +195,62 @@ def destinations(events: pl.DataFrame, units: pl.DataFrame, spec: FunnelSpec, st
 def cohort_label(who: str, step: int, spec: FunnelSpec, size: int, noun: str) -> str:
     """How the sidebar names a step cohort: "dropped at step 2 (add_to_cart), 1,234 unique people"."""
     return f"{who} at step {step} ({spec.labels[step - 1]}), {size:,} {noun}"
+
+
+def step_columns(spec: FunnelSpec, noun: str) -> dict[str, Col | str]:
+    """How the funnel table's columns read (headings, kinds, and why a cell can be empty)."""
+    previous = "Blank (–) on step 1, which has no previous step."
+    timing = "Blank (–) when nobody reached the step, or on step 1."
+    columns: dict[str, Col | str] = {}
+    if spec.breakdown is not None:
+        columns["breakdown"] = Col(plain_name(spec.breakdown), help="The value each unit was counted under.")
+    return {
+        **columns,
+        "name": Col("Step", help="The funnel's steps, in order."),
+        "entered": Col(f"{noun.capitalize()} who reached it", "count"),
+        "conversion_from_start": Col("Share of step 1", "percent",
+                                     help="Of those who did step 1, the share who reached this step "
+                                          "(conversion from the start)."),
+        "conversion_from_previous": Col("Share of previous step", "percent",
+                                        help=f"Of those at the previous step, the share who reached this one "
+                                             f"(step conversion). {previous}"),
+        "dropped": Col("Dropped before it", "count", help=f"Reached the previous step but not this one. {previous}"),
+        "drop_off_rate": Col("Drop-off", "percent", help=f"Dropped as a share of the previous step. {previous}"),
+        "median_seconds": Col("Typical time from previous step", "duration",
+                              help=f"The median time from the previous step to this one. {timing}"),
+        "mean_seconds": Col("Average time from previous step", "duration",
+                            help=f"The mean, pulled up by a few slow people. {timing}"),
+        "median_seconds_from_start": Col("Typical time from step 1", "duration",
+                                         help=f"The median time from step 1 to this step. {timing}"),
+        "mean_seconds_from_start": Col("Average time from step 1", "duration",
+                                       help=f"The mean time from step 1 to this step. {timing}"),
+    }
+
+
+#: The drop-off drivers table: plain headings first, the statistics named in the help.
+DRIVER_TABLE: dict[str, Col | str] = {
+    "trait": Col("People who…", width="large"),
+    "kind": Col("Kind of trait"),
+    "drop_rate_with": Col("Dropped, with the trait", "percent"),
+    "drop_rate_without": Col("Dropped, without it", "percent"),
+    "relative_risk": Col("Times as likely to drop", "number",
+                         help="How many times as likely people with the trait were to drop as those without "
+                              "(*relative risk*; 1 = no difference)."),
+    "rr_low": Col("At least (95%)", "number", help="Lower end of the 95% confidence interval of the relative risk."),
+    "rr_high": Col("At most (95%)", "number", help="Upper end of the 95% confidence interval of the relative risk."),
+    "n_with": Col("With the trait", "count"),
+    "n_without": Col("Without it", "count"),
+    "dropped_with": Col("Dropped, with the trait (count)", "count"),
+    "dropped_without": Col("Dropped, without it (count)", "count"),
+    "odds_ratio": Col("Odds ratio", "number", help="The odds of dropping with the trait over the odds without it."),
+    "p_value": Col("Chance of a fluke", "number", decimals=4,
+                   help="The *p-value*: how often a difference this large would turn up by chance alone."),
+    "q_value": Col("Chance of a fluke, corrected", "number", decimals=4,
+                   help="The *q-value*: the p-value corrected for testing many traits at once "
+                        "(Benjamini-Hochberg false-discovery rate)."),
+    "significant": Col("Clear difference", "flag", help="The q-value is under 5%."),
+    "small": Col("Small group", "flag", help="Fewer than 30 units on one side: a hint, not a finding."),
+}
 
 
 def definition_markdown(spec: FunnelSpec) -> str:

@@ -21,6 +21,7 @@ from analysis import schema as s
 from analysis.channels import UnassignedReport, load_channel_rules, unassigned_report
 from analysis.errors import AnalysisError
 from analysis.filters import filter_values
+from analysis.formatting import format_count, format_percent, plain_name
 from analysis.identity import StitchStats, stitch_stats
 from analysis.journeys import journeys
 from analysis.paths import Level, path_variants, paths, step_matrix, transitions
@@ -35,6 +36,7 @@ from ui.data import (
     view_key,
 )
 from ui.share import int_between, is_bool
+from ui.tables import Col
 
 LEVEL = "journeys.level"
 CONVERSION_EVENTS = "journeys.conversion_events"
@@ -278,8 +280,66 @@ def variants(settings: Settings, *, top_n: int = 25) -> pl.DataFrame:
 
 
 def flows(settings: Settings) -> pl.DataFrame:
-    """Step-to-step flows with the top nodes per step (Sankey data)."""
-    return transitions(path_table(settings), top_n=settings.top_n, from_end=settings.from_end)
+    """Step-to-step flows with the top nodes per step and where each journey ended (Sankey data)."""
+    return transitions(path_table(settings), top_n=settings.top_n, from_end=settings.from_end, outcomes=True)
+
+
+@dataclass(frozen=True)
+class PathCounts:
+    """What the "Different paths" metric counts: journeys with the anchors, their distinct paths, and the share of
+    those journeys that the table's most common paths cover."""
+
+    anchored: int
+    distinct: int
+    covered: float | None
+
+
+@st.cache_resource(max_entries=6, ttl=3600, scope="session", show_spinner=False)
+def _path_counts(key: ViewKey, settings: Settings, top_n: int) -> PathCounts:
+    table = path_table(settings)
+    if table.is_empty():
+        return PathCounts(0, 0, None)
+    ranked = path_variants(table, top_n=None)
+    return PathCounts(table.height, ranked.height, float(ranked["journeys"].head(top_n).sum()) / table.height)
+
+
+def path_counts(settings: Settings, *, top_n: int = 25) -> PathCounts:
+    """Journeys that contain the anchors, how many different paths they take, and how much the top ``top_n``
+    cover (cached per view and settings)."""
+    return _path_counts(_key(), settings, top_n)
+
+
+def distinct_help(settings: Settings, counts: PathCounts, *, top_n: int = 25) -> str:
+    """The tooltip of the "Different paths" metric: what it counts, in words."""
+    of = "channels" if settings.level == "channel" else "events"
+    anchored = " that contain the chosen start or end" if settings.start or settings.end else ""
+    covered = "" if counts.covered is None else (
+        f" The table lists the {min(top_n, counts.distinct):,} most common; together they cover "
+        f"{format_percent(counts.covered)} of these journeys.")
+    return (f"How many different sequences of {of} the {format_count(counts.anchored)} journeys{anchored} follow "
+            f"(path variants), after the settings above.{covered}")
+
+
+def variant_columns(settings: Settings) -> dict[str, Col | str]:
+    """How the table of most common paths reads."""
+    by: dict[str, Col | str] = {}
+    if settings.breakdown:
+        by[settings.breakdown] = Col(plain_name(settings.breakdown))
+    return {
+        **by,
+        "label": Col("Path", width="large"),
+        "journeys": Col("Journeys", "count"),
+        "share": Col("Share of journeys", "share", help="Of all journeys shown (in the breakdown's group)."),
+        "converted": Col("Converted", "count", help="Journeys on this path that ended in a conversion event."),
+        "conversion_rate": Col("Conversion rate", "percent", help="Converted journeys as a share of the path's."),
+        "users": Col("People", "count", help="Different people who took this path (one may take it again)."),
+    }
+
+
+#: The table of source/medium pairs that no channel rule matched.
+UNASSIGNED_COLUMNS: dict[str, Col | str] = {
+    "source": "Source", "medium": "Medium", "events": Col("Events", "count"),
+    "share": Col("Share of all events", "percent")}
 
 
 def matrix(settings: Settings) -> pl.DataFrame:

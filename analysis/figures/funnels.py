@@ -5,6 +5,8 @@ Step names, breakdown values and traits are data: every one is escaped for Plotl
 
 from __future__ import annotations
 
+import textwrap
+
 import plotly.graph_objects as go
 import polars as pl
 
@@ -12,12 +14,15 @@ from analysis.errors import AnalysisError
 from analysis.privacy.text import escape_column, escape_text
 
 _DROP_STYLE = 'style="color:#b5452c"'
+_HOURS_MINUTES = ((86400.0, "days"), (3600.0, "hours"), (60.0, "minutes"), (1.0, "seconds"))
 _STEP_COLUMNS = ("step", "name", "entered", "conversion_from_start", "conversion_from_previous", "dropped")
 
 
-def funnel_figure(table: pl.DataFrame, *, title: str = "Funnel") -> go.Figure:
+def funnel_figure(table: pl.DataFrame, *, title: str = "Funnel", unit: str = "people") -> go.Figure:
     """Bars of units per step (one series per breakdown value), each labelled with its share of step 1 and,
-    for a single series, the drop-off from the previous step under the step's name.
+    for a single series, the drop-off from the previous step under the step's name. ``unit`` names what is
+    counted ("people", "sessions", "attempts") on the axis and in the hover. When nobody entered, the figure is a
+    sentence instead of empty axes.
 
     Examples
     --------
@@ -30,6 +35,9 @@ def funnel_figure(table: pl.DataFrame, *, title: str = "Funnel") -> go.Figure:
     missing = [c for c in _STEP_COLUMNS if c not in table.columns]
     if missing:
         raise AnalysisError(f"funnel_figure needs the columns of funnel(); missing: {', '.join(missing)}")
+    if table.is_empty() or not table["entered"].fill_null(0).sum():
+        return empty_figure(f"Nobody entered this funnel, so there are no {unit} to show at any step.",
+                            title=title)
     fig = go.Figure()
     label = pl.format("{}. {}", "step", escape_column("name")).alias("_label")
     groups = (
@@ -47,8 +55,8 @@ def funnel_figure(table: pl.DataFrame, *, title: str = "Funnel") -> go.Figure:
             y=part["entered"].to_list(),
             text=text,
             textposition="outside",
-            name=escape_text(str(value)) if value is not None else "units",
-            hovertemplate="%{x}<br>%{y:,} units<extra>%{fullData.name}</extra>",
+            name=escape_text(str(value)) if value is not None else unit,
+            hovertemplate=f"%{{x}}<br>%{{y:,}} {unit}<extra>%{{fullData.name}}</extra>",
         )
         if value is None:  # the drop-off goes under each step's name, where labels cannot overlap
             ticks = [
@@ -61,30 +69,31 @@ def funnel_figure(table: pl.DataFrame, *, title: str = "Funnel") -> go.Figure:
     fig.update_layout(
         title=title,
         barmode="group",
-        yaxis_title="units",
+        yaxis_title=unit.capitalize(),
+        yaxis_rangemode="tozero",
+        yaxis_tickformat=",d",
         showlegend=len(groups) > 1,
-        xaxis={"type": "category"},
+        xaxis={"type": "category", "tickangle": 0},
     )
     return fig
 
 
-def time_to_convert_figure(hist: pl.DataFrame, *, title: str = "Time to convert") -> go.Figure:
-    """Histogram bars from :func:`analysis.funnels.time_to_convert` (seconds shown in a readable unit).
+def time_to_convert_figure(hist: pl.DataFrame, *, title: str = "Time to convert", unit: str = "people"
+                           ) -> go.Figure:
+    """Histogram bars from :func:`analysis.funnels.time_to_convert` (seconds shown in a readable unit); ``unit``
+    names what is counted. When nobody converted, the figure is a sentence instead of empty axes.
 
     Examples
     --------
     >>> hist = pl.DataFrame({"bin_start_seconds": [0.0], "bin_end_seconds": [7200.0], "units": [3], "share": [1.0]})
     >>> time_to_convert_figure(hist).layout.xaxis.title.text
-    'hours'
+    'Hours after the first step'
     """
-    if hist.is_empty():
-        return go.Figure().update_layout(title=f"{title}: nobody converted")
+    if hist.is_empty() or not hist["units"].sum():
+        return empty_figure("Nobody went from the first to the second of these steps, so there is no time to "
+                            "convert to show.", title=title)
     top = float(hist["bin_end_seconds"].to_numpy().max())
-    unit, size = next(
-        (u, v)
-        for u, v in (("days", 86400.0), ("hours", 3600.0), ("minutes", 60.0), ("seconds", 1.0))
-        if top >= 2 * v or v == 1.0
-    )
+    size, span = next((v, u) for v, u in _HOURS_MINUTES if top >= 2 * v or v == 1.0)
     mid = ((hist["bin_start_seconds"] + hist["bin_end_seconds"]) / 2 / size).to_list()
     width = ((hist["bin_end_seconds"] - hist["bin_start_seconds"]) / size).to_list()
     fig = go.Figure(
@@ -93,10 +102,12 @@ def time_to_convert_figure(hist: pl.DataFrame, *, title: str = "Time to convert"
             y=hist["units"].to_list(),
             width=width,
             customdata=hist["share"].to_list(),
-            hovertemplate=f"%{{x:.1f}} {unit}<br>%{{y:,}} units (%{{customdata:.1%}})<extra></extra>",
+            hovertemplate=f"about %{{x:.1f}} {span}<br>%{{y:,}} {unit} (%{{customdata:.1%}})<extra></extra>",
         )
     )
-    return fig.update_layout(title=title, xaxis_title=unit, yaxis_title="units", bargap=0.05)
+    return fig.update_layout(title=title, xaxis_title=f"{span.capitalize()} after the first step",
+                             yaxis_title=unit.capitalize(), bargap=0.05, xaxis_rangemode="tozero",
+                             yaxis_rangemode="tozero", yaxis_tickformat=",d")
 
 
 def funnel_trend_figure(
@@ -168,7 +179,7 @@ def drivers_figure(drivers: pl.DataFrame, *, top: int = 15, title: str = "Drop-o
     'came from &lt;b&gt;Email&lt;/b&gt;'
     """
     if drivers.is_empty():
-        return go.Figure().update_layout(title=f"{title}: no trait to compare")
+        return empty_figure("Not enough people on both sides of this step to compare traits.", title=title)
     part = drivers.head(top).reverse().with_columns(escape_column("trait"))
     colour = [
         "#9aa0a6" if small else ("#b5452c" if rr > 1 else "#2c7bb5")
@@ -197,14 +208,16 @@ def drivers_figure(drivers: pl.DataFrame, *, top: int = 15, title: str = "Drop-o
     return fig.update_layout(
         title=title,
         xaxis_type="log",
-        xaxis_title="relative risk of dropping (log scale)",
+        xaxis_title="Times as likely to drop (relative risk, log scale; 1 = no difference)",
         height=max(300, 28 * part.height + 120),
         margin={"l": 10},
     )
 
 
-def destinations_figure(dest: pl.DataFrame, *, title: str = "What drop-offs did next") -> go.Figure:
-    """Horizontal bars of :func:`analysis.dropoff.dropoff_destinations`.
+def destinations_figure(dest: pl.DataFrame, *, title: str = "What drop-offs did next", unit: str = "people"
+                        ) -> go.Figure:
+    """Horizontal bars of :func:`analysis.dropoff.dropoff_destinations`; ``unit`` names what is counted. Nobody
+    dropped: a sentence instead of empty axes.
 
     Examples
     --------
@@ -212,6 +225,8 @@ def destinations_figure(dest: pl.DataFrame, *, title: str = "What drop-offs did 
     >>> list(destinations_figure(dest).data[0].x)
     [3]
     """
+    if dest.is_empty() or not dest["units"].sum():
+        return empty_figure("Nobody dropped out after this step.", title=title)
     part = dest.reverse().with_columns(escape_column("value"))
     fig = go.Figure(
         go.Bar(
@@ -219,7 +234,28 @@ def destinations_figure(dest: pl.DataFrame, *, title: str = "What drop-offs did 
             y=part["value"].to_list(),
             orientation="h",
             customdata=part["share"].to_list(),
-            hovertemplate="%{y}<br>%{x:,} units (%{customdata:.1%})<extra></extra>",
+            hovertemplate=f"%{{y}}<br>%{{x:,}} {unit} (%{{customdata:.1%}})<extra></extra>",
         )
     )
-    return fig.update_layout(title=title, xaxis_title="units", height=max(250, 26 * part.height + 100))
+    return fig.update_layout(title=title, xaxis_title=unit.capitalize(), xaxis_tickformat=",d",
+                             height=max(250, 26 * part.height + 100))
+
+
+def empty_figure(message: str, *, title: str | None = None) -> go.Figure:
+    """A figure that is one sentence and no axes, for a result with nothing to draw (never a -1..4 axis).
+
+    Examples
+    --------
+    >>> fig = empty_figure("Nobody converted.")
+    >>> fig.layout.annotations[0].text, fig.layout.xaxis.visible
+    ('Nobody converted.', False)
+    >>> empty_figure("Nobody went from the first to the second of these steps.").layout.annotations[0].text
+    'Nobody went from the first to the second of<br>these steps.'
+
+    """
+    fig = go.Figure()
+    lines = textwrap.wrap(message, width=48) or [""]  # Plotly never wraps text itself: a narrow column cuts it
+    fig.add_annotation(text="<br>".join(escape_text(line) for line in lines), showarrow=False, x=0.5, y=0.5,
+                       xref="paper", yref="paper", font={"size": 14})
+    return fig.update_layout(title=title, xaxis_visible=False, yaxis_visible=False, height=220,
+                             margin={"t": 50 if title else 10, "b": 10})

@@ -9,7 +9,8 @@ import plotly.graph_objects as go
 import polars as pl
 
 from analysis.errors import AnalysisError
-from analysis.paths import ENDED, GAP, OTHER
+from analysis.formatting import count_text
+from analysis.paths import CONVERTED, ENDED, GAP, NOT_CONVERTED, OTHER, OUTCOMES
 from analysis.privacy.text import escape_column
 
 #: Colour-blind-friendly palette (Okabe-Ito, then Tol), cycled over node names; Other/ended/… in grey.
@@ -27,6 +28,9 @@ _PALETTE = (
     "#332288",
 )
 _GREY = "#9E9E9E"
+_WIDTH = 0.8  # columns span 0.01..0.81 of the width: the labels of the last column need the rest
+_CONVERTED = "#1B7F3B"  # outcome nodes: green and red, darker than the palette so they read as outcomes
+_STOPPED = "#B5452C"
 
 
 def _need(frame: pl.DataFrame, columns: tuple[str, ...], what: str) -> None:
@@ -36,9 +40,9 @@ def _need(frame: pl.DataFrame, columns: tuple[str, ...], what: str) -> None:
 
 
 def _colours(names: list[str]) -> dict[str, str]:
-    ordered = sorted({n for n in names if n not in (OTHER, ENDED, GAP)})
+    ordered = sorted({n for n in names if n not in (OTHER, ENDED, GAP, *OUTCOMES)})
     colours = {n: _PALETTE[i % len(_PALETTE)] for i, n in enumerate(ordered)}
-    return {**colours, OTHER: _GREY, ENDED: _GREY, GAP: _GREY}
+    return {**colours, OTHER: _GREY, ENDED: _GREY, GAP: _GREY, CONVERTED: _CONVERTED, NOT_CONVERTED: _STOPPED}
 
 
 def _rgba(hex_colour: str, alpha: float) -> str:
@@ -46,46 +50,64 @@ def _rgba(hex_colour: str, alpha: float) -> str:
     return f"rgba({r},{g},{b},{alpha})"
 
 
-def sankey_figure(flows: pl.DataFrame, *, title: str | None = None) -> go.Figure:
-    """Sankey of :func:`analysis.paths.transitions` (``by_step=True``): one column of nodes per step.
+def _step_header(step: int, *, backward: bool) -> str:
+    if not backward:
+        return f"Step {step}"
+    if step > 0:
+        return "Outcome"
+    return "Last step" if step == 0 else f"{-step} before last"
+
+
+def sankey_figure(flows: pl.DataFrame, *, title: str | None = None, label_px: float = 13.0) -> go.Figure:
+    """Sankey of :func:`analysis.paths.transitions` (``by_step=True``): one column of nodes per step, a header over
+    each column, every node labelled with its name and journey count, and, with ``outcomes=True`` flows, where
+    journeys converted (green) or stopped without converting (red).
 
     Nodes are placed in fixed columns by step and the height grows with the busiest step, so 8 steps and 50 nodes
-    stay readable; hovering a link shows journeys, people and the step probability.
+    stay readable. A node too thin to hold its label without touching its neighbour (under ``label_px`` pixels) is
+    left unlabelled; hovering shows every node's name, step and count.
 
     Examples
     --------
     >>> t = pl.DataFrame({"step": [1], "source": ["<i>a</i>"], "target": ["b"], "count": [3], "users": [2],
     ...                   "probability": [1.0]})
     >>> sankey_figure(t).data[0].node.label[0]
-    '&lt;i&gt;a&lt;/i&gt;'
+    '&lt;i&gt;a&lt;/i&gt; · 3'
     """
     _need(flows, ("step", "source", "target", "count", "users", "probability"), "sankey_figure")
     if flows.is_empty():
         return _empty("No flows to show: no journey has two steps with these settings.")
-    ends = pl.concat(
-        [
-            flows.select("step", pl.col("source").alias("node"), pl.col("count")),
-            flows.select((pl.col("step") + 1).alias("step"), pl.col("target").alias("node"), pl.col("count")),
-        ]
-    )
+    out_of = flows.group_by(pl.col("step"), pl.col("source").alias("node")).agg(pl.col("count").sum().alias("_out"))
+    into = flows.group_by((pl.col("step") + 1).alias("step"), pl.col("target").alias("node")).agg(
+        pl.col("count").sum().alias("_in"))
     nodes = (
-        ends.group_by("step", "node")
-        .agg(pl.col("count").sum().alias("_weight"))
-        .with_columns((pl.col("node") == OTHER).alias("_other"))
-        .sort("step", "_other", "_weight", "node", descending=[False, False, True, False])
-        .with_columns(pl.int_range(pl.len()).alias("_id"), escape_column("node").alias("_label"))
+        out_of.join(into, on=["step", "node"], how="full", coalesce=True)
+        .with_columns(pl.max_horizontal(pl.col("_out").fill_null(0), pl.col("_in").fill_null(0)).alias("_weight"))
+        .with_columns(
+            pl.col("node").is_in(OUTCOMES).alias("_outcome"),
+            (pl.col("node") == OTHER).alias("_other"),
+        )
+        .sort("step", "_outcome", "_other", "_weight", "node", descending=[False, False, False, True, False])
+        .with_columns(pl.int_range(pl.len()).alias("_id"), escape_column("node").alias("_name"))
     )
     bounds = nodes.select(pl.col("step").min().alias("lo"), pl.col("step").max().alias("hi")).row(0)
     first, last = int(bounds[0]), int(bounds[1])
     span = max(last - first, 1)
+    busiest = int(nodes.group_by("step").len().select(pl.col("len").max()).item())
+    height = max(480, min(1400, 40 * busiest + 160))
+    top = 70 if title else 40
+    plot_px = height - top - 10
     # stack nodes top-down in each step by weight, with a fixed gap between them, so none overlap or clip
     gap = 0.02
     weight = pl.col("_weight") / pl.col("_weight").sum().over("step")
     usable = 1 - gap * (pl.len().over("step") - 1)
     above = (weight.cum_sum().over("step") - weight) * usable + gap * pl.int_range(pl.len()).over("step")
     nodes = nodes.with_columns(
-        (0.01 + 0.9 * (pl.col("step") - first) / span).alias("_x"),
+        (0.01 + _WIDTH * (pl.col("step") - first) / span).alias("_x"),
         (above + weight * usable / 2).clip(0.001, 0.999).alias("_y"),
+        # a label needs its own height plus the gap to the next node: thinner nodes stay unlabelled (hover tells)
+        ((weight * usable + gap) * plot_px >= label_px).alias("_room"),
+        pl.format("{} · {}", "_name", count_text(pl.col("_weight"))).alias("_full"),
     )
     links = (
         flows.join(
@@ -95,30 +117,45 @@ def sankey_figure(flows: pl.DataFrame, *, title: str | None = None) -> go.Figure
             nodes.select((pl.col("step") - 1).alias("step"), pl.col("node").alias("target"), pl.col("_id").alias("_t")),
             on=["step", "target"],
         )
-        .with_columns(escape_column("source").alias("_sl"), escape_column("target").alias("_tl"))
     )
     colours = _colours(nodes["node"].to_list())
-    busiest = int(nodes.group_by("step").len().select(pl.col("len").max()).item())
+    # Plotly writes the labels of the rightmost column on their left, over the labels of the column before; a
+    # hair-thin, invisible link from that column to a blank node further right keeps every label on the right
+    rightmost = nodes.filter(pl.col("step") == last).sort("_weight", descending=True).row(0, named=True)
+    tiny = float(nodes.select(pl.col("_weight").max()).item()) * 1e-9
+    spacer = {"_id": nodes.height, "_x": 0.995, "_y": 0.999, "value": tiny}
+    backward = first <= 0
+    steps = list(range(first, last + 1))
+    headers = [
+        {"text": f"<b>{_step_header(k, backward=backward)}</b>", "x": 0.01 + _WIDTH * (k - first) / span, "y": 1.0,
+         "xref": "paper", "yref": "paper", "yanchor": "bottom", "xanchor": "left", "yshift": 8, "showarrow": False}
+        for k in steps
+    ]
     fig = go.Figure(
         go.Sankey(
-            arrangement="snap",
+            arrangement="fixed",
             node={
-                "label": nodes["_label"].to_list(),
-                "x": nodes["_x"].to_list(),
-                "y": nodes["_y"].to_list(),
+                "label": [*(full if room else "" for full, room in zip(nodes["_full"], nodes["_room"], strict=True)),
+                          ""],
+                "x": [*nodes["_x"].to_list(), spacer["_x"]],
+                "y": [*nodes["_y"].to_list(), spacer["_y"]],
                 "pad": 8,
                 "thickness": 14,
-                "color": [colours[n] for n in nodes["node"].to_list()],
-                "customdata": nodes["step"].to_list(),
-                "hovertemplate": "step %{customdata}: %{label}<br>%{value:,} journeys<extra></extra>",
+                "line": {"width": 0},  # no outline, so the blank spacer stays invisible
+                "color": [*(colours[n] for n in nodes["node"].to_list()), "rgba(0,0,0,0)"],
+                "customdata": [*zip(nodes["step"].to_list(), nodes["_name"].to_list(), strict=True), (last + 1, "")],
+                "hovertemplate": "step %{customdata[0]}: %{customdata[1]}<br>%{value:,} journeys<extra></extra>",
             },
             link={
-                "source": links["_s"].to_list(),
-                "target": links["_t"].to_list(),
-                "value": links["count"].to_list(),
-                "color": [_rgba(colours[n], 0.35) for n in links["source"].to_list()],
-                "customdata": list(zip(links["users"].to_list(), links["probability"].to_list(), strict=True)),
-                "hovertemplate": "%{source.label} → %{target.label}<br>%{value:,} journeys, "
+                "source": [*links["_s"].to_list(), rightmost["_id"]],
+                "target": [*links["_t"].to_list(), spacer["_id"]],
+                "value": [*links["count"].to_list(), spacer["value"]],
+                "color": [*(_rgba(colours[n], 0.35) for n in links["source"].to_list()), "rgba(0,0,0,0)"],
+                "customdata": [*zip(links["users"].to_list(), links["probability"].to_list(),
+                                    links.select(escape_column("source"))["source"].to_list(),
+                                    links.select(escape_column("target"))["target"].to_list(), strict=True),
+                               (0, 0.0, rightmost["_name"], "")],
+                "hovertemplate": "%{customdata[2]} → %{customdata[3]}<br>%{value:,} journeys, "
                 "%{customdata[0]:,} people<br>%{customdata[1]:.1%} of moves out<extra></extra>",
             },
         )
@@ -126,8 +163,9 @@ def sankey_figure(flows: pl.DataFrame, *, title: str | None = None) -> go.Figure
     fig.update_layout(
         title=title,
         font_size=11,
-        height=max(480, min(1400, 40 * busiest + 160)),
-        margin={"l": 10, "r": 10, "t": 40 if title else 10, "b": 10},
+        height=height,
+        annotations=headers,
+        margin={"l": 10, "r": 10, "t": top, "b": 10},
     )
     return fig
 
@@ -213,12 +251,12 @@ def step_matrix_figure(matrix: pl.DataFrame, *, title: str | None = None) -> go.
             text=[[f"{v:.0%}" if v >= 0.005 else "" for v in row] for row in z.tolist()],
             texttemplate="%{text}",
             hovertemplate="step %{x}, %{y}: %{z:.1%} of journeys<extra></extra>",
-            colorbar={"title": "share", "tickformat": ".0%"},
+            colorbar={"title": "Share of journeys", "tickformat": ".0%"},
         )
     )
     fig.update_layout(
         title=title,
-        xaxis_title="step",
+        xaxis_title="Step",
         yaxis={"autorange": "reversed"},
         height=max(320, 26 * len(labels) + 120),
         margin={"l": 10, "r": 10, "t": 40 if title else 10, "b": 10},

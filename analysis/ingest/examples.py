@@ -3,9 +3,58 @@
 from __future__ import annotations
 
 import io
+from datetime import UTC, datetime
 
+import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+#: The moment every timestamp example shows (the day is over 12, so day and month cannot be confused).
+EXAMPLE_MOMENT = datetime(2025, 3, 21, 14, 5, 9, 250000)
+_EXAMPLE_ZONE = "Europe/Berlin"  # +01:00 on that day: an offset that is visibly not UTC
+_EPOCH_UNITS = {"s": ("seconds", 1), "ms": ("milliseconds", 1_000), "us": ("microseconds", 1_000_000),
+                "ns": ("nanoseconds", 1_000_000_000)}
+
+
+def timestamp_example(fmt: str) -> str:
+    """How a timestamp in the parse format ``fmt`` looks, shown instead of the format string itself.
+
+    Examples
+    --------
+    >>> timestamp_example("%Y-%m-%dT%H:%M:%S%.f%#z"), timestamp_example("%d.%m.%Y %H:%M")
+    ('2025-03-21T14:05:09.250+01:00', '21.03.2025 14:05')
+    """
+    moment = pl.Series([EXAMPLE_MOMENT])
+    if "%#z" in fmt or "%z" in fmt or "%:z" in fmt:
+        moment = moment.dt.replace_time_zone(_EXAMPLE_ZONE)
+        fmt = fmt.replace("%#z", "%:z")
+    return str(moment.dt.strftime(fmt)[0])
+
+
+def epoch_example(unit: str) -> str:
+    """Epoch numbers in words with an example: what a unit of ``s``, ``ms``, ``us`` or ``ns`` means.
+
+    Examples
+    --------
+    >>> epoch_example("us")
+    'microseconds since 1 Jan 1970, e.g. 1742562309250000 = 2025-03-21 13:05:09 UTC'
+    """
+    words, per_second = _EPOCH_UNITS[unit]
+    moment = EXAMPLE_MOMENT.replace(hour=13, tzinfo=UTC)  # 14:05 in Berlin is 13:05 UTC
+    value = int(moment.timestamp() * 1_000_000) * per_second // 1_000_000
+    return f"{words} since 1 Jan 1970, e.g. {value} = {moment:%Y-%m-%d %H:%M:%S} UTC"
+
+
+def timestamp_examples(formats: tuple[str, ...]) -> str:
+    """Several parse formats as examples: "like 2025-03-21 14:05:09.250 or 21.03.2025 14:05".
+
+    Examples
+    --------
+    >>> timestamp_examples(("%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%d %H:%M"))
+    'like 2025-03-21 14:05:09.250 or 2025-03-21 14:05'
+    """
+    shown = list(dict.fromkeys(timestamp_example(f) for f in formats))
+    return "like " + (", ".join(shown[:-1]) + " or " + shown[-1] if len(shown) > 1 else shown[0])
 
 
 def ga4_csv() -> bytes:

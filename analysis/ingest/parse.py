@@ -9,6 +9,7 @@ from typing import Literal
 import polars as pl
 
 from analysis.errors import IngestError
+from analysis.ingest.examples import epoch_example, timestamp_examples
 
 DateOrder = Literal["DMY", "MDY"]
 Decimal = Literal[".", ","]
@@ -119,7 +120,7 @@ def plan_timestamp(values: pl.Series, *, column: str, name: str, date_order: Dat
         raise IngestError(f"{name}, column {column!r} holds {what}; a timestamp needs a date and a time. Map a "
                           "column with dates and times (text, epoch numbers or a Parquet timestamp).")
     if values.dtype.is_temporal():
-        return TimestampPlan(kind="datetime", description=f"{column}: native {values.dtype}")
+        return TimestampPlan(kind="datetime", description=f"{column}: stored as dates and times in the file")
     if _excel_serials(values.cast(pl.String) if values.dtype.is_numeric() else values):
         if excel_serials:
             return TimestampPlan(kind="excel", description=f"{column}: Excel serial days (mapped by you)")
@@ -128,7 +129,7 @@ def plan_timestamp(values: pl.Series, *, column: str, name: str, date_order: Dat
                           "export real dates.")
     if values.dtype.is_numeric():
         unit = epoch_unit(values, column=column, name=name)
-        return TimestampPlan(kind="epoch", unit=unit, description=f"{column}: epoch {unit}")
+        return TimestampPlan(kind="epoch", unit=unit, description=f"{column}: {epoch_example(unit)}")
     sample = spread_sample(values).str.strip_chars()  # trimming makes no nulls: same picks
     sample = sample.filter(~sample.is_in(MISSING_TOKENS))
     if sample.len() == 0:
@@ -139,7 +140,7 @@ def plan_timestamp(values: pl.Series, *, column: str, name: str, date_order: Dat
     numeric = sample.str.contains(r"^-?\d+(\.\d+)?$")
     if numeric.all():
         unit = epoch_unit(sample, column=column, name=name)
-        return TimestampPlan(kind="epoch", unit=unit, description=f"{column}: epoch {unit}")
+        return TimestampPlan(kind="epoch", unit=unit, description=f"{column}: {epoch_example(unit)}")
     slashed = _slashed_formats(values, sample, column=column, name=name, date_order=date_order)
     aware = tuple(f for f in AWARE_FORMATS if _parses(sample, f))
     naive = tuple(f for f in (*NAIVE_FORMATS, *slashed) if _parses(sample, f))
@@ -149,7 +150,7 @@ def plan_timestamp(values: pl.Series, *, column: str, name: str, date_order: Dat
             "(2025-03-01T14:00:00+01:00, 2025-03-01 14:00:00), DD.MM.YYYY HH:MM[:SS], DD/MM/YYYY or "
             "MM/DD/YYYY with date_order, epoch numbers. Map another column or fix the export."
         )
-    shown = ", ".join((*aware, *naive)) + (" (' UTC' read as +00:00)" if utc_suffix else "")
+    shown = timestamp_examples((*aware, *naive)) + (" (a trailing ' UTC' is read as UTC)" if utc_suffix else "")
     return TimestampPlan(kind="text", aware=aware, naive=naive, description=f"{column}: {shown}",
                          utc_suffix=utc_suffix)
 

@@ -46,7 +46,7 @@ def test_histogram_picks_a_readable_unit() -> None:
     hist = pl.DataFrame({"bin_start_seconds": [0.0, 3600.0], "bin_end_seconds": [3600.0, 7200.0],
                          "units": [3, 1], "share": [0.75, 0.25]})
     fig = time_to_convert_figure(hist)
-    assert fig.layout.xaxis.title.text == "hours"
+    assert fig.layout.xaxis.title.text == "Hours after the first step"
     assert list(fig.data[0].x) == [0.5, 1.5]
 
 
@@ -67,3 +67,30 @@ def test_incomplete_periods_are_a_separate_dashed_grey_line_with_a_note() -> Non
     assert "entered from 2026-01-03 on" in fig.layout.annotations[0].text
     dest = pl.DataFrame({"value": ["<x>", "y"], "units": [2, 1], "share": [2 / 3, 1 / 3]})
     assert list(destinations_figure(dest).data[0].y) == ["y", "&lt;x&gt;"]
+
+
+def test_the_counted_unit_names_the_axes_never_units() -> None:
+    assert funnel_figure(TABLE, unit="sessions").layout.yaxis.title.text == "Sessions"
+    hist = pl.DataFrame({"bin_start_seconds": [0.0], "bin_end_seconds": [60.0], "units": [2], "share": [1.0]})
+    assert time_to_convert_figure(hist, unit="attempts").layout.yaxis.title.text == "Attempts"
+    dest = pl.DataFrame({"value": ["x"], "units": [2], "share": [1.0]})
+    assert destinations_figure(dest).layout.xaxis.title.text == "People"
+
+
+def _is_sentence(fig: object, words: str) -> bool:
+    layout = fig.layout  # type: ignore[attr-defined]
+    return (not fig.data and layout.xaxis.visible is False and layout.yaxis.visible is False  # type: ignore[attr-defined]
+            and words in layout.annotations[0].text.replace("<br>", " "))
+
+
+def test_empty_results_are_a_sentence_not_axes() -> None:
+    none = pl.DataFrame({"bin_start_seconds": [], "bin_end_seconds": [], "units": [], "share": []},
+                        schema={"bin_start_seconds": pl.Float64, "bin_end_seconds": pl.Float64, "units": pl.Int64,
+                                "share": pl.Float64})
+    assert _is_sentence(time_to_convert_figure(none, title="Time from step 1 to step 4"), "Nobody went")
+    assert _is_sentence(funnel_figure(TABLE.with_columns(entered=pl.lit(0, pl.Int64))), "Nobody entered")
+    assert _is_sentence(destinations_figure(pl.DataFrame({"value": [], "units": [], "share": []},
+                                                         schema={"value": pl.String, "units": pl.Int64,
+                                                                 "share": pl.Float64})), "Nobody dropped")
+    drivers = pl.DataFrame(schema={"trait": pl.String, "relative_risk": pl.Float64})
+    assert _is_sentence(drivers_figure(drivers), "Not enough people")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import polars as pl
@@ -66,9 +67,10 @@ def test_uploading_two_files_shows_report_and_activates_them() -> None:
                 ("mp.csv", EXAMPLES["mixpanel_export.csv"]()))
     shown = texts(at)
     assert "kunden.csv: Umsatz read with decimal comma (1.234,56 → 1234.56)" in shown
-    assert "mp.csv: timestamps mixpanel.time_ms: epoch ms" in shown  # seconds and ms alike, as ms
+    assert "mp.csv, time column mixpanel.time_ms: milliseconds since 1 Jan 1970" in " ".join(shown)  # s and ms alike
     summary = summary_frame(at)
-    assert summary["rows_read"].tolist() == [3, 3] and summary["format"].tolist() == ["generic", "mixpanel"]
+    assert summary["rows_read"].tolist() == [3, 3] and summary["format"].tolist() == [
+        "Other (read by its column names)", "Mixpanel"]
     assert at.download_button(key="data.rejected_download").proto.disabled
     at.button(key="data.activate").click().run()
     active = at.session_state[state.DATASET]
@@ -110,10 +112,10 @@ def test_too_many_rejected_rows_show_the_report_and_the_reason() -> None:
 
 def test_editing_the_mapping_reloads_with_the_choice() -> None:
     at = upload(app(), ("snow.csv", EXAMPLES["snowplow_events.csv"]()))
-    assert "snow.csv: timestamps derived_tstamp: %Y-%m-%d %H:%M:%S%.f%#z" in texts(at)  # UTC by definition
+    assert "snow.csv, time column derived_tstamp: like 2025-03-21 14:05:09.250+01:00" in texts(at)
     at.selectbox(key=ingest.mapping_key("timestamp")).set_value("collector_tstamp").run()
     assert not at.exception
-    assert "snow.csv: timestamps collector_tstamp: %Y-%m-%d %H:%M:%S%.f%#z" in texts(at)
+    assert "snow.csv, time column collector_tstamp: like 2025-03-21 14:05:09.250+01:00" in texts(at)
 
 
 def test_ambiguous_dates_ask_and_the_option_answers() -> None:
@@ -194,7 +196,7 @@ def test_picking_one_column_after_another_merges_with_the_detection() -> None:
     assert overview.loc[["user_id", "timestamp", "event", "revenue"], "column"].tolist() == [
         "user_id", "timestamp", "interaction", "Warenkorb"]
     assert overview.loc[["user_id", "event", "revenue"], "origin"].tolist() == ["detected", "chosen", "chosen"]
-    assert canonical_preview(at)["revenue"].tolist()[-1] == 12.5
+    assert canonical_preview(at)["revenue"].tolist()[-1] == "12.50"  # shown as money text
 
 
 def test_a_stale_choice_is_never_sent_as_a_column_name() -> None:
@@ -242,3 +244,19 @@ def test_a_panic_in_a_reader_leaves_a_short_message_and_a_usable_session(monkeyp
     assert not any("secret-value" in t for t in texts(at))
     at = upload(at, ("good.csv", b"user_id,timestamp,event\nu,2025-01-01T00:00:00Z,v\n"))
     assert [b.key for b in at.button].count("data.activate") == 1
+
+
+def test_the_load_report_reads_in_plain_words_without_format_strings_or_none() -> None:
+    at = upload(app(), ("ga4.parquet", EXAMPLES["ga4_events.parquet"]()),
+                ("snow.csv", EXAMPLES["snowplow_events.csv"]()))
+    shown_text = " ".join(texts(at))
+    assert "%Y" not in shown_text and "epoch" not in shown_text
+    assert "ga4.parquet, time column event_timestamp: microseconds since 1 Jan 1970" in shown_text
+    table = next(d for d in at.dataframe if "rows_read" in d.value.columns)
+    assert table.value["format"].tolist() == ["GA4 (BigQuery export)", "Snowplow"]
+    assert table.value["encoding"].tolist()[0] == "–" and table.value["delimiter"].tolist() == ["–", "comma"]
+    headings = [cfg.get("label") for cfg in json.loads(table.proto.columns).values()]
+    assert "Rows read" in headings and "Loaded as is" in headings and "rows_read" not in headings
+    preview = canonical_preview(at)
+    assert "None" not in preview.astype(str).values.ravel().tolist()
+    assert any(c.value.startswith("Recognised as: Several styles") for c in at.caption)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import re
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -67,3 +70,34 @@ def test_time_to_convert_between_chosen_steps_and_another_drop_step(page: AppTes
     assert not page.exception, [e.value for e in page.exception]
     page.button(key="funnels.use_cohort").click().run()
     assert "continued at step 2" in page.session_state[state.COHORT_LABEL]
+
+
+def _headings(table: object) -> list[str]:
+    return [cfg.get("label") for cfg in json.loads(table.proto.columns).values()]  # type: ignore[attr-defined]
+
+
+def test_the_step_table_reads_in_plain_words_durations_and_dashes(page: AppTest) -> None:
+    table = next(d for d in page.dataframe if "conversion_from_start" in d.value.columns)
+    cells = table.value.astype(str).values.ravel().tolist()
+    assert "None" not in cells and "nan" not in cells
+    assert table.value["conversion_from_previous"].tolist()[0] == "–"  # step 1 has no previous step
+    assert all(re.fullmatch(r"\d[\d,]* (s|min|h|d)( \d+ (s|min|h))?|< 1 s|–", t)
+               for t in table.value["median_seconds_from_start"].tolist())
+    headings = _headings(table)
+    assert "Share of step 1" in headings and "Typical time from step 1" in headings
+    assert not [h for h in headings if h and "_" in h]
+
+
+def test_plain_labels_first_and_the_technical_term_in_the_help(page: AppTest) -> None:
+    anchor = page.selectbox(key=uf.ANCHOR)
+    assert anchor.label == "When someone starts again" and anchor.value == "furthest"
+    assert "PostHog" in anchor.help and "Mixpanel" in anchor.help
+    assert list(anchor.options) == ["Their furthest attempt", "Their first attempt"]
+    assert "*closed* funnel" in page.radio(key=uf.ENTRY).help
+
+
+def test_a_step_nobody_reaches_is_a_sentence_not_an_axis() -> None:
+    at = open_app("funnels", **{uf.STEPS: ["purchase", "view_item_list"], uf.MODE: "strict", uf.WINDOW_DAYS: 1})
+    assert any(i.value.startswith("Nobody went from step 1 to step 2 within the conversion window") for i in at.info)
+    titles = [json.loads(c.proto.spec)["layout"].get("title", {}).get("text") for c in at.get("plotly_chart")]
+    assert "Time from step 1 to step 2" not in titles  # no chart of empty axes

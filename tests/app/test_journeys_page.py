@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import polars as pl
 from streamlit.testing.v1 import AppTest
 
@@ -88,3 +90,24 @@ def test_stale_filter_values_and_breakdown_are_dropped() -> None:
     at = open_page(**{f"{uj.FILTER_PREFIX}device": ["mobile", "smart fridge"], uj.BREAKDOWN: "gone"})
     assert at.multiselect(key=f"{uj.FILTER_PREFIX}device").value == ["mobile"]
     assert at.selectbox(key=uj.BREAKDOWN).value == uj.NONE
+
+
+def test_paths_table_and_metric_say_what_they_count() -> None:
+    at = open_page()
+    metric = next(m for m in at.metric if m.label == "Different paths")
+    assert int(metric.value.replace(",", "")) < 20_000  # distinct paths, not journeys again
+    assert "25 most common" in metric.proto.help
+    table = at.dataframe[0]
+    headings = [cfg.get("label") for cfg in json.loads(table.proto.columns).values()]
+    assert headings[:3] == ["Path", "Journeys", "Share of journeys"]
+    anchored = open_page(**{uj.LEVEL: "event", uj.START: "add_to_cart"})
+    assert any("journeys" in c.value and "contain the chosen start or end" in c.value for c in anchored.caption)
+
+
+def test_sankey_counts_nodes_heads_steps_and_shows_outcomes() -> None:
+    at = open_page(**{uj.SHOW_SANKEY: True})
+    figure = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert "<b>Step 1</b>" in [a["text"] for a in figure["layout"]["annotations"]]
+    names = [name for _, name in figure["data"][0]["node"]["customdata"]]
+    assert "✓ converted" in names and "✗ no conversion" in names
+    assert all(" · " in label for label in figure["data"][0]["node"]["label"] if label)  # counts on the nodes
