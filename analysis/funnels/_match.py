@@ -87,10 +87,13 @@ def event_frame(events: pl.DataFrame, spec: FunnelSpec) -> tuple[pl.DataFrame, p
 
 
 def _finish(frame: pl.DataFrame, spec: FunnelSpec, code: dict[str, int]) -> pl.DataFrame:
-    """Positions and one flag column per step and per exclusion."""
+    """Positions, the unit's last position ``_end`` and one flag column per step and per exclusion."""
     flags = [pl.col("_e").is_in([code[e] for e in st.events]).alias(f"_f{k}") for k, st in enumerate(spec.steps)]
     flags += [pl.col("_e").is_in([code[e] for e in x.events]).alias(f"_x{j}") for j, x in enumerate(spec.exclusions)]
-    return frame.with_row_index("_pos").with_columns(pl.col("_pos").cast(pl.Int64), *flags).drop("_e", "_k")
+    pos = pl.int_range(pl.len(), dtype=pl.Int64)
+    last = (pl.col(UID) != pl.col(UID).shift(-1)).fill_null(True)
+    return frame.select(pos.alias("_pos"), pl.all().exclude("_e", "_k"), *flags,
+                        pl.when(last).then(pos).backward_fill().alias("_end"))
 
 
 def _sorted_by_person_and_time(frame: pl.DataFrame) -> bool:
@@ -136,7 +139,7 @@ def _in_range(spec: FunnelSpec) -> pl.Expr:
 
 
 def _starts(frame: pl.DataFrame, spec: FunnelSpec, *, all_starts: bool) -> pl.DataFrame:
-    keep = [UID, *([VALUE] if VALUE in frame.columns else [])]
+    keep = [UID, "_end", *([VALUE] if VALUE in frame.columns else [])]
     entry_steps = [0] if spec.entry == "closed" else list(spec.mandatory)
     parts = [frame.filter(pl.col(f"_f{k}") & _in_range(spec))
              .select(*keep, _start=pl.lit(k, pl.Int32), _ps=pl.col("_pos"), _ts=pl.col("_t"))
@@ -146,7 +149,7 @@ def _starts(frame: pl.DataFrame, spec: FunnelSpec, *, all_starts: bool) -> pl.Da
         out = out.sort("_ps")  # an event matching two entry steps enters at the earlier one
         out = out.unique(["_ps"], keep="first", maintain_order=True)
     if spec.anchor == "first" and spec.counting != "totals" and not all_starts:
-        out = out.unique(UID, keep="first", maintain_order=True)
+        out = out.filter(_first_of_unit(out))
     elif _can_prune(spec) and not all_starts:
         out = _prune_dominated(frame, spec, out)
     return out.with_columns(
@@ -155,6 +158,11 @@ def _starts(frame: pl.DataFrame, spec: FunnelSpec, *, all_starts: bool) -> pl.Da
         *[pl.when(pl.col("_start") == k).then(pl.col("_ts")).alias(f"_t{k}") for k in range(spec.n)],
         pl.lit(None, pl.Int64).alias("_xpos"),
     )
+
+
+def _first_of_unit(rows: pl.DataFrame) -> pl.Expr:
+    """The first row of each unit in a frame in position order (units are contiguous there)."""
+    return (pl.col(UID) != pl.col(UID).shift()).fill_null(True)
 
 
 def _can_prune(spec: FunnelSpec) -> bool:
@@ -170,16 +178,34 @@ def _prune_dominated(frame: pl.DataFrame, spec: FunnelSpec, starts: pl.DataFrame
     and the shorter gap to step 2: it reaches at least as far and wins the tie-break, so the earlier one can only
     be counted when nobody's attempt gets past step 1, and then the unit's first entry counts (kept).
     """
-    second = _step_events(frame, spec, f"_f{spec.mandatory[1]}").select("_ruid", "_rp")
-    latest = second.join_asof(starts.select(UID, "_ps"), left_on="_rp", right_on="_ps", strategy="backward",
-                              allow_exact_matches=False, check_sortedness=False)
-    keep = pl.concat([latest.filter(pl.col(UID) == pl.col("_ruid")).select("_ps"),
-                      starts.unique(UID, keep="first", maintain_order=True).select("_ps")])
-    return starts.join(keep.unique(), on="_ps", how="semi", maintain_order="left")
+    unit_start = pl.when(_first_of_unit(frame)).then(pl.col("_pos")).forward_fill()
+    latest = pl.when(pl.col("_f0") & _in_range(spec)).then(pl.col("_pos")).forward_fill().shift()
+    second = pl.col(f"_f{spec.mandatory[1]}") & (latest >= unit_start)
+    before_second = frame.select(pl.when(second).then(latest).alias("_ps")).drop_nulls()["_ps"]
+    keep = pl.col("_ps").is_in(before_second.implode()) | _first_of_unit(starts)
+    return starts.filter(keep)
 
 
-def _step_events(frame: pl.DataFrame, spec: FunnelSpec, flag: str) -> pl.DataFrame:
-    return frame.filter(pl.col(flag)).select(_ruid=pl.col(UID), _rp=pl.col("_pos"), _rt=pl.col("_t"))
+def _next_index(frame: pl.DataFrame, flag: str) -> pl.Series:
+    """Position of the first ``flag`` event at or after each position; one more entry (null) for "past the end"."""
+    nxt = frame.select(pl.when(pl.col(flag)).then(pl.col("_pos")).backward_fill()).to_series()
+    return pl.concat([nxt, pl.Series([None], dtype=pl.Int64)], rechunk=True)
+
+
+def _forward(att: pl.DataFrame, frame: pl.DataFrame, flag: str, on: str, *, exact: bool) -> pl.DataFrame:
+    """``_rp``/``_rt``: the first ``flag`` event after (or at, ``exact``) position ``on`` in the same unit, else null.
+
+    A gather from the next-occurrence array of the flag (the same for every attempt), so no sort and no join; the
+    unit's last position ``_end`` keeps the match inside the unit.
+    """
+    at = att[on] if exact else att[on] + 1
+    found = _next_index(frame, flag).gather(at)
+    return _matched(att, frame, found)
+
+
+def _matched(att: pl.DataFrame, frame: pl.DataFrame, found: pl.Series) -> pl.DataFrame:
+    rp = att.select(pl.when(found <= pl.col("_end")).then(found).alias("_rp")).to_series()
+    return att.with_columns(rp, frame["_t"].gather(rp).alias("_rt"))
 
 
 def _ok(spec: FunnelSpec, k: int, prev: int | None) -> pl.Expr:
@@ -191,39 +217,26 @@ def _ok(spec: FunnelSpec, k: int, prev: int | None) -> pl.Expr:
     return cond
 
 
-def _forward(active: pl.DataFrame, right: pl.DataFrame, on: str, *, exact: bool) -> pl.DataFrame:
-    """The first ``right`` event after (or at, ``exact``) position ``on`` in the same unit, else nulls."""
-    joined = active.sort(on).join_asof(right, left_on=on, right_on="_rp", strategy="forward",
-                                       allow_exact_matches=exact, check_sortedness=False, coalesce=False)
-    return _same_unit(joined)
-
-
-def _same_unit(joined: pl.DataFrame) -> pl.DataFrame:
-    same = pl.col("_ruid") == pl.col(UID)
-    return joined.with_columns(pl.when(same).then(pl.col("_rp")).alias("_rp"),
-                               pl.when(same).then(pl.col("_rt")).alias("_rt")).drop("_ruid")
+def _take(cond: pl.Expr, k: int) -> list[pl.Expr]:
+    """Step ``k`` becomes the candidate where ``cond`` holds; other attempts keep what they had."""
+    return [pl.when(cond).then(pl.col("_rp")).otherwise(pl.col(f"_p{k}")).alias(f"_p{k}"),
+            pl.when(cond).then(pl.col("_rt")).otherwise(pl.col(f"_t{k}")).alias(f"_t{k}")]
 
 
 def _ordered(frame: pl.DataFrame, spec: FunnelSpec, att: pl.DataFrame) -> pl.DataFrame:
-    for k in spec.mandatory[1:]:
+    for k in spec.mandatory[1:]:  # attempts that reached the previous step look for this one (open entry: not set)
         prev = spec.previous_mandatory(k)
-        cond = (pl.col(f"_p{prev}").is_not_null() & pl.col(f"_p{k}").is_null()).fill_null(False)
-        joined = _forward(att.filter(cond), _step_events(frame, spec, f"_f{k}"), f"_p{prev}", exact=False)
-        ok = _ok(spec, k, prev)
-        joined = joined.with_columns(pl.when(ok).then(pl.col("_rp")).alias(f"_p{k}"),
-                                     pl.when(ok).then(pl.col("_rt")).alias(f"_t{k}")).drop("_rp", "_rt")
-        att = pl.concat([joined, att.filter(~cond)])
+        active = (pl.col(f"_p{prev}").is_not_null() & pl.col(f"_p{k}").is_null()).fill_null(False)
+        att = _forward(att, frame, f"_f{k}", f"_p{prev}", exact=False)
+        att = att.with_columns(_take(active & _ok(spec, k, prev), k)).drop("_rp", "_rt")
     for k in range(spec.n):
         if not spec.steps[k].optional:
             continue
         prev = spec.previous_mandatory(k)
         nxt = min(m for m in spec.mandatory if m > k)
-        cond = pl.col(f"_p{prev}").is_not_null()
-        joined = _forward(att.filter(cond), _step_events(frame, spec, f"_f{k}"), f"_p{prev}", exact=False)
+        att = _forward(att, frame, f"_f{k}", f"_p{prev}", exact=False)
         ok = _ok(spec, k, prev) & (pl.col(f"_p{nxt}").is_null() | (pl.col("_rp") < pl.col(f"_p{nxt}")))
-        joined = joined.with_columns(pl.when(ok).then(pl.col("_rp")).alias(f"_p{k}"),
-                                     pl.when(ok).then(pl.col("_rt")).alias(f"_t{k}")).drop("_rp", "_rt")
-        att = pl.concat([joined, att.filter(~cond)])
+        att = att.with_columns(_take(ok, k)).drop("_rp", "_rt")
     return att
 
 
@@ -231,46 +244,46 @@ def _strict(frame: pl.DataFrame, spec: FunnelSpec, att: pl.DataFrame) -> pl.Data
     att = att.with_columns(_cp=pl.col("_ps"))
     for k in range(1, spec.n):
         prev = spec.previous_mandatory(k)
-        cond = (pl.col("_cp").is_not_null() & (pl.col("_start") < k)).fill_null(False)
-        right = _step_events(frame, spec, f"_f{k}")
-        joined = _same_unit(att.filter(cond).with_columns(_q=pl.col("_cp") + 1)
-                            .join(right, left_on="_q", right_on="_rp", how="left", coalesce=False).drop("_q"))
+        active = (pl.col("_cp").is_not_null() & (pl.col("_start") < k)).fill_null(False)
+        nxt = att["_cp"] + 1  # the very next event of the unit, if it is a step-k event
+        flags = pl.concat([frame[f"_f{k}"], pl.Series([False])], rechunk=True)
+        att = _matched(att, frame, att.select(pl.when(flags.gather(nxt)).then(nxt)).to_series())
         ok = _ok(spec, k, prev)
         matched = pl.when(ok).then(pl.col("_rp"))
         cp = matched if not spec.steps[k].optional else pl.coalesce(matched, pl.col("_cp"))
-        joined = joined.with_columns(matched.alias(f"_p{k}"), pl.when(ok).then(pl.col("_rt")).alias(f"_t{k}"),
-                                     cp.alias("_cp")).drop("_rp", "_rt")
-        att = pl.concat([joined, att.filter(~cond)])
+        att = att.with_columns(
+            pl.when(active).then(matched).otherwise(pl.col(f"_p{k}")).alias(f"_p{k}"),
+            pl.when(active).then(pl.when(ok).then(pl.col("_rt"))).otherwise(pl.col(f"_t{k}")).alias(f"_t{k}"),
+            pl.when(active).then(cp).otherwise(pl.col("_cp")).alias("_cp"),
+        ).drop("_rp", "_rt")
     return att.drop("_cp")
 
 
 def _exclusions(frame: pl.DataFrame, spec: FunnelSpec, att: pl.DataFrame) -> pl.DataFrame:
     for j, x in enumerate(spec.exclusions):
         i, b = x.after - 1, (x.before or spec.n) - 1
-        cond = pl.col(f"_p{i}").is_not_null()
-        joined = _forward(att.filter(cond), _step_events(frame, spec, f"_x{j}"), f"_p{i}", exact=False)
+        att = _forward(att, frame, f"_x{j}", f"_p{i}", exact=False)  # null where step ``after`` was not reached
         hit = pl.col("_rp").is_not_null() & (
             (pl.col(f"_p{b}").is_not_null() & (pl.col("_rp") < pl.col(f"_p{b}")))
             | (pl.col(f"_p{b}").is_null() & (pl.col("_rt") <= pl.col("_deadline")))
         )
-        joined = joined.with_columns(
+        att = att.with_columns(
             pl.min_horizontal(pl.col("_xpos"), pl.when(hit).then(pl.col("_rp"))).alias("_xpos")
         ).drop("_rp", "_rt")
-        att = pl.concat([joined, att.filter(~cond)])
     return att
 
 
 def _unordered(frame: pl.DataFrame, spec: FunnelSpec, *, all_starts: bool) -> pl.DataFrame:
     """Anchor at every step event; each step's first occurrence from the anchor on, within the window."""
-    keep = [UID, *([VALUE] if VALUE in frame.columns else [])]
+    keep = [UID, "_end", *([VALUE] if VALUE in frame.columns else [])]
     any_step = pl.any_horizontal([pl.col(f"_f{k}") for k in range(spec.n)])
     att = frame.filter(any_step & _in_range(spec)).select(
         *keep, _start=pl.lit(0, pl.Int32), _ps=pl.col("_pos"), _ts=pl.col("_t"))
     if spec.anchor == "first" and not all_starts:
-        att = att.unique(UID, keep="first", maintain_order=True)
+        att = att.filter(_first_of_unit(att))
     att = att.with_columns(_deadline=pl.col("_ts") + spec.window, _xpos=pl.lit(None, pl.Int64))
     for k in range(spec.n):
-        joined = _forward(att, _step_events(frame, spec, f"_f{k}"), "_ps", exact=True)
+        joined = _forward(att, frame, f"_f{k}", "_ps", exact=True)
         ok = _ok(spec, k, None)
         att = joined.with_columns(pl.when(ok).then(pl.col("_rp")).alias(f"_q{k}"),
                                   pl.when(ok).then(pl.col("_rt")).alias(f"_r{k}")).drop("_rp", "_rt")
