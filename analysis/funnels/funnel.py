@@ -58,12 +58,15 @@ def funnel_units(events: pl.DataFrame, spec: FunnelSpec) -> pl.DataFrame:
     >>> funnel_units(ev, funnel_spec(["view", "buy"]))["furthest_step"].to_list()
     [2, 1]
     """
-    frame, names = event_frame(events, spec)
-    chosen = select_units(attempts(frame, spec), spec).join(names, on=UID, how="left")
+    frame, names, in_order = event_frame(events, spec)
+    chosen = select_units(attempts(frame, spec), spec)
+    # prepared events number people in user_id order: a gather instead of a join, and an integer sort below
+    chosen = (chosen.with_columns(names[UNIT].gather(chosen[UID])) if in_order
+              else chosen.join(names, on=UID, how="left"))
     units = unit_columns(spec)
     keys = [*units, *([ATTEMPT] if spec.counting == "totals" else [])]
     out = chosen.select(
-        *keys,
+        UID, *keys,
         *([VALUE] if VALUE in chosen.columns else []),
         pl.col("_ts").alias("entered_at"),
         pl.col("_reach").cast(pl.Int64).alias("furthest_step"),
@@ -73,8 +76,9 @@ def funnel_units(events: pl.DataFrame, spec: FunnelSpec) -> pl.DataFrame:
     )
     if spec.breakdown is not None:
         out = _attribute(out, events, spec, units)
-    out = out.drop("_treach").rename({UNIT: s.USER_ID, SESSION: s.SESSION_ID, ATTEMPT: "attempt"}, strict=False)
-    return out.sort(["entered_at", s.USER_ID])
+    order = ["entered_at", UID if in_order else UNIT, *keys[1:]]  # the rest break ties of one person
+    out = out.sort(order).drop(UID, "_treach")
+    return out.rename({UNIT: s.USER_ID, SESSION: s.SESSION_ID, ATTEMPT: "attempt"}, strict=False)
 
 
 def _attribute(out: pl.DataFrame, events: pl.DataFrame, spec: FunnelSpec, units: list[str]) -> pl.DataFrame:
