@@ -10,6 +10,7 @@ per-step limits. Result columns: the unit keys, ``_b`` (breakdown value at entry
 
 from __future__ import annotations
 
+import numpy as np
 import polars as pl
 
 from analysis import schema as s
@@ -229,11 +230,7 @@ def _take(cond: pl.Expr, k: int) -> list[pl.Expr]:
 
 
 def _ordered(frame: pl.DataFrame, spec: FunnelSpec, att: pl.DataFrame) -> pl.DataFrame:
-    for k in spec.mandatory[1:]:  # attempts that reached the previous step look for this one (open entry: not set)
-        prev = spec.previous_mandatory(k)
-        active = (pl.col(f"_p{prev}").is_not_null() & pl.col(f"_p{k}").is_null()).fill_null(False)
-        att = _forward(att, frame, f"_f{k}", f"_p{prev}", exact=False)
-        att = att.with_columns(_take(active & _ok(spec, k, prev), k)).drop("_rp", "_rt")
+    att = _mandatory_chain(frame, spec, att)
     for k in range(spec.n):
         if not spec.steps[k].optional:
             continue
@@ -243,6 +240,39 @@ def _ordered(frame: pl.DataFrame, spec: FunnelSpec, att: pl.DataFrame) -> pl.Dat
         ok = _ok(spec, k, prev) & (pl.col(f"_p{nxt}").is_null() | (pl.col("_rp") < pl.col(f"_p{nxt}")))
         att = att.with_columns(_take(ok, k)).drop("_rp", "_rt")
     return att
+
+
+def _mandatory_chain(frame: pl.DataFrame, spec: FunnelSpec, att: pl.DataFrame) -> pl.DataFrame:
+    """Each mandatory step: the first step event after the previous step, for the attempts still going.
+
+    Positions are numpy arrays (-1 = not reached) and each step is one ``searchsorted`` of the attempts still
+    going into the sorted positions of that step's events: the work shrinks as attempts drop out.
+    """
+    if len(spec.mandatory) < 2 or att.is_empty():
+        return att
+    t = frame["_t"].to_physical().to_numpy()
+    unit = frame["_t"].dtype.time_unit  # type: ignore[attr-defined]
+    end = att["_end"].to_numpy()
+    deadline = att["_deadline"].to_physical().to_numpy()
+    p = {k: att[f"_p{k}"].fill_null(-1).to_numpy().copy() for k in spec.mandatory}
+    for k in spec.mandatory[1:]:  # attempts that reached the previous step look for this one (open entry: not set)
+        prev = spec.previous_mandatory(k)
+        assert prev is not None
+        going = np.flatnonzero((p[prev] >= 0) & (p[k] < 0))
+        events = np.flatnonzero(frame[f"_f{k}"].to_numpy())
+        if not going.size or not events.size:
+            continue
+        after = p[prev][going]
+        found = events[np.minimum(np.searchsorted(events, after, side="right"), events.size - 1)]
+        ok = (found > after) & (found <= end[going]) & (t[found] <= deadline[going])
+        limit = spec.steps[k].within
+        if limit is not None:
+            ok &= t[found] - t[after] <= pl.Series([limit]).cast(pl.Duration(unit)).to_physical()[0]
+        p[k][going[ok]] = found[ok]
+    reached = pl.DataFrame({f"_p{k}": p[k] for k in spec.mandatory[1:]}).select(
+        pl.when(pl.all() >= 0).then(pl.all()).name.keep())
+    times = [frame["_t"].gather(reached[f"_p{k}"]).alias(f"_t{k}") for k in spec.mandatory[1:]]
+    return att.with_columns(*reached.get_columns(), *times)
 
 
 def _strict(frame: pl.DataFrame, spec: FunnelSpec, att: pl.DataFrame) -> pl.DataFrame:
