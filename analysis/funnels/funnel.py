@@ -147,21 +147,25 @@ def funnel_table(units: pl.DataFrame, spec: FunnelSpec) -> pl.DataFrame:
     """
     keys = [BREAKDOWN] if BREAKDOWN in units.columns else []
     labels = spec.labels
-    parts = []
-    for k in range(spec.n):
+    aggs: list[pl.Expr] = []
+    for k in range(spec.n):  # every step's numbers in one pass over the units (the expressions run in parallel)
         col = pl.col(step_column(k + 1))
         prev = spec.previous_mandatory(k)
         gap = (col - pl.col(step_column(prev + 1))) if prev is not None else pl.lit(None, pl.Duration("us"))
         since = col - pl.col("entered_at")
-        secs = [(gap, ""), (since, "_from_start")]
-        aggs = [col.count().cast(pl.Int64).alias("entered"),
+        step = [col.count().cast(pl.Int64).alias("entered"),
                 pl.col(step_column(prev + 1)).count().cast(pl.Int64).alias("_prev") if prev is not None
                 else pl.lit(None, pl.Int64).alias("_prev")]
-        for expr, suffix in secs:
+        for expr, suffix in ((gap, ""), (since, "_from_start")):
             sec = expr.dt.total_microseconds() / 1e6
-            aggs += [sec.median().alias(f"median_seconds{suffix}"), sec.mean().alias(f"mean_seconds{suffix}")]
-        agg = units.group_by(keys).agg(aggs) if keys else units.select(aggs)
-        parts.append(agg.with_columns(pl.lit(k + 1, pl.Int64).alias("step"), pl.lit(labels[k]).alias("name")))
+            step += [sec.median().alias(f"median_seconds{suffix}"), sec.mean().alias(f"mean_seconds{suffix}")]
+        aggs += [e.name.suffix(f"__{k}") for e in step]
+    wide = units.group_by(keys).agg(aggs) if keys else units.select(aggs)
+    stats = ["entered", "_prev", "median_seconds", "mean_seconds", "median_seconds_from_start",
+             "mean_seconds_from_start"]
+    parts = [wide.select(*keys, *[pl.col(f"{c}__{k}").alias(c) for c in stats],
+                         pl.lit(k + 1, pl.Int64).alias("step"), pl.lit(labels[k]).alias("name"))
+             for k in range(spec.n)]
     long = pl.concat(parts, how="vertical_relaxed")
     first = pl.col("entered").filter(pl.col("step") == 1).first()
     first = first.over(keys) if keys else first
