@@ -110,8 +110,18 @@ def ensure_peers_venv() -> None:
     stamp.touch()
 
 
-def _env() -> dict[str, str]:
-    return dict(os.environ, RETENTIONEERING_NO_TRACK="1", PYTHONPATH=str(ROOT))
+def _env(before: Path | None = None) -> dict[str, str]:
+    """Telemetry off; ``before``: a folder whose ``analysis`` package (an older checkout) is imported instead."""
+    path = str(ROOT)
+    if before is not None:
+        shadow = RESULTS / ".before"
+        shadow.mkdir(parents=True, exist_ok=True)
+        link = shadow / "analysis"
+        if link.is_symlink() or link.exists():
+            link.unlink()
+        link.symlink_to(before.resolve() / "analysis")
+        path = f"{shadow}{os.pathsep}{ROOT}"
+    return dict(os.environ, RETENTIONEERING_NO_TRACK="1", PYTHONPATH=path)
 
 
 def ensure_inputs(size: str) -> None:
@@ -126,18 +136,18 @@ def ensure_inputs(size: str) -> None:
                        check=True, cwd=ROOT, env=_env())
 
 
-def run_task(task: str, size: str, repeat: int, *, peer: bool) -> dict[str, Any]:
+def run_task(task: str, size: str, repeat: int, *, peer: bool, before: Path | None = None) -> dict[str, Any]:
     """One task in a fresh process; its RESULT row, or an error row with the tail of stderr."""
     cmd = ([str(PEER_PY), str(HERE / "peer_tasks.py")] if peer
            else [sys.executable, "-m", "benchmarks.peers.journeylens_tasks"])
     start = time.perf_counter()
     try:
         proc = subprocess.run([*cmd, task, str(DATA), size, str(repeat)], check=False, capture_output=True, text=True,
-                              cwd=ROOT, env=_env(), timeout=TIMEOUT_S)
+                              cwd=ROOT, env=_env(before), timeout=TIMEOUT_S)
     except subprocess.TimeoutExpired:
         return {"task": task, "error": f"timed out after {TIMEOUT_S} s"}
     rows = [json.loads(line[7:]) for line in proc.stdout.splitlines() if line.startswith("RESULT ")]
-    print(f"  {task:<16} {time.perf_counter() - start:7.1f} s wall (process)"
+    print(f"  {task:<16}{' (before)' if before else ''} {time.perf_counter() - start:7.1f} s wall (process)"
           + ("" if rows else f"  FAILED rc={proc.returncode}"), flush=True)
     return rows[-1] if rows else {"task": task, "error": f"rc={proc.returncode}: {proc.stderr[-800:]}"}
 
@@ -171,11 +181,31 @@ def table(size: str, results: dict[str, dict[str, Any]]) -> list[str]:
     return lines
 
 
+OURS = ("prepare", "funnel", "paths", "heuristics", "markov", "variants", "dfg")
+
+
+def before_after(size: str, results: dict[str, dict[str, Any]]) -> list[str]:
+    """JourneyLens's funnels before and after, in the same run."""
+    lines = [f"| {size} funnel | before | after | before / after | same answer |", "|---|---:|---:|---:|---|"]
+    for task in [t for t in results if t.startswith("funnel") and not t.endswith("(before)")]:
+        old, new = results.get(f"{task} (before)", {"error": "not run"}), results[task]
+        if "error" in old or "error" in new:
+            continue
+        lines.append(f"| {task} | {old['seconds']:.3f} s, {old['peak_rss_mb']:,.0f} MB | "
+                     f"{new['seconds']:.3f} s, {new['peak_rss_mb']:,.0f} MB | "
+                     f"{old['seconds'] / new['seconds']:.2f}x | {'yes' if old['result'] == new['result'] else 'NO'} |")
+    return lines
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", nargs="*", default=["1m", "10m"], choices=sorted(SIZES))
     parser.add_argument("--repeat", type=int, default=3, help="runs per task inside its process (median)")
     parser.add_argument("--only", nargs="*", help="run only these tasks (JourneyLens's or the peers' names)")
+    parser.add_argument("--skip", nargs="*", default=[], help="leave these tasks out (e.g. reten_prepare at 10m, "
+                        "which peaks near 10 GB)")
+    parser.add_argument("--before", type=Path, help="also run JourneyLens's funnel tasks on the analysis package "
+                        "of this older checkout, for a before/after in the same run")
     args = parser.parse_args()
     ensure_peers_venv()
     RESULTS.mkdir(parents=True, exist_ok=True)
@@ -190,12 +220,15 @@ def main() -> None:
         wanted = [t for pair in PAIRS for t in (pair.ours, pair.peer) if t]
         results: dict[str, dict[str, Any]] = {}
         for task in dict.fromkeys(wanted):
-            if args.only and task not in args.only:
+            if (args.only and task not in args.only) or task in args.skip:
                 continue
-            results[task] = run_task(task, size, args.repeat, peer=not task.startswith(
-                ("prepare", "funnel", "paths", "heuristics", "markov", "variants", "dfg")))
+            results[task] = run_task(task, size, args.repeat, peer=not task.startswith(OURS))
+            if args.before and task.startswith("funnel"):
+                results[f"{task} (before)"] = run_task(task, size, args.repeat, peer=False, before=args.before)
         everything["sizes"][size] = results
         report += [*table(size, results), ""]
+        if args.before:
+            report += [*before_after(size, results), ""]
     report.append(f"load average at the end: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     (RESULTS / f"peers-{stamp}.json").write_text(json.dumps(everything, indent=1))
     (RESULTS / f"peers-{stamp}.md").write_text("\n".join(report) + "\n")
