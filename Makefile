@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 PORT ?= 8501
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint typecheck bench sample browser java clean
+.PHONY: help run test lint typecheck bench bench-peers sample browser java clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -41,6 +41,9 @@ lint: $(STAMP) ## ruff and mypy
 
 bench: $(STAMP) ## benchmark every stage at 1M/10M events (BENCH_ARGS="--sizes 1000000" to narrow)
 	$(PY) -m benchmarks $(BENCH_ARGS)
+
+bench-peers: $(STAMP) ## JourneyLens vs retentioneering, ChannelAttribution, MAM, pm4py (peers in benchmarks/.peers-venv)
+	RETENTIONEERING_NO_TRACK=1 $(PY) -m benchmarks.peers.run $(BENCH_ARGS)
 
 sample: $(STAMP) ## regenerate sample_data/ (the Parquet sample, a German Excel CSV, the CRM and shop exports) from analysis/
 	$(PY) -c "from analysis.sample import *; \

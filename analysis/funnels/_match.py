@@ -1,7 +1,7 @@
-"""Attempt matching: every candidate entry evaluated at once, one vectorised join per step (no loop over users).
+"""Attempt matching: every candidate entry evaluated at once, one vectorised gather per step (no loop over users).
 
 An *attempt* starts at an entry event and runs greedily: each next step is the earliest matching event after the
-previous step (``join_asof`` forward on the event's position), within the window from the entry event. For a fixed
+previous step (a gather from the step's next-occurrence array), within the window from the entry event. For a fixed
 entry, the earliest match never reaches less far than a later one, so "the furthest attempt" is exact without
 per-step limits. Result columns: the unit keys, ``_b`` (breakdown value at entry), ``_start`` (0-based entry step),
 ``_ps``/``_ts`` (entry position and time), ``_deadline``, ``_p{k}``/``_t{k}`` per step (null when not reached) and
@@ -10,6 +10,7 @@ per-step limits. Result columns: the unit keys, ``_b`` (breakdown value at entry
 
 from __future__ import annotations
 
+import numpy as np
 import polars as pl
 
 from analysis import schema as s
@@ -34,13 +35,14 @@ def person_expr(columns: list[str]) -> pl.Expr:
     return pl.col(s.USER_ID if s.USER_ID in columns else s.ANONYMOUS_ID)
 
 
-def event_frame(events: pl.DataFrame, spec: FunnelSpec) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Events needed by the funnel, sorted by unit then time, with a position ``_pos`` and a flag per step; and the
-    table of unit ids (``_uid`` to ``_u`` and ``_sess``).
+def event_frame(events: pl.DataFrame, spec: FunnelSpec) -> tuple[pl.DataFrame, pl.DataFrame, bool]:
+    """Events needed by the funnel, sorted by unit then time, with a position ``_pos`` and a flag per step; the
+    table of unit ids (``_uid`` to ``_u`` and ``_sess``); and whether ``_uid`` is the row number of that table in
+    person order (events already sorted by person and time, as prepared events are).
 
-    Units are contiguous and in time order inside, so "the next step-k event after position p" is one global
-    ``join_asof`` on ``_pos`` plus a check that it belongs to the same unit (``_uid``): no per-unit grouping, which
-    at 10M events is 30x faster than ``join_asof(by=...)``. Both sorts use one integer key and move no strings,
+    Units are contiguous and in time order inside, so "the next step-k event after position p" is one gather from
+    a next-occurrence array plus a check against the unit's last position (``_end``): no per-unit grouping and no
+    join. Both sorts (only for input not sorted by person and time) use one integer key and move no strings,
     which polars does several times faster than sorting by a string column and the time.
     """
     s.validate_events(events)
@@ -51,10 +53,9 @@ def event_frame(events: pl.DataFrame, spec: FunnelSpec) -> tuple[pl.DataFrame, p
         raise AnalysisError(f"cannot break down by {spec.breakdown!r}: no such column; "
                             f"present: {', '.join(events.columns)}")
     code = {e: i for i, e in enumerate(spec.event_names())}
-    # ties at one timestamp are ordered by step number (as PostHog does), so A and B at the same second still count
-    rank = {code[e]: i for i, st in reversed(list(enumerate(spec.steps))) for e in st.events}
     who = [c for c in (s.USER_ID, s.ANONYMOUS_ID) if c in events.columns]
-    cols = [pl.col(s.EVENT).replace_strict(code, default=-1, return_dtype=pl.Int32).alias("_e"),
+    # one equality per event name: comparing string views is several times cheaper than hashing every string
+    cols = [*[(pl.col(s.EVENT) == e).fill_null(False).alias(f"_n{i}") for e, i in code.items()],
             pl.col(s.TIMESTAMP).alias("_t"), *who]
     if SESSION in units:
         cols.append(pl.col(s.SESSION_ID).alias(SESSION))
@@ -63,16 +64,19 @@ def event_frame(events: pl.DataFrame, spec: FunnelSpec) -> tuple[pl.DataFrame, p
     # eager on purpose: the same plan run lazily sorts about 2x slower here (polars 2.1)
     frame = events.select(cols)
     if spec.mode != "strict":
-        frame = frame.filter(pl.col("_e") >= 0)
+        frame = frame.filter(pl.any_horizontal([pl.col(f"_n{i}") for i in code.values()]))
     frame = (frame.with_columns(person_expr(events.columns).alias(UNIT)).drop(who)
              .filter(pl.col(UNIT).is_not_null(), pl.col("_t").is_not_null()))
-    tie = pl.col("_e").replace_strict(rank, default=spec.n, return_dtype=pl.Int64).clip(0, 1023)
+    # ties at one timestamp are ordered by step number (as PostHog does), so A and B at the same second still count
+    rank = {code[e]: min(i, 1023) for i, st in reversed(list(enumerate(spec.steps))) for e in st.events}
+    tie = pl.coalesce([*[pl.when(pl.col(f"_n{i}")).then(pl.lit(r, pl.Int64)) for i, r in rank.items()],
+                       pl.lit(min(spec.n, 1023), pl.Int64)])
     frame = frame.with_columns((pl.col("_t").dt.epoch("us") * 1024 + tie).alias("_k"))
     if SESSION not in units and _sorted_by_person_and_time(frame):
         # prepared events are: ids are the runs of the person column, and no sort is needed
         frame = frame.with_columns(pl.col(UNIT).rle_id().cast(pl.Int64).alias(UID))
         names = frame.filter(pl.col(UID) != pl.col(UID).shift().fill_null(-1)).select(UID, *units)
-        return _finish(frame.drop(units), spec, code), names
+        return _finish(frame.drop(units), spec, code), names, True
     key = pl.col(UNIT) if SESSION not in units else pl.concat_str(
         [pl.col(UNIT), pl.col(SESSION).fill_null("")], separator="\x1f")
     frame = frame.with_columns(key.cast(pl.Categorical).to_physical().cast(pl.Int64).alias(UID))
@@ -83,14 +87,19 @@ def event_frame(events: pl.DataFrame, spec: FunnelSpec) -> tuple[pl.DataFrame, p
     if not _grouped_in_time_order(frame):
         frame = frame.sort("_k", maintain_order=True)
         frame = frame.sort(pl.col(UID) * 2**32 + pl.int_range(pl.len(), dtype=pl.Int64))
-    return _finish(frame, spec, code), names
+    return _finish(frame, spec, code), names, False
 
 
 def _finish(frame: pl.DataFrame, spec: FunnelSpec, code: dict[str, int]) -> pl.DataFrame:
-    """Positions and one flag column per step and per exclusion."""
-    flags = [pl.col("_e").is_in([code[e] for e in st.events]).alias(f"_f{k}") for k, st in enumerate(spec.steps)]
-    flags += [pl.col("_e").is_in([code[e] for e in x.events]).alias(f"_x{j}") for j, x in enumerate(spec.exclusions)]
-    return frame.with_row_index("_pos").with_columns(pl.col("_pos").cast(pl.Int64), *flags).drop("_e", "_k")
+    """Positions, the unit's last position ``_end`` and one flag column per step and per exclusion."""
+    def any_of(events: tuple[str, ...]) -> pl.Expr:
+        return pl.any_horizontal([pl.col(f"_n{code[e]}") for e in events])
+    flags = [any_of(st.events).alias(f"_f{k}") for k, st in enumerate(spec.steps)]
+    flags += [any_of(x.events).alias(f"_x{j}") for j, x in enumerate(spec.exclusions)]
+    pos = pl.int_range(pl.len(), dtype=pl.Int64)
+    last = (pl.col(UID) != pl.col(UID).shift(-1)).fill_null(True)
+    return frame.select(pos.alias("_pos"), pl.all().exclude("_k", "^_n\\d+$"), *flags,
+                        pl.when(last).then(pos).backward_fill().alias("_end"))
 
 
 def _sorted_by_person_and_time(frame: pl.DataFrame) -> bool:
@@ -136,7 +145,7 @@ def _in_range(spec: FunnelSpec) -> pl.Expr:
 
 
 def _starts(frame: pl.DataFrame, spec: FunnelSpec, *, all_starts: bool) -> pl.DataFrame:
-    keep = [UID, *([VALUE] if VALUE in frame.columns else [])]
+    keep = [UID, "_end", *([VALUE] if VALUE in frame.columns else [])]
     entry_steps = [0] if spec.entry == "closed" else list(spec.mandatory)
     parts = [frame.filter(pl.col(f"_f{k}") & _in_range(spec))
              .select(*keep, _start=pl.lit(k, pl.Int32), _ps=pl.col("_pos"), _ts=pl.col("_t"))
@@ -146,7 +155,7 @@ def _starts(frame: pl.DataFrame, spec: FunnelSpec, *, all_starts: bool) -> pl.Da
         out = out.sort("_ps")  # an event matching two entry steps enters at the earlier one
         out = out.unique(["_ps"], keep="first", maintain_order=True)
     if spec.anchor == "first" and spec.counting != "totals" and not all_starts:
-        out = out.unique(UID, keep="first", maintain_order=True)
+        out = out.filter(first_of_unit())
     elif _can_prune(spec) and not all_starts:
         out = _prune_dominated(frame, spec, out)
     return out.with_columns(
@@ -155,6 +164,11 @@ def _starts(frame: pl.DataFrame, spec: FunnelSpec, *, all_starts: bool) -> pl.Da
         *[pl.when(pl.col("_start") == k).then(pl.col("_ts")).alias(f"_t{k}") for k in range(spec.n)],
         pl.lit(None, pl.Int64).alias("_xpos"),
     )
+
+
+def first_of_unit() -> pl.Expr:
+    """The first row of each unit in a frame in position order (units are contiguous there)."""
+    return (pl.col(UID) != pl.col(UID).shift()).fill_null(True)
 
 
 def _can_prune(spec: FunnelSpec) -> bool:
@@ -170,16 +184,34 @@ def _prune_dominated(frame: pl.DataFrame, spec: FunnelSpec, starts: pl.DataFrame
     and the shorter gap to step 2: it reaches at least as far and wins the tie-break, so the earlier one can only
     be counted when nobody's attempt gets past step 1, and then the unit's first entry counts (kept).
     """
-    second = _step_events(frame, spec, f"_f{spec.mandatory[1]}").select("_ruid", "_rp")
-    latest = second.join_asof(starts.select(UID, "_ps"), left_on="_rp", right_on="_ps", strategy="backward",
-                              allow_exact_matches=False, check_sortedness=False)
-    keep = pl.concat([latest.filter(pl.col(UID) == pl.col("_ruid")).select("_ps"),
-                      starts.unique(UID, keep="first", maintain_order=True).select("_ps")])
-    return starts.join(keep.unique(), on="_ps", how="semi", maintain_order="left")
+    unit_start = pl.when(first_of_unit()).then(pl.col("_pos")).forward_fill()
+    latest = pl.when(pl.col("_f0") & _in_range(spec)).then(pl.col("_pos")).forward_fill().shift()
+    second = pl.col(f"_f{spec.mandatory[1]}") & (latest >= unit_start)
+    before_second = frame.select(pl.when(second).then(latest).alias("_ps")).drop_nulls()["_ps"]
+    keep = pl.col("_ps").is_in(before_second.implode()) | first_of_unit()
+    return starts.filter(keep)
 
 
-def _step_events(frame: pl.DataFrame, spec: FunnelSpec, flag: str) -> pl.DataFrame:
-    return frame.filter(pl.col(flag)).select(_ruid=pl.col(UID), _rp=pl.col("_pos"), _rt=pl.col("_t"))
+def _next_index(frame: pl.DataFrame, flag: str) -> pl.Series:
+    """Position of the first ``flag`` event at or after each position; one more entry (null) for "past the end"."""
+    nxt = frame.select(pl.when(pl.col(flag)).then(pl.col("_pos")).backward_fill()).to_series()
+    return pl.concat([nxt, pl.Series([None], dtype=pl.Int64)], rechunk=True)
+
+
+def _forward(att: pl.DataFrame, frame: pl.DataFrame, flag: str, on: str, *, exact: bool) -> pl.DataFrame:
+    """``_rp``/``_rt``: the first ``flag`` event after (or at, ``exact``) position ``on`` in the same unit, else null.
+
+    A gather from the next-occurrence array of the flag (the same for every attempt), so no sort and no join; the
+    unit's last position ``_end`` keeps the match inside the unit.
+    """
+    at = att[on] if exact else att[on] + 1
+    found = _next_index(frame, flag).gather(at)
+    return _matched(att, frame, found)
+
+
+def _matched(att: pl.DataFrame, frame: pl.DataFrame, found: pl.Series) -> pl.DataFrame:
+    rp = att.select(pl.when(found <= pl.col("_end")).then(found).alias("_rp")).to_series()
+    return att.with_columns(rp, frame["_t"].gather(rp).alias("_rt"))
 
 
 def _ok(spec: FunnelSpec, k: int, prev: int | None) -> pl.Expr:
@@ -191,86 +223,102 @@ def _ok(spec: FunnelSpec, k: int, prev: int | None) -> pl.Expr:
     return cond
 
 
-def _forward(active: pl.DataFrame, right: pl.DataFrame, on: str, *, exact: bool) -> pl.DataFrame:
-    """The first ``right`` event after (or at, ``exact``) position ``on`` in the same unit, else nulls."""
-    joined = active.sort(on).join_asof(right, left_on=on, right_on="_rp", strategy="forward",
-                                       allow_exact_matches=exact, check_sortedness=False, coalesce=False)
-    return _same_unit(joined)
-
-
-def _same_unit(joined: pl.DataFrame) -> pl.DataFrame:
-    same = pl.col("_ruid") == pl.col(UID)
-    return joined.with_columns(pl.when(same).then(pl.col("_rp")).alias("_rp"),
-                               pl.when(same).then(pl.col("_rt")).alias("_rt")).drop("_ruid")
+def _take(cond: pl.Expr, k: int) -> list[pl.Expr]:
+    """Step ``k`` becomes the candidate where ``cond`` holds; other attempts keep what they had."""
+    return [pl.when(cond).then(pl.col("_rp")).otherwise(pl.col(f"_p{k}")).alias(f"_p{k}"),
+            pl.when(cond).then(pl.col("_rt")).otherwise(pl.col(f"_t{k}")).alias(f"_t{k}")]
 
 
 def _ordered(frame: pl.DataFrame, spec: FunnelSpec, att: pl.DataFrame) -> pl.DataFrame:
-    for k in spec.mandatory[1:]:
-        prev = spec.previous_mandatory(k)
-        cond = (pl.col(f"_p{prev}").is_not_null() & pl.col(f"_p{k}").is_null()).fill_null(False)
-        joined = _forward(att.filter(cond), _step_events(frame, spec, f"_f{k}"), f"_p{prev}", exact=False)
-        ok = _ok(spec, k, prev)
-        joined = joined.with_columns(pl.when(ok).then(pl.col("_rp")).alias(f"_p{k}"),
-                                     pl.when(ok).then(pl.col("_rt")).alias(f"_t{k}")).drop("_rp", "_rt")
-        att = pl.concat([joined, att.filter(~cond)])
+    att = _mandatory_chain(frame, spec, att)
     for k in range(spec.n):
         if not spec.steps[k].optional:
             continue
         prev = spec.previous_mandatory(k)
         nxt = min(m for m in spec.mandatory if m > k)
-        cond = pl.col(f"_p{prev}").is_not_null()
-        joined = _forward(att.filter(cond), _step_events(frame, spec, f"_f{k}"), f"_p{prev}", exact=False)
+        att = _forward(att, frame, f"_f{k}", f"_p{prev}", exact=False)
         ok = _ok(spec, k, prev) & (pl.col(f"_p{nxt}").is_null() | (pl.col("_rp") < pl.col(f"_p{nxt}")))
-        joined = joined.with_columns(pl.when(ok).then(pl.col("_rp")).alias(f"_p{k}"),
-                                     pl.when(ok).then(pl.col("_rt")).alias(f"_t{k}")).drop("_rp", "_rt")
-        att = pl.concat([joined, att.filter(~cond)])
+        att = att.with_columns(_take(ok, k)).drop("_rp", "_rt")
     return att
+
+
+def _mandatory_chain(frame: pl.DataFrame, spec: FunnelSpec, att: pl.DataFrame) -> pl.DataFrame:
+    """Each mandatory step: the first step event after the previous step, for the attempts still going.
+
+    Positions are numpy arrays (-1 = not reached) and each step is one ``searchsorted`` of the attempts still
+    going into the sorted positions of that step's events: the work shrinks as attempts drop out.
+    """
+    if len(spec.mandatory) < 2 or att.is_empty():
+        return att
+    t = frame["_t"].to_physical().to_numpy()
+    unit = frame["_t"].dtype.time_unit  # type: ignore[attr-defined]
+    end = att["_end"].to_numpy()
+    deadline = att["_deadline"].to_physical().to_numpy()
+    p = {k: att[f"_p{k}"].fill_null(-1).to_numpy().copy() for k in spec.mandatory}
+    for k in spec.mandatory[1:]:  # attempts that reached the previous step look for this one (open entry: not set)
+        prev = spec.previous_mandatory(k)
+        assert prev is not None
+        going = np.flatnonzero((p[prev] >= 0) & (p[k] < 0))
+        events = np.flatnonzero(frame[f"_f{k}"].to_numpy())
+        if not going.size or not events.size:
+            continue
+        after = p[prev][going]
+        found = events[np.minimum(np.searchsorted(events, after, side="right"), events.size - 1)]
+        ok = (found > after) & (found <= end[going]) & (t[found] <= deadline[going])
+        limit = spec.steps[k].within
+        if limit is not None:
+            ok &= t[found] - t[after] <= pl.Series([limit]).cast(pl.Duration(unit)).to_physical()[0]
+        p[k][going[ok]] = found[ok]
+    reached = pl.DataFrame({f"_p{k}": p[k] for k in spec.mandatory[1:]}).select(
+        pl.when(pl.all() >= 0).then(pl.all()).name.keep())
+    times = [frame["_t"].gather(reached[f"_p{k}"]).alias(f"_t{k}") for k in spec.mandatory[1:]]
+    return att.with_columns(*reached.get_columns(), *times)
 
 
 def _strict(frame: pl.DataFrame, spec: FunnelSpec, att: pl.DataFrame) -> pl.DataFrame:
     att = att.with_columns(_cp=pl.col("_ps"))
     for k in range(1, spec.n):
         prev = spec.previous_mandatory(k)
-        cond = (pl.col("_cp").is_not_null() & (pl.col("_start") < k)).fill_null(False)
-        right = _step_events(frame, spec, f"_f{k}")
-        joined = _same_unit(att.filter(cond).with_columns(_q=pl.col("_cp") + 1)
-                            .join(right, left_on="_q", right_on="_rp", how="left", coalesce=False).drop("_q"))
+        active = (pl.col("_cp").is_not_null() & (pl.col("_start") < k)).fill_null(False)
+        nxt = att["_cp"] + 1  # the very next event of the unit, if it is a step-k event
+        flags = pl.concat([frame[f"_f{k}"], pl.Series([False])], rechunk=True)
+        att = _matched(att, frame, att.select(pl.when(flags.gather(nxt)).then(nxt)).to_series())
         ok = _ok(spec, k, prev)
         matched = pl.when(ok).then(pl.col("_rp"))
         cp = matched if not spec.steps[k].optional else pl.coalesce(matched, pl.col("_cp"))
-        joined = joined.with_columns(matched.alias(f"_p{k}"), pl.when(ok).then(pl.col("_rt")).alias(f"_t{k}"),
-                                     cp.alias("_cp")).drop("_rp", "_rt")
-        att = pl.concat([joined, att.filter(~cond)])
+        att = att.with_columns(
+            pl.when(active).then(matched).otherwise(pl.col(f"_p{k}")).alias(f"_p{k}"),
+            pl.when(active).then(pl.when(ok).then(pl.col("_rt"))).otherwise(pl.col(f"_t{k}")).alias(f"_t{k}"),
+            pl.when(active).then(cp).otherwise(pl.col("_cp")).alias("_cp"),
+        ).drop("_rp", "_rt")
     return att.drop("_cp")
 
 
 def _exclusions(frame: pl.DataFrame, spec: FunnelSpec, att: pl.DataFrame) -> pl.DataFrame:
     for j, x in enumerate(spec.exclusions):
         i, b = x.after - 1, (x.before or spec.n) - 1
-        cond = pl.col(f"_p{i}").is_not_null()
-        joined = _forward(att.filter(cond), _step_events(frame, spec, f"_x{j}"), f"_p{i}", exact=False)
+        att = _forward(att, frame, f"_x{j}", f"_p{i}", exact=False)  # null where step ``after`` was not reached
         hit = pl.col("_rp").is_not_null() & (
             (pl.col(f"_p{b}").is_not_null() & (pl.col("_rp") < pl.col(f"_p{b}")))
             | (pl.col(f"_p{b}").is_null() & (pl.col("_rt") <= pl.col("_deadline")))
         )
-        joined = joined.with_columns(
+        att = att.with_columns(
             pl.min_horizontal(pl.col("_xpos"), pl.when(hit).then(pl.col("_rp"))).alias("_xpos")
         ).drop("_rp", "_rt")
-        att = pl.concat([joined, att.filter(~cond)])
     return att
 
 
 def _unordered(frame: pl.DataFrame, spec: FunnelSpec, *, all_starts: bool) -> pl.DataFrame:
     """Anchor at every step event; each step's first occurrence from the anchor on, within the window."""
-    keep = [UID, *([VALUE] if VALUE in frame.columns else [])]
+    keep = [UID, "_end", *([VALUE] if VALUE in frame.columns else [])]
     any_step = pl.any_horizontal([pl.col(f"_f{k}") for k in range(spec.n)])
     att = frame.filter(any_step & _in_range(spec)).select(
         *keep, _start=pl.lit(0, pl.Int32), _ps=pl.col("_pos"), _ts=pl.col("_t"))
     if spec.anchor == "first" and not all_starts:
-        att = att.unique(UID, keep="first", maintain_order=True)
+        att = att.filter(first_of_unit())
     att = att.with_columns(_deadline=pl.col("_ts") + spec.window, _xpos=pl.lit(None, pl.Int64))
     for k in range(spec.n):
-        joined = _forward(att, _step_events(frame, spec, f"_f{k}"), "_ps", exact=True)
+        joined = _forward(att, frame, f"_f{k}", "_ps", exact=True)
         ok = _ok(spec, k, None)
         att = joined.with_columns(pl.when(ok).then(pl.col("_rp")).alias(f"_q{k}"),
                                   pl.when(ok).then(pl.col("_rt")).alias(f"_r{k}")).drop("_rp", "_rt")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from analysis.funnels._match import UID, VALUE
+from analysis.funnels._match import UID, VALUE, first_of_unit
 from analysis.funnels.spec import FunnelSpec
 
 ATTEMPT = "_attempt"
@@ -29,9 +29,34 @@ def select_units(att: pl.DataFrame, spec: FunnelSpec) -> pl.DataFrame:
     att = att.filter(pl.col("_xpos").is_null()).with_columns(reach_columns(spec))
     if spec.entry == "open":
         return _open_union(att, spec)
-    # furthest step first, then the earliest to get there, then the most recent entry before it
-    return att.sort(["_reach", "_preach", "_ps"], descending=[True, False, True]).unique(
-        UID, keep="first", maintain_order=True)
+    return _best_attempt(att, spec)
+
+
+OFFSET_BITS = 26  # positions inside one unit, in the packed preference score
+
+
+def _best_attempt(att: pl.DataFrame, spec: FunnelSpec) -> pl.DataFrame:
+    """Each unit's preferred attempt: furthest step first, then the earliest to get there, then the most recent entry.
+
+    Attempts come in position order, so a unit's are contiguous: the preference packs into one integer (step
+    reached, then offsets of the positions from the unit's end) and a segmented maximum picks it, with no sort.
+    """
+    if att.is_empty():
+        return att
+    span = att.select((pl.col("_end") - pl.col("_ps")).max()).item()
+    if spec.n >= 2**(62 - 2 * OFFSET_BITS) or span >= 2**OFFSET_BITS:  # too big to pack: sort instead
+        return att.sort(["_reach", "_preach", "_ps"], descending=[True, False, True]).unique(
+            UID, keep="first", maintain_order=True)
+    score = att.select(
+        (pl.col("_reach").cast(pl.Int64) * 2**(2 * OFFSET_BITS)
+         + (pl.col("_end") - pl.col("_preach")).fill_null(0) * 2**OFFSET_BITS  # no step reached: any constant
+         + (2**OFFSET_BITS - 1 - (pl.col("_end") - pl.col("_ps")))).alias("_score"),
+        first_of_unit().alias("_first"),
+    )
+    values = score["_score"].to_numpy()
+    starts = np.flatnonzero(score["_first"].to_numpy())
+    best = np.repeat(np.maximum.reduceat(values, starts), np.diff(np.append(starts, values.size)))
+    return att.filter(pl.Series(values == best))
 
 
 def _open_union(att: pl.DataFrame, spec: FunnelSpec) -> pl.DataFrame:
