@@ -5,3 +5,5 @@ the shuffled workload (:mod:`benchmarks.peers.workload`), runs every task in a f
 (:mod:`benchmarks.peers.journeylens_tasks` in the project's, :mod:`benchmarks.peers.peer_tasks` in the peers') and
 writes one table: time, peak memory, ratio and whether the results agree.
 """
+
+from __future__ import annotations

@@ -133,7 +133,7 @@ def test_the_conversion_chosen_on_the_data_page_is_used_on_attribution_funnels_a
     screenshot(page, "first-hour-data-conversions")
 
     open_page(page, "Attribution")
-    assert _tags(page, "Conversion events") == ["begin_checkout"]
+    assert _tags(page, "What counts as a conversion") == ["begin_checkout"]
     expect(page.get_by_text("overrides the dataset")).to_have_count(0)
     open_page(page, "Funnels")
     assert _tags(page, "Steps, in order")[-1] == "begin_checkout"
