@@ -29,6 +29,7 @@ from analysis.attribution import (
     MODELS as MODELS_AVAILABLE,
 )
 from analysis.filters import filter_values
+from analysis.formatting import detect_currency
 from ui.conversions import conversion_events
 from ui.data import ViewKey, active_dataset, filtered_events, person_labels, persona_fit, view_key
 from ui.share import int_between, is_bool
@@ -196,12 +197,10 @@ def order_fit(settings: Settings) -> pl.DataFrame:
 
 
 def detected_currency() -> str | None:
-    """The currency of a ``currency`` column of the active data when it holds one known ISO code (else None)."""
-    events = active_dataset().events
-    if "currency" not in events.columns:
-        return None
-    codes = events["currency"].drop_nulls().cast(pl.String).str.to_uppercase().unique().to_list()
-    return _ISO.get(codes[0]) if len(codes) == 1 else None
+    """The symbol of the one known ISO currency the active data's amounts are in (the Funnels and Data pages read
+    the same column: :func:`analysis.formatting.detect_currency`), else None."""
+    code = detect_currency(active_dataset().events)
+    return _ISO.get(code) if code else None
 
 
 def _number(column: str, metric: str, symbol: str) -> pl.Expr:
