@@ -155,7 +155,7 @@ def set_active_dataset(name: str, digest: str, events: pl.DataFrame, report: Any
     """Make ``events`` (and ``people`` records, if any) the session's dataset, keep the events in the local library
     under a new key (the address bar carries it, so a refresh reopens it) and reset what depended on the previous
     dataset."""
-    key = library.save(events, name=name, digest=digest, report=report)
+    key = library.save(events, name=name, digest=digest, report=report, people=people)
     st.session_state.setdefault(state.OWN_KEYS, set()).add(key)
     st.session_state[state.DATASET] = Dataset(name, digest, events, report, people=people, key=key)
     st.session_state.pop(state.LINK_MISSING, None)
@@ -180,7 +180,8 @@ def open_linked_dataset() -> None:
     if stored is None:
         st.session_state[state.LINK_MISSING] = ds
         return
-    st.session_state[state.DATASET] = Dataset(stored.name, stored.digest, stored.events, stored.report, key=stored.key)
+    st.session_state[state.DATASET] = Dataset(stored.name, stored.digest, stored.events, stored.report,
+                                                people=stored.people, key=stored.key)
     if stored.conversion_events is not None:
         st.session_state[state.CONVERSION_EVENTS] = stored.conversion_events
 

@@ -29,12 +29,13 @@ from analysis.ingest.report import Example, FileReport, LoadReport
 KEEP_DAYS_ENV = "JOURNEYLENS_KEEP_DAYS"
 DEFAULT_KEEP = timedelta(days=14)
 KEY_PATTERN = re.compile(r"^[A-Za-z0-9_-]{22}$")  # secrets.token_urlsafe(16): 128 random bits
-_EVENTS, _META, _REJECTED = "events.parquet", "meta.json", "rejected.parquet"
+_EVENTS, _META, _REJECTED, _PEOPLE = "events.parquet", "meta.json", "rejected.parquet", "people.parquet"
 
 
 @dataclass(frozen=True)
 class Stored:
-    """A dataset from the library: its key, name, content digest, events, load report and chosen conversions."""
+    """A dataset from the library: its key, name, content digest, events, load report, chosen conversions and the
+    people records joined to it (CRM, shop), if any."""
 
     key: str
     name: str
@@ -42,6 +43,7 @@ class Stored:
     events: pl.DataFrame = field(repr=False)
     report: LoadReport | None = None
     conversion_events: tuple[str, ...] | None = None
+    people: pl.DataFrame | None = field(default=None, repr=False)
 
 
 def home() -> Path:
@@ -80,8 +82,9 @@ def _entry(key: str) -> Path:
 
 
 def save(events: pl.DataFrame, *, name: str, digest: str, report: LoadReport | None = None,
-         conversion_events: tuple[str, ...] | None = None, now: datetime | None = None) -> str:
-    """Keep ``events`` under a new key and return the key.
+         conversion_events: tuple[str, ...] | None = None, people: pl.DataFrame | None = None,
+         now: datetime | None = None) -> str:
+    """Keep ``events`` (and the ``people`` records joined to them) under a new key and return the key.
 
     Written to a temporary folder first and renamed, so a half-written entry is never opened.
 
@@ -103,6 +106,8 @@ def save(events: pl.DataFrame, *, name: str, digest: str, report: LoadReport | N
         events.write_parquet(tmp / _EVENTS)
         if report is not None:
             report.rejected_rows.write_parquet(tmp / _REJECTED)
+        if people is not None:  # already pseudonymised at load (keyed hashes of e-mails and phones)
+            people.write_parquet(tmp / _PEOPLE)
         meta = {"name": name, "digest": digest, "created": when, "last_used": when,
                 "conversion_events": None if conversion_events is None else list(conversion_events),
                 "report": None if report is None else _report_to_json(report)}
@@ -130,12 +135,13 @@ def open_dataset(key: str, *, now: datetime | None = None) -> Stored | None:
             return None
         events = pl.read_parquet(folder / _EVENTS)
         rejected = pl.read_parquet(folder / _REJECTED) if (folder / _REJECTED).exists() else None
+        people = pl.read_parquet(folder / _PEOPLE) if (folder / _PEOPLE).exists() else None
         report = None if meta.get("report") is None else _report_from_json(meta["report"], rejected)
         conversions = meta.get("conversion_events")
         meta["last_used"] = now.isoformat()
         _write_meta(folder, meta)
         return Stored(key, str(meta["name"]), str(meta["digest"]), events, report,
-                      None if conversions is None else tuple(str(c) for c in conversions))
+                      None if conversions is None else tuple(str(c) for c in conversions), people)
     except (OSError, ValueError, KeyError, TypeError, pl.exceptions.PolarsError):
         return None
 

@@ -37,6 +37,16 @@ def test_a_loaded_dataset_comes_back_whole_with_its_report() -> None:
     assert [f.examples for f in got.report.files] == [f.examples for f in result.report.files]
 
 
+def test_people_records_joined_to_the_events_come_back_with_them() -> None:
+    events = pl.DataFrame({"user_id": ["u1"], "event": ["page_view"]})
+    people = pl.DataFrame({"customer_id": ["K1"], "email": ["3f2a"], "Segment": ["Stammkunde"]})
+    stored = library.open_dataset(library.save(events, name="web + crm", digest="d", people=people))
+    assert stored is not None and stored.people is not None
+    assert_frame_equal(stored.people, people)
+    alone = library.open_dataset(library.save(events, name="web", digest="e"))
+    assert alone is not None and alone.people is None
+
+
 def test_keys_are_unguessable_and_differ_for_the_same_data() -> None:
     events = pl.DataFrame({"event": ["a"]})
     a, b = (library.save(events, name="x", digest="same") for _ in range(2))
