@@ -17,9 +17,8 @@ import polars as pl
 from analysis.errors import IngestError
 from analysis.ingest.csvread import LINE, SLOW_PATH_BYTES
 from analysis.ingest.limits import DEFAULT_LIMITS, Limits
-from analysis.ingest.parquet import flatten
+from analysis.ingest.parquet import flatten, unread_params
 from analysis.ingest.sniff import looks_json
-from analysis.ingest.vendors.ga4 import unread_params
 
 __all__ = ["TEXT", "RawJson", "looks_json", "read_json_raw"]
 

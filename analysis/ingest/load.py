@@ -277,7 +277,7 @@ def _read_file(name: str, data: bytes, *, member: str | None, limits: Limits) ->
     if payload.kind in ("json", "snowplow", "adobe"):
         return _read_vendor_file(payload.kind, payload.data, report, limits=limits)
     if payload.kind == "parquet":
-        raw = read_parquet_raw(payload.data, name, limits=limits)
+        raw = read_parquet_raw(payload.data, name, limits=limits, notes=report.notes)
         raw = raw.with_row_index(LINE, offset=1).with_columns(pl.col(LINE).cast(pl.Int64))
         header = [c for c in raw.columns if c != LINE]
         return _RawFile(report, raw, pl.DataFrame(schema={LINE: pl.Int64, "fields": pl.Int64}), header, header,

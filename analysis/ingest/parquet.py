@@ -21,12 +21,14 @@ GA4_PARAM_KEYS = ("page_location", "page_referrer", "page_title", "ga_session_id
 _VALUE_FIELDS = ("string_value", "int_value", "double_value", "float_value")
 
 
-def read_parquet_raw(data: bytes, name: str, *, limits: Limits = DEFAULT_LIMITS) -> pl.DataFrame:
+def read_parquet_raw(data: bytes, name: str, *, limits: Limits = DEFAULT_LIMITS,
+                     notes: list[str] | None = None) -> pl.DataFrame:
     """Read a Parquet payload after checking rows and decoded size from its metadata; flatten GA4 nesting.
 
     Types the pipeline cannot use directly are made plain (Categorical and Enum to String, Binary to
     String when it is UTF-8 text, timestamps with a fixed UTC offset to UTC); what cannot be made plain is
-    refused with the column's name.
+    refused with the column's name. GA4 ``event_params`` keys that are not lifted into columns are named in
+    ``notes`` (the file's report notes) rather than dropped silently.
 
     Examples
     --------
@@ -59,6 +61,8 @@ def read_parquet_raw(data: bytes, name: str, *, limits: Limits = DEFAULT_LIMITS)
         # statistics can be missing or understate: the exact size costs a pass over the text lengths (~30 ms
         # per 1M rows), so it runs when the estimate is unsure or near the ceiling
         check_decoded(decoded_size(frame), name=name, limits=limits)
+    if notes is not None and (left := unread_params(frame)):
+        notes.append(left)
     return flatten(_plain_types(frame, name))
 
 
@@ -245,3 +249,25 @@ def _param(key: str, inner: pl.Struct) -> pl.Expr:
     names = {f.name for f in value_type.fields}
     value = picked.struct.field("value")
     return pl.coalesce([value.struct.field(f).cast(pl.String) for f in _VALUE_FIELDS if f in names])
+
+
+def unread_params(frame: pl.DataFrame) -> str | None:
+    """A report note naming the ``event_params`` keys that the lift into columns leaves out, or None.
+
+    Examples
+    --------
+    >>> params = [[{"key": "source", "value": {"string_value": "g"}}, {"key": "percent_scrolled",
+    ...             "value": {"string_value": "90"}}]]
+    >>> unread_params(pl.DataFrame({"event_params": params}))
+    'event_params keys not lifted into columns (not used by the analyses): percent_scrolled'
+    """
+    params = frame.schema.get("event_params")
+    if not (isinstance(params, pl.List) and isinstance(params.inner, pl.Struct)):
+        return None
+    keys = (frame.select(pl.col("event_params").list.eval(pl.element().struct.field("key")).explode().unique())
+            .to_series().drop_nulls())
+    left = sorted(k for k in keys.to_list() if k not in GA4_PARAM_KEYS)
+    if not left:
+        return None
+    shown = ", ".join(left[:20]) + (f" and {len(left) - 20} more" if len(left) > 20 else "")
+    return f"event_params keys not lifted into columns (not used by the analyses): {shown}"

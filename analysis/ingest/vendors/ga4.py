@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from analysis.ingest.parquet import GA4_PARAM_KEYS, flatten
+from analysis.ingest.parquet import flatten, unread_params
 from analysis.ingest.vendors.common import Prepared
 
 #: Nested fields of the export schema that a CSV may carry as JSON text.
@@ -72,25 +72,3 @@ def prepare(raw: pl.DataFrame, *, name: str) -> Prepared:
     out = raw.with_columns(decoded.values())
     left = unread_params(out)
     return Prepared(flatten(out), [*notes, *([left] if left else [])])
-
-
-def unread_params(frame: pl.DataFrame) -> str | None:
-    """A report note naming the ``event_params`` keys that the lift into columns leaves out, or None.
-
-    Examples
-    --------
-    >>> params = [[{"key": "source", "value": {"string_value": "g"}}, {"key": "percent_scrolled",
-    ...             "value": {"string_value": "90"}}]]
-    >>> unread_params(pl.DataFrame({"event_params": params}))
-    'event_params keys not lifted into columns (not used by the analyses): percent_scrolled'
-    """
-    params = frame.schema.get("event_params")
-    if not (isinstance(params, pl.List) and isinstance(params.inner, pl.Struct)):
-        return None
-    keys = (frame.select(pl.col("event_params").list.eval(pl.element().struct.field("key")).explode().unique())
-            .to_series().drop_nulls())
-    left = sorted(k for k in keys.to_list() if k not in GA4_PARAM_KEYS)
-    if not left:
-        return None
-    shown = ", ".join(left[:20]) + (f" and {len(left) - 20} more" if len(left) > 20 else "")
-    return f"event_params keys not lifted into columns (not used by the analyses): {shown}"

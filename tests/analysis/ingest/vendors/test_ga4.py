@@ -164,3 +164,14 @@ def test_the_whole_real_sample_as_json_or_csv_matches_the_independent_figures(fo
     frame = pl.read_parquet(SAMPLE)
     source = ("ga4.json", _as_json(frame)) if form == "bigquery json" else ("ga4.csv", _as_notebook_csv(frame))
     assert _figures(source) == (24_219, 19_210, 20_705, 624, 41_529.0, 17, 0)
+
+
+def test_parquet_export_names_the_event_params_keys_it_does_not_lift() -> None:
+    rows = [{**ROWS[0], "event_params": [*ROWS[0]["event_params"], param("percent_scrolled", i="90")]}, ROWS[1]]
+    buf = io.BytesIO()
+    pl.read_ndjson(b"".join(json.dumps(r).encode() + b"\n" for r in rows)).write_parquet(buf)
+    result = load_events(("events_20201210.parquet", buf.getvalue()))
+    assert result.report.files[0].format == "ga4"
+    assert "event_params keys not lifted into columns (not used by the analyses): percent_scrolled" in (
+        result.report.files[0].notes)
+    assert result.events.select(COLUMNS).rows() == EXPECTED  # the lifted fields read exactly as before
