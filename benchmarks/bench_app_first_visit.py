@@ -90,7 +90,7 @@ def _funnel_window(page: Page, days: int) -> float:
 
 def _attribution_lookback(page: Page) -> float:
     """Lookback 30 -> 29 days with the keyboard (new paths and bootstrap)."""
-    thumb = page.get_by_role("slider", name="Lookback (days)")
+    thumb = page.get_by_role("slider", name="Look back (days)")
 
     def act() -> None:
         thumb.focus()
