@@ -87,7 +87,8 @@ def init_state(event_names: list[str]) -> None:
     st.session_state.setdefault(TOUCH, "channel")
     st.session_state.setdefault(COLLAPSE, False)
     st.session_state.setdefault(MODELS, list(STARTING_MODELS))
-    st.session_state.setdefault(CURRENCY, detected_currency() or "€")
+    if CURRENCY not in st.session_state:  # not setdefault: the detection scans the events, once is enough
+        st.session_state[CURRENCY] = detected_currency() or "€"
     st.session_state.setdefault(ORDER, 1)
     st.session_state.setdefault(N_BOOT, 200)
     st.session_state.setdefault(METRIC, "conversions")
