@@ -21,7 +21,6 @@ from analysis.funnels._match import SESSION, UID, UNIT, VALUE, attempts, event_f
 from analysis.funnels._select import ATTEMPT, select_units
 from analysis.funnels.spec import (
     NONE_VALUE,
-    OTHER,
     Anchor,
     Attribution,
     Counting,
@@ -32,6 +31,7 @@ from analysis.funnels.spec import (
     StepLike,
     funnel_spec,
 )
+from analysis.vocabulary import OTHER
 
 BREAKDOWN = "breakdown"
 
