@@ -29,6 +29,14 @@ from analysis.errors import AnalysisError, IngestError
 from analysis.export import protect_formulas
 from analysis.filters import add_person_labels
 from analysis.recipe import Recipe, file_digest, read_recipe, write_recipe
+from analysis.vocabulary import (
+    ATTRIBUTION_LOOKBACK,
+    CONVERSION_EVENTS,
+    FUNNEL_MODES,
+    FUNNEL_WINDOW,
+    MIN_GROUP_SIZE,
+    check_choice,
+)
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_BAD_INPUT = 0, 1, 2, 3
 FORMATS = (".csv", ".parquet", ".json")
@@ -153,8 +161,7 @@ def write_table(frame: pl.DataFrame, out: str | Path | None, *, stdout: TextIO) 
         stdout.write(protect_formulas(_to_flat(frame)).write_csv())
         return
     path = Path(out)
-    if path.suffix not in FORMATS:
-        raise AnalysisError(f"--out {path}: the suffix must be one of {', '.join(FORMATS)}")
+    check_choice("--out suffix", path.suffix, FORMATS)
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.suffix == ".parquet":
         frame.write_parquet(path)
@@ -231,7 +238,7 @@ def _cmd_funnel(run: _Run, out: TextIO) -> None:
     excluded = tuple(run.option("exclusion_events", None, []))
     dates = _dates(run)
     spec = funnel_spec(
-        steps, window=timedelta(days=float(run.option("funnel_window_days", run.args.window_days, 7))),
+        steps, window=timedelta(days=float(run.option("funnel_window_days", run.args.window_days, FUNNEL_WINDOW.days))),
         mode=run.option("funnel_mode", run.args.mode, "ordered"), entry=run.option("entry", None, "closed"),
         counting=run.option("counting", None, "users"), anchor=run.option("anchor", None, "furthest"),
         exclusions=[Exclusion(excluded)] if excluded and len(steps) > 1 else [],
@@ -249,9 +256,10 @@ def _cmd_funnel(run: _Run, out: TextIO) -> None:
 
 
 def _paths(run: _Run, source: Source, *, prepared: bool = False) -> pl.DataFrame:
-    lookback = float(run.option("attribution_lookback_days", run.args.lookback_days, 30))
+    lookback = float(run.option("attribution_lookback_days", run.args.lookback_days, ATTRIBUTION_LOOKBACK.days))
     return partitioned_paths(
-        source, conversion_events=run.option("conversion_events", _split(run.args.conversion_events), ["purchase"]),
+        source,
+        conversion_events=run.option("conversion_events", _split(run.args.conversion_events), list(CONVERSION_EVENTS)),
         lookback=timedelta(days=lookback) if lookback > 0 else None, session_gap=_gap(run),
         prepared=prepared, date_range=None if prepared else _dates(run),
         touch=run.option("attribution_touch", run.args.touch, "channel"),
@@ -263,9 +271,8 @@ def _cmd_attribute(run: _Run, out: TextIO) -> None:
 
     models = run.option("attribution_models", _split(run.args.models), ["last_touch", "first_touch", "linear",
                                                                          "markov"])
-    unknown = [m for m in models if m not in MODELS]
-    if unknown:
-        raise AnalysisError(f"unknown attribution model(s) {unknown}; valid: {', '.join(MODELS)}")
+    for model in models:
+        check_choice("--models", model, MODELS)
     source, _ = _load(run)
     persona = run.option("persona", None, None)
     if persona is not None:  # the Attribution page's persona segment: refit the personas, keep that one's people
@@ -280,7 +287,8 @@ def _cmd_attribute(run: _Run, out: TextIO) -> None:
         from analysis.attribution.checks import require_conversions  # noqa: PLC0415
 
         require_conversions(people if persona is not None else source,
-                            run.option("conversion_events", _split(run.args.conversion_events), ["purchase"]))
+                            run.option("conversion_events", _split(run.args.conversion_events),
+                                       list(CONVERSION_EVENTS)))
     run.say(f"{paths.height:,} distinct paths; attributing with {', '.join(models)}")
     if run.args.paths_out:
         write_table(paths, run.args.paths_out, stdout=out)
@@ -352,7 +360,7 @@ def _cmd_snapshot(run: _Run, out: TextIO) -> None:
     prepared = prepare_events(source, session_gap=_gap(run), date_range=_dates(run), **run.engine_options())
     use_personas = run.option("use_personas", False if run.args.no_personas else None, True)
     model = _personas(run, prepared) if use_personas else None
-    lookback = float(run.option("attribution_lookback_days", None, 30))
+    lookback = float(run.option("attribution_lookback_days", None, ATTRIBUTION_LOOKBACK.days))
     parameters: dict[str, Any] = {"seed": run.option("seed", run.args.seed, run.recipe.seed),
                                   "persona_k": None if model is None else int(model.k_)}
     if model is not None:
@@ -360,10 +368,10 @@ def _cmd_snapshot(run: _Run, out: TextIO) -> None:
     snap = write_snapshot(
         prepared, run.args.out, personas=model, title=run.option("title", None, "Persona snapshot"),
         sections=run.option("sections", None, list(SECTIONS)),
-        min_group_size=int(run.option("min_group_size", run.args.min_group_size, 10)),
+        min_group_size=int(run.option("min_group_size", run.args.min_group_size, MIN_GROUP_SIZE)),
         funnel_steps=run.option("funnel_steps", _split(run.args.steps), list(DEFAULT_STEPS)),
-        window=timedelta(days=float(run.option("funnel_window_days", None, 7))),
-        conversion_events=run.option("conversion_events", None, ["purchase"]),
+        window=timedelta(days=float(run.option("funnel_window_days", None, FUNNEL_WINDOW.days))),
+        conversion_events=run.option("conversion_events", None, list(CONVERSION_EVENTS)),
         models=run.option("attribution_models", None, list(DEFAULT_MODELS)),
         lookback=timedelta(days=lookback), digest=_digest(Path(run.args.source)), parameters=parameters,
     )
@@ -407,7 +415,7 @@ def build_parser() -> argparse.ArgumentParser:
     fun = sub.add_parser("funnel", parents=[common], help="conversion through steps")
     fun.add_argument("--steps", help="comma-separated step events")
     fun.add_argument("--window-days", type=float, help="conversion window from step 1 (default 7)")
-    fun.add_argument("--mode", choices=("ordered", "strict", "unordered"), help="step order rule")
+    fun.add_argument("--mode", choices=FUNNEL_MODES, help="step order rule")
     fun.add_argument("--breakdown", help="column to split the funnel by")
     att = sub.add_parser("attribute", parents=[common], help="conversion paths and channel attribution")
     att.add_argument("--models", help="comma-separated models (default last_touch,first_touch,linear,markov)")

@@ -2,8 +2,12 @@
 
 The app asks the user right after a load; these functions give the proposal it shows (marked as a suggestion).
 
-- :func:`suggest_conversions`: a well-known conversion name when the data has one (``purchase``, ``conversion``,
-  ``order``, ``Kauf`` …), else the rarest event that comes late in most people's timelines.
+- :func:`likely_conversion_events` ranks the events that look like conversions by one rule: well-known conversion
+  names first (:data:`analysis.vocabulary.CONVERSION_NAMES`: ``purchase``, ``conversion``, ``order``, ``Kauf`` …,
+  in that order), then the events that come late in most of their people's timelines, rarest first; when neither
+  exists, the event that comes latest.
+- :func:`suggest_conversions`: the first of them, with the reason (what the Data page proposes). Attribution's
+  "no conversions" message (:func:`analysis.attribution.checks.require_conversions`) lists the first three.
 - :func:`suggest_funnel`: the events most converters did before their first conversion, the ones closest to it,
   in the order people did them, followed by the conversion.
 """
@@ -12,18 +16,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import polars as pl
 
 from analysis import schema as s
 from analysis.errors import AnalysisError
+from analysis.vocabulary import CONVERSION_NAMES
 
-#: Names that mean a conversion, best first; compared lower-cased with spaces, dots and dashes as ``_``.
-KNOWN_CONVERSIONS: tuple[str, ...] = (
-    "purchase", "conversion", "order", "kauf", "bestellung", "transaction", "order_completed", "order_complete",
-    "checkout_completed", "checkout_complete", "purchase_completed", "ecommerce_purchase", "completed_purchase",
-    "sale", "abschluss", "subscription", "subscribe", "sign_up", "signup", "registration", "lead",
-)
 #: How late an event must come (share of its people who first do it in the second half of their timeline).
 LATE_SHARE = 0.5
 #: The funnel's prior steps must have been done by at least this share of converters before converting.
@@ -49,7 +50,8 @@ class FunnelSuggestion:
 
 
 def normalise_name(name: str) -> str:
-    """An event name as compared with :data:`KNOWN_CONVERSIONS`: lower case, runs of space/./- as ``_``.
+    """An event name as compared with :data:`~analysis.vocabulary.CONVERSION_NAMES`: lower case, runs of
+    space/./- as ``_``.
 
     Examples
     --------
@@ -69,17 +71,66 @@ def _check(events: pl.DataFrame) -> None:
 
 def _people(events: pl.DataFrame) -> pl.DataFrame:
     """``_person`` (user_id, else anonymous_id), timestamp, event; rows without any of them left out."""
-    ids = [pl.col(c) for c in (s.USER_ID, s.ANONYMOUS_ID) if c in events.columns]
-    return (events.select(pl.coalesce(ids).alias(_PERSON), pl.col(s.TIMESTAMP), pl.col(s.EVENT))
-            .drop_nulls())
+    return _people_lazy(events.lazy(), events.columns).collect()
+
+
+def _people_lazy(events: pl.LazyFrame, columns: list[str]) -> pl.LazyFrame:
+    ids = [pl.col(c) for c in (s.USER_ID, s.ANONYMOUS_ID) if c in columns]
+    return events.select(pl.coalesce(ids).alias(_PERSON), pl.col(s.TIMESTAMP), pl.col(s.EVENT)).drop_nulls()
+
+
+def _known(names: list[str]) -> list[str]:
+    """The names that are well-known conversion names, best first (then alphabetical)."""
+    rank = {known: i for i, known in enumerate(CONVERSION_NAMES)}
+    return [n for _, n in sorted((rank[normalise_name(n)], n) for n in names if normalise_name(n) in rank)]
+
+
+def _late(stats: pl.DataFrame) -> pl.DataFrame:
+    """Events most of whose people first do them late, done by at least two people: rarest first, then later."""
+    return stats.filter((pl.col("late_share") >= LATE_SHARE) & (pl.col("people") >= 2)).sort(
+        ["people", "late_share", s.EVENT], descending=[False, True, False])
+
+
+def _latest(stats: pl.DataFrame) -> dict[str, Any]:
+    """The event that comes latest (the fallback when no name is known and no event comes late)."""
+    return stats.sort(["late_share", "people", s.EVENT], descending=[True, False, False]).row(0, named=True)
+
+
+def likely_conversion_events(events: pl.DataFrame | pl.LazyFrame | str | Path, *, n: int = 3) -> list[str]:
+    """Up to ``n`` events that look like conversions, best first (the rule in the module docstring).
+
+    ``events`` may be a frame, a lazy frame or the path of a canonical Parquet file. Without timestamps or person
+    ids only the names count.
+
+    Examples
+    --------
+    >>> ev = pl.DataFrame({"user_id": ["a", "a", "b", "b"], "event": ["view", "Kauf", "view", "view"],
+    ...                    "timestamp": [1, 2, 1, 2]})
+    >>> likely_conversion_events(ev)
+    ['Kauf']
+    """
+    lazy = pl.scan_parquet(events) if isinstance(events, str | Path) else events.lazy()
+    columns = lazy.collect_schema().names()
+    if s.EVENT not in columns:
+        raise AnalysisError(f"events lack the column {s.EVENT!r}; present: {', '.join(columns)}")
+    names = lazy.select(pl.col(s.EVENT).drop_nulls().unique()).collect()[s.EVENT].cast(pl.String).to_list()
+    picked = _known(names)
+    timeline = s.TIMESTAMP in columns and bool({s.USER_ID, s.ANONYMOUS_ID} & set(columns))
+    if len(picked) < n and timeline:
+        stats = _lateness(_people_lazy(lazy, columns))
+        picked += _late(stats)[s.EVENT].to_list()
+        if not picked and not stats.is_empty():
+            picked.append(str(_latest(stats)[s.EVENT]))
+    return list(dict.fromkeys(picked))[:n]
 
 
 def suggest_conversions(events: pl.DataFrame) -> ConversionSuggestion:
     """Propose the events that count as conversions.
 
-    A known conversion name (:data:`KNOWN_CONVERSIONS`, the earliest in that list) wins. Otherwise the rarest
-    event (fewest people) among those that most of their people first do in the second half of their timeline,
-    done by at least two people; ties go to the later event, then the name. Without events: an empty proposal.
+    The first of :func:`likely_conversion_events`: a known conversion name
+    (:data:`~analysis.vocabulary.CONVERSION_NAMES`, the earliest in that list) wins. Otherwise the rarest event
+    (fewest people) among those that most of their people first do in the second half of their timeline, done by
+    at least two people; ties go to the later event, then the name. Without events: an empty proposal.
 
     Examples
     --------
@@ -93,18 +144,16 @@ def suggest_conversions(events: pl.DataFrame) -> ConversionSuggestion:
     names = events[s.EVENT].drop_nulls().unique().sort().to_list()
     if not names:
         return ConversionSuggestion((), "The data has no events, so there is nothing to suggest.", False)
-    rank = {known: i for i, known in enumerate(KNOWN_CONVERSIONS)}
-    known = sorted((rank[normalise_name(n)], n) for n in names if normalise_name(n) in rank)
+    known = _known(names)
     if known:
-        name = known[0][1]
+        name = known[0]
         return ConversionSuggestion(
             (name,), f"“{name}” is a usual name for a conversion event. Check it is the one that means success "
                      "for you.", True)
-    stats = _lateness(events)
-    candidates = stats.filter((pl.col("late_share") >= LATE_SHARE) & (pl.col("people") >= 2)).sort(
-        ["people", "late_share", s.EVENT], descending=[False, True, False])
+    stats = _lateness(_people_lazy(events.lazy(), events.columns))
+    candidates = _late(stats)
     if candidates.is_empty():
-        last = stats.sort(["late_share", "people", s.EVENT], descending=[True, False, False]).row(0, named=True)
+        last = _latest(stats)
         return ConversionSuggestion(
             (last[s.EVENT],), f"No event has a usual conversion name and none comes late for most people; "
                               f"“{last[s.EVENT]}” comes latest ({last['late_share']:.0%} of its people do it first "
@@ -117,16 +166,19 @@ def suggest_conversions(events: pl.DataFrame) -> ConversionSuggestion:
         "the second half of their events, as conversions tend to be.", False)
 
 
-def _lateness(events: pl.DataFrame) -> pl.DataFrame:
-    """Per event name: ``people`` doing it, their share of everyone, and ``late_share``: the share of them whose
-    first occurrence is in the second half of their own timeline (people with one event count as early)."""
-    rows = _people(events).sort([_PERSON, s.TIMESTAMP, s.EVENT]).with_columns(
+def _lateness(people: pl.LazyFrame) -> pl.DataFrame:
+    """Per event name (from :func:`_people_lazy`): ``people`` doing it, their share of everyone, and
+    ``late_share``: the share of them whose first occurrence is in the second half of their own timeline (people
+    with one event count as early)."""
+    rows = people.sort([_PERSON, s.TIMESTAMP, s.EVENT]).with_columns(
         position=pl.int_range(pl.len()).over(_PERSON), length=pl.len().over(_PERSON))
     firsts = rows.group_by(_PERSON, s.EVENT).agg(pl.col("position").min(), pl.col("length").first())
-    total = max(rows[_PERSON].n_unique(), 1)
+    total = pl.col(_PERSON).n_unique().clip(lower_bound=1)
     late = (pl.col("length") > 1) & (pl.col("position") / (pl.col("length") - 1).clip(lower_bound=1) >= 0.5)
-    return firsts.group_by(s.EVENT).agg(people=pl.len(), late_share=late.mean()).with_columns(
-        people_share=pl.col("people") / total)
+    return (firsts.with_columns(total.alias("_total"))
+            .group_by(s.EVENT).agg(people=pl.len(), late_share=late.mean(), _total=pl.col("_total").first())
+            .select(s.EVENT, "people", "late_share", people_share=pl.col("people") / pl.col("_total"))
+            .collect())
 
 
 def suggest_funnel(events: pl.DataFrame, *, conversion_events: tuple[str, ...] | list[str],

@@ -10,7 +10,6 @@ Benjamini-Hochberg q-values over every trait tested. These are associations, not
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal
 
 import numpy as np
 import polars as pl
@@ -20,10 +19,10 @@ from analysis import schema as s
 from analysis.errors import AnalysisError
 from analysis.funnels import FunnelSpec, step_column
 from analysis.funnels._match import person_expr
+from analysis.vocabulary import NONE_VALUE, POSITIONS, WHOS, Position, Who, check_choice, fold_top_n
 
 SMALL_GROUP = 30  # below this many units on either side of a comparison, a number is flagged, not shown as exact
 NO_FURTHER_EVENT = "(no further event)"
-Who = Literal["reached", "dropped", "continued"]
 
 
 def _unit_keys(units: pl.DataFrame) -> list[str]:
@@ -57,8 +56,7 @@ def step_cohort(units: pl.DataFrame, spec: FunnelSpec, *, step: int, who: Who = 
     >>> step_cohort(funnel_units(ev, spec), spec, step=1, who="dropped")["user_id"].to_list()
     ['u2']
     """
-    if who not in ("reached", "dropped", "continued"):
-        raise AnalysisError(f"who={who!r} is not valid; choose reached, dropped or continued")
+    check_choice("who", who, WHOS)
     at = pl.col(step_column(step)).is_not_null()
     if who != "reached":
         nxt = pl.col(step_column(_next_mandatory(spec, step))).is_not_null()
@@ -75,7 +73,7 @@ def dropoff_destinations(
     *,
     step: int,
     column: str = s.EVENT,
-    position: Literal["next", "last"] = "next",
+    position: Position = "next",
     top_n: int = 10,
 ) -> pl.DataFrame:
     """What people who dropped after ``step`` did ``next`` (first event after the step) or where they ended (``last``).
@@ -97,8 +95,7 @@ def dropoff_destinations(
     if column not in events.columns:
         raise AnalysisError(f"cannot describe drop-offs by {column!r}: no such column; "
                             f"present: {', '.join(events.columns)}")
-    if position not in ("next", "last"):
-        raise AnalysisError(f"position={position!r} is not valid; choose 'next' or 'last'")
+    check_choice("position", position, POSITIONS)
     dropped = step_cohort(units, spec, step=step, who="dropped")
     at = step_column(step)
     ev = (events.lazy().select(person_expr(events.columns).alias(s.USER_ID), pl.col(s.TIMESTAMP).alias("_t"),
@@ -114,13 +111,11 @@ def dropoff_destinations(
         found = base.join(last, on=s.USER_ID, how="left").with_columns(
             pl.when(after).then(pl.col("_v")).alias("_v"), pl.when(after).then(pl.col("_t")).alias("_t"))
     value = pl.when(pl.col("_t").is_null()).then(pl.lit(NO_FURTHER_EVENT)).otherwise(
-        pl.col("_v").fill_null("(none)"))
+        pl.col("_v").fill_null(NONE_VALUE))
     counts = found.group_by(value.alias("value")).agg(pl.len().cast(pl.Int64).alias("units"))
     counts = counts.sort(["units", "value"], descending=[True, False])
-    top = counts.head(top_n)
-    rest = counts.slice(top_n)
-    if rest.height:
-        top = pl.concat([top, pl.DataFrame({"value": ["Other"], "units": [int(rest["units"].sum())]})])
+    top = (fold_top_n(counts, "value", n=top_n, weight="units")  # sorted, so "Other" comes last
+           .group_by("value", maintain_order=True).agg(pl.col("units").sum()))
     total = max(dropped.height, 1)
     return top.with_columns((pl.col("units") / total).alias("share"))
 

@@ -14,6 +14,7 @@ import polars as pl
 
 from analysis import schema as s
 from analysis.errors import AnalysisError
+from analysis.vocabulary import CONVERSION_EVENTS
 
 JOURNEY = "journey"
 
@@ -36,7 +37,7 @@ def _check(events: pl.DataFrame, conversion_events: Sequence[str], attributes: S
 def journey_events(
     events: pl.DataFrame,
     *,
-    conversion_events: Sequence[str] = ("purchase",),
+    conversion_events: Sequence[str] = CONVERSION_EVENTS,
     lookback: timedelta | None = None,
 ) -> pl.DataFrame:
     """Prepared events sorted by user and time with a ``journey`` number (from 1 per user) and ``_conversion`` flag.
@@ -64,7 +65,7 @@ def journey_events(
 def journeys(
     events: pl.DataFrame,
     *,
-    conversion_events: Sequence[str] = ("purchase",),
+    conversion_events: Sequence[str] = CONVERSION_EVENTS,
     lookback: timedelta | None = None,
     attributes: Sequence[str] = (),
 ) -> pl.DataFrame:

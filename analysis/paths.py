@@ -11,15 +11,12 @@ of the path, or, with ``from_end=True`` (backward paths), from 0 at its last nod
 
 from __future__ import annotations
 
-from typing import Literal
-
 import polars as pl
 
 from analysis import schema as s
 from analysis.errors import AnalysisError
-from analysis.vocabulary import OTHER
+from analysis.vocabulary import LEVELS, Level, check_choice, fold_top_n
 
-Level = Literal["event", "channel"]
 ENDED = "(ended)"
 GAP = "…"
 #: Where a journey went after its last node, as Sankey nodes (``transitions(..., outcomes=True)``).
@@ -60,8 +57,7 @@ def paths(
     >>> paths(j, collapse_repeats=True)["path"].to_list()
     [['a', 'b', 'c']]
     """
-    if level not in _SOURCES:
-        raise AnalysisError(f"level must be one of {', '.join(_SOURCES)}, got {level!r}")
+    check_choice("level", level, LEVELS)
     source = _SOURCES[level]
     if source not in journeys.columns:
         raise AnalysisError(f"journeys lack the column {source!r} (level {level!r}); make them with journeys()")
@@ -148,20 +144,6 @@ def _long(paths: pl.DataFrame, *, from_end: bool) -> pl.DataFrame:
     return exploded.with_columns(step.cast(pl.Int64).alias("step")).drop("_len")
 
 
-def _top_per_step(long: pl.DataFrame, top_n: int | None) -> pl.DataFrame:
-    if top_n is None:
-        return long
-    ranked = (
-        long.group_by("step", "node").agg(pl.len().alias("_n"))
-        .sort("step", "_n", "node", descending=[False, True, False])
-        .filter(pl.int_range(pl.len()).over("step") < top_n)  # ties at the cut: alphabetical order wins
-        .select("step", "node", pl.lit(True).alias("_keep"))
-    )
-    return long.join(ranked, on=["step", "node"], how="left").with_columns(
-        pl.when(pl.col("_keep")).then(pl.col("node")).otherwise(pl.lit(OTHER)).alias("node")
-    ).drop("_keep")
-
-
 def transitions(
     paths: pl.DataFrame,
     *,
@@ -188,13 +170,7 @@ def transitions(
     [('b', '✓ converted'), ('c', '✗ no conversion')]
     """
     long = _long(paths, from_end=from_end)
-    if by_step:
-        long = _top_per_step(long, top_n)
-    elif top_n is not None:
-        keep = long.group_by("node").agg(pl.len().alias("_n")).sort("_n", "node", descending=[True, False]).head(top_n)
-        long = long.with_columns(
-            pl.when(pl.col("node").is_in(keep["node"].implode())).then(pl.col("node")).otherwise(pl.lit(OTHER))
-        )
+    long = fold_top_n(long, "node", n=top_n, by=["step"] if by_step else [])  # ties at the cut: alphabetical
     if outcomes:
         if not by_step or "converted" not in paths.columns:
             raise AnalysisError("outcomes=True needs by_step=True and paths with a 'converted' column (from paths())")
@@ -241,13 +217,7 @@ def step_matrix(
     cells = grid.join(long.select("_row", "step", "node"), on=["_row", "step"], how="left").with_columns(
         pl.col("node").fill_null(ENDED)
     )
-    if top_n is not None:
-        ranked = cells.filter(pl.col("node") != ENDED).group_by("node").agg(pl.len().alias("_n"))
-        keep = ranked.sort("_n", "node", descending=[True, False]).head(top_n)["node"]
-        cells = cells.with_columns(
-            pl.when(pl.col("node").is_in(keep.implode()) | (pl.col("node") == ENDED))
-            .then(pl.col("node")).otherwise(pl.lit(OTHER))
-        )
+    cells = fold_top_n(cells, "node", n=top_n, keep=[ENDED])
     return (
         cells.group_by("step", "node")
         .agg(pl.len().cast(pl.Int64).alias("journeys"))

@@ -51,7 +51,7 @@ EVERIES: tuple[Every, ...] = get_args(Every)
 Position = Literal["next", "last"]
 POSITIONS: tuple[Position, ...] = get_args(Position)
 #: Which people at a funnel step: those who reached it, dropped after it or continued.
-Who = Literal["reached", "dropped", "continued"]
+Who = Literal["dropped", "continued", "reached"]
 WHOS: tuple[Who, ...] = get_args(Who)
 
 #: Attribution models.
@@ -70,6 +70,8 @@ Model = Literal[
     "shapley_counterfactual",
 ]
 MODELS: tuple[Model, ...] = get_args(Model)
+#: Markov chain orders: how many previous touches a state remembers.
+MARKOV_ORDERS: tuple[int, ...] = (1, 2, 3, 4)
 #: What a conversion path is made of.
 Touch = Literal["channel", "source", "medium", "campaign", "source_medium"]
 TOUCHES: tuple[Touch, ...] = get_args(Touch)
@@ -85,6 +87,8 @@ Algorithm = Literal["auto", "kmeans", "minibatch", "gmm"]
 ALGORITHMS: tuple[Algorithm, ...] = get_args(Algorithm)
 Reduction = Literal["none", "pca"]
 REDUCTIONS: tuple[Reduction, ...] = get_args(Reduction)
+FeatureGroup = Literal["events", "pairs", "channels", "rfm", "sessions", "devices"]
+FEATURE_GROUPS: tuple[FeatureGroup, ...] = get_args(FeatureGroup)
 EventWeighting = Literal["share", "tfidf", "count"]
 EVENT_WEIGHTINGS: tuple[EventWeighting, ...] = get_args(EventWeighting)
 Projection = Literal["pca", "tsne"]
@@ -98,6 +102,13 @@ SESSION_GAP = timedelta(minutes=30)
 MIN_GROUP_SIZE = 10
 #: The events that count as a conversion when nobody said otherwise.
 CONVERSION_EVENTS: tuple[str, ...] = ("purchase",)
+#: Event names that mean a conversion, best first (English and German exports); compared lower-cased with runs of
+#: spaces, dots, dashes and underscores as one ``_`` (:func:`analysis.conversions.normalise_name`).
+CONVERSION_NAMES: tuple[str, ...] = (
+    "purchase", "conversion", "order", "kauf", "bestellung", "transaction", "order_completed", "order_complete",
+    "checkout_completed", "checkout_complete", "purchase_completed", "ecommerce_purchase", "completed_purchase",
+    "sale", "abschluss", "subscription", "subscribe", "sign_up", "signup", "registration", "lead",
+)
 #: The label of values folded together (rare breakdown values, small groups, nodes past the top N).
 OTHER = "Other"
 #: The label of a missing breakdown value.
@@ -114,8 +125,9 @@ HALF_LIFE = timedelta(days=7)
 
 # --- helpers ------------------------------------------------------------------------------------------------------
 
-def check_choice(name: str, value: object, allowed: Iterable[object]) -> None:
-    """Raise :class:`~analysis.errors.AnalysisError` unless ``value`` is one of ``allowed``.
+def check_choice(name: str, value: object, allowed: Iterable[object], *,
+                 error: type[AnalysisError] = AnalysisError) -> None:
+    """Raise ``error`` (:class:`~analysis.errors.AnalysisError` or a subclass) unless ``value`` is one of ``allowed``.
 
     The message names the setting, the bad value and the valid values; it is the library's one wording for a
     setting outside its choices.
@@ -130,7 +142,7 @@ def check_choice(name: str, value: object, allowed: Iterable[object]) -> None:
     """
     valid = tuple(allowed)
     if value not in valid:
-        raise AnalysisError(f"{name}={value!r} is not valid; choose one of {', '.join(map(str, valid))}")
+        raise error(f"{name}={value!r} is not valid; choose one of {', '.join(map(str, valid))}")
 
 
 def fold_top_n(

@@ -6,7 +6,8 @@ import streamlit as st
 
 from analysis.attribution import DEFINITIONS, LABELS, MODELS, credit_flags, outrank_matrix
 from analysis.errors import NoConversionsError
-from analysis.figures.attribution import Metric, attribution_figure
+from analysis.figures.attribution import attribution_figure
+from analysis.vocabulary import MARKOV_ORDERS, METRICS, TOUCHES, Metric
 from ui import attribution as ua
 from ui import share
 from ui.conversions import show_override
@@ -41,7 +42,7 @@ with st.container(border=True):
     )
     c3.selectbox(
         "Credit goes to",
-        list(ua.TOUCH_LABELS),
+        TOUCHES,
         format_func=ua.TOUCH_LABELS.__getitem__,
         key=ua.TOUCH,
         help="A touch is a visit (session), labelled by its first event's channel (or source, medium …).",
@@ -50,7 +51,7 @@ with st.container(border=True):
     c4.multiselect("Models to compare", list(MODELS), format_func=LABELS.__getitem__, key=ua.MODELS,
                    help="The page starts with four models that answer different questions; add any of the others.")
     c5.selectbox(
-        "Markov memory (steps)", [1, 2, 3, 4], key=ua.ORDER,
+        "Markov memory (steps)", MARKOV_ORDERS, key=ua.ORDER,
         help="Markov order: how many previous visits the chain remembers. Higher orders need more data.")
     c6.number_input("Resamples for the ranges", min_value=20, max_value=1000, step=20, key=ua.N_BOOT,
                     help="Bootstrap draws: more give steadier intervals and take longer.")
@@ -102,14 +103,7 @@ if conversions == 0:
 
 result = ua.comparison(settings)
 flags = credit_flags(result)
-metrics: list[Metric] = ["conversions", "value", "share"]
-metric = st.radio(
-    "Show",
-    metrics,
-    horizontal=True,
-    key=ua.METRIC,
-    format_func=lambda m: {"conversions": "Conversions", "value": "Revenue", "share": "Share of conversions"}[m],
-)
+metric: Metric = st.radio("Show", METRICS, horizontal=True, key=ua.METRIC, format_func=ua.METRIC_LABELS.__getitem__)
 st.plotly_chart(attribution_figure(result, metric=metric, currency=symbol), width="stretch")
 
 st.subheader("The models side by side")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
+from analysis.export import safe_filename
 from analysis.ingest.examples import EXAMPLES
 from analysis.ingest.mapping import TARGETS
-from analysis.ingest.names import slug
 from analysis.ingest.report import LoadReport
 from ui import ingest
 from ui import load_report as lr
@@ -110,7 +110,7 @@ else:
             if f.timestamp:
                 st.text(f"{f.file}, time column {f.timestamp}")
         st.download_button("Download rejected rows (CSV)", data=report.rejected_rows_csv(),
-                           file_name=f"rejected_{slug(uploads[0].name)}", mime="text/csv", on_click="ignore",
+                           file_name=f"rejected_{safe_filename(uploads[0].name)}", mime="text/csv", on_click="ignore",
                            disabled=report.rejected == 0, key="data.rejected_download")
 
     # ---- personal data

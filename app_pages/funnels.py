@@ -15,6 +15,7 @@ from analysis.figures.funnels import (
 )
 from analysis.formatting import format_count, format_percent
 from analysis.funnels import data_end, funnel_table, funnel_totals, funnel_trend, time_to_convert
+from analysis.vocabulary import ANCHORS, COUNTINGS, ENTRIES, EVERIES, FUNNEL_ATTRIBUTIONS, FUNNEL_MODES, WHOS
 from ui import data as ud
 from ui import funnels as uf
 from ui import share
@@ -38,17 +39,17 @@ with st.container(border=True):
     middle = [f"{i + 1}. {e}" for i, e in enumerate(chosen)][1:-1]
     st.session_state[uf.OPTIONAL] = [o for o in st.session_state[uf.OPTIONAL] if o in middle]
     c1, c2, c3, c4 = st.columns(4)
-    c1.selectbox("Steps happen", list(uf.MODE_LABELS), format_func=uf.MODE_LABELS.__getitem__, key=uf.MODE,
+    c1.selectbox("Steps happen", FUNNEL_MODES, format_func=uf.MODE_LABELS.__getitem__, key=uf.MODE,
                  help=uf.MODE_HELP)
     c2.number_input("Conversion window (days)", min_value=1, max_value=366, key=uf.WINDOW_DAYS,
                     help="How long people have to finish: every step must happen within this many days of their "
                          "step 1 (the *conversion window*).")
-    c3.selectbox("Count", list(uf.COUNTING_LABELS), format_func=uf.COUNTING_LABELS.__getitem__, key=uf.COUNTING,
+    c3.selectbox("Count", COUNTINGS, format_func=uf.COUNTING_LABELS.__getitem__, key=uf.COUNTING,
                  help=uf.COUNTING_HELP)
-    c4.selectbox("When someone starts again", list(uf.ANCHOR_LABELS), format_func=uf.ANCHOR_LABELS.__getitem__,
+    c4.selectbox("When someone starts again", ANCHORS, format_func=uf.ANCHOR_LABELS.__getitem__,
                  key=uf.ANCHOR, help=uf.ANCHOR_HELP)
     c5, c6, c7 = st.columns([1, 2, 2])
-    c5.radio("People join", list(uf.ENTRY_LABELS), format_func=uf.ENTRY_LABELS.__getitem__, key=uf.ENTRY,
+    c5.radio("People join", ENTRIES, format_func=uf.ENTRY_LABELS.__getitem__, key=uf.ENTRY,
              horizontal=True, help=uf.ENTRY_HELP)
     c6.multiselect("Steps people may skip", middle, key=uf.OPTIONAL,
                    help="A skipped middle step does not stop anyone (an *optional step*).")
@@ -58,7 +59,7 @@ with st.container(border=True):
     c8, c9, c10 = st.columns(3)
     c8.selectbox("Break down by", [uf.NO_BREAKDOWN, *uf.breakdown_columns()], key=uf.BREAKDOWN,
                  help="One funnel per value of this column, side by side (a *breakdown*).")
-    c9.selectbox("Count each person under their value", list(uf.ATTRIBUTION_LABELS),
+    c9.selectbox("Count each person under their value", FUNNEL_ATTRIBUTIONS,
                  format_func=uf.ATTRIBUTION_LABELS.__getitem__, key=uf.ATTRIBUTION, help=uf.ATTRIBUTION_HELP)
     c10.number_input("Values shown", min_value=1, max_value=30, key=uf.TOP_N,
                      help="The biggest values of the breakdown get their own funnel; the rest are summed as "
@@ -124,7 +125,7 @@ with t1:
     else:
         st.info("Pick a later 'to' step than 'from' step.")
 with t2:
-    st.radio("Entry period", ["day", "week"], key=uf.TREND_EVERY, horizontal=True)
+    st.radio("Entry period", EVERIES, key=uf.TREND_EVERY, horizontal=True)
     trend = funnel_trend(units, spec, every=st.session_state[uf.TREND_EVERY], as_of=data_end(uf.events()))
     st.plotly_chart(funnel_trend_figure(trend, title="Reached the last step, by entry period"), width="stretch")
 
@@ -145,7 +146,7 @@ d3.plotly_chart(destinations_figure(uf.destinations(events, units, spec, step, p
                                     title="Their last event in the data", unit=noun), width="stretch")
 
 with st.container(border=True):
-    st.radio("Who at this step", ["dropped", "continued", "reached"], key=uf.COHORT_WHO, horizontal=True,
+    st.radio("Who at this step", WHOS, key=uf.COHORT_WHO, horizontal=True,
              format_func=uf.COHORT_LABELS.__getitem__,
              help="The people behind the numbers (a *cohort*): download them, or use them as a filter on every "
                   "page. Their ids stay on this machine.")

@@ -5,9 +5,10 @@ from __future__ import annotations
 import streamlit as st
 
 from analysis.errors import EmptyResultError
-from analysis.figures.personas import Projection, persona_map_figure, persona_profile_figure, persona_stability_figure
+from analysis.figures.personas import persona_map_figure, persona_profile_figure, persona_stability_figure
 from analysis.personas import persona_column, top_drivers
 from analysis.personas.reference import REASONS
+from analysis.vocabulary import ALGORITHMS, EVENT_WEIGHTINGS, FEATURE_GROUPS, PROJECTIONS, REDUCTIONS
 from ui import personas as up
 from ui import share
 from ui.conversions import show_override
@@ -33,21 +34,20 @@ with st.form(up.FORM, border=True):
     c2.number_input("Personas (when fixed)", min_value=2, max_value=12, key=up.K)
     c3.number_input("Most personas to try", min_value=3, max_value=12, key=up.K_MAX,
                     help="Never more than the data can fill with personas of the smallest size below.")
-    c4.selectbox("Grouping method", list(up.ALGORITHMS), format_func=up.ALGORITHMS.__getitem__, key=up.ALGORITHM,
+    c4.selectbox("Grouping method", ALGORITHMS, format_func=up.ALGORITHM_LABELS.__getitem__, key=up.ALGORITHM,
                  help="k-means finds compact groups; a Gaussian mixture allows groups of different spread.")
     c5, c6, c7 = st.columns([2, 1, 1])
-    c5.multiselect("Describe people by", list(up.GROUP_LABELS), format_func=up.GROUP_LABELS.__getitem__,
+    c5.multiselect("Describe people by", FEATURE_GROUPS, format_func=up.GROUP_LABELS.__getitem__,
                    key=up.GROUPS)
     c6.multiselect("Extra columns", up.extra_columns(), key=up.COLUMNS,
                    help="Other columns of your data (e.g. country) to describe people by.")
     c7.multiselect("What counts as a conversion", names, key=up.CONVERSION,
                    help="Reported per persona; left out of the grouping so conversion is a finding, not a rule.")
     c8, c9, c10, c11, c12 = st.columns(5)
-    c8.selectbox("Event weighting", list(up.WEIGHTINGS), format_func=up.WEIGHTINGS.__getitem__, key=up.WEIGHTING,
+    c8.selectbox("Event weighting", EVENT_WEIGHTINGS, format_func=up.WEIGHTING_LABELS.__getitem__, key=up.WEIGHTING,
                  help="How a person's events are counted: as their share of all their events (default), tf-idf or "
                       "raw counts.")
-    c9.selectbox("Simplify first", ["none", "pca"], key=up.REDUCTION,
-                 format_func={"none": "No", "pca": "Yes (PCA, 10 components)"}.__getitem__,
+    c9.selectbox("Simplify first", REDUCTIONS, key=up.REDUCTION, format_func=up.REDUCTION_LABELS.__getitem__,
                  help="Principal component analysis before grouping; helps with many sparse behaviours.")
     c10.number_input("Smallest persona (% of people)", min_value=1, max_value=40, key=up.MIN_SHARE,
                      help="A persona must hold at least this share of the people.")
@@ -141,9 +141,8 @@ if stability is not None:
 
 st.subheader("Map of people")
 if st.toggle("Show the map (a sample of people in two dimensions)", key=up.SHOW_MAP):
-    projections: list[Projection] = ["pca", "tsne"]
-    projection = st.radio("Projection", projections, horizontal=True, key=up.MAP_PROJECTION,
-                          format_func={"pca": "PCA", "tsne": "t-SNE (slower)"}.__getitem__)
+    projection = st.radio("Projection", PROJECTIONS, horizontal=True, key=up.MAP_PROJECTION,
+                          format_func=up.PROJECTION_LABELS.__getitem__)
     st.plotly_chart(persona_map_figure(model, projection=projection), width="stretch")
 
 st.subheader("Persona × channel")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from analysis.errors import AnalysisError
+from analysis.export import safe_filename
 from analysis.snapshot import SECTIONS
 from ui import share
 from ui import snapshots as us
@@ -108,7 +109,7 @@ with make:
         if noise:
             st.info(f"Noise mode: every count and sum carries random noise, ε = {noise['epsilon']} for the whole "
                     "snapshot. Small differences between numbers are not meaningful.")
-        stem = us.file_stem(build.settings.title)
+        stem = safe_filename(build.settings.title, default="snapshot")
         d1, d2, d3 = st.columns(3)
         d1.download_button("Download HTML", result.html, file_name=f"{stem}.html", mime="text/html",
                            on_click="ignore", key="snapshots.download_html", type="primary",

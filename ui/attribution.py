@@ -25,11 +25,10 @@ from analysis.attribution import (
     conversion_paths,
     select_order,
 )
-from analysis.attribution import (
-    MODELS as MODELS_AVAILABLE,
-)
 from analysis.filters import filter_values
 from analysis.formatting import detect_currency
+from analysis.vocabulary import ATTRIBUTION_LOOKBACK, MARKOV_ORDERS, METRICS, TOUCHES, Metric
+from analysis.vocabulary import MODELS as MODELS_AVAILABLE
 from ui.conversions import conversion_events
 from ui.data import ViewKey, active_dataset, filtered_events, person_labels, persona_fit, view_key
 from ui.share import int_between, is_bool
@@ -57,7 +56,8 @@ STARTING_MODELS: tuple[Model, ...] = ("last_touch", "linear", "markov", "shapley
 CURRENCIES = {"€": "€", "$": "$", "£": "£", "¥": "¥", "CHF": "CHF ", "none": ""}
 _ISO = {"EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥", "CHF": "CHF"}
 
-TOUCH_LABELS: dict[str, str] = {
+METRIC_LABELS: dict[Metric, str] = {"conversions": "Conversions", "value": "Revenue", "share": "Share of conversions"}
+TOUCH_LABELS: dict[Touch, str] = {
     "channel": "Channel",
     "source": "Source",
     "medium": "Medium",
@@ -83,7 +83,7 @@ class Settings:
 def init_state(event_names: list[str]) -> None:
     """Defaults for the page's widgets (set once per session)."""
     st.session_state.setdefault(CONVERSION_EVENTS, list(conversion_events()))  # the Data page's definition
-    st.session_state.setdefault(LOOKBACK_DAYS, 30)
+    st.session_state.setdefault(LOOKBACK_DAYS, ATTRIBUTION_LOOKBACK.days)
     st.session_state.setdefault(TOUCH, "channel")
     st.session_state.setdefault(COLLAPSE, False)
     st.session_state.setdefault(MODELS, list(STARTING_MODELS))
@@ -110,9 +110,9 @@ def persona_choices() -> list[str]:
 
 def share_choices(event_names: list[str]) -> dict[str, list[Any]]:
     """What a share link may set each choice setting to (anything else in the link is ignored)."""
-    return {CONVERSION_EVENTS: event_names, TOUCH: list(TOUCH_LABELS), MODELS: list(MODELS_AVAILABLE),
+    return {CONVERSION_EVENTS: event_names, TOUCH: list(TOUCHES), MODELS: list(MODELS_AVAILABLE),
             CURRENCY: list(CURRENCIES),
-            ORDER: [1, 2, 3, 4], METRIC: ["conversions", "value", "share"], DETAIL_MODEL: list(MODELS_AVAILABLE),
+            ORDER: list(MARKOV_ORDERS), METRIC: list(METRICS), DETAIL_MODEL: list(MODELS_AVAILABLE),
             PERSONA: persona_choices()}
 
 

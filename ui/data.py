@@ -31,7 +31,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import polars as pl
 import streamlit as st
@@ -45,6 +45,7 @@ from analysis.ingest import load_events
 from analysis.prepare import prepare
 from analysis.sample import SAMPLE_PATH, load_sample
 from analysis.summary import DatasetSummary, summarize
+from analysis.vocabulary import Engine
 from ui import library, state
 
 SAMPLE_NAME = "Bundled sample (synthetic shop, 60 days)"
@@ -268,8 +269,7 @@ def rules_digest() -> str:
 
 # --- the engine that prepares the events ------------------------------------------------------------------------
 
-EngineName = Literal["polars", "spark"]
-ENGINE_LABELS: dict[EngineName, str] = {"polars": "This machine (Polars)", "spark": "Apache Spark (local)"}
+ENGINE_LABELS: dict[Engine, str] = {"polars": "This machine (Polars)", "spark": "Apache Spark (local)"}
 
 
 @functools.cache
@@ -286,13 +286,13 @@ def spark_unavailable() -> str | None:
     return None
 
 
-def engine() -> EngineName:
+def engine() -> Engine:
     """The engine chosen in the sidebar: ``"polars"`` (default) or ``"spark"`` when Spark can run here."""
     return "spark" if st.session_state.get(state.ENGINE) == "spark" and spark_unavailable() is None else "polars"
 
 
 @st.cache_resource(max_entries=4, scope="session", show_spinner=False)
-def _prepared(digest: str, gap_minutes: int, rules_key: str, rederive: bool, engine_name: EngineName,
+def _prepared(digest: str, gap_minutes: int, rules_key: str, rederive: bool, engine_name: Engine,
               _rules: pl.DataFrame | None, _events: pl.DataFrame, _people: pl.DataFrame | None = None
               ) -> pl.DataFrame:
     raw = _events.drop(s.CHANNEL) if rederive and s.CHANNEL in _events.columns else _events
@@ -305,10 +305,10 @@ def _prepared(digest: str, gap_minutes: int, rules_key: str, rederive: bool, eng
 
 
 #: Seconds per million events and fixed start-up of ``prepare`` on this 2-core machine (docs/performance.md).
-PREPARE_COST: dict[EngineName, tuple[float, float]] = {"polars": (0.8, 0.2), "spark": (17.0, 15.0)}
+PREPARE_COST: dict[Engine, tuple[float, float]] = {"polars": (0.8, 0.2), "spark": (17.0, 15.0)}
 
 
-def estimate_prepare(events: int, engine_name: EngineName) -> str:
+def estimate_prepare(events: int, engine_name: Engine) -> str:
     """How long preparing ``events`` takes, roughly, as the spinner says it ("about 40 s").
 
     Examples

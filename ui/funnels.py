@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any, Literal
+from typing import Any
 
 import polars as pl
 import streamlit as st
@@ -23,6 +23,23 @@ from analysis.dropoff import dropoff_destinations, dropoff_drivers
 from analysis.formatting import plain_name
 from analysis.funnels import Exclusion, FunnelSpec, Step, funnel_spec, funnel_units
 from analysis.privacy import escape_markdown
+from analysis.vocabulary import (
+    ANCHORS,
+    COUNTINGS,
+    ENTRIES,
+    EVERIES,
+    FUNNEL_ATTRIBUTIONS,
+    FUNNEL_MODES,
+    FUNNEL_WINDOW,
+    WHOS,
+    Anchor,
+    Counting,
+    Entry,
+    FunnelAttribution,
+    FunnelMode,
+    Position,
+    Who,
+)
 from ui.conversions import default_funnel
 from ui.data import ViewKey, date_range, persona_fit, view_events, view_key
 from ui.share import int_between, short_texts
@@ -51,10 +68,12 @@ SHARE_KEYS = [STEPS, OPTIONAL, MODE, ENTRY, WINDOW_DAYS, COUNTING, ANCHOR, EXCLU
               TREND_EVERY, TTC_FROM, TTC_TO, DROP_STEP, COHORT_WHO]
 
 NO_BREAKDOWN = "(none)"
-MODE_LABELS = {"ordered": "In this order", "strict": "Directly one after another", "unordered": "In any order"}
-COUNTING_LABELS = {"users": "Unique people", "sessions": "Sessions", "totals": "Every attempt"}
-ANCHOR_LABELS = {"furthest": "Their furthest attempt", "first": "Their first attempt"}
-ATTRIBUTION_LABELS = {"step1": "At step 1", "first_touch": "Their first event", "last_touch": "Their latest event"}
+MODE_LABELS: dict[FunnelMode, str] = {"ordered": "In this order", "strict": "Directly one after another",
+                                      "unordered": "In any order"}
+COUNTING_LABELS: dict[Counting, str] = {"users": "Unique people", "sessions": "Sessions", "totals": "Every attempt"}
+ANCHOR_LABELS: dict[Anchor, str] = {"furthest": "Their furthest attempt", "first": "Their first attempt"}
+ATTRIBUTION_LABELS: dict[FunnelAttribution, str] = {"step1": "At step 1", "first_touch": "Their first event",
+                                                    "last_touch": "Their latest event"}
 #: Plain words first; the technical term and how other tools call it in the help (GA4, Mixpanel, Amplitude, PostHog).
 MODE_HELP = ("Whether the steps must happen in order. **In this order**: other events may come between steps "
              "(an *ordered* funnel, GA4's indirectly followed by). **Directly one after another**: no other event "
@@ -68,8 +87,8 @@ ANCHOR_HELP = ("Which attempt counts when a person does step 1 several times. **
                "(how Mixpanel counts).")
 #: What one unit of each counting is called in headings and sentences.
 NOUNS = {"users": "people", "sessions": "sessions", "totals": "attempts"}
-COHORT_LABELS = {"dropped": "Dropped here", "continued": "Went on", "reached": "Reached this step"}
-ENTRY_LABELS = {"closed": "Only at step 1", "open": "At any step"}
+COHORT_LABELS: dict[Who, str] = {"dropped": "Dropped here", "continued": "Went on", "reached": "Reached this step"}
+ENTRY_LABELS: dict[Entry, str] = {"closed": "Only at step 1", "open": "At any step"}
 ENTRY_HELP = ("Where people may join the funnel. **Only at step 1**: everyone starts at step 1 (a *closed* funnel). "
               "**At any step**: people who skip the first steps are counted from the step where they came in "
               "(an *open* funnel).")
@@ -85,7 +104,7 @@ def init_state(event_names: list[str]) -> None:
     st.session_state.setdefault(OPTIONAL, [])
     st.session_state.setdefault(MODE, "ordered")
     st.session_state.setdefault(ENTRY, "closed")
-    st.session_state.setdefault(WINDOW_DAYS, 7)
+    st.session_state.setdefault(WINDOW_DAYS, FUNNEL_WINDOW.days)
     st.session_state.setdefault(COUNTING, "users")
     st.session_state.setdefault(ANCHOR, "furthest")
     st.session_state.setdefault(EXCLUDE, [])
@@ -99,10 +118,9 @@ def init_state(event_names: list[str]) -> None:
 
 def share_choices(event_names: list[str]) -> dict[str, list[Any]]:
     """What a share link may set each choice setting to (anything else in the link is ignored)."""
-    return {STEPS: event_names, EXCLUDE: event_names, MODE: list(MODE_LABELS), ENTRY: ["closed", "open"],
-            COUNTING: list(COUNTING_LABELS), ANCHOR: list(ANCHOR_LABELS), ATTRIBUTION: list(ATTRIBUTION_LABELS),
-            BREAKDOWN: [NO_BREAKDOWN, *breakdown_columns()], TREND_EVERY: ["day", "week"],
-            COHORT_WHO: ["dropped", "continued", "reached"]}
+    return {STEPS: event_names, EXCLUDE: event_names, MODE: list(FUNNEL_MODES), ENTRY: list(ENTRIES),
+            COUNTING: list(COUNTINGS), ANCHOR: list(ANCHORS), ATTRIBUTION: list(FUNNEL_ATTRIBUTIONS),
+            BREAKDOWN: [NO_BREAKDOWN, *breakdown_columns()], TREND_EVERY: list(EVERIES), COHORT_WHO: list(WHOS)}
 
 
 #: Checks for the number and free-text settings of a share link.
@@ -179,13 +197,13 @@ def drivers(spec: FunnelSpec, step: int, columns: tuple[str, ...]) -> pl.DataFra
 
 
 @st.cache_data(max_entries=24, ttl=3600, scope="session", show_spinner=False)
-def _destinations(view: ViewKey, spec: FunnelSpec, step: int, column: str, position: Literal["next", "last"],
+def _destinations(view: ViewKey, spec: FunnelSpec, step: int, column: str, position: Position,
                   _events: pl.DataFrame, _units: pl.DataFrame) -> pl.DataFrame:
     return dropoff_destinations(_events, _units, spec, step=step, column=column, position=position)
 
 
 def destinations(events: pl.DataFrame, units: pl.DataFrame, spec: FunnelSpec, step: int, *, column: str = s.EVENT,
-                 position: Literal["next", "last"] = "next") -> pl.DataFrame:
+                 position: Position = "next") -> pl.DataFrame:
     """Where people who dropped after ``step`` went: :func:`analysis.dropoff.dropoff_destinations`, cached per
     view, definition and step (a pass over every event, so not redone on each rerun). ``events`` and ``units``
     are this view's (``events()``, ``units(spec)``)."""

@@ -24,7 +24,8 @@ from analysis.filters import filter_values
 from analysis.formatting import format_count, format_percent, plain_name
 from analysis.identity import StitchStats, stitch_stats
 from analysis.journeys import journeys
-from analysis.paths import Level, path_variants, paths, step_matrix, transitions
+from analysis.paths import path_variants, paths, step_matrix, transitions
+from analysis.vocabulary import Level
 from ui.conversions import conversion_events
 from ui.data import (
     ViewKey,

@@ -24,6 +24,18 @@ from analysis.personas import Personas, persona_channels, persona_column, person
 from analysis.personas.features import DEFAULT_GROUPS, SCALARS
 from analysis.personas.recipe import persona_parameters
 from analysis.prepare import MATCHING_ONLY
+from analysis.vocabulary import (
+    ALGORITHMS,
+    EVENT_WEIGHTINGS,
+    FEATURE_GROUPS,
+    PROJECTIONS,
+    REDUCTIONS,
+    Algorithm,
+    EventWeighting,
+    FeatureGroup,
+    Projection,
+    Reduction,
+)
 from ui import state as keys
 from ui.conversions import conversion_events
 from ui.data import active_dataset, date_range, filtered_events, person_labels, session_gap, set_person_labels, view_key
@@ -53,12 +65,15 @@ SHARE_KEYS = [K_MODE, K, K_MAX, ALGORITHM, GROUPS, COLUMNS, WEIGHTING, REDUCTION
 #: The exported personas for other pages: a pl.DataFrame ``user_id, persona`` (absent until exported).
 COHORT = keys.PERSONA_LABELS
 
-ALGORITHMS = {"auto": "Automatic (k-means)", "kmeans": "k-means", "minibatch": "Mini-batch k-means (fast)",
-              "gmm": "Gaussian mixture"}
-GROUP_LABELS = {"events": "Event mix", "pairs": "Event pairs (2-grams)", "channels": "Channel mix",
-                "rfm": "Recency, frequency, revenue", "sessions": "Sessions and time between them",
-                "devices": "Device"}
-WEIGHTINGS = {"share": "Share of the user's events", "tfidf": "tf-idf", "count": "Counts"}
+ALGORITHM_LABELS: dict[Algorithm, str] = {"auto": "Automatic (k-means)", "kmeans": "k-means",
+                                          "minibatch": "Mini-batch k-means (fast)", "gmm": "Gaussian mixture"}
+GROUP_LABELS: dict[FeatureGroup, str] = {"events": "Event mix", "pairs": "Event pairs (2-grams)",
+                                         "channels": "Channel mix", "rfm": "Recency, frequency, revenue",
+                                         "sessions": "Sessions and time between them", "devices": "Device"}
+WEIGHTING_LABELS: dict[EventWeighting, str] = {"share": "Share of the user's events", "tfidf": "tf-idf",
+                                               "count": "Counts"}
+REDUCTION_LABELS: dict[Reduction, str] = {"none": "No", "pca": "Yes (PCA, 10 components)"}
+PROJECTION_LABELS: dict[Projection, str] = {"pca": "PCA", "tsne": "t-SNE (slower)"}
 FUNNEL_DEFAULT = ("view_item", "add_to_cart", "begin_checkout", "purchase")
 
 
@@ -126,9 +141,9 @@ def init_state(event_names: list[str]) -> None:
 
 def share_choices(event_names: list[str]) -> dict[str, list[Any]]:
     """What a share link may set each choice setting to (anything else in the link is ignored)."""
-    return {K_MODE: ["auto", "fixed"], ALGORITHM: list(ALGORITHMS), GROUPS: list(GROUP_LABELS),
-            COLUMNS: extra_columns(), WEIGHTING: list(WEIGHTINGS), REDUCTION: ["none", "pca"],
-            CONVERSION: event_names, STEPS: event_names, MAP_PROJECTION: ["pca", "tsne"]}
+    return {K_MODE: ["auto", "fixed"], ALGORITHM: list(ALGORITHMS), GROUPS: list(FEATURE_GROUPS),
+            COLUMNS: extra_columns(), WEIGHTING: list(EVENT_WEIGHTINGS), REDUCTION: list(REDUCTIONS),
+            CONVERSION: event_names, STEPS: event_names, MAP_PROJECTION: list(PROJECTIONS)}
 
 
 #: Checks for the number settings of a share link.

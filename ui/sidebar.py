@@ -7,6 +7,7 @@ from datetime import date
 
 import streamlit as st
 
+from analysis.vocabulary import ENGINES
 from ui import share, state
 from ui.data import (
     ENGINE_LABELS,
@@ -100,7 +101,7 @@ def _engine() -> None:
     why_not = spark_unavailable()
     if why_not is not None and st.session_state.get(state.ENGINE) != "polars":
         st.session_state[state.ENGINE] = "polars"  # a Spark choice (or none yet) cannot stand here
-    st.radio("Engine", options=list(ENGINE_LABELS), format_func=ENGINE_LABELS.__getitem__, key=state.ENGINE,
+    st.radio("Engine", options=ENGINES, format_func=ENGINE_LABELS.__getitem__, key=state.ENGINE,
              disabled=why_not is not None,
              help=("Prepares the events (stitching, channels, sessions). Both give the same results; Spark is for "
                    "data that outgrows this machine and is slower here (it starts a local Spark first)."

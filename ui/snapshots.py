@@ -24,6 +24,7 @@ from analysis.snapshot import DEFAULT_MODELS, SECTIONS, Snapshot, read_snapshot,
 from analysis.snapshot.attribution import model_label as plain_model_name
 from analysis.snapshot.render import short_digest
 from analysis.snapshot.store import HTML_NAME, snapshot_zip
+from analysis.vocabulary import MIN_GROUP_SIZE, Model
 from ui import personas as persona_ui
 from ui.conversions import conversion_events, default_funnel
 from ui.data import active_dataset, date_range, session_gap
@@ -47,8 +48,8 @@ SHARE_KEYS = [TITLE, SECTIONS_KEY, MIN_GROUP, USE_PERSONAS, STEPS, MODELS, CONVE
 SECTION_LABELS = {"personas": "Personas (size, share, profile, typical path, stability)",
                   "funnel": "Funnel per persona", "channels": "Channel mix per persona",
                   "paths": "Path variants per persona", "attribution": "Attribution summary"}
-MODEL_CHOICES = ("first_touch", "last_touch", "last_non_direct", "linear", "position_based", "time_decay",
-                 "markov", "shapley")
+MODEL_CHOICES: tuple[Model, ...] = ("first_touch", "last_touch", "last_non_direct", "linear", "position_based",
+                                   "time_decay", "markov", "shapley")
 PREVIEW_HEIGHT = 900
 
 #: The threat model in one paragraph (the full version: docs/decisions/0007-snapshot-threat-model.md).
@@ -116,7 +117,7 @@ def init_state(event_names: list[str]) -> None:
     """Defaults for the page's widgets (set once per session)."""
     st.session_state.setdefault(TITLE, "Persona snapshot")
     st.session_state.setdefault(SECTIONS_KEY, list(SECTIONS))
-    st.session_state.setdefault(MIN_GROUP, 10)
+    st.session_state.setdefault(MIN_GROUP, MIN_GROUP_SIZE)
     st.session_state.setdefault(USE_PERSONAS, True)
     st.session_state.setdefault(STEPS, default_funnel())  # the suggested main funnel (Data page)
     st.session_state.setdefault(MODELS, list(DEFAULT_MODELS))
@@ -210,12 +211,6 @@ def received_header(meta: dict[str, Any], min_group_size: int) -> str:
     """The one-line description of a received snapshot; every field from the file appears as literal text."""
     return (f"k = {min_group_size} · created {meta.get('created', '?')} · JourneyLens {meta.get('version', '?')}"
             f" · dataset {short_digest(str(meta.get('dataset_hash', '')))}")
-
-
-def file_stem(title: str) -> str:
-    """A safe file name stem from a snapshot title (letters, digits and dashes only)."""
-    stem = "".join(ch if ch.isalnum() else "-" for ch in title.lower()).strip("-")
-    return "-".join(part for part in stem.split("-") if part)[:60] or "snapshot"
 
 
 def has_channels() -> bool:

@@ -7,7 +7,7 @@ one entry point ``attribute`` (``models``), a bootstrap over journeys (``interva
 
 from __future__ import annotations
 
-from analysis.attribution.checks import likely_conversion_events, require_conversions
+from analysis.attribution.checks import require_conversions
 from analysis.attribution.compare import (
     DEFAULT_MODELS,
     ModelComparison,
@@ -19,9 +19,11 @@ from analysis.attribution.counterfactual import counterfactual_shapley
 from analysis.attribution.flags import FLAG_LABELS, credit_flags, flag_summary
 from analysis.attribution.intervals import attribution_intervals, bootstrap_draws
 from analysis.attribution.markov import removal_effects, select_order
-from analysis.attribution.models import DEFINITIONS, LABELS, MODELS, SUMMING_MODELS, Model, attribute
-from analysis.attribution.paths import TOUCHES, Touch, aggregate_paths, conversion_paths, journey_paths
+from analysis.attribution.models import DEFINITIONS, LABELS, SUMMING_MODELS, attribute
+from analysis.attribution.paths import aggregate_paths, conversion_paths, journey_paths
 from analysis.attribution.shapley import shapley_values
+from analysis.conversions import likely_conversion_events
+from analysis.vocabulary import MODELS, TOUCHES, Model, Touch
 
 __all__ = [
     "DEFAULT_MODELS",

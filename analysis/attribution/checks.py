@@ -2,7 +2,8 @@
 
 An attribution over data in which none of the chosen conversion events occurs would credit every channel with
 zero: a table that looks like an answer. :func:`require_conversions` raises :class:`NoConversionsError` instead,
-naming the events the data holds and the likely conversion events (:func:`likely_conversion_events`).
+naming the events the data holds and the likely conversion events
+(:func:`analysis.conversions.likely_conversion_events`, the same rule the Data page suggests by).
 """
 
 from __future__ import annotations
@@ -13,11 +14,9 @@ from pathlib import Path
 import polars as pl
 
 from analysis import schema as s
+from analysis.conversions import likely_conversion_events
 from analysis.errors import AnalysisError, NoConversionsError
 
-#: Words that name a conversion in event names (English and German exports), checked case-insensitively.
-CONVERSION_WORDS = ("purchase", "conversion", "convert", "order", "transaction", "checkout_complete", "sign_up",
-                    "signup", "lead", "subscribe", "kauf", "bestellung", "abschluss")
 _SHOWN = 12
 
 
@@ -58,32 +57,6 @@ def event_summary(events: pl.DataFrame | pl.LazyFrame | str | Path) -> pl.DataFr
     return (counts.collect()
             .select(pl.col(s.EVENT).cast(pl.String), pl.col("events", "people", "last_of").fill_null(0).cast(pl.Int64))
             .sort(["events", s.EVENT], descending=[True, False]))
-
-
-def likely_conversion_events(events: pl.DataFrame | pl.LazyFrame | str | Path, *, n: int = 3) -> list[str]:
-    """Up to ``n`` events that look like conversions: names with a conversion word first (``purchase``,
-    ``conversion``, ``order``, ``Kauf`` …), then events that end many people's histories while being rarer than
-    the most common event (the rarest such last event first).
-
-    Examples
-    --------
-    >>> ev = pl.DataFrame({"user_id": ["a", "a", "b", "b"], "event": ["view", "Kauf", "view", "view"],
-    ...                    "timestamp": [1, 2, 1, 2]})
-    >>> likely_conversion_events(ev)
-    ['Kauf']
-    """
-    summary = event_summary(events)
-    if summary.is_empty():
-        return []
-    lower = pl.col(s.EVENT).str.to_lowercase()
-    worded = summary.filter(pl.any_horizontal(*[lower.str.contains(w, literal=True) for w in CONVERSION_WORDS]))
-    top = int(summary["events"].max())  # type: ignore[arg-type]
-    # rarer than the commonest event and the last event of at least 10% of the people who did it
-    ending = (summary.filter((pl.col("events") < top) & (pl.col("last_of") >= 0.1 * pl.col("people"))
-                             & (pl.col("last_of") > 0))
-              .sort(["events", "last_of", s.EVENT], descending=[False, True, False]))
-    picked = [*worded.sort(["events", s.EVENT])[s.EVENT].to_list(), *ending[s.EVENT].to_list()]
-    return list(dict.fromkeys(picked))[:n]
 
 
 def require_conversions(events: pl.DataFrame | pl.LazyFrame | str | Path, conversion_events: Sequence[str]) -> None:

@@ -9,8 +9,8 @@ from datetime import timedelta
 import polars as pl
 
 from analysis.attribution.intervals import bootstrap_draws, summarize_draws
-from analysis.attribution.models import Model, attribute, check_model
-from analysis.errors import AnalysisError
+from analysis.attribution.models import attribute, check_model
+from analysis.vocabulary import HALF_LIFE, METRICS, Model, check_choice
 
 DEFAULT_MODELS: tuple[Model, ...] = (
     "first_touch",
@@ -49,7 +49,7 @@ def compare_models(
     level: float = 0.9,
     order: int = 1,
     weights: tuple[float, float, float] | None = None,
-    half_life: timedelta = timedelta(days=7),
+    half_life: timedelta = HALF_LIFE,
     direct: str = "Direct",
     ordered: bool = False,
     max_channels: int | None = None,
@@ -160,8 +160,7 @@ def wide_table(comparison: ModelComparison, *, metric: str = "conversions") -> p
     >>> wide_table(compare_models(p, models=["first_touch", "last_touch"], n_boot=5)).columns
     ['channel', 'rank', 'first_touch', 'last_touch']
     """
-    if metric not in ("conversions", "value", "share"):
-        raise AnalysisError(f"metric={metric!r} is not known; valid: conversions, value, share")
+    check_choice("metric", metric, METRICS)
     models = comparison.table["model"].unique(maintain_order=True).to_list()
     wide = comparison.table.pivot("model", index="channel", values=metric)
     ranks = comparison.robust_rank.select("channel", "rank")
@@ -172,8 +171,7 @@ def outrank_matrix(comparison: ModelComparison, *, model: str = "all") -> pl.Dat
     """P(row channel gets more credit than column channel) for one model, or pooled over models (``"all"``)."""
     part = comparison.outrank.filter(pl.col("model") == model)
     if part.is_empty():
-        valid = ", ".join(comparison.outrank["model"].unique().sort().to_list())
-        raise AnalysisError(f"model={model!r} is not in this comparison; valid: {valid}")
+        check_choice("model", model, comparison.outrank["model"].unique().sort().to_list())
     order = comparison.robust_rank["channel"].to_list()
     wide = part.pivot("channel_b", index="channel_a", values="probability")
     present = [c for c in order if c in wide.columns]

@@ -22,6 +22,7 @@ import scipy.sparse as sp
 
 from analysis.attribution._encode import Encoded, FloatArray
 from analysis.errors import AnalysisError
+from analysis.vocabulary import HALF_LIFE
 
 POSITION_WEIGHTS = {"position_based": (0.4, 0.2, 0.4), "j_shaped": (0.2, 0.2, 0.6), "inverse_j": (0.6, 0.2, 0.2)}
 
@@ -70,7 +71,7 @@ def position_based(enc: Encoded, *, weights: tuple[float, float, float] = (0.4, 
     return np.where(n == 1, 1.0, out)
 
 
-def time_decay(enc: Encoded, *, half_life: timedelta = timedelta(days=7)) -> FloatArray:
+def time_decay(enc: Encoded, *, half_life: timedelta = HALF_LIFE) -> FloatArray:
     """Weight ``2 ** (-t / half_life)`` (t = days before the conversion), normalised per path."""
     if enc.days is None:
         raise AnalysisError("time_decay needs touch times: build paths with conversion_paths(..., with_times=True)")

@@ -16,8 +16,6 @@ import polars as pl
 
 from analysis.attribution._encode import Encoded, FloatArray, encode, require_path_conversions
 from analysis.attribution.models import (
-    MODELS,
-    Model,
     Options,
     attribute,
     check_model,
@@ -25,6 +23,7 @@ from analysis.attribution.models import (
     heuristic_matrix,
 )
 from analysis.errors import AnalysisError
+from analysis.vocabulary import HALF_LIFE, MODELS, Model
 
 _CHUNK_CELLS = 8_000_000  # multinomial cells per chunk of draws: about 64 MB at a time
 
@@ -50,7 +49,7 @@ def bootstrap_draws(
     seed: int = 0,
     order: int = 1,
     weights: tuple[float, float, float] | None = None,
-    half_life: timedelta = timedelta(days=7),
+    half_life: timedelta = HALF_LIFE,
     direct: str = "Direct",
     ordered: bool = False,
     max_channels: int | None = None,
@@ -162,7 +161,7 @@ def attribution_intervals(
     level: float = 0.9,
     order: int = 1,
     weights: tuple[float, float, float] | None = None,
-    half_life: timedelta = timedelta(days=7),
+    half_life: timedelta = HALF_LIFE,
     direct: str = "Direct",
     ordered: bool = False,
     max_channels: int | None = None,

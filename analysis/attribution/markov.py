@@ -25,6 +25,7 @@ import scipy.sparse.linalg as spla
 
 from analysis.attribution._encode import Encoded, FloatArray, IntArray, encode, require_path_conversions
 from analysis.errors import AnalysisError
+from analysis.vocabulary import MARKOV_ORDERS, check_choice
 
 _DENSE_LIMIT = 64  # sparse LU wins beyond this: the chains are nearly acyclic and very sparse
 
@@ -112,8 +113,7 @@ def _absorb(q: sp.csr_array, r: FloatArray, keep: npt.NDArray[np.bool_]) -> Floa
 
 def build_chain(enc: Encoded, *, order: int = 1) -> MarkovChain:
     """The order-``order`` chain structure of an encoded path table."""
-    if order not in (1, 2, 3, 4):
-        raise AnalysisError(f"Markov order must be 1, 2, 3 or 4, got {order}")
+    check_choice("Markov order", order, MARKOV_ORDERS)
     code, base = _state_codes(enc, order)
     # ChannelAttribution's convention: a path's first state is its first `order` channels (the whole path
     # when shorter), then windows slide one touch at a time
@@ -200,8 +200,7 @@ def select_order(
     k_out = enc.n_channels + 2
     rows = []
     for order in orders:
-        if order not in (1, 2, 3, 4):
-            raise AnalysisError(f"Markov order must be 1, 2, 3 or 4, got {order}")
+        check_choice("Markov order", order, MARKOV_ORDERS)
         code, _ = _state_codes(enc, order)
         prev = np.where(enc.pos == 0, 0, np.roll(code, 1))
         is_last = enc.pos == enc.length[enc.row] - 1

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Literal, get_args
 
 import numpy as np
 import polars as pl
@@ -16,23 +15,8 @@ from analysis.attribution._encode import Encoded, FloatArray, encode, require_pa
 from analysis.attribution.counterfactual import build_counterfactual
 from analysis.attribution.markov import build_chain
 from analysis.attribution.shapley import build_game
-from analysis.errors import AnalysisError
+from analysis.vocabulary import HALF_LIFE, MODELS, Model, check_choice
 
-Model = Literal[
-    "first_touch",
-    "last_touch",
-    "last_non_direct",
-    "linear",
-    "position_based",
-    "j_shaped",
-    "inverse_j",
-    "time_decay",
-    "participation",
-    "markov",
-    "shapley",
-    "shapley_counterfactual",
-]
-MODELS: tuple[Model, ...] = get_args(Model)
 #: Models whose credits sum to the total conversions and value (all but participation).
 SUMMING_MODELS: tuple[Model, ...] = tuple(m for m in MODELS if m != "participation")
 
@@ -78,7 +62,7 @@ class Options:
 
     order: int = 1
     weights: tuple[float, float, float] | None = None
-    half_life: timedelta = timedelta(days=7)
+    half_life: timedelta = HALF_LIFE
     direct: str = "Direct"
     ordered: bool = False
     max_channels: int | None = None
@@ -164,8 +148,7 @@ def evaluator(enc: Encoded, model: Model, opts: Options) -> Evaluator:
 
 def check_model(model: str) -> None:
     """Raise AnalysisError naming the valid models when ``model`` is unknown."""
-    if model not in MODELS:
-        raise AnalysisError(f"model={model!r} is not known; valid: {', '.join(MODELS)}")
+    check_choice("model", model, MODELS)
 
 
 def credit_frame(channels: list[str], conversions: FloatArray, value: FloatArray, total: float) -> pl.DataFrame:
@@ -188,7 +171,7 @@ def attribute(
     model: Model,
     order: int = 1,
     weights: tuple[float, float, float] | None = None,
-    half_life: timedelta = timedelta(days=7),
+    half_life: timedelta = HALF_LIFE,
     direct: str = "Direct",
     ordered: bool = False,
     max_channels: int | None = None,

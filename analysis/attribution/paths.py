@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import timedelta
-from typing import Literal
 
 import polars as pl
 
@@ -30,9 +29,8 @@ from analysis.schema import (
     USER_ID,
 )
 from analysis.sessions import session_starts
+from analysis.vocabulary import ATTRIBUTION_LOOKBACK, CONVERSION_EVENTS, TOUCHES, Touch, check_choice
 
-Touch = Literal["channel", "source", "medium", "campaign", "source_medium"]
-TOUCHES: tuple[Touch, ...] = ("channel", "source", "medium", "campaign", "source_medium")
 NO_VALUE = "(none)"
 
 _DAY_US = 86_400_000_000
@@ -46,8 +44,7 @@ def _touch_expr(touch: Touch, columns: Sequence[str]) -> pl.Expr:
         "campaign": [CAMPAIGN],
         "source_medium": [SOURCE, MEDIUM],
     }
-    if touch not in needed:
-        raise AnalysisError(f"touch={touch!r} is not known; valid: {', '.join(TOUCHES)}")
+    check_choice("touch", touch, TOUCHES)
     missing = [c for c in needed[touch] if c not in columns]
     if missing:
         raise AnalysisError(f"touch={touch!r} needs the column(s) {', '.join(missing)}; present: {', '.join(columns)}")
@@ -59,8 +56,8 @@ def _touch_expr(touch: Touch, columns: Sequence[str]) -> pl.Expr:
 def journey_paths(
     events: pl.DataFrame,
     *,
-    conversion_events: Sequence[str] = ("purchase",),
-    lookback: timedelta | None = timedelta(days=30),
+    conversion_events: Sequence[str] = CONVERSION_EVENTS,
+    lookback: timedelta | None = ATTRIBUTION_LOOKBACK,
     touch: Touch = "channel",
     collapse_repeats: bool = False,
     session_gap: timedelta = timedelta(minutes=30),
@@ -215,8 +212,8 @@ def aggregate_paths(journeys: pl.DataFrame, *, with_times: bool = False) -> pl.D
 def conversion_paths(
     events: pl.DataFrame,
     *,
-    conversion_events: Sequence[str] = ("purchase",),
-    lookback: timedelta | None = timedelta(days=30),
+    conversion_events: Sequence[str] = CONVERSION_EVENTS,
+    lookback: timedelta | None = ATTRIBUTION_LOOKBACK,
     touch: Touch = "channel",
     collapse_repeats: bool = False,
     session_gap: timedelta = timedelta(minutes=30),

@@ -10,8 +10,6 @@ from __future__ import annotations
 from analysis.engine.embedded import Partitions, run_embedded, run_partitions, split
 from analysis.engine.partition import identity_routes, partition_by_user, scan_events, write_partitions
 from analysis.engine.run import (
-    ENGINES,
-    Engine,
     partitioned_features,
     partitioned_funnel,
     partitioned_paths,
@@ -30,6 +28,7 @@ from analysis.engine.stages import (
     prepare_stage,
     vocabulary_stage,
 )
+from analysis.vocabulary import ENGINES, Engine
 
 __all__ = [
     "ENGINES",

@@ -10,11 +10,10 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, get_args
+from typing import TYPE_CHECKING
 
 import polars as pl
 
-from analysis.attribution.paths import Touch
 from analysis.engine.embedded import Partitions, Progress, _quiet, run_partitions, split
 from analysis.engine.stages import (
     Stage,
@@ -28,12 +27,11 @@ from analysis.engine.stages import (
 )
 from analysis.errors import AnalysisError
 from analysis.funnels import FunnelSpec
+from analysis.vocabulary import ATTRIBUTION_LOOKBACK, CONVERSION_EVENTS, ENGINES, Engine, Touch, check_choice
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
-Engine = Literal["polars", "spark"]
-ENGINES: tuple[Engine, ...] = get_args(Engine)
 Source = pl.DataFrame | str | Path
 
 
@@ -57,8 +55,7 @@ def run_stages(
     >>> out["paths"].columns
     ['path', 'conversions', 'nulls', 'value']
     """
-    if engine not in ENGINES:
-        raise AnalysisError(f"engine={engine!r} is not known; valid: {', '.join(ENGINES)}")
+    check_choice("engine", engine, ENGINES)
     if engine == "spark":
         from analysis.engine.spark import run_spark  # noqa: PLC0415 (PySpark is optional)
 
@@ -117,8 +114,8 @@ def partitioned_paths(
     engine: Engine = "polars",
     prepared: bool = False,
     date_range: tuple[date, date] | None = None,
-    conversion_events: Sequence[str] = ("purchase",),
-    lookback: timedelta | None = timedelta(days=30),
+    conversion_events: Sequence[str] = CONVERSION_EVENTS,
+    lookback: timedelta | None = ATTRIBUTION_LOOKBACK,
     touch: Touch = "channel",
     collapse_repeats: bool = False,
     session_gap: timedelta = timedelta(minutes=30),

@@ -17,13 +17,13 @@ from typing import Literal
 import polars as pl
 
 from analysis import schema as s
-from analysis.attribution.paths import Touch, aggregate_paths, journey_paths
+from analysis.attribution.paths import aggregate_paths, journey_paths
 from analysis.filters import filter_dates
 from analysis.funnels import BREAKDOWN, FunnelSpec, funnel_table, funnel_units
 from analysis.journeys import journeys
 from analysis.personas.features import DEVICE, user_features
 from analysis.prepare import prepare
-from analysis.vocabulary import OTHER
+from analysis.vocabulary import ATTRIBUTION_LOOKBACK, CONVERSION_EVENTS, Touch, fold_top_n
 
 Agg = Literal["sum", "max", "min"]
 Frame = Callable[[pl.DataFrame], pl.DataFrame]
@@ -126,8 +126,8 @@ _PATH_SCHEMA = pl.Schema(
 
 def paths_stage(
     *,
-    conversion_events: Sequence[str] = ("purchase",),
-    lookback: timedelta | None = timedelta(days=30),
+    conversion_events: Sequence[str] = CONVERSION_EVENTS,
+    lookback: timedelta | None = ATTRIBUTION_LOOKBACK,
     touch: Touch = "channel",
     collapse_repeats: bool = False,
     session_gap: timedelta = timedelta(minutes=30),
@@ -249,17 +249,14 @@ def funnel_stage(spec: FunnelSpec) -> Stage:
         return run(pl.DataFrame(schema=columns)).schema
 
     def finish(units: pl.DataFrame) -> pl.DataFrame:
-        if BREAKDOWN in units.columns and spec.top_n is not None:
-            top = (units.group_by(BREAKDOWN).len().sort(["len", BREAKDOWN], descending=[True, False])
-                   .head(spec.top_n)[BREAKDOWN])
-            units = units.with_columns(pl.when(pl.col(BREAKDOWN).is_in(top.implode())).then(pl.col(BREAKDOWN))
-                                       .otherwise(pl.lit(OTHER)).alias(BREAKDOWN))
+        if BREAKDOWN in units.columns:
+            units = fold_top_n(units, BREAKDOWN, n=spec.top_n)
         return funnel_table(units, spec)
 
     return Stage("funnel", run, schema, keys=None, order=("entered_at", s.USER_ID), finish=finish)
 
 
-def journeys_stage(*, conversion_events: Sequence[str] = ("purchase",), lookback: timedelta | None = None) -> Stage:
+def journeys_stage(*, conversion_events: Sequence[str] = CONVERSION_EVENTS, lookback: timedelta | None = None) -> Stage:
     """Journeys (:func:`analysis.journeys.journeys`, row level: one row per journey per person) from prepared events.
 
     Examples

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 import plotly.graph_objects as go
 import polars as pl
 
@@ -11,8 +9,8 @@ from analysis.attribution.compare import ModelComparison
 from analysis.attribution.models import LABELS
 from analysis.errors import AnalysisError
 from analysis.privacy.text import escape_column, escape_text
+from analysis.vocabulary import METRICS, Metric, check_choice
 
-Metric = Literal["conversions", "value", "share"]
 _TITLES = {"conversions": "Attributed conversions", "value": "Attributed revenue", "share": "Share of conversions"}
 #: Clearly different colours (Okabe-Ito, colour-blind safe, then Tableau) so models never look alike.
 _COLOURS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000", "#7F7F7F",
@@ -41,8 +39,7 @@ def attribution_figure(
     '&lt;b&gt;Email&lt;/b&gt;'
     """
     table = result.table if isinstance(result, ModelComparison) else result
-    if metric not in _TITLES:
-        raise AnalysisError(f"metric={metric!r} is not known; valid: {', '.join(_TITLES)}")
+    check_choice("metric", metric, METRICS)
     if "channel" not in table.columns or metric not in table.columns:
         raise AnalysisError(
             f"the attribution table needs 'channel' and {metric!r}; present: {', '.join(table.columns)}"

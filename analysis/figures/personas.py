@@ -5,8 +5,6 @@ All persona names and feature values are data and are escaped for Plotly's pseud
 
 from __future__ import annotations
 
-from typing import Literal
-
 import numpy as np
 import plotly.graph_objects as go
 import polars as pl
@@ -19,8 +17,8 @@ from analysis.errors import AnalysisError
 from analysis.personas.model import Personas
 from analysis.personas.profiles import top_drivers
 from analysis.privacy.text import escape_text
+from analysis.vocabulary import PROJECTIONS, Projection, check_choice
 
-Projection = Literal["pca", "tsne"]
 TSNE_MAX = 3_000  # t-SNE is quadratic-ish; above this many points the map falls back to PCA
 _COLOURS = (
     "#4C78A8",
@@ -53,8 +51,7 @@ def persona_map_figure(
     >>> len(persona_map_figure(model, sample=100).data)
     3
     """
-    if projection not in ("pca", "tsne"):
-        raise AnalysisError(f"projection {projection!r} is not one of ['pca', 'tsne']")
+    check_choice("projection", projection, PROJECTIONS)
     model = _fitted(personas)
     rng = np.random.default_rng(seed)
     n = len(model.labels_)

@@ -17,25 +17,16 @@ from analysis.funnels.funnel import (
     step_column,
     time_to_convert,
 )
-from analysis.funnels.spec import (
-    Anchor,
-    Attribution,
-    Counting,
-    Entry,
-    Exclusion,
-    FunnelMode,
-    FunnelSpec,
-    Step,
-    funnel_spec,
-)
+from analysis.funnels.spec import Exclusion, FunnelSpec, Step, funnel_spec
+from analysis.vocabulary import Anchor, Counting, Entry, FunnelAttribution, FunnelMode
 
 __all__ = [
     "BREAKDOWN",
     "Anchor",
-    "Attribution",
     "Counting",
     "Entry",
     "Exclusion",
+    "FunnelAttribution",
     "FunnelMode",
     "FunnelSpec",
     "Step",

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
-from typing import Literal
 
 import numpy as np
 import polars as pl
@@ -21,17 +20,24 @@ from analysis.funnels._match import SESSION, UID, UNIT, VALUE, attempts, event_f
 from analysis.funnels._select import ATTEMPT, select_units
 from analysis.funnels.spec import (
     NONE_VALUE,
-    Anchor,
-    Attribution,
-    Counting,
-    Entry,
     Exclusion,
-    FunnelMode,
     FunnelSpec,
     StepLike,
     funnel_spec,
 )
-from analysis.vocabulary import OTHER
+from analysis.vocabulary import (
+    EVERIES,
+    FUNNEL_WINDOW,
+    OTHER,
+    Anchor,
+    Counting,
+    Entry,
+    Every,
+    FunnelAttribution,
+    FunnelMode,
+    check_choice,
+    fold_top_n,
+)
 
 BREAKDOWN = "breakdown"
 
@@ -101,13 +107,8 @@ def _attribute(out: pl.DataFrame, events: pl.DataFrame, spec: FunnelSpec, units:
                    .join_asof(touches, left_on="_ref", right_on="_tt", by=person, strategy="backward",
                               check_sortedness=False)
                    .with_columns(pl.col("_v").alias(VALUE)).drop("_v", "_tt", "_ref"))
-    value = pl.col(VALUE).fill_null(NONE_VALUE)
-    if spec.top_n is None:  # every value kept, e.g. to fold only after merging partitions
-        return out.with_columns(value.alias(BREAKDOWN)).drop(VALUE)
-    top = (out.group_by(value.alias("_v")).len().sort(["len", "_v"], descending=[True, False])
-           .head(spec.top_n)["_v"])
-    return out.with_columns(pl.when(value.is_in(top.implode())).then(value).otherwise(pl.lit(OTHER))
-                            .alias(BREAKDOWN)).drop(VALUE)
+    out = out.with_columns(pl.col(VALUE).fill_null(NONE_VALUE).alias(BREAKDOWN)).drop(VALUE)
+    return fold_top_n(out, BREAKDOWN, n=spec.top_n)  # top_n=None: every value kept, to fold after merging
 
 
 def funnel_totals(table: pl.DataFrame, spec: FunnelSpec) -> tuple[int, int]:
@@ -190,7 +191,7 @@ def funnel(
     events: pl.DataFrame,
     steps: Sequence[StepLike],
     *,
-    window: timedelta = timedelta(days=7),
+    window: timedelta = FUNNEL_WINDOW,
     mode: FunnelMode = "ordered",
     breakdown: str | None = None,
     entry: Entry = "closed",
@@ -199,7 +200,7 @@ def funnel(
     exclusions: Sequence[Exclusion] = (),
     entry_start: date | datetime | None = None,
     entry_end: date | datetime | None = None,
-    attribution: Attribution = "step1",
+    attribution: FunnelAttribution = "step1",
     top_n: int | None = 10,
 ) -> pl.DataFrame:
     """Conversion through ``steps``: one row per step (and breakdown value).
@@ -246,7 +247,7 @@ def data_end(events: pl.DataFrame) -> datetime | None:
     return last if isinstance(last, datetime) else None
 
 
-def funnel_trend(units: pl.DataFrame, spec: FunnelSpec, *, every: Literal["day", "week"] = "day",
+def funnel_trend(units: pl.DataFrame, spec: FunnelSpec, *, every: Every = "day",
                  as_of: datetime | None = None) -> pl.DataFrame:
     """Conversion over time by entry day or ISO week: ``period``, ``step``, ``name``, ``entered``,
     ``conversion_from_start`` (of the units that entered in that period) and ``complete``.
@@ -268,8 +269,7 @@ def funnel_trend(units: pl.DataFrame, spec: FunnelSpec, *, every: Literal["day",
     >>> trend.select("conversion_from_start", "complete").rows()
     [(1.0, True), (0.0, False)]
     """
-    if every not in ("day", "week"):
-        raise AnalysisError(f"every={every!r} is not valid; choose 'day' or 'week'")
+    check_choice("every", every, EVERIES)
     period = pl.col("entered_at").dt.truncate("1d" if every == "day" else "1w").dt.date().alias("period")
     parts = [units.group_by(period).agg(pl.col(step_column(k + 1)).count().cast(pl.Int64).alias("entered"),
                                         pl.len().cast(pl.Int64).alias("_all"))

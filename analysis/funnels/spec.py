@@ -36,22 +36,24 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Literal, get_args
 
 from analysis.errors import AnalysisError
-from analysis.vocabulary import OTHER
+from analysis.vocabulary import (
+    ANCHORS,
+    COUNTINGS,
+    ENTRIES,
+    FUNNEL_ATTRIBUTIONS,
+    FUNNEL_MODES,
+    FUNNEL_WINDOW,
+    OTHER,
+    Anchor,
+    Counting,
+    Entry,
+    FunnelAttribution,
+    FunnelMode,
+    check_choice,
+)
 
-FunnelMode = Literal["ordered", "strict", "unordered"]
-Entry = Literal["closed", "open"]
-Counting = Literal["users", "sessions", "totals"]
-Anchor = Literal["furthest", "first"]
-Attribution = Literal["step1", "first_touch", "last_touch"]
-
-MODES: tuple[str, ...] = get_args(FunnelMode)
-ENTRIES: tuple[str, ...] = get_args(Entry)
-COUNTINGS: tuple[str, ...] = get_args(Counting)
-ANCHORS: tuple[str, ...] = get_args(Anchor)
-ATTRIBUTIONS: tuple[str, ...] = get_args(Attribution)
 NONE_VALUE = "(none)"
 
 
@@ -95,7 +97,7 @@ class FunnelSpec:
     """A validated funnel definition (built by :func:`funnel_spec`)."""
 
     steps: tuple[Step, ...]
-    window: timedelta = timedelta(days=7)
+    window: timedelta = FUNNEL_WINDOW
     mode: FunnelMode = "ordered"
     entry: Entry = "closed"
     counting: Counting = "users"
@@ -104,7 +106,7 @@ class FunnelSpec:
     entry_start: datetime | None = None
     entry_end: datetime | None = None  # exclusive
     breakdown: str | None = None
-    attribution: Attribution = "step1"
+    attribution: FunnelAttribution = "step1"
     top_n: int | None = 10  # None keeps every value
     mandatory: tuple[int, ...] = field(init=False)
 
@@ -180,7 +182,7 @@ class FunnelSpec:
 def funnel_spec(
     steps: Sequence[StepLike],
     *,
-    window: timedelta = timedelta(days=7),
+    window: timedelta = FUNNEL_WINDOW,
     mode: FunnelMode = "ordered",
     entry: Entry = "closed",
     counting: Counting = "users",
@@ -189,7 +191,7 @@ def funnel_spec(
     entry_start: date | datetime | None = None,
     entry_end: date | datetime | None = None,
     breakdown: str | None = None,
-    attribution: Attribution = "step1",
+    attribution: FunnelAttribution = "step1",
     top_n: int | None = 10,
 ) -> FunnelSpec:
     """Validate the options of :func:`analysis.funnels.funnel` into a :class:`FunnelSpec`.
@@ -204,11 +206,11 @@ def funnel_spec(
     ['view_item', 'add_to_cart or add_to_wishlist', 'purchase']
     """
     parsed = tuple(_step(x, i) for i, x in enumerate(steps))
-    _check_choice("mode", mode, MODES)
-    _check_choice("entry", entry, ENTRIES)
-    _check_choice("counting", counting, COUNTINGS)
-    _check_choice("anchor", anchor, ANCHORS)
-    _check_choice("attribution", attribution, ATTRIBUTIONS)
+    check_choice("mode", mode, FUNNEL_MODES)
+    check_choice("entry", entry, ENTRIES)
+    check_choice("counting", counting, COUNTINGS)
+    check_choice("anchor", anchor, ANCHORS)
+    check_choice("attribution", attribution, FUNNEL_ATTRIBUTIONS)
     if not parsed:
         raise AnalysisError("a funnel needs at least one step; got none")
     if window <= timedelta(0):
@@ -251,11 +253,6 @@ def _step(x: StepLike, i: int) -> Step:
     if not st.events or not all(isinstance(e, str) and e for e in st.events):
         raise AnalysisError(f"step {i + 1} needs at least one non-empty event name; got {x!r}")
     return st
-
-
-def _check_choice(name: str, value: str, valid: tuple[str, ...]) -> None:
-    if value not in valid:
-        raise AnalysisError(f"{name}={value!r} is not valid; choose one of {', '.join(valid)}")
 
 
 def _bound(value: date | datetime | None, *, end: bool) -> datetime | None:

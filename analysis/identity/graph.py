@@ -30,6 +30,7 @@ import polars as pl
 
 from analysis import schema as s
 from analysis.errors import AnalysisError
+from analysis.vocabulary import check_choice
 
 CUSTOMER_ID = "customer_id"
 EMAIL = "email"
@@ -66,9 +67,8 @@ class IdentityRules:
     max_links: int = 10
 
     def __post_init__(self) -> None:
-        unknown = [t for t in self.one_per_person if t not in ID_TYPES]
-        if unknown:
-            raise AnalysisError(f"one_per_person names {unknown}; identifier types are {', '.join(ID_TYPES)}")
+        for id_type in self.one_per_person:
+            check_choice("one_per_person", id_type, ID_TYPES)
         if self.max_links < 1:
             raise AnalysisError(f"max_links={self.max_links} is invalid; use 1 or more")
 

@@ -9,6 +9,7 @@ import polars as pl
 from analysis import schema
 from analysis.errors import IngestError
 from analysis.ingest.formats import Format, detect_format, normalise
+from analysis.vocabulary import check_choice
 
 EVENT_ID = "event_id"
 #: Names a mapping may assign: the canonical columns plus the source's event id used to drop duplicates.
@@ -168,8 +169,7 @@ def apply_overrides(detected: Mapping[str, str], overrides: Mapping[str, str | N
         return out
     lookup = {normalise(c): c for c in columns}
     for target, col in overrides.items():
-        if target not in TARGETS:
-            raise IngestError(f"mapping names {target!r}, which is not a target; valid: {', '.join(TARGETS)}.")
+        check_choice("mapping target", target, TARGETS, error=IngestError)
         if col is None:
             out.pop(target, None)
             continue

@@ -1,13 +1,13 @@
-"""Safe display names for user-supplied file and member names (never used as paths)."""
+"""Safe display names for user-supplied file and member names (never used as paths).
+
+Download file names come from :func:`analysis.export.safe_filename`, the one rule for names written to disk.
+"""
 
 from __future__ import annotations
 
-import re
 import unicodedata
 
 MAX_NAME_CHARS = 120
-
-_SLUG_BAD = re.compile(r"[^A-Za-z0-9._-]+")
 
 
 def display_name(name: str | None, *, default: str = "upload") -> str:
@@ -25,16 +25,3 @@ def display_name(name: str | None, *, default: str = "upload") -> str:
     if len(cleaned) > MAX_NAME_CHARS:
         cleaned = cleaned[: MAX_NAME_CHARS - 1] + "…"
     return cleaned
-
-
-def slug(name: str | None, *, default: str = "file") -> str:
-    """Return a download-safe file name: ``[A-Za-z0-9._-]{1,80}``, no leading dots or path parts.
-
-    Examples
-    --------
-    >>> slug("../../etc/passwd.csv")
-    'passwd.csv'
-    """
-    base = (name or "").replace("\\", "/").rsplit("/", 1)[-1]
-    out = _SLUG_BAD.sub("_", base).strip("._-")[:80]
-    return out or default

@@ -48,6 +48,7 @@ from analysis.ingest.report import FileReport, LoadReport, RejectedShareError, s
 from analysis.privacy.keys import machine_key
 from analysis.privacy.pii import detect_pii_columns
 from analysis.privacy.text import pseudonymise
+from analysis.vocabulary import check_choice
 
 ORDER_TIME = "order_time"
 CUSTOMER_SINCE = "customer_since"
@@ -202,10 +203,8 @@ def detect_people_mapping(columns: list[str], *, name: str = "file",
     {'customer_id': 'Kundennummer', 'email': 'E-Mail', 'phone': 'Telefon', 'customer_since': 'Kunde seit'}
     """
     fixed = dict(fixed or {})
-    unknown = [t for t in fixed if t not in PEOPLE_TARGETS]
-    if unknown:
-        raise IngestError(f"mapping names {unknown[0]!r}, which is not a people target; valid: "
-                          f"{', '.join(PEOPLE_TARGETS)}.")
+    for target in fixed:
+        check_choice("people mapping target", target, PEOPLE_TARGETS, error=IngestError)
     by_norm = {normalise(c): c for c in columns}
     out: dict[str, str] = {}
     for target, col in fixed.items():

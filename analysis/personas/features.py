@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
-from typing import Literal, Self, get_args
+from typing import Self
 
 import numpy as np
 import polars as pl
@@ -27,9 +27,8 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from analysis import schema as s
 from analysis.errors import AnalysisError
 from analysis.personas._rows import UserIndex, ordered, session_starts
+from analysis.vocabulary import EVENT_WEIGHTINGS, FEATURE_GROUPS, EventWeighting, FeatureGroup, check_choice
 
-FeatureGroup = Literal["events", "pairs", "channels", "rfm", "sessions", "devices"]
-EventWeighting = Literal["share", "tfidf", "count"]
 DEFAULT_GROUPS: tuple[FeatureGroup, ...] = ("events", "channels", "rfm", "sessions", "devices")
 SCALARS = ("events", "revenue", "recency_days", "sessions", "days_between_sessions")
 DEVICE = "device"
@@ -77,9 +76,8 @@ def user_features(
     [{'user_id': 'a', 'event:x': 1.0, 'event:y': 1.0}, {'user_id': 'b', 'event:x': 1.0, 'event:y': 0.0}]
     """
     s.validate_events(events)
-    unknown = sorted(set(groups) - set(get_args(FeatureGroup)))
-    if unknown:
-        raise AnalysisError(f"unknown feature group(s) {unknown}; valid: {list(get_args(FeatureGroup))}")
+    for group in groups:
+        check_choice("feature group", group, FEATURE_GROUPS)
     missing = [c for c in columns if c not in events.columns]
     if missing:
         raise AnalysisError(f"feature column(s) {missing} not in the events; present: {events.columns}")
@@ -191,8 +189,7 @@ class EventWeighter(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         self.mode = mode
 
     def fit(self, X: np.ndarray, y: object = None) -> Self:
-        if self.mode not in get_args(EventWeighting):
-            raise AnalysisError(f"event weighting {self.mode!r} is not one of {list(get_args(EventWeighting))}")
+        check_choice("event weighting", self.mode, EVENT_WEIGHTINGS)
         cols = np.asarray(self.columns, dtype=int)
         df = (np.asarray(X)[:, cols] > 0).sum(axis=0)
         n = X.shape[0]

@@ -18,7 +18,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Collection, Mapping, Sequence
 from datetime import timedelta
-from typing import Any, Literal, Self, get_args
+from typing import Any, Self
 
 import numpy as np
 import polars as pl
@@ -36,8 +36,6 @@ from analysis.errors import AnalysisError
 from analysis.personas.features import (
     DEFAULT_GROUPS,
     EventWeighter,
-    EventWeighting,
-    FeatureGroup,
     event_columns,
     user_features,
 )
@@ -52,9 +50,17 @@ from analysis.personas.reference import (
     shuffled,
 )
 from analysis.personas.stability import DEFAULT_BAR, Stability, assess_stability, with_reference
+from analysis.vocabulary import (
+    ALGORITHMS,
+    CONVERSION_EVENTS,
+    REDUCTIONS,
+    Algorithm,
+    EventWeighting,
+    FeatureGroup,
+    Reduction,
+    check_choice,
+)
 
-Algorithm = Literal["auto", "kmeans", "minibatch", "gmm"]
-Reduction = Literal["none", "pca"]
 MINIBATCH_FROM = 100_000  # "auto" switches from KMeans to MiniBatchKMeans at this many users
 EVERYONE = "Everyone"  # the one group when the data holds no distinct personas
 
@@ -122,7 +128,7 @@ class Personas(BaseEstimator):  # type: ignore[misc]
         columns: Sequence[str] = (),
         event_weighting: EventWeighting = "share",
         top_events: int = 100,
-        conversion_events: Sequence[str] = ("purchase",),
+        conversion_events: Sequence[str] = CONVERSION_EVENTS,
         cluster_on_outcomes: bool = False,
         session_gap: timedelta = timedelta(minutes=30),
         selection_sample: int = 30_000,
@@ -308,9 +314,8 @@ class Personas(BaseEstimator):  # type: ignore[misc]
         Empty names keep the generated one. Unknown ids raise :class:`AnalysisError`.
         """
         self._check_fitted()
-        unknown = sorted(set(names) - set(self.names_))
-        if unknown:
-            raise AnalysisError(f"persona id(s) {unknown} do not exist; valid ids: {sorted(self.names_)}")
+        for persona_id in sorted(names):
+            check_choice("persona id", persona_id, sorted(self.names_))
         new = copy.copy(self)
         new.names_ = {**self.names_, **{int(i): n.strip() for i, n in names.items() if n and n.strip()}}
         new.profiles_ = self.profiles_.with_columns(
@@ -334,10 +339,8 @@ class Personas(BaseEstimator):  # type: ignore[misc]
     # --- helpers ---------------------------------------------------------------------------------------------
 
     def _validate(self) -> None:
-        if self.algorithm not in get_args(Algorithm):
-            raise AnalysisError(f"algorithm {self.algorithm!r} is not one of {list(get_args(Algorithm))}")
-        if self.reduction not in get_args(Reduction):
-            raise AnalysisError(f"reduction {self.reduction!r} is not one of {list(get_args(Reduction))}")
+        check_choice("algorithm", self.algorithm, ALGORITHMS)
+        check_choice("reduction", self.reduction, REDUCTIONS)
         low, high = self.k_range
         if self.k is not None and self.k < 2:
             raise AnalysisError(f"k={self.k} is too small; personas need k >= 2 (or None to choose by silhouette)")

@@ -25,6 +25,7 @@ from scipy import sparse, stats
 from analysis import schema as s
 from analysis.personas._rows import UserIndex, ordered, session_starts
 from analysis.personas.naming import claims, generated_names
+from analysis.vocabulary import CONVERSION_EVENTS
 
 EFFECT_THRESHOLD = 0.5  # Cohen's d of a difference worth naming (medium)
 CONVERSION_THRESHOLD = 0.2  # Cohen's h of a conversion difference worth naming (small)
@@ -49,7 +50,7 @@ def describe_personas(
     events: pl.DataFrame,
     *,
     k: int,
-    conversion_events: Sequence[str] = ("purchase",),
+    conversion_events: Sequence[str] = CONVERSION_EVENTS,
     path_length: int = 3,
     session_gap: timedelta = timedelta(minutes=30),
     effect_threshold: float = EFFECT_THRESHOLD,

@@ -10,7 +10,7 @@ import polars as pl
 from analysis.errors import AnalysisError
 from analysis.privacy.manifest import SuppressionManifest
 from analysis.privacy.suppress import SUPPRESSED, Suppressed
-from analysis.vocabulary import OTHER
+from analysis.vocabulary import MIN_GROUP_SIZE, OTHER
 
 FOLDED = "folded_into"
 
@@ -20,7 +20,7 @@ def folding_map(
     *,
     category_col: str,
     count_col: str,
-    min_group_size: int = 10,
+    min_group_size: int = MIN_GROUP_SIZE,
     by: Sequence[str] = (),
     other_label: str = OTHER,
 ) -> pl.DataFrame:
@@ -50,7 +50,7 @@ def fold_small_categories(
     *,
     category_col: str,
     count_col: str,
-    min_group_size: int = 10,
+    min_group_size: int = MIN_GROUP_SIZE,
     by: Sequence[str] = (),
     sum_cols: Sequence[str] = (),
     other_label: str = OTHER,
@@ -94,7 +94,7 @@ def suppress_funnel_steps(
     *,
     count_col: str,
     step_col: str,
-    min_group_size: int = 10,
+    min_group_size: int = MIN_GROUP_SIZE,
     by: Sequence[str] = (),
     value_cols: Sequence[str] = (),
     table_name: str = "funnel",
@@ -157,7 +157,7 @@ def fold_until_safe(
     *,
     category_col: str,
     count_col: str,
-    min_group_size: int = 10,
+    min_group_size: int = MIN_GROUP_SIZE,
     by: Sequence[str] = (),
     sum_cols: Sequence[str] = (),
     table_name: str = "table",

@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 import polars as pl
 
-from analysis.errors import AnalysisError
+from analysis.vocabulary import check_choice
 
 Reason = Literal["below_k", "complementary", "derivable", "folded", "personal_data", "identifier", "dropped",
                  "noise"]
@@ -88,7 +88,6 @@ class SuppressionManifest:
         entries = []
         for raw in data.get("entries", []):
             reason = str(raw["reason"])
-            if reason not in REASONS:
-                raise AnalysisError(f"manifest reason {reason!r} is unknown; valid: {', '.join(REASONS)}")
+            check_choice("manifest reason", reason, REASONS)
             entries.append(SuppressionEntry(str(raw["table"]), str(raw["cell"]), reason, str(raw.get("note", ""))))  # type: ignore[arg-type]
         return cls(int(data["min_group_size"]), tuple(entries))

@@ -28,6 +28,7 @@ import polars as pl
 from analysis.errors import AnalysisError
 from analysis.privacy.audit import count_protected, line_bounds
 from analysis.privacy.manifest import SuppressionManifest
+from analysis.vocabulary import MIN_GROUP_SIZE
 
 SUPPRESSED = "suppressed"
 _ROW, _SUP, _WHY, _ALL = "__row", "__sup", "__why", "__all"
@@ -145,7 +146,7 @@ def _narrow(work: pl.DataFrame, count_col: str, margins: Sequence[Sequence[str]]
     return [int(r) for r, lo, hi in zip(rows, low, high, strict=True) if not count_protected(lo, hi, k)]
 
 
-def audit_table(table: pl.DataFrame, *, count_col: str, suppressed: pl.Series, min_group_size: int = 10,
+def audit_table(table: pl.DataFrame, *, count_col: str, suppressed: pl.Series, min_group_size: int = MIN_GROUP_SIZE,
                 margins: Sequence[Sequence[str]] = ((),)) -> pl.DataFrame:
     """The interval audit of a suppressed table: for each withheld cell, its true count and the bounds a recipient
     can derive from the published ``margins`` totals. ``table`` holds the *true* counts, ``suppressed`` the flags.
@@ -198,7 +199,7 @@ def suppress_small_cells(
     table: pl.DataFrame,
     *,
     count_col: str,
-    min_group_size: int = 10,
+    min_group_size: int = MIN_GROUP_SIZE,
     margins: Sequence[Sequence[str]] = ((),),
     value_cols: Sequence[str] = (),
     label_cols: Sequence[str] | None = None,

@@ -7,11 +7,11 @@ import hmac
 import html
 import re
 from collections.abc import Iterable
-from typing import Literal
 
 import polars as pl
 
 from analysis.errors import AnalysisError
+from analysis.vocabulary import EVERIES, Every, check_choice
 
 #: Query keys kept by :func:`strip_url_query` (campaign tags and ad click ids, never free text).
 KEPT_QUERY_KEYS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content", "utm_id",
@@ -94,7 +94,7 @@ def strip_url_query(column: str, *, keep: Iterable[str] = KEPT_QUERY_KEYS) -> pl
     )
 
 
-def coarsen_timestamps(column: str, *, every: Literal["day", "week"] = "day") -> pl.Expr:
+def coarsen_timestamps(column: str, *, every: Every = "day") -> pl.Expr:
     """Truncate a Datetime column to the start of its day or ISO week (Monday), as a Date.
 
     Examples
@@ -104,8 +104,7 @@ def coarsen_timestamps(column: str, *, every: Literal["day", "week"] = "day") ->
     >>> df.select(coarsen_timestamps("t", every="week"))["t"].to_list()
     [datetime.date(2026, 3, 2)]
     """
-    if every not in ("day", "week"):
-        raise AnalysisError(f"every={every!r} is not a valid granularity; valid: 'day', 'week'")
+    check_choice("every", every, EVERIES)
     return pl.col(column).dt.truncate("1d" if every == "day" else "1w").dt.date().alias(column)
 
 

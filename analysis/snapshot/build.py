@@ -28,6 +28,7 @@ from analysis.snapshot.contents import (
 )
 from analysis.snapshot.noise import BOUNDED_MODELS, Exact, add_noise
 from analysis.snapshot.people import PERSON, PERSONA, person_frame_for, person_table
+from analysis.vocabulary import ATTRIBUTION_LOOKBACK, CONVERSION_EVENTS, FUNNEL_WINDOW, MIN_GROUP_SIZE
 
 DEFAULT_STEPS = ("view_item", "add_to_cart", "begin_checkout", "purchase")
 DEFAULT_MODELS = ("first_touch", "last_touch", "linear", "markov")
@@ -73,12 +74,12 @@ def build_contents(
     events: pl.DataFrame,
     *,
     personas: Any = None,
-    min_group_size: int = 10,
+    min_group_size: int = MIN_GROUP_SIZE,
     funnel_steps: Sequence[str] = DEFAULT_STEPS,
-    window: timedelta = timedelta(days=7),
-    conversion_events: Sequence[str] = ("purchase",),
+    window: timedelta = FUNNEL_WINDOW,
+    conversion_events: Sequence[str] = CONVERSION_EVENTS,
     models: Sequence[str] = DEFAULT_MODELS,
-    lookback: timedelta = timedelta(days=30),
+    lookback: timedelta = ATTRIBUTION_LOOKBACK,
     sections: Sequence[str] = ("personas", "funnel", "channels", "paths", "attribution"),
     noise: NoiseSettings | None = None,
 ) -> Contents:

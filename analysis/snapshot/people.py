@@ -15,6 +15,7 @@ import polars as pl
 from analysis import schema as s
 from analysis.errors import AnalysisError
 from analysis.privacy import redact_values
+from analysis.vocabulary import CONVERSION_EVENTS
 
 PERSONA = "persona"
 PERSON = "_person"
@@ -38,7 +39,7 @@ def person_frame_for(personas: Any) -> pl.DataFrame | None:
 
 
 def person_table(
-    events: pl.DataFrame, personas: pl.DataFrame | None, *, conversion_events: Sequence[str] = ("purchase",)
+    events: pl.DataFrame, personas: pl.DataFrame | None, *, conversion_events: Sequence[str] = CONVERSION_EVENTS
 ) -> pl.DataFrame:
     """One row per person: ``_person``, ``persona``, ``first_channel``, ``path``, ``sessions``, ``converted``,
     ``revenue``.

@@ -26,6 +26,7 @@ from analysis.snapshot.build import DEFAULT_MODELS, DEFAULT_STEPS, build_content
 from analysis.snapshot.definitions import definitions_for
 from analysis.snapshot.noise import BOUNDED_MODELS
 from analysis.snapshot.render import render_html
+from analysis.vocabulary import ATTRIBUTION_LOOKBACK, CONVERSION_EVENTS, FUNNEL_WINDOW, MIN_GROUP_SIZE, check_choice
 
 FORMAT = "journeylens-snapshot"
 FORMAT_VERSION = 1
@@ -117,15 +118,15 @@ def write_snapshot(
     out_dir: str | Path,
     *,
     personas: Any = None,
-    min_group_size: int = 10,
+    min_group_size: int = MIN_GROUP_SIZE,
     title: str = "Persona snapshot",
     parameters: Mapping[str, Any] | None = None,
     sections: Sequence[str] = SECTIONS,
     funnel_steps: Sequence[str] = DEFAULT_STEPS,
-    window: timedelta = timedelta(days=7),
-    conversion_events: Sequence[str] = ("purchase",),
+    window: timedelta = FUNNEL_WINDOW,
+    conversion_events: Sequence[str] = CONVERSION_EVENTS,
     models: Sequence[str] = DEFAULT_MODELS,
-    lookback: timedelta = timedelta(days=30),
+    lookback: timedelta = ATTRIBUTION_LOOKBACK,
     digest: str | None = None,
     created: datetime | None = None,
     noise: NoiseSettings | None = None,
@@ -150,9 +151,8 @@ def write_snapshot(
     >>> sorted(snap.tables)[:2], snap.min_group_size
     (['attribution', 'channels'], 10)
     """
-    unknown = sorted(set(sections) - set(SECTIONS))
-    if unknown:
-        raise AnalysisError(f"unknown snapshot section(s) {unknown}; valid: {', '.join(SECTIONS)}")
+    for section in sections:
+        check_choice("section", section, SECTIONS)
     if min_group_size < 2:
         raise AnalysisError(f"min_group_size={min_group_size} is too small for a shared snapshot; use 2 or more")
     contents = build_contents(events, personas=personas, min_group_size=min_group_size, funnel_steps=funnel_steps,
@@ -190,9 +190,8 @@ def save_snapshot(snapshot: Snapshot, out_dir: str | Path) -> Snapshot:
 
     It does not gate: tables from anywhere else must pass :mod:`analysis.privacy` first.
     """
-    unknown = sorted(set(snapshot.tables) - set(TABLE_NAMES))
-    if unknown:
-        raise AnalysisError(f"unknown snapshot table(s) {unknown}; valid: {', '.join(TABLE_NAMES)}")
+    for name in sorted(snapshot.tables):
+        check_choice("snapshot table", name, TABLE_NAMES)
     tables = {name: _portable(snapshot.tables[name]) for name in TABLE_NAMES if name in snapshot.tables}
     ready = Snapshot(dict(snapshot.metadata), tables, snapshot.manifest)
     html = ready.render()
@@ -238,9 +237,8 @@ def snapshot_from_json(data: bytes | str) -> Snapshot:
         raise AnalysisError(f"snapshot format {raw.get('format_version')} is newer than this JourneyLens reads "
                             f"({FORMAT_VERSION}); update JourneyLens")
     tables_raw = raw.pop("tables", {})
-    unknown = sorted(set(tables_raw) - set(TABLE_NAMES))
-    if unknown:
-        raise AnalysisError(f"snapshot has unknown table(s) {unknown}; valid: {', '.join(TABLE_NAMES)}")
+    for name in sorted(tables_raw):
+        check_choice("snapshot table", name, TABLE_NAMES)
     tables = {name: _table_from_json(name, tables_raw[name]) for name in TABLE_NAMES if name in tables_raw}
     manifest = SuppressionManifest.from_dict(raw.pop("manifest", {"min_group_size": raw["min_group_size"]}))
     return Snapshot(raw, tables, manifest)

@@ -178,7 +178,7 @@ def test_missing_file_exits_3(tmp_path: Path) -> None:
 
 def test_unknown_model_exits_3_naming_valid_ones(parquet: Path) -> None:
     code, _, err = _run("attribute", parquet, "--models", "magic", "-q")
-    assert code == EXIT_BAD_INPUT and "unknown attribution model(s) ['magic']" in err and "markov" in err
+    assert code == EXIT_BAD_INPUT and "--models='magic' is not valid; choose one of" in err and "markov" in err
 
 
 def test_usage_errors_exit_2(parquet: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analysis.conversions import normalise_name, suggest_conversions, suggest_funnel
+from analysis.conversions import likely_conversion_events, normalise_name, suggest_conversions, suggest_funnel
 from analysis.errors import AnalysisError
 from analysis.sample import FUNNEL_STEPS
 from tests.analysis._events import frame
@@ -47,6 +47,27 @@ def test_without_a_known_name_the_rarest_late_event_is_proposed() -> None:
 def test_an_event_done_by_one_person_only_is_not_proposed() -> None:
     ev = _journeys(["view", "rare"], ["view", "end"], ["view", "end"])
     assert suggest_conversions(ev).events == ("end",)
+
+
+def test_likely_conversions_rank_known_names_then_late_events_rarest_first() -> None:
+    ev = _journeys(["view", "order_placed", "done"], ["view", "done"], ["view", "Purchase"], ["view", "done"],
+                   ["view", "signup"])
+    # known names in the word list's order (purchase before signup), then late events ('done': 3 people, late)
+    assert likely_conversion_events(ev, n=5) == ["Purchase", "signup", "done"]
+    assert likely_conversion_events(ev, n=1) == ["Purchase"]
+
+
+def test_likely_conversions_without_a_known_or_late_event_name_the_latest() -> None:
+    ev = _journeys(["view", "order_placed"])  # one person: nothing comes late for two people
+    assert likely_conversion_events(ev) == ["order_placed"]
+    assert suggest_conversions(ev).events == ("order_placed",)
+
+
+def test_likely_conversions_read_a_parquet_file(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "events.parquet"
+    _journeys(["view", "Kauf"], ["view", "view"]).write_parquet(path)
+    assert likely_conversion_events(path) == ["Kauf"]
+    assert likely_conversion_events(str(path)) == ["Kauf"]
 
 
 def test_no_events_gives_an_empty_proposal() -> None:
@@ -114,6 +135,7 @@ def test_suggestions_are_events_of_the_data_and_the_funnel_ends_with_a_conversio
     names = set(ev["event"])
     conversion = suggest_conversions(ev)
     assert set(conversion.events) <= names and len(conversion.events) == 1
+    assert likely_conversion_events(ev)[:1] == list(conversion.events)  # one rule: the suggestion is the likeliest
     funnel = suggest_funnel(ev, conversion_events=conversion.events, max_steps=max_steps)
     assert funnel.steps[-1] in conversion.events
     assert len(funnel.steps) <= max_steps

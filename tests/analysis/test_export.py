@@ -61,9 +61,16 @@ def test_parquet_keeps_the_exact_data() -> None:
     ("", "journeylens"),
     ("\u202egnp.exe", "gnp.exe"),
     ("a\x00b\nc.csv", "a_b_c.csv"),
+    ("C:\\Users\\x\\my report (1).csv", "C_Users_x_my_report_1.csv"),  # an uploaded file's name (Data page)
+    (".bashrc", "bashrc"),
+    ("Käufer — März 2026!", "Kaufer_Marz_2026"),  # a snapshot title (Snapshots page)
 ])
 def test_a_hostile_file_name_yields_a_safe_one(hostile: str, safe: str) -> None:
     assert safe_filename(hostile) == safe
+
+
+def test_a_name_with_nothing_left_takes_the_callers_default() -> None:
+    assert safe_filename("...", default="snapshot") == "snapshot"
 
 
 @given(st.text(max_size=300))

@@ -35,7 +35,8 @@ def test_every_choice_tuple_lists_its_literal() -> None:
              (v.Anchor, v.ANCHORS), (v.FunnelAttribution, v.FUNNEL_ATTRIBUTIONS), (v.Every, v.EVERIES),
              (v.Position, v.POSITIONS), (v.Who, v.WHOS), (v.Model, v.MODELS), (v.Touch, v.TOUCHES),
              (v.Metric, v.METRICS), (v.Level, v.LEVELS), (v.Algorithm, v.ALGORITHMS), (v.Reduction, v.REDUCTIONS),
-             (v.EventWeighting, v.EVENT_WEIGHTINGS), (v.Projection, v.PROJECTIONS)]
+             (v.EventWeighting, v.EVENT_WEIGHTINGS), (v.Projection, v.PROJECTIONS),
+             (v.FeatureGroup, v.FEATURE_GROUPS)]
     for alias, values in pairs:
         assert values == get_args(alias)
 

@@ -40,5 +40,5 @@ def test_an_attribute_result_is_drawn_as_one_series_without_whiskers() -> None:
 
 
 def test_unknown_metric_is_an_error() -> None:
-    with pytest.raises(AnalysisError, match="valid: conversions"):
+    with pytest.raises(AnalysisError, match="is not valid; choose one of conversions"):
         attribution_figure(attribute(P, model="linear"), metric="roas")  # type: ignore[arg-type]

@@ -134,7 +134,7 @@ def test_participation_gives_each_distinct_channel_full_credit() -> None:
 
 
 def test_unknown_model_names_the_valid_ones() -> None:
-    with pytest.raises(AnalysisError, match="valid: first_touch"):
+    with pytest.raises(AnalysisError, match="is not valid; choose one of first_touch"):
         attribute(FOUR, model="data_driven")  # type: ignore[arg-type]
 
 

@@ -120,7 +120,7 @@ def test_no_conversions_is_refused_not_zero_credit() -> None:
 
 
 def test_order_outside_one_to_four_is_an_error() -> None:
-    with pytest.raises(AnalysisError, match="1, 2, 3 or 4"):
+    with pytest.raises(AnalysisError, match="Markov order=5 is not valid; choose one of 1, 2, 3, 4"):
         attribute(paths(ROWS), model="markov", order=5)
 
 

@@ -178,7 +178,7 @@ def test_input_is_not_mutated() -> None:
 
 def test_unknown_touch_is_an_error_naming_the_valid_ones() -> None:
     ev = events([("u", t(1), "purchase", "Email", 1.0)])
-    with pytest.raises(AnalysisError, match="valid: channel, source"):
+    with pytest.raises(AnalysisError, match="is not valid; choose one of channel, source"):
         conversion_paths(ev, touch="landing_page")  # type: ignore[arg-type]
 
 

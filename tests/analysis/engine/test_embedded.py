@@ -124,7 +124,7 @@ def test_progress_reports_every_partition(raw: pl.DataFrame) -> None:
 
 
 def test_unknown_engine_is_refused(raw: pl.DataFrame) -> None:
-    with pytest.raises(AnalysisError, match="engine='dask' is not known; valid: polars, spark"):
+    with pytest.raises(AnalysisError, match="engine='dask' is not valid; choose one of polars, spark"):
         run_stages(raw, {"paths": paths_stage()}, engine="dask")  # type: ignore[arg-type]
 
 

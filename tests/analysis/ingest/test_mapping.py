@@ -47,7 +47,7 @@ def test_override_of_a_missing_column_lists_the_columns() -> None:
 
 
 def test_override_of_an_unknown_target_lists_targets() -> None:
-    with pytest.raises(IngestError, match=r"mapping names 'kunde', which is not a target; valid: user_id, "):
+    with pytest.raises(IngestError, match=r"mapping target='kunde' is not valid; choose one of user_id, "):
         apply_overrides({}, {"kunde": "a"}, ["a"])
 
 

@@ -80,7 +80,7 @@ def test_anonymous_users_are_keyed_by_anonymous_id_and_input_is_not_mutated() ->
 
 
 def test_unknown_group_and_missing_column_raise_analysis_errors() -> None:
-    with pytest.raises(AnalysisError, match="unknown feature group"):
+    with pytest.raises(AnalysisError, match="feature group='moods' is not valid; choose one of events"):
         user_features(tiny(), groups=["events", "moods"])  # type: ignore[list-item]
     with pytest.raises(AnalysisError, match="'country'"):
         user_features(tiny(), columns=["country"])
