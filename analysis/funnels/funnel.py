@@ -21,7 +21,6 @@ from analysis.funnels._match import SESSION, UID, UNIT, VALUE, attempts, event_f
 from analysis.funnels._select import ATTEMPT, select_units
 from analysis.funnels.spec import (
     NONE_VALUE,
-    OTHER,
     Anchor,
     Attribution,
     Counting,
@@ -33,6 +32,7 @@ from analysis.funnels.spec import (
     funnel_spec,
 )
 from analysis.prepare.person import person_key
+from analysis.vocabulary import OTHER
 
 BREAKDOWN = "breakdown"
 

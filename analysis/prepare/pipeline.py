@@ -16,7 +16,8 @@ import polars as pl
 from analysis import schema as s
 from analysis.prepare.channels import UNASSIGNED, fill_sorted_sessions, touch_channels
 from analysis.prepare.identity import CUSTOMER_ID, EMAIL, PHONE, IdentityRules, people_attributes, resolve_identities
-from analysis.prepare.sessions import PERSON, SESSION_GAP, add_sessions
+from analysis.prepare.sessions import PERSON, add_sessions
+from analysis.vocabulary import SESSION_GAP
 
 __all__ = ["MATCHING_ONLY", "UNASSIGNED", "prepare"]
 

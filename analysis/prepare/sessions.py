@@ -23,12 +23,9 @@ import polars as pl
 from analysis import schema as s
 from analysis.errors import AnalysisError
 from analysis.prepare.person import person_key
+from analysis.vocabulary import SESSION_GAP
 
 PERSON = "_person"
-
-
-#: Inactivity longer than this starts a new session (the default of :func:`analysis.prepare.prepare`).
-SESSION_GAP = timedelta(minutes=30)
 
 
 def campaign_key(columns: Collection[str]) -> pl.Expr:
