@@ -117,8 +117,6 @@ NONE_VALUE = "(none)"
 FUNNEL_WINDOW = timedelta(days=7)
 #: How far before a conversion the touchpoints of a conversion path reach.
 ATTRIBUTION_LOOKBACK = timedelta(days=30)
-#: How far before its last event a journey reaches (None: back to the previous conversion or the data's start).
-JOURNEY_LOOKBACK: timedelta | None = None
 #: The half-life of the time-decay attribution model.
 HALF_LIFE = timedelta(days=7)
 

@@ -95,7 +95,7 @@ def test_k_is_chosen_by_silhouette_over_the_range(events: pl.DataFrame) -> None:
 
 @pytest.mark.parametrize(
     ("options", "message"),
-    [({"k": 1}, "k=1 is too small"), ({"algorithm": "dbscan"}, "'dbscan' is not one of"),
+    [({"k": 1}, "k=1 is too small"), ({"algorithm": "dbscan"}, "algorithm='dbscan' is not valid; choose one of auto"),
      ({"k_range": (5, 3)}, "k_range")],
 )
 def test_invalid_options_raise_analysis_errors(events: pl.DataFrame, options: dict[str, object], message: str) -> None:
