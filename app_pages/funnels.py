@@ -125,7 +125,7 @@ with t1:
     else:
         st.info("Pick a later 'to' step than 'from' step.")
 with t2:
-    st.radio("Entry period", EVERIES, key=uf.TREND_EVERY, horizontal=True)
+    st.radio("Entry period", EVERIES, key=uf.TREND_EVERY, horizontal=True, format_func=uf.EVERY_LABELS.__getitem__)
     trend = funnel_trend(units, spec, every=st.session_state[uf.TREND_EVERY], as_of=data_end(uf.events()))
     st.plotly_chart(funnel_trend_figure(trend, title="Reached the last step, by entry period"), width="stretch")
 

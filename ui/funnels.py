@@ -35,6 +35,7 @@ from analysis.vocabulary import (
     Anchor,
     Counting,
     Entry,
+    Every,
     FunnelAttribution,
     FunnelMode,
     Position,
@@ -89,6 +90,7 @@ ANCHOR_HELP = ("Which attempt counts when a person does step 1 several times. **
 NOUNS = {"users": "people", "sessions": "sessions", "totals": "attempts"}
 COHORT_LABELS: dict[Who, str] = {"dropped": "Dropped here", "continued": "Went on", "reached": "Reached this step"}
 ENTRY_LABELS: dict[Entry, str] = {"closed": "Only at step 1", "open": "At any step"}
+EVERY_LABELS: dict[Every, str] = {"day": "Day", "week": "Week"}
 ENTRY_HELP = ("Where people may join the funnel. **Only at step 1**: everyone starts at step 1 (a *closed* funnel). "
               "**At any step**: people who skip the first steps are counted from the step where they came in "
               "(an *open* funnel).")
