@@ -23,6 +23,7 @@ import polars as pl
 
 from analysis import schema as s
 from analysis.errors import AnalysisError
+from analysis.prepare.person import person_key
 from analysis.vocabulary import CONVERSION_NAMES
 
 #: How late an event must come (share of its people who first do it in the second half of their timeline).
@@ -75,8 +76,7 @@ def _people(events: pl.DataFrame) -> pl.DataFrame:
 
 
 def _people_lazy(events: pl.LazyFrame, columns: list[str]) -> pl.LazyFrame:
-    ids = [pl.col(c) for c in (s.USER_ID, s.ANONYMOUS_ID) if c in columns]
-    return events.select(pl.coalesce(ids).alias(_PERSON), pl.col(s.TIMESTAMP), pl.col(s.EVENT)).drop_nulls()
+    return events.select(person_key(columns).alias(_PERSON), pl.col(s.TIMESTAMP), pl.col(s.EVENT)).drop_nulls()
 
 
 def _known(names: list[str]) -> list[str]:
