@@ -8,7 +8,8 @@ side by side in one run. CPU time (user + sys of the child, all threads) is the 
 machine; wall time is shown too. Peak RSS is the child's high-water mark, the input read included.
 
 Tasks: ``load`` (``load_events``, default: sorted), ``load_nosort`` (``sort=False``), ``prepare`` (on loaded,
-unsorted events), ``load_prepare`` (the app's and CLI's path: load without sorting, then prepare), and on the
+unsorted events), ``load_prepare`` (the app's and CLI's path: load without sorting, then prepare),
+``load_sorted_prepare`` (their path before: the loader sorted, then prepare sorted again), and on the
 prepared events ``paths`` (conversion paths), ``funnel`` (10 steps, 7 days) and ``features`` (persona features).
 """
 
@@ -25,7 +26,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-TASKS = ("load", "load_nosort", "prepare", "load_prepare", "paths", "funnel", "features")
+TASKS = ("load", "load_nosort", "prepare", "load_prepare", "load_sorted_prepare", "paths", "funnel", "features")
 FUNNEL = ("page_view", "view_item_list", "view_item", "select_item", "add_to_cart", "view_cart", "begin_checkout",
           "add_shipping_info", "add_payment_info", "purchase")
 
@@ -45,6 +46,8 @@ def _child(task: str, source: str) -> None:
         run = lambda: load_events(source)  # noqa: E731
     elif task == "load_nosort":
         run = lambda: load_events(source, sort=False)  # noqa: E731
+    elif task == "load_sorted_prepare":  # the app's and CLI's path before they stopped the loader's sort
+        run = lambda: prepare(load_events(source).events)  # noqa: E731
     elif task == "load_prepare":
         run = lambda: prepare(load_events(source, sort=False).events)  # noqa: E731
     elif task == "prepare":

@@ -17,6 +17,7 @@ from analysis import schema as s
 from analysis.prepare.channels import UNASSIGNED, fill_sorted_sessions, touch_channels
 from analysis.prepare.identity import CUSTOMER_ID, EMAIL, PHONE, IdentityRules, people_attributes, resolve_identities
 from analysis.prepare.identity.graph import id_columns
+from analysis.prepare.order import sort_person_time
 from analysis.prepare.sessions import PERSON, add_sessions
 from analysis.vocabulary import SESSION_GAP
 
@@ -86,8 +87,7 @@ def prepare(
     own = touch_channels(stitched, rules=channel_rules, source_lists=source_lists) if needs_channels else None
     # the one sort of the dataset: by person (user_id holds it on every row now), then time; ties keep input order
     ordered = (
-        stitched.with_columns(*([own.alias("_own")] if own is not None else []))
-        .sort(s.USER_ID, s.TIMESTAMP, maintain_order=True)
+        sort_person_time(stitched.with_columns(*([own.alias("_own")] if own is not None else [])))
         .with_columns(pl.col(s.USER_ID).alias(PERSON))
     )
     sessions = add_sessions(ordered, gap=session_gap, new_session_on_campaign=new_session_on_campaign)

@@ -10,7 +10,7 @@ from polars.testing import assert_frame_equal
 from analysis.attribution import journey_paths
 from analysis.personas.features import user_features
 from analysis.prepare import prepare
-from analysis.prepare.order import in_person_time_order, person_time_ordered
+from analysis.prepare.order import in_person_time_order, person_time_ordered, sort_person_time
 from tests.analysis._events import frame
 
 
@@ -51,3 +51,16 @@ def test_out_of_order_rows_are_detected() -> None:
     assert person_time_ordered(ev)["user_id"].to_list() == ["a", "b"]
     same_person_back_in_time = frame(user_id=["a", "a"], timestamp=[5, 0])
     assert not in_person_time_order(same_person_back_in_time)
+
+
+@settings(max_examples=60, deadline=None)
+@given(users=st.lists(st.sampled_from(["b", "a", "a10", "é"]), min_size=1, max_size=30), data=st.data())
+def test_the_packed_sort_equals_the_stable_sort_by_person_and_time(users: list[str], data: st.DataObject) -> None:
+    minutes = data.draw(st.lists(st.integers(0, 5), min_size=len(users), max_size=len(users)))  # many ties
+    ev = frame(user_id=users, timestamp=minutes, event_id=[str(i) for i in range(len(users))])
+    assert_frame_equal(sort_person_time(ev), ev.sort("user_id", "timestamp", maintain_order=True))
+
+
+def test_people_or_times_missing_fall_back_to_the_plain_sort() -> None:
+    ev = frame(user_id=["b", None, "a"], timestamp=[0, 1, 2])
+    assert_frame_equal(sort_person_time(ev), ev.sort("user_id", "timestamp", maintain_order=True))
