@@ -45,4 +45,30 @@ def person_time_ordered(frame: pl.DataFrame, *, person: str = s.USER_ID, timesta
     """
     if in_person_time_order(frame, person=person, timestamp=timestamp):
         return frame
-    return frame.sort(person, timestamp, maintain_order=True)
+    return sort_person_time(frame, person=person, timestamp=timestamp)
+
+
+def sort_person_time(frame: pl.DataFrame, *, person: str = s.USER_ID, timestamp: str = s.TIMESTAMP) -> pl.DataFrame:
+    """``frame`` stably sorted by ``person`` (a String column) then ``timestamp``: the one sort of a dataset.
+
+    The person's rank among the distinct persons (sorted as strings) and the microseconds since the first event are
+    packed into one unsigned 64-bit key when they fit (about 2^20 people over years of data do), which Polars sorts
+    about twice as fast as the string column and the time; otherwise, or with nulls, the two columns are sorted.
+
+    Examples
+    --------
+    >>> from datetime import datetime, timezone
+    >>> t = [datetime(2026, 1, 1, h, tzinfo=timezone.utc) for h in (2, 1, 3)]
+    >>> sort_person_time(pl.DataFrame({"user_id": ["b", "b", "a"], "timestamp": t}))["user_id"].to_list()
+    ['a', 'b', 'b']
+    """
+    if frame.height < 2 or frame[person].null_count() or frame[timestamp].null_count():
+        return frame.sort(person, timestamp, maintain_order=True)
+    people = frame.get_column(person).unique().sort()
+    micros = pl.col(timestamp).dt.epoch("us")
+    first, last = frame.select(micros.min().alias("lo"), micros.max().alias("hi")).row(0)
+    time_bits = max(int(last - first).bit_length(), 1)
+    if (people.len() - 1).bit_length() + time_bits > 63:
+        return frame.sort(person, timestamp, maintain_order=True)
+    rank = pl.col(person).cast(pl.Enum(people)).to_physical().cast(pl.UInt64)
+    return frame.sort(rank * (1 << time_bits) + (micros - first).cast(pl.UInt64), maintain_order=True)

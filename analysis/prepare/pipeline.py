@@ -16,6 +16,8 @@ import polars as pl
 from analysis import schema as s
 from analysis.prepare.channels import UNASSIGNED, fill_sorted_sessions, touch_channels
 from analysis.prepare.identity import CUSTOMER_ID, EMAIL, PHONE, IdentityRules, people_attributes, resolve_identities
+from analysis.prepare.identity.graph import id_columns
+from analysis.prepare.order import sort_person_time
 from analysis.prepare.sessions import PERSON, add_sessions
 from analysis.vocabulary import SESSION_GAP
 
@@ -66,10 +68,14 @@ def prepare(
     (0, 0)
     """
     s.validate_events(events)
-    resolved = resolve_identities(events, people=people, rules=identity_rules)
-    stitched = resolved.events
     extra: list[str] = []
-    if resolved.people is not None:
+    if people is None and id_columns(events) == [s.USER_ID]:
+        # identified by user id alone: the graph has no links and every user is their own person
+        stitched, resolved = events, None
+    else:
+        resolved = resolve_identities(events, people=people, rules=identity_rules)
+        stitched = resolved.events
+    if resolved is not None and resolved.people is not None:
         table, _ = people_attributes(resolved.people)
         table = table.drop("records").rename(
             {c: f"{c}_person" for c in table.columns if c != "person" and c in stitched.columns})
@@ -79,10 +85,10 @@ def prepare(
     given = pl.col(s.CHANNEL) if s.CHANNEL in events.columns else pl.lit(None, pl.String)
     needs_channels = s.CHANNEL not in events.columns or events[s.CHANNEL].null_count() > 0
     own = touch_channels(stitched, rules=channel_rules, source_lists=source_lists) if needs_channels else None
+    # the one sort of the dataset: by person (user_id holds it on every row now), then time; ties keep input order
     ordered = (
-        stitched.with_columns(pl.col(s.USER_ID).alias(PERSON))
-        .with_columns(*([own.alias("_own")] if own is not None else []))
-        .sort(PERSON, s.TIMESTAMP, maintain_order=True)
+        sort_person_time(stitched.with_columns(*([own.alias("_own")] if own is not None else [])))
+        .with_columns(pl.col(s.USER_ID).alias(PERSON))
     )
     sessions = add_sessions(ordered, gap=session_gap, new_session_on_campaign=new_session_on_campaign)
     if own is not None:

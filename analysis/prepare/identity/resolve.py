@@ -25,15 +25,17 @@ RECORDS = "records"
 def with_person(frame: pl.DataFrame, graph: IdentityGraph, *, name: str) -> pl.DataFrame:
     """``frame`` plus ``name``: the person of each row's best identifier (joins on the graph's node table)."""
     types = [t for t in ID_TYPES if t in frame.columns]
-    out = frame
+    if not types:
+        return frame.with_columns(pl.lit(None, pl.String).alias(name))
+    # the joins run on the identifier columns alone: joining the whole frame would copy every column per type
+    ids = frame.select(types)
     keys = []
     for i, kind in enumerate(types):
         table = graph.nodes.filter(pl.col("id_type") == kind).select(
             pl.col("value").alias(kind), pl.col("person").alias(f"_p{i}"))
-        out = out.join(table, on=kind, how="left", maintain_order="left", nulls_equal=False)
+        ids = ids.join(table, on=kind, how="left", maintain_order="left", nulls_equal=False)
         keys.append(pl.coalesce(f"_p{i}", own_key(kind, pl.col(kind))))
-    person = pl.coalesce(keys) if keys else pl.lit(None, pl.String)
-    return out.with_columns(person.alias(name)).drop(f"_p{i}" for i in range(len(types)))
+    return frame.with_columns(ids.select(pl.coalesce(keys).alias(name)).to_series())
 
 
 @dataclass(frozen=True)

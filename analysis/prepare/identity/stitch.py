@@ -93,9 +93,11 @@ def stitched_users(events: pl.DataFrame) -> pl.DataFrame:
     devices = _device_table(events)
     conflicted = devices.filter(pl.col("_n_ids") > 1)["_anon"]
     single = devices.filter(pl.col("_n_ids") == 1).select("_anon", "_only_id")
+    # the joins run on the id and time columns alone: joining the whole frame would copy every column
     out = (
-        events.with_columns(
-            anon.alias("_anon"), user.alias("_given"), pl.int_range(pl.len(), dtype=pl.UInt32).alias("_row")
+        events.select(
+            anon.alias("_anon"), user.alias("_given"), pl.int_range(pl.len(), dtype=pl.UInt32).alias("_row"),
+            pl.col(s.TIMESTAMP),
         )
         .join(single, on="_anon", how="left", maintain_order="left")
         .with_columns(pl.coalesce("_given", "_only_id").alias(s.USER_ID))
@@ -114,7 +116,7 @@ def stitched_users(events: pl.DataFrame) -> pl.DataFrame:
             pl.coalesce("_fixed", s.USER_ID).alias(s.USER_ID)
         ).drop("_fixed")
     columns = events.columns if s.USER_ID in events.columns else [s.USER_ID, *events.columns]
-    return out.select(columns)
+    return events.with_columns(out[s.USER_ID]).select(columns)
 
 
 def stitch_stats(events: pl.DataFrame) -> StitchStats:
