@@ -17,8 +17,7 @@ from typing import Any
 from analysis import schema as s
 from analysis.channels import assign_channels
 from analysis.identity import stitch_identities
-from analysis.journeys import journeys
-from analysis.paths import paths, transitions
+from analysis.journeys import journeys, paths, transitions
 from analysis.prepare import prepare
 from analysis.sessions import sessionize
 from benchmarks.common import HEADER, Measurement, baseline_seconds, load_events, peak_rss_mb, timed, write_results

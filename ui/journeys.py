@@ -23,8 +23,7 @@ from analysis.errors import AnalysisError
 from analysis.filters import filter_values
 from analysis.formatting import format_count, format_percent, plain_name
 from analysis.identity import StitchStats, stitch_stats
-from analysis.journeys import journeys
-from analysis.paths import Level, path_variants, paths, step_matrix, transitions
+from analysis.journeys import Level, journeys, path_variants, paths, step_matrix, transitions
 from ui.conversions import conversion_events
 from ui.data import (
     ViewKey,

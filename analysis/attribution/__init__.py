@@ -20,7 +20,15 @@ from analysis.attribution.flags import FLAG_LABELS, credit_flags, flag_summary
 from analysis.attribution.intervals import attribution_intervals, bootstrap_draws
 from analysis.attribution.markov import removal_effects, select_order
 from analysis.attribution.models import DEFINITIONS, LABELS, MODELS, SUMMING_MODELS, Model, attribute
-from analysis.attribution.paths import TOUCHES, Touch, aggregate_paths, conversion_paths, journey_paths
+from analysis.attribution.paths import (
+    TOUCHES,
+    PathKeywords,
+    PathOptions,
+    Touch,
+    aggregate_paths,
+    conversion_paths,
+    journey_paths,
+)
 from analysis.attribution.shapley import shapley_values
 
 __all__ = [
@@ -33,6 +41,8 @@ __all__ = [
     "TOUCHES",
     "Model",
     "ModelComparison",
+    "PathKeywords",
+    "PathOptions",
     "Touch",
     "aggregate_paths",
     "attribute",
