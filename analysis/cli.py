@@ -28,7 +28,7 @@ from analysis.engine.partition import scan_events
 from analysis.errors import AnalysisError, IngestError
 from analysis.export import protect_formulas
 from analysis.filters import add_person_labels
-from analysis.prepare_stage import prepare_events, prepare_first, prepare_to_parquet
+from analysis.prepare.stage import prepare_events, prepare_first, prepare_to_parquet
 from analysis.recipe import Recipe, file_digest, read_recipe, write_recipe
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_BAD_INPUT = 0, 1, 2, 3
@@ -100,7 +100,8 @@ def _load(run: _Run) -> tuple[Source, Any]:
         run.say(f"streaming canonical Parquet {path}")
         return path, None
     run.say(f"loading {path}")
-    result = load_events(path, mapping=mapping, timezone=timezone)
+    # prepare sorts once by person and time; only the `load` command's output keeps the loader's own order
+    result = load_events(path, mapping=mapping, timezone=timezone, sort=run.args.command == "load")
     report = result.report
     run.say(f"loaded {report.kept:,} of {report.rows_read:,} rows ({report.rejected:,} rejected, "
             f"{report.repaired:,} repaired)")
@@ -256,7 +257,7 @@ def _paths(run: _Run, source: Source, *, prepared: bool = False) -> pl.DataFrame
     before = prepare_first(prepared=prepared, session_gap=_gap(run), date_range=None if prepared else _dates(run))
     return conversion_paths(
         source, conversion_events=run.option("conversion_events", _split(run.args.conversion_events), ["purchase"]),
-        lookback=timedelta(days=lookback) if lookback > 0 else None, session_gap=_gap(run),
+        lookback=timedelta(days=lookback) if lookback > 0 else None,
         touch=run.option("attribution_touch", run.args.touch, "channel"),
         collapse_repeats=bool(run.option("collapse_repeats", None, False)), engine=run.engine_options(before=before))
 
@@ -313,7 +314,7 @@ def _personas(run: _Run, prepared: pl.DataFrame, *, stability: bool = True) -> A
 
     settings = _persona_settings(run)
     seed = int(run.option("seed", run.args.seed, run.recipe.seed))
-    model = personas_from_parameters(settings, session_gap=_gap(run), seed=seed, stability=stability)
+    model = personas_from_parameters(settings, seed=seed, stability=stability)
     run.say(f"fitting personas (k={model.k or 'auto'}, {model.algorithm}, seed={model.seed})")
     return apply_names(model.fit(prepared), settings)
 

@@ -39,10 +39,10 @@ from streamlit.runtime.caching import cache_data_api, cache_resource_api
 from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 
 from analysis import schema as s
-from analysis.channels import validate_channel_rules
 from analysis.filters import add_person_labels, filter_dates, filter_people
 from analysis.ingest import load_events
 from analysis.prepare import prepare
+from analysis.prepare.channels import validate_channel_rules
 from analysis.sample import SAMPLE_PATH, load_sample
 from analysis.summary import DatasetSummary, summarize
 from ui import library, state
@@ -132,7 +132,7 @@ def _startup_dataset(path: Path) -> Dataset:
         with file.open("rb") as handle:
             for block in iter(lambda: handle.read(1 << 20), b""):
                 sha.update(block)
-    result = load_events(path)
+    result = load_events(path, sort=False)  # prepare sorts once, by person and time
     return Dataset(f"{path.name} ({STARTUP_ENV})", sha.hexdigest(), result.events, result.report)
 
 
@@ -298,7 +298,7 @@ def _prepared(digest: str, gap_minutes: int, rules_key: str, rederive: bool, eng
     raw = _events.drop(s.CHANNEL) if rederive and s.CHANNEL in _events.columns else _events
     gap = timedelta(minutes=gap_minutes)
     if engine_name == "spark" and _people is None:  # people tables are joined by the Polars engine only
-        from analysis.prepare_stage import prepare_events  # noqa: PLC0415 (imports PySpark's glue only when chosen)
+        from analysis.prepare.stage import prepare_events  # noqa: PLC0415 (imports PySpark's glue only when chosen)
 
         return prepare_events(raw, engine="spark", session_gap=gap, channel_rules=_rules)
     return prepare(raw, people=_people, session_gap=gap, channel_rules=_rules)

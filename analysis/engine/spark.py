@@ -212,7 +212,7 @@ def run_spark(
     --------
     >>> from analysis.sample import generate_sample
     >>> from analysis.attribution.stage import paths_stage
-    >>> from analysis.prepare_stage import prepare_stage
+    >>> from analysis.prepare.stage import prepare_stage
     >>> out = run_spark(generate_sample(50, seed=1).events, {"paths": paths_stage()},
     ...                 before=prepare_stage())  # doctest: +SKIP
     """

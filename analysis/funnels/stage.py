@@ -12,7 +12,8 @@ import polars as pl
 from analysis import schema as s
 from analysis.engine import Stage
 from analysis.funnels.funnel import BREAKDOWN, funnel_table, funnel_units
-from analysis.funnels.spec import OTHER, FunnelSpec
+from analysis.funnels.spec import FunnelSpec
+from analysis.vocabulary import OTHER
 
 
 def funnel_stage(spec: FunnelSpec) -> Stage:

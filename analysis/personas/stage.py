@@ -9,7 +9,7 @@ pass, :func:`features_stage`, which builds each partition's per-user rows with t
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import polars as pl
 
@@ -72,8 +72,7 @@ def feature_vocabulary(counts: pl.DataFrame, *, top_events: int = 100, top_value
     return names
 
 
-def features_stage(vocabulary: Sequence[str], *, as_of: datetime, session_gap: timedelta = timedelta(minutes=30)
-                   ) -> Stage:
+def features_stage(vocabulary: Sequence[str], *, as_of: datetime) -> Stage:
     """Per-user persona features (row level) with the whole data's vocabulary and recency reference.
 
     Column order follows :func:`user_features` on the whole data: ``user_id``, ``events``, the event, channel and
@@ -89,7 +88,7 @@ def features_stage(vocabulary: Sequence[str], *, as_of: datetime, session_gap: t
     def run(part: pl.DataFrame) -> pl.DataFrame:
         if not part.height:
             return pl.DataFrame(schema=schema)
-        return user_features(part, vocabulary=columns, as_of=as_of, session_gap=session_gap)
+        return user_features(part, vocabulary=columns, as_of=as_of)
 
     return Stage("features", run, lambda _: schema, keys=None, order=(s.USER_ID,))
 
@@ -99,7 +98,6 @@ def features_from_counts(
     *,
     top_events: int = 100,
     top_values: int = 20,
-    session_gap: timedelta = timedelta(minutes=30),
     as_of: datetime | None = None,
 ) -> Stage:
     """The per-user feature stage for the vocabulary and last event time in merged :func:`vocabulary_stage` counts."""
@@ -108,7 +106,7 @@ def features_from_counts(
     vocab = feature_vocabulary(counts, top_events=top_events, top_values=top_values)
     last = as_of if as_of is not None else counts["last"].max()
     assert isinstance(last, datetime)
-    return features_stage(vocab, as_of=last, session_gap=session_gap)
+    return features_stage(vocab, as_of=last)
 
 
 def features_on_engine(
@@ -117,7 +115,6 @@ def features_on_engine(
     engine: Engine | EngineOptions,
     top_events: int = 100,
     top_values: int = 20,
-    session_gap: timedelta = timedelta(minutes=30),
     as_of: datetime | None = None,
 ) -> pl.DataFrame:
     """Persona features (default groups) of ``source`` on ``engine``: the vocabulary pass, then the feature pass.
@@ -130,7 +127,6 @@ def features_on_engine(
     ['user_id', 'events']
     """
     def then(counts: pl.DataFrame) -> Stage:
-        return features_from_counts(counts, top_events=top_events, top_values=top_values, session_gap=session_gap,
-                                    as_of=as_of)
+        return features_from_counts(counts, top_events=top_events, top_values=top_values, as_of=as_of)
 
     return run_two_pass(source, vocabulary_stage(), then, engine=engine)

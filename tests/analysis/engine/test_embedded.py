@@ -18,7 +18,7 @@ from analysis.funnels import funnel, funnel_spec
 from analysis.journeys import journeys
 from analysis.personas.features import user_features
 from analysis.prepare import prepare
-from analysis.prepare_stage import prepare_events, prepare_first, prepare_stage, prepare_to_parquet
+from analysis.prepare.stage import prepare_events, prepare_first, prepare_stage, prepare_to_parquet
 from analysis.sample import FUNNEL_STEPS, Sample, generate_sample
 
 

@@ -13,9 +13,9 @@ from polars.testing import assert_frame_equal
 from analysis.engine import EngineOptions, identity_routes, partition_by_user, write_partitions
 from analysis.engine.embedded import Partitions
 from analysis.errors import AnalysisError
-from analysis.identity import stitch_identities
 from analysis.prepare import prepare
-from analysis.prepare_stage import prepare_events
+from analysis.prepare.identity import stitch_identities
+from analysis.prepare.stage import prepare_events
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 

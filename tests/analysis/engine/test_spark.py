@@ -22,7 +22,7 @@ from analysis.engine.spark import spark_session
 from analysis.funnels import funnel_spec
 from analysis.funnels.stage import funnel_stage
 from analysis.personas import user_features
-from analysis.prepare_stage import prepare_events, prepare_stage
+from analysis.prepare.stage import prepare_events, prepare_stage
 from analysis.sample import FUNNEL_STEPS, generate_sample
 
 pytest.importorskip("pyspark", reason="the Spark engine needs the optional extra: pip install '.[spark]'")

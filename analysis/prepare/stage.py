@@ -16,11 +16,12 @@ from analysis import schema as s
 from analysis.engine import Engine, EngineOptions, Source, Stage, engine_options, run, run_partitions, split
 from analysis.errors import AnalysisError
 from analysis.filters import filter_dates
-from analysis.prepare import prepare
+from analysis.prepare.pipeline import prepare
+from analysis.vocabulary import SESSION_GAP
 
 
 def prepared_schema(raw: pl.Schema) -> pl.Schema:
-    """The columns :func:`analysis.prepare.prepare` returns for input columns ``raw``."""
+    """The columns :func:`~analysis.prepare.prepare` returns for input columns ``raw``."""
     out: dict[str, pl.DataType] = dict(raw)
     for name in (s.USER_ID, s.CHANNEL, s.SESSION_ID):
         out.setdefault(name, pl.String())
@@ -29,7 +30,7 @@ def prepared_schema(raw: pl.Schema) -> pl.Schema:
 
 def prepare_stage(
     *,
-    session_gap: timedelta = timedelta(minutes=30),
+    session_gap: timedelta = SESSION_GAP,
     channel_rules: pl.DataFrame | None = None,
     date_range: tuple[date, date] | None = None,
 ) -> Stage:
@@ -64,7 +65,7 @@ def dates_stage(start: date, end: date) -> Stage:
 def prepare_first(
     *,
     prepared: bool = False,
-    session_gap: timedelta = timedelta(minutes=30),
+    session_gap: timedelta = SESSION_GAP,
     date_range: tuple[date, date] | None = None,
 ) -> Stage | None:
     """What runs on each partition before an analysis: prepare (and the date cut), or for events ``prepared``
@@ -84,11 +85,11 @@ def prepare_events(
     source: Source,
     *,
     engine: Engine | EngineOptions = "polars",
-    session_gap: timedelta = timedelta(minutes=30),
+    session_gap: timedelta = SESSION_GAP,
     channel_rules: pl.DataFrame | None = None,
     date_range: tuple[date, date] | None = None,
 ) -> pl.DataFrame:
-    """:func:`analysis.prepare.prepare`, run per person partition on ``engine``; the same frame as the in-memory call.
+    """:func:`~analysis.prepare.prepare`, run per person partition on ``engine``; the same frame as the in-memory call.
 
     ``date_range`` then keeps whole days ``(start, end)`` (:func:`analysis.filters.filter_dates`).
 
@@ -110,7 +111,7 @@ def prepare_to_parquet(
     source: Source,
     out_dir: str | Path,
     *,
-    session_gap: timedelta = timedelta(minutes=30),
+    session_gap: timedelta = SESSION_GAP,
     channel_rules: pl.DataFrame | None = None,
     date_range: tuple[date, date] | None = None,
     engine: EngineOptions | None = None,
