@@ -39,10 +39,10 @@ _PUBLIC: dict[str, str] = {
     "sessionize": "analysis.prepare.sessions",
     # journeys and paths
     "journeys": "analysis.journeys",
-    "paths": "analysis.paths",
-    "path_variants": "analysis.paths",
-    "transitions": "analysis.paths",
-    "step_matrix": "analysis.paths",
+    "paths": "analysis.journeys",
+    "path_variants": "analysis.journeys",
+    "transitions": "analysis.journeys",
+    "step_matrix": "analysis.journeys",
     # funnels and drop-offs
     "funnel": "analysis.funnels",
     "funnel_spec": "analysis.funnels",
@@ -145,11 +145,10 @@ __all__ = [
     "write_snapshot",
 ]
 
-# Three submodules (prepare is a package) share their function's name. Loading them here binds the functions;
+# Two packages (journeys, prepare) share a function's name. Loading them here binds the functions;
 # otherwise the first `import analysis.prepare` anywhere would leave the package attribute pointing at the module.
 # They need Polars only.
 from analysis.journeys import journeys  # noqa: E402
-from analysis.paths import paths  # noqa: E402
 from analysis.prepare import prepare  # noqa: E402
 
 if TYPE_CHECKING:
@@ -176,7 +175,7 @@ if TYPE_CHECKING:
     )
     from analysis.ingest import LoadReport, LoadResult, RejectedShareError, load_events, peek_columns
     from analysis.ingest.people import load_people
-    from analysis.paths import path_variants, step_matrix, transitions
+    from analysis.journeys import path_variants, paths, step_matrix, transitions
     from analysis.personas import (
         Personas,
         fit_personas,

@@ -23,11 +23,12 @@ from typing import Any, TextIO
 import polars as pl
 
 from analysis import schema as s
-from analysis.engine import ENGINES, partitioned_funnel, partitioned_paths, prepare_events, prepare_to_parquet
+from analysis.engine import ENGINES, EngineOptions, Stage
 from analysis.engine.partition import scan_events
 from analysis.errors import AnalysisError, IngestError
 from analysis.export import protect_formulas
 from analysis.filters import add_person_labels
+from analysis.prepare.stage import prepare_events, prepare_first, prepare_to_parquet
 from analysis.recipe import Recipe, file_digest, read_recipe, write_recipe
 from analysis.vocabulary import (
     ATTRIBUTION_LOOKBACK,
@@ -67,8 +68,9 @@ class _Run:
         self.used[name] = value
         return value
 
-    def engine_options(self) -> dict[str, Any]:
-        return {"engine": self.args.engine, "partitions": self.args.partitions, "progress": self.progress}
+    def engine_options(self, *, before: Stage | None = None) -> EngineOptions:
+        return EngineOptions(engine=self.args.engine, before=before, partitions=self.args.partitions,
+                             progress=self.progress)
 
 
 def _digest(path: Path) -> str:
@@ -217,16 +219,16 @@ def _cmd_prepare(run: _Run, out: TextIO) -> None:
     target = Path(run.args.out) if run.args.out else None
     if target is not None and target.suffix == "" and run.args.engine == "polars":
         files = prepare_to_parquet(source, target, session_gap=_gap(run), date_range=_dates(run),
-                                   partitions=run.args.partitions, progress=run.progress)
+                                   engine=run.engine_options())
         run.say(f"wrote {len(files)} prepared partitions to {target}")
         return
-    prepared = prepare_events(source, session_gap=_gap(run), date_range=_dates(run), **run.engine_options())
+    prepared = prepare_events(source, session_gap=_gap(run), date_range=_dates(run), engine=run.engine_options())
     write_table(prepared, target, stdout=out)
     run.say(f"prepared {prepared.height:,} events")
 
 
 def _cmd_funnel(run: _Run, out: TextIO) -> None:
-    from analysis.funnels import Exclusion, Step, funnel_spec  # noqa: PLC0415
+    from analysis.funnels import Exclusion, Step, funnel, funnel_spec  # noqa: PLC0415
 
     chosen = run.option("funnel_steps", _split(run.args.steps), None)
     if not chosen:
@@ -248,23 +250,24 @@ def _cmd_funnel(run: _Run, out: TextIO) -> None:
         attribution=run.option("attribution", None, "step1"), top_n=run.option("top_n", None, 10))
     source, _ = _load(run)
     if spec.breakdown == "persona":  # the persona column exported on the Personas page: refit those personas
-        table = partitioned_funnel(_labelled(run, source, cut=False), spec, prepared=True, session_gap=_gap(run),
-                                   **run.engine_options())
+        table = funnel(_labelled(run, source, cut=False), spec, engine=run.engine_options())
     else:
-        table = partitioned_funnel(source, spec, session_gap=_gap(run), **run.engine_options())
+        table = funnel(source, spec, engine=run.engine_options(before=prepare_first(session_gap=_gap(run))))
     write_table(table, run.args.out, stdout=out)
     run.say(f"funnel of {len(steps)} steps done")
 
 
 def _paths(run: _Run, source: Source, *, prepared: bool = False) -> pl.DataFrame:
     lookback = float(run.option("attribution_lookback_days", run.args.lookback_days, ATTRIBUTION_LOOKBACK.days))
-    return partitioned_paths(
+    from analysis.attribution import conversion_paths  # noqa: PLC0415
+
+    before = prepare_first(prepared=prepared, session_gap=_gap(run), date_range=None if prepared else _dates(run))
+    return conversion_paths(
         source,
         conversion_events=run.option("conversion_events", _split(run.args.conversion_events), list(CONVERSION_EVENTS)),
-        lookback=timedelta(days=lookback) if lookback > 0 else None, session_gap=_gap(run),
-        prepared=prepared, date_range=None if prepared else _dates(run),
+        lookback=timedelta(days=lookback) if lookback > 0 else None,
         touch=run.option("attribution_touch", run.args.touch, "channel"),
-        collapse_repeats=bool(run.option("collapse_repeats", None, False)), **run.engine_options())
+        collapse_repeats=bool(run.option("collapse_repeats", None, False)), engine=run.engine_options(before=before))
 
 
 def _cmd_attribute(run: _Run, out: TextIO) -> None:
@@ -334,17 +337,17 @@ def _labelled(run: _Run, source: Source, *, cut: bool = True) -> pl.DataFrame:
         raise AnalysisError("the recipe uses a persona but carries no persona_fit (the persona settings); download "
                             "the recipe again from the page, with the persona column exported on the Personas page")
     view_dates = _dates(run) if cut else None
-    prepared = prepare_events(source, session_gap=_gap(run), date_range=view_dates, **run.engine_options())
+    prepared = prepare_events(source, session_gap=_gap(run), date_range=view_dates, engine=run.engine_options())
     fit_dates = _date_range(fit.get("date_range"))
     on = prepared if fit_dates == view_dates else prepare_events(
-        source, session_gap=_gap(run), date_range=fit_dates, **run.engine_options())
+        source, session_gap=_gap(run), date_range=fit_dates, engine=run.engine_options())
     model = _personas(run, on, stability=False)  # the personas were fitted on their own date range
     return add_person_labels(prepared, persona_column(model))
 
 
 def _cmd_personas(run: _Run, out: TextIO) -> None:
     source, _ = _load(run)
-    prepared = prepare_events(source, session_gap=_gap(run), date_range=_dates(run), **run.engine_options())
+    prepared = prepare_events(source, session_gap=_gap(run), date_range=_dates(run), engine=run.engine_options())
     model = _personas(run, prepared)
     write_table(model.profiles_, run.args.out, stdout=out)
     if not model.distinct_:  # an outcome, not an error: said even with --quiet
@@ -358,7 +361,7 @@ def _cmd_snapshot(run: _Run, out: TextIO) -> None:
     from analysis.snapshot import DEFAULT_MODELS, DEFAULT_STEPS, SECTIONS, write_snapshot  # noqa: PLC0415
 
     source, _ = _load(run)
-    prepared = prepare_events(source, session_gap=_gap(run), date_range=_dates(run), **run.engine_options())
+    prepared = prepare_events(source, session_gap=_gap(run), date_range=_dates(run), engine=run.engine_options())
     use_personas = run.option("use_personas", False if run.args.no_personas else None, True)
     model = _personas(run, prepared) if use_personas else None
     lookback = float(run.option("attribution_lookback_days", None, ATTRIBUTION_LOOKBACK.days))

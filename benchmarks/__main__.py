@@ -105,8 +105,8 @@ def _memory_stage(stage: str, raw: Path) -> Callable[[], object]:
 def _ooc_stage(stage: str, raw: Path, partitions: int) -> Callable[[], object]:
     from analysis import schema as s  # noqa: PLC0415
     from analysis.engine import Partitions, run_partitions, write_partitions  # noqa: PLC0415
-    from analysis.engine.stages import prepare_stage  # noqa: PLC0415
     from analysis.prepare.person import person_key  # noqa: PLC0415
+    from analysis.prepare.stage import prepare_stage  # noqa: PLC0415
 
     work = DATA / f"ooc-{raw.name}-p{partitions}"
     raw_parts, prepared = work / "raw", work / "prepared"
@@ -145,9 +145,11 @@ def _ooc_stage(stage: str, raw: Path, partitions: int) -> Callable[[], object]:
 
 
 def _ooc_analysis(stage: str, parts: Any, work: Path) -> Callable[[], object]:
+    from analysis.attribution.stage import paths_stage  # noqa: PLC0415
     from analysis.engine import run_partitions  # noqa: PLC0415
-    from analysis.engine.run import features_from_counts  # noqa: PLC0415
-    from analysis.engine.stages import funnel_stage, journeys_stage, paths_stage, vocabulary_stage  # noqa: PLC0415
+    from analysis.funnels.stage import funnel_stage  # noqa: PLC0415
+    from analysis.journeys.stage import journeys_stage  # noqa: PLC0415
+    from analysis.personas.stage import features_from_counts, vocabulary_stage  # noqa: PLC0415
 
     if stage == "journeys":
         return lambda: run_partitions(parts, {"journeys": journeys_stage()}, sinks={"journeys": work / "journeys"})
@@ -174,26 +176,30 @@ def _ooc_analysis(stage: str, parts: Any, work: Path) -> Callable[[], object]:
 
 def _spark_stage(stage: str, raw: Path, partitions: int) -> tuple[Callable[[], object], Any]:
     """The stage on Spark local[2] (session start-up not timed), from the raw Parquet files."""
-    from analysis.engine import partitioned_features, partitioned_funnel, partitioned_paths  # noqa: PLC0415
+    from analysis.engine import EngineOptions  # noqa: PLC0415
     from analysis.engine.spark import run_spark, spark_session  # noqa: PLC0415
-    from analysis.engine.stages import prepare_stage, vocabulary_stage  # noqa: PLC0415
+    from analysis.personas.stage import vocabulary_stage  # noqa: PLC0415
+    from analysis.prepare.stage import prepare_stage  # noqa: PLC0415
 
     spark = spark_session(shuffle_partitions=partitions)
-    opts: dict[str, Any] = {"engine": "spark", "spark": spark, "partitions": partitions}
+    on_spark = EngineOptions(engine="spark", before=prepare_stage(), spark=spark, partitions=partitions)
     if stage == "prepare":  # prepare on every partition, collect only a count (the output stays in Spark)
         return (lambda: run_spark(raw, {"v": vocabulary_stage()}, spark=spark, partitions=partitions,
                                   before=prepare_stage())), spark
     if stage == "funnel":
-        from analysis.funnels import funnel_spec  # noqa: PLC0415
+        from analysis.funnels import funnel  # noqa: PLC0415
         from analysis.sample import FUNNEL_STEPS  # noqa: PLC0415
 
-        return (lambda: partitioned_funnel(raw, funnel_spec(list(FUNNEL_STEPS)), **opts)), spark
+        return (lambda: funnel(raw, list(FUNNEL_STEPS), engine=on_spark)), spark
     if stage == "attribution":
-        from analysis.attribution import attribute  # noqa: PLC0415
+        from analysis.attribution import attribute, conversion_paths  # noqa: PLC0415
 
-        return (lambda: [attribute(partitioned_paths(raw, **opts), model=m) for m in ("last_touch", "markov")]), spark
+        return (lambda: [attribute(conversion_paths(raw, engine=on_spark), model=m)
+                         for m in ("last_touch", "markov")]), spark
     if stage == "personas":
-        return (lambda: partitioned_features(raw, **opts)), spark
+        from analysis.personas import user_features  # noqa: PLC0415
+
+        return (lambda: user_features(raw, engine=on_spark)), spark
     raise SystemExit(f"stage {stage!r} is not benchmarked on Spark; choose from {', '.join(SPARK_STAGES)}")
 
 

@@ -15,8 +15,7 @@ from datetime import timedelta
 from typing import Any
 
 from analysis import schema as s
-from analysis.journeys import journeys
-from analysis.paths import paths, transitions
+from analysis.journeys import journeys, paths, transitions
 from analysis.prepare import prepare
 from analysis.prepare.channels import assign_channels
 from analysis.prepare.identity import stitch_identities

@@ -104,7 +104,7 @@ def _default_prepared() -> pl.DataFrame:
 #: Imported ahead by :func:`start_warm_up`: what the pages' first visits would otherwise import (seconds each).
 WARM_MODULES = ("scipy.stats", "sklearn.cluster", "sklearn.mixture", "sklearn.decomposition", "plotly.graph_objects",
                 "analysis.attribution", "analysis.dropoff", "analysis.funnels", "analysis.journeys",
-                "analysis.paths", "analysis.personas", "analysis.snapshot", "analysis.figures.attribution",
+                "analysis.personas", "analysis.snapshot", "analysis.figures.attribution",
                 "analysis.figures.funnels", "analysis.figures.journeys", "analysis.figures.personas")
 
 
@@ -298,7 +298,7 @@ def _prepared(digest: str, gap_minutes: int, rules_key: str, rederive: bool, eng
     raw = _events.drop(s.CHANNEL) if rederive and s.CHANNEL in _events.columns else _events
     gap = timedelta(minutes=gap_minutes)
     if engine_name == "spark" and _people is None:  # people tables are joined by the Polars engine only
-        from analysis.engine import prepare_events  # noqa: PLC0415 (imports PySpark's glue only when chosen)
+        from analysis.prepare.stage import prepare_events  # noqa: PLC0415 (imports PySpark's glue only when chosen)
 
         return prepare_events(raw, engine="spark", session_gap=gap, channel_rules=_rules)
     return prepare(raw, people=_people, session_gap=gap, channel_rules=_rules)

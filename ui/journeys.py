@@ -21,8 +21,7 @@ from analysis import schema as s
 from analysis.errors import AnalysisError
 from analysis.filters import filter_values
 from analysis.formatting import format_count, format_percent, plain_name
-from analysis.journeys import journeys
-from analysis.paths import path_variants, paths, step_matrix, transitions
+from analysis.journeys import journeys, path_variants, paths, step_matrix, transitions
 from analysis.prepare.channels import UnassignedReport, load_channel_rules, unassigned_report
 from analysis.prepare.identity import StitchStats, stitch_stats
 from analysis.vocabulary import Level

@@ -20,7 +20,7 @@ from analysis.attribution.flags import FLAG_LABELS, credit_flags, flag_summary
 from analysis.attribution.intervals import attribution_intervals, bootstrap_draws
 from analysis.attribution.markov import removal_effects, select_order
 from analysis.attribution.models import DEFINITIONS, LABELS, SUMMING_MODELS, attribute
-from analysis.attribution.paths import aggregate_paths, conversion_paths, journey_paths
+from analysis.attribution.paths import PathKeywords, PathOptions, aggregate_paths, conversion_paths, journey_paths
 from analysis.attribution.shapley import shapley_values
 from analysis.conversions import likely_conversion_events
 from analysis.vocabulary import MODELS, TOUCHES, Model, Touch
@@ -35,6 +35,8 @@ __all__ = [
     "TOUCHES",
     "Model",
     "ModelComparison",
+    "PathKeywords",
+    "PathOptions",
     "Touch",
     "aggregate_paths",
     "attribute",

@@ -10,11 +10,14 @@ Touches after a user's last conversion (or all of a user's touches when they nev
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import timedelta
+from typing import TypedDict, Unpack
 
 import polars as pl
 
 from analysis.attribution.checks import require_conversions
+from analysis.engine import Engine, EngineOptions, Source, run
 from analysis.errors import AnalysisError
 from analysis.prepare.order import in_person_time_order
 from analysis.prepare.person import person_key
@@ -55,16 +58,46 @@ def _touch_expr(touch: Touch, columns: Sequence[str]) -> pl.Expr:
     return pl.col(needed[touch][0]).fill_null(NO_VALUE)
 
 
-def journey_paths(
-    events: pl.DataFrame,
-    *,
-    conversion_events: Sequence[str] = CONVERSION_EVENTS,
-    lookback: timedelta | None = ATTRIBUTION_LOOKBACK,
-    touch: Touch = "channel",
-    collapse_repeats: bool = False,
-    first_conversion_only: bool = False,
-) -> pl.DataFrame:
+class PathKeywords(TypedDict, total=False):
+    """The fields of :class:`PathOptions` as keywords of :func:`journey_paths` and :func:`conversion_paths`."""
+
+    conversion_events: Sequence[str]
+    lookback: timedelta | None
+    touch: Touch
+    collapse_repeats: bool
+    first_conversion_only: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class PathOptions:
+    """How conversion paths are cut: the one place for these options and their defaults.
+
+    ``conversion_events`` close a journey; ``lookback`` keeps the touches that started within it before the
+    conversion (None: all); ``touch`` labels a session; ``collapse_repeats`` merges consecutive equal touches;
+    ``first_conversion_only`` keeps each user's first conversion and drops their later touches.
+
+    Examples
+    --------
+    >>> PathOptions.of({"touch": "source"}).touch
+    'source'
+    """
+
+    conversion_events: Sequence[str] = CONVERSION_EVENTS
+    lookback: timedelta | None = ATTRIBUTION_LOOKBACK
+    touch: Touch = "channel"
+    collapse_repeats: bool = False
+    first_conversion_only: bool = False
+
+    @classmethod
+    def of(cls, keywords: PathKeywords) -> PathOptions:
+        """The options given as keywords, the defaults for the rest."""
+        return cls(**keywords)
+
+
+def journey_paths(events: pl.DataFrame, **options: Unpack[PathKeywords]) -> pl.DataFrame:
     """One row per journey: who, the ordered touches, when they happened, and whether it converted.
+
+    Options: :class:`PathOptions`.
 
     Columns: ``user_id`` (String), ``path`` (List[String]), ``days_before_end`` (List[Float64], days from each
     touch's start to the conversion, or to the journey's last touch for a null journey), ``converted``
@@ -80,6 +113,13 @@ def journey_paths(
     >>> journey_paths(ev)["path"].to_list()
     [['Email', 'Direct']]
     """
+    return journey_table(events, PathOptions.of(options))
+
+
+def journey_table(events: pl.DataFrame, options: PathOptions) -> pl.DataFrame:
+    """:func:`journey_paths` with its options as one :class:`PathOptions`."""
+    conversion_events, lookback, touch = options.conversion_events, options.lookback, options.touch
+    collapse_repeats, first_conversion_only = options.collapse_repeats, options.first_conversion_only
     for col in (TIMESTAMP, EVENT):
         if col not in events.columns:
             raise AnalysisError(f"events lack the column {col!r}; present: {', '.join(events.columns)}")
@@ -209,14 +249,11 @@ def aggregate_paths(journeys: pl.DataFrame, *, with_times: bool = False) -> pl.D
 
 
 def conversion_paths(
-    events: pl.DataFrame,
+    events: Source,
     *,
-    conversion_events: Sequence[str] = CONVERSION_EVENTS,
-    lookback: timedelta | None = ATTRIBUTION_LOOKBACK,
-    touch: Touch = "channel",
-    collapse_repeats: bool = False,
-    first_conversion_only: bool = False,
     with_times: bool = False,
+    engine: Engine | EngineOptions | None = None,
+    **options: Unpack[PathKeywords],
 ) -> pl.DataFrame:
     """The attribution input: distinct paths with their conversions, null journeys and conversion value.
 
@@ -236,14 +273,18 @@ def conversion_paths(
 
     Raises :class:`~analysis.errors.NoConversionsError` when none of ``conversion_events`` occurs in ``events``
     (naming the events found and the likely conversion events), instead of a table with nothing to attribute.
+
+    Options: :class:`PathOptions`. With ``engine`` (``"polars"``, ``"spark"`` or
+    :class:`~analysis.engine.EngineOptions`, whose ``before`` may prepare raw events per partition) the paths are
+    counted per person partition and added up (:mod:`analysis.attribution.stage`), the same table as in memory;
+    ``events`` may then be a Parquet file or folder, and a table without conversions is returned as it is.
     """
-    require_conversions(events, conversion_events)
-    journeys = journey_paths(
-        events,
-        conversion_events=conversion_events,
-        lookback=lookback,
-        touch=touch,
-        collapse_repeats=collapse_repeats,
-        first_conversion_only=first_conversion_only,
-    )
-    return aggregate_paths(journeys, with_times=with_times)
+    opts = PathOptions.of(options)
+    if engine is not None or not isinstance(events, pl.DataFrame):
+        if with_times:
+            raise AnalysisError("conversion_paths(with_times=True) runs in memory only; drop engine= or with_times")
+        from analysis.attribution.stage import paths_stage  # noqa: PLC0415 (the stage builds on this module)
+
+        return run(events, paths_stage(opts), engine=engine or "polars")
+    require_conversions(events, opts.conversion_events)
+    return aggregate_paths(journey_table(events, opts), with_times=with_times)

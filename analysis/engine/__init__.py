@@ -1,59 +1,38 @@
-"""Engines that run every analysis as a map over person partitions and a merge of partials.
+"""Engines that run an analysis as a map over person partitions and a merge of partials.
 
-``embedded`` (Polars, one machine, in memory or out of core over Parquet) and ``spark`` (the same map functions
-inside PySpark's ``groupBy(...).applyInArrow``). :mod:`analysis.engine.stages` holds the analyses written as
-map and merge; :mod:`analysis.engine.partition` splits events by person.
+:class:`Stage` is the contract (each analysis builds its own, next to its code: ``analysis.funnels.stage`` …);
+:func:`run` runs one on ``engine="polars"`` (:mod:`~analysis.engine.embedded`: one machine, in memory or out of
+core over Parquet) or ``"spark"`` (:mod:`~analysis.engine.spark`: the same maps inside PySpark's
+``groupBy(...).applyInArrow``); :mod:`~analysis.engine.partition` splits events by person. This package imports no
+analysis.
 """
 
 from __future__ import annotations
 
-from analysis.engine.embedded import Partitions, run_embedded, run_partitions, split
+from analysis.engine.embedded import Partitions, Progress, quiet, run_embedded, run_partitions, split
 from analysis.engine.partition import identity_routes, partition_by_user, scan_events, write_partitions
-from analysis.engine.run import (
-    partitioned_features,
-    partitioned_funnel,
-    partitioned_paths,
-    prepare_events,
-    prepare_to_parquet,
-    run_stages,
-)
-from analysis.engine.stages import (
-    Stage,
-    after_prepare,
-    feature_vocabulary,
-    features_stage,
-    funnel_stage,
-    journeys_stage,
-    paths_stage,
-    prepare_stage,
-    vocabulary_stage,
-)
+from analysis.engine.run import EngineOptions, Source, engine_options, run, run_two_pass
+from analysis.engine.stage import Agg, Stage
 from analysis.vocabulary import ENGINES, Engine
 
 __all__ = [
     "ENGINES",
+    "Agg",
     "Engine",
+    "EngineOptions",
     "Partitions",
+    "Progress",
+    "Source",
     "Stage",
-    "after_prepare",
-    "feature_vocabulary",
-    "features_stage",
-    "funnel_stage",
+    "engine_options",
     "identity_routes",
-    "journeys_stage",
     "partition_by_user",
-    "partitioned_features",
-    "partitioned_funnel",
-    "partitioned_paths",
-    "paths_stage",
-    "prepare_events",
-    "prepare_stage",
-    "prepare_to_parquet",
+    "quiet",
+    "run",
     "run_embedded",
     "run_partitions",
-    "run_stages",
+    "run_two_pass",
     "scan_events",
     "split",
-    "vocabulary_stage",
     "write_partitions",
 ]

@@ -16,13 +16,13 @@ from pathlib import Path
 import polars as pl
 
 from analysis.engine.partition import ENGINE_COLUMNS, ROW, partition_by_user, write_partitions
-from analysis.engine.stages import Stage
+from analysis.engine.stage import Stage
 from analysis.errors import AnalysisError
 
 Progress = Callable[[str, int, int], None]
 
 
-def _quiet(stage: str, done: int, total: int) -> None:
+def quiet(stage: str, done: int, total: int) -> None:
     """Default progress callback: say nothing."""
 
 
@@ -81,11 +81,11 @@ def run_partitions(
     before: Stage | None = None,
     keep: str | Path | None = None,
     sinks: Mapping[str, str | Path] | None = None,
-    progress: Progress = _quiet,
+    progress: Progress = quiet,
 ) -> dict[str, pl.DataFrame]:
     """Run every stage's map on each partition (read once), then merge each stage's partials.
 
-    ``before`` (a row-level stage, e.g. :func:`prepare_stage`) transforms each partition first; ``keep`` writes that
+    ``before`` (a row-level stage, e.g. the prepare stage) transforms each partition first; ``keep`` writes that
     transformed partition to ``keep/part-<i>.parquet`` so a later pass can reuse it. A row-level stage named in
     ``sinks`` writes its partials to ``sinks[name]/part-<i>.parquet`` instead of returning them (its result is
     then an empty frame); use it for outputs larger than memory.
@@ -130,17 +130,17 @@ def run_embedded(
     partitions: int = 8,
     before: Stage | None = None,
     workdir: str | Path | None = None,
-    progress: Progress = _quiet,
+    progress: Progress = quiet,
 ) -> dict[str, pl.DataFrame]:
     """Split ``source`` by person and run ``stages`` over the partitions (see :func:`run_partitions`).
 
     Examples
     --------
     >>> from analysis.sample import generate_sample
-    >>> from analysis.engine.stages import prepare_stage
-    >>> out = run_embedded(generate_sample(50, seed=1).events, {"prepare": prepare_stage()}, partitions=2)
-    >>> out["prepare"]["session_id"].null_count()
-    0
+    >>> rows = Stage("rows", lambda part: part.select(n=pl.len()), lambda _: pl.Schema({"n": pl.UInt32()}),
+    ...              keys=(), aggs={"n": "sum"})
+    >>> run_embedded(generate_sample(50, seed=1).events, {"rows": rows}, partitions=2)["rows"]["n"].item()
+    974
     """
     with split(source, partitions=partitions, workdir=workdir) as parts:
         return run_partitions(parts, stages, before=before, progress=progress)

@@ -1,33 +1,22 @@
-"""One entry point per analysis with an ``engine`` option: ``"polars"`` (embedded) or ``"spark"``.
+"""One entry point for every stage: :func:`run` on the engine chosen, ``"polars"`` (embedded) or ``"spark"``.
 
-The source is a canonical events frame (split in memory) or a Parquet file or folder (split out of core). Raw
-events are prepared per partition first unless ``prepared=True`` says they already are.
+The source is a canonical events frame (split in memory) or a Parquet file or folder (split out of core). The
+analyses call :func:`run` with their own stage when given ``engine=``; this module knows no analysis.
 """
 
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Mapping, Sequence
-from datetime import date, datetime, timedelta
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, overload
 
 import polars as pl
 
-from analysis.engine.embedded import Partitions, Progress, _quiet, run_partitions, split
-from analysis.engine.stages import (
-    Stage,
-    dates_stage,
-    feature_vocabulary,
-    features_stage,
-    funnel_stage,
-    paths_stage,
-    prepare_stage,
-    vocabulary_stage,
-)
-from analysis.errors import AnalysisError
-from analysis.funnels import FunnelSpec
-from analysis.vocabulary import ATTRIBUTION_LOOKBACK, CONVERSION_EVENTS, ENGINES, Engine, Touch, check_choice
+from analysis.engine.embedded import Partitions, Progress, quiet, run_partitions, split
+from analysis.engine.stage import Stage
+from analysis.vocabulary import ENGINES, Engine, check_choice
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -35,195 +24,100 @@ if TYPE_CHECKING:
 Source = pl.DataFrame | str | Path
 
 
-def run_stages(
-    source: Source,
-    stages: Mapping[str, Stage],
-    *,
-    engine: Engine = "polars",
-    before: Stage | None = None,
-    partitions: int = 8,
-    spark: SparkSession | None = None,
-    workdir: str | Path | None = None,
-    progress: Progress = _quiet,
-) -> dict[str, pl.DataFrame]:
-    """Run ``stages`` over ``source`` split by person, on the chosen engine; results are engine-independent.
+@dataclass(frozen=True, kw_only=True)
+class EngineOptions:
+    """Where and how stages run: the engine, what runs first on each partition, and the partitioning.
+
+    ``before`` is a row-level stage run on every partition before the analysis (preparing raw events, or cutting
+    prepared ones to a date range); ``partitions`` is the number of person partitions; ``spark`` an existing
+    session (one is started when None); ``workdir`` holds the out-of-core partitions (a temporary folder when
+    None); ``progress`` is called with ``(stage, done, total)``.
+
+    Examples
+    --------
+    >>> EngineOptions(engine="spark", partitions=4).partitions
+    4
+    """
+
+    engine: Engine = "polars"
+    before: Stage | None = None
+    partitions: int = 8
+    spark: SparkSession | None = None
+    workdir: str | Path | None = None
+    progress: Progress = quiet
+
+
+def engine_options(engine: Engine | EngineOptions) -> EngineOptions:
+    """``engine`` as :class:`EngineOptions` (a bare engine name takes the defaults); checks the engine's name."""
+    options = engine if isinstance(engine, EngineOptions) else EngineOptions(engine=engine)
+    check_choice("engine", options.engine, ENGINES)
+    return options
+
+
+@overload
+def run(source: Source, stage: Stage, *, engine: Engine | EngineOptions = "polars") -> pl.DataFrame: ...
+
+
+@overload
+def run(source: Source, stage: Mapping[str, Stage], *, engine: Engine | EngineOptions = "polars"
+        ) -> dict[str, pl.DataFrame]: ...
+
+
+def run(source: Source, stage: Stage | Mapping[str, Stage], *, engine: Engine | EngineOptions = "polars"
+        ) -> pl.DataFrame | dict[str, pl.DataFrame]:
+    """Run ``stage`` (or several, by name, over one reading of the data) over ``source`` split by person.
+
+    Results are engine-independent: the same frame on ``"polars"`` and ``"spark"``.
 
     Examples
     --------
     >>> from analysis.sample import generate_sample
-    >>> out = run_stages(generate_sample(50, seed=1).events, {"paths": paths_stage()}, before=prepare_stage())
-    >>> out["paths"].columns
-    ['path', 'conversions', 'nulls', 'value']
+    >>> rows = Stage("rows", lambda part: part.select(n=pl.len()), lambda _: pl.Schema({"n": pl.UInt32()}),
+    ...              keys=(), aggs={"n": "sum"})
+    >>> run(generate_sample(50, seed=1).events, rows, engine=EngineOptions(partitions=3))["n"].item()
+    974
     """
-    check_choice("engine", engine, ENGINES)
-    if engine == "spark":
+    options = engine_options(engine)
+    stages = {stage.name: stage} if isinstance(stage, Stage) else stage
+    if options.engine == "spark":
         from analysis.engine.spark import run_spark  # noqa: PLC0415 (PySpark is optional)
 
-        return run_spark(source, stages, spark=spark, partitions=partitions, before=before)
-    with split(source, partitions=partitions, workdir=workdir) as parts:
-        return run_partitions(parts, stages, before=before, progress=progress)
+        out = run_spark(source, stages, spark=options.spark, partitions=options.partitions, before=options.before)
+    else:
+        with split(source, partitions=options.partitions, workdir=options.workdir) as parts:
+            out = run_partitions(parts, stages, before=options.before, progress=options.progress)
+    return out[stage.name] if isinstance(stage, Stage) else out
 
 
-def prepare_events(
-    source: Source,
-    *,
-    engine: Engine = "polars",
-    session_gap: timedelta = timedelta(minutes=30),
-    channel_rules: pl.DataFrame | None = None,
-    date_range: tuple[date, date] | None = None,
-    partitions: int = 8,
-    spark: SparkSession | None = None,
-    progress: Progress = _quiet,
+def run_two_pass(
+    source: Source, first: Stage, then: Callable[[pl.DataFrame], Stage], *, engine: Engine | EngineOptions = "polars"
 ) -> pl.DataFrame:
-    """:func:`analysis.prepare.prepare`, run per person partition; the same frame as the in-memory call.
+    """Run ``first`` over the whole data, then the stage ``then(result of first)``: for analyses that need a
+    whole-data summary before their map (e.g. which values become feature columns).
 
-    ``date_range`` then keeps whole days ``(start, end)`` (:func:`analysis.filters.filter_dates`).
+    On the embedded engine the partitions, after ``before``, are kept on disk by the first pass and read again by
+    the second, so ``before`` (e.g. preparing raw events) runs once.
 
     Examples
     --------
     >>> from analysis.sample import generate_sample
-    >>> prepare_events(generate_sample(50, seed=1).events, partitions=2)["session_id"].null_count()
-    0
+    >>> events = Stage("events", lambda p: p.group_by("event").len(), lambda _: pl.Schema(
+    ...     {"event": pl.String(), "len": pl.UInt32()}), keys=("event",), aggs={"len": "sum"})
+    >>> def top(counts: pl.DataFrame) -> Stage:
+    ...     best = counts.sort("len", "event", descending=[True, False])["event"][0]
+    ...     return Stage("top", lambda p: p.filter(pl.col("event") == best).select(n=pl.len()),
+    ...                  lambda _: pl.Schema({"n": pl.UInt32()}), keys=(), aggs={"n": "sum"})
+    >>> run_two_pass(generate_sample(50, seed=1).events, events, top)["n"].item()
+    235
     """
-    stage = prepare_stage(session_gap=session_gap, channel_rules=channel_rules, date_range=date_range)
-    return run_stages(source, {"prepare": stage}, engine=engine, partitions=partitions, spark=spark,
-                      progress=progress)["prepare"]
-
-
-def prepare_to_parquet(
-    source: Source,
-    out_dir: str | Path,
-    *,
-    session_gap: timedelta = timedelta(minutes=30),
-    channel_rules: pl.DataFrame | None = None,
-    date_range: tuple[date, date] | None = None,
-    partitions: int = 8,
-    workdir: str | Path | None = None,
-    progress: Progress = _quiet,
-) -> list[Path]:
-    """Prepare a source too big for memory: write ``out_dir/part-<i>.parquet``, each whole persons, sorted."""
-    before = prepare_stage(session_gap=session_gap, channel_rules=channel_rules, date_range=date_range)
-    with split(source, partitions=partitions, workdir=workdir) as parts:
-        run_partitions(parts, {}, before=before, keep=out_dir, progress=progress)
-    return sorted(Path(out_dir).glob("part-*.parquet"))
-
-
-def partitioned_paths(
-    source: Source,
-    *,
-    engine: Engine = "polars",
-    prepared: bool = False,
-    date_range: tuple[date, date] | None = None,
-    conversion_events: Sequence[str] = CONVERSION_EVENTS,
-    lookback: timedelta | None = ATTRIBUTION_LOOKBACK,
-    touch: Touch = "channel",
-    collapse_repeats: bool = False,
-    session_gap: timedelta = timedelta(minutes=30),
-    first_conversion_only: bool = False,
-    partitions: int = 8,
-    spark: SparkSession | None = None,
-    progress: Progress = _quiet,
-) -> pl.DataFrame:
-    """:func:`analysis.attribution.conversion_paths` as map and merge: path counts add up across partitions.
-
-    Examples
-    --------
-    >>> from analysis.sample import generate_sample
-    >>> partitioned_paths(generate_sample(50, seed=1).events, partitions=2).columns
-    ['path', 'conversions', 'nulls', 'value']
-    """
-    stage = paths_stage(conversion_events=conversion_events, lookback=lookback, touch=touch,
-                        collapse_repeats=collapse_repeats, first_conversion_only=first_conversion_only)
-    before = _before(prepared, session_gap, date_range)
-    return run_stages(source, {"paths": stage}, engine=engine, before=before, partitions=partitions, spark=spark,
-                      progress=progress)["paths"]
-
-
-def partitioned_funnel(
-    source: Source,
-    spec: FunnelSpec,
-    *,
-    engine: Engine = "polars",
-    prepared: bool = False,
-    date_range: tuple[date, date] | None = None,
-    session_gap: timedelta = timedelta(minutes=30),
-    partitions: int = 8,
-    spark: SparkSession | None = None,
-    progress: Progress = _quiet,
-) -> pl.DataFrame:
-    """:func:`analysis.funnels.funnel` as map and merge: units per partition, one exact summary of all of them.
-
-    Examples
-    --------
-    >>> from analysis.sample import FUNNEL_STEPS, generate_sample
-    >>> from analysis.funnels import funnel_spec
-    >>> partitioned_funnel(generate_sample(50, seed=1).events, funnel_spec(list(FUNNEL_STEPS)))["step"].to_list()
-    [1, 2, 3, 4]
-    """
-    before = _before(prepared, session_gap, date_range)
-    return run_stages(source, {"funnel": funnel_stage(spec)}, engine=engine, before=before, partitions=partitions,
-                      spark=spark, progress=progress)["funnel"]
-
-
-def partitioned_features(
-    source: Source,
-    *,
-    engine: Engine = "polars",
-    prepared: bool = False,
-    date_range: tuple[date, date] | None = None,
-    top_events: int = 100,
-    top_values: int = 20,
-    session_gap: timedelta = timedelta(minutes=30),
-    as_of: datetime | None = None,
-    partitions: int = 8,
-    spark: SparkSession | None = None,
-    progress: Progress = _quiet,
-) -> pl.DataFrame:
-    """Persona features (:func:`analysis.personas.features.user_features`, default groups) in two passes.
-
-    The first pass counts values over the whole data (which events, channels and devices become columns, and the
-    last event time); the second builds each partition's per-user rows with that vocabulary.
-
-    Examples
-    --------
-    >>> from analysis.sample import generate_sample
-    >>> partitioned_features(generate_sample(50, seed=1).events, partitions=2).columns[:2]
-    ['user_id', 'events']
-    """
-    before = _before(prepared, session_gap, date_range)
-    vocab_stage = {"vocabulary": vocabulary_stage()}
-    if engine == "spark":
-        counts = run_stages(source, vocab_stage, engine=engine, before=before, partitions=partitions,
-                            spark=spark)["vocabulary"]
-        stage = features_from_counts(counts, top_events=top_events, top_values=top_values, as_of=as_of)
-        return run_stages(source, {"features": stage}, engine=engine, before=before, partitions=partitions,
-                          spark=spark)["features"]
-    with split(source, partitions=partitions) as parts, tempfile.TemporaryDirectory(prefix="journeylens-") as tmp:
-        keep = Path(tmp) / "prepared" if before is not None else None
-        counts = run_partitions(parts, vocab_stage, before=before, keep=keep, progress=progress)["vocabulary"]
-        stage = features_from_counts(counts, top_events=top_events, top_values=top_values, as_of=as_of)
+    options = engine_options(engine)
+    if options.engine == "spark":
+        return run(source, then(run(source, first, engine=options)), engine=options)
+    with (split(source, partitions=options.partitions, workdir=options.workdir) as parts,
+          tempfile.TemporaryDirectory(prefix="journeylens-", dir=options.workdir) as tmp):
+        keep = Path(tmp) / "before" if options.before is not None else None
+        summary = run_partitions(parts, {first.name: first}, before=options.before, keep=keep,
+                                 progress=options.progress)[first.name]
+        second = then(summary)
         again = Partitions(paths=[keep / f"part-{i:05d}.parquet" for i in range(len(parts))]) if keep else parts
-        return run_partitions(again, {"features": stage}, progress=progress)["features"]
-
-
-def _before(prepared: bool, session_gap: timedelta, date_range: tuple[date, date] | None) -> Stage | None:
-    """What runs on each partition before an analysis: prepare (and the date cut), or only the date cut."""
-    if not prepared:
-        return prepare_stage(session_gap=session_gap, date_range=date_range)
-    return dates_stage(*date_range) if date_range is not None else None
-
-
-def features_from_counts(
-    counts: pl.DataFrame,
-    *,
-    top_events: int = 100,
-    top_values: int = 20,
-    as_of: datetime | None = None,
-) -> Stage:
-    """The per-user feature stage for the vocabulary and last event time in merged :func:`vocabulary_stage` counts."""
-    if counts.height == 0:
-        raise AnalysisError("no events with a user_id or anonymous_id to build user features from")
-    vocab = feature_vocabulary(counts, top_events=top_events, top_values=top_values)
-    last = as_of if as_of is not None else counts["last"].max()
-    assert isinstance(last, datetime)
-    return features_stage(vocab, as_of=last)
+        return run_partitions(again, {second.name: second}, progress=options.progress)[second.name]

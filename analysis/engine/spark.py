@@ -25,7 +25,7 @@ import pyarrow as pa
 from analysis import schema as s
 from analysis.engine.partition import PART, ROUTE, ROW, scan_events
 from analysis.engine.spark_identity import route_labels
-from analysis.engine.stages import Stage
+from analysis.engine.stage import Stage
 from analysis.errors import AnalysisError
 
 if TYPE_CHECKING:
@@ -205,13 +205,14 @@ def run_spark(
 ) -> dict[str, pl.DataFrame]:
     """Run ``stages`` on Spark: the same maps as :func:`analysis.engine.run_embedded`, merged by Spark.
 
-    ``before`` (a row-level stage such as :func:`analysis.engine.prepare_stage`) runs first on every partition;
+    ``before`` (a row-level stage such as the prepare stage) runs first on every partition;
     its output is cached and each stage then maps over it.
 
     Examples
     --------
     >>> from analysis.sample import generate_sample
-    >>> from analysis.engine.stages import prepare_stage, paths_stage
+    >>> from analysis.attribution.stage import paths_stage
+    >>> from analysis.prepare.stage import prepare_stage
     >>> out = run_spark(generate_sample(50, seed=1).events, {"paths": paths_stage()},
     ...                 before=prepare_stage())  # doctest: +SKIP
     """

@@ -10,7 +10,7 @@ import polars as pl
 
 from analysis.errors import AnalysisError
 from analysis.formatting import count_text
-from analysis.paths import CONVERTED, ENDED, GAP, NOT_CONVERTED, OUTCOMES
+from analysis.journeys import CONVERTED, ENDED, GAP, NOT_CONVERTED, OUTCOMES
 from analysis.privacy.text import escape_column
 from analysis.vocabulary import OTHER
 
@@ -60,7 +60,7 @@ def _step_header(step: int, *, backward: bool) -> str:
 
 
 def sankey_figure(flows: pl.DataFrame, *, title: str | None = None, label_px: float = 13.0) -> go.Figure:
-    """Sankey of :func:`analysis.paths.transitions` (``by_step=True``): one column of nodes per step, a header over
+    """Sankey of :func:`analysis.journeys.transitions` (``by_step=True``): one column of nodes per step, a header over
     each column, every node labelled with its name and journey count, and, with ``outcomes=True`` flows, where
     journeys converted (green) or stopped without converting (red).
 
@@ -172,7 +172,7 @@ def sankey_figure(flows: pl.DataFrame, *, title: str | None = None, label_px: fl
 
 
 def path_variants_figure(variants: pl.DataFrame, *, title: str | None = None) -> go.Figure:
-    """Table of :func:`analysis.paths.path_variants`: path, journeys, share, converted and conversion rate.
+    """Table of :func:`analysis.journeys.path_variants`: path, journeys, share, converted and conversion rate.
 
     Examples
     --------
@@ -218,7 +218,7 @@ def path_variants_figure(variants: pl.DataFrame, *, title: str | None = None) ->
 
 
 def step_matrix_figure(matrix: pl.DataFrame, *, title: str | None = None) -> go.Figure:
-    """Heatmap of :func:`analysis.paths.step_matrix`: nodes down, steps across, share of journeys in each cell.
+    """Heatmap of :func:`analysis.journeys.step_matrix`: nodes down, steps across, share of journeys in each cell.
 
     Examples
     --------

@@ -17,7 +17,7 @@ from analysis.funnels.funnel import (
     step_column,
     time_to_convert,
 )
-from analysis.funnels.spec import Exclusion, FunnelSpec, Step, funnel_spec
+from analysis.funnels.spec import Exclusion, FunnelOptions, FunnelSpec, Step, funnel_spec
 from analysis.vocabulary import Anchor, Counting, Entry, FunnelAttribution, FunnelMode
 
 __all__ = [
@@ -28,6 +28,7 @@ __all__ = [
     "Exclusion",
     "FunnelAttribution",
     "FunnelMode",
+    "FunnelOptions",
     "FunnelSpec",
     "Step",
     "data_end",

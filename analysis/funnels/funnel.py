@@ -9,33 +9,30 @@ step was reached); ``funnel_table``, ``funnel_trend`` and ``time_to_convert`` su
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
+from typing import Unpack
 
 import numpy as np
 import polars as pl
 
 from analysis import schema as s
+from analysis.engine import Engine, EngineOptions, Source, run
 from analysis.errors import AnalysisError, EmptyResultError
 from analysis.funnels._match import SESSION, UID, UNIT, VALUE, attempts, event_frame, unit_columns
 from analysis.funnels._select import ATTEMPT, select_units
 from analysis.funnels.spec import (
     NONE_VALUE,
-    Exclusion,
+    FunnelOptions,
     FunnelSpec,
     StepLike,
-    funnel_spec,
+    as_spec,
+    funnel_spec,  # noqa: F401 (the examples below use it)
 )
 from analysis.prepare.person import person_key
 from analysis.vocabulary import (
     EVERIES,
-    FUNNEL_WINDOW,
     OTHER,
-    Anchor,
-    Counting,
-    Entry,
     Every,
-    FunnelAttribution,
-    FunnelMode,
     check_choice,
     fold_top_n,
 )
@@ -189,20 +186,11 @@ def funnel_table(units: pl.DataFrame, spec: FunnelSpec) -> pl.DataFrame:
 
 
 def funnel(
-    events: pl.DataFrame,
-    steps: Sequence[StepLike],
+    events: Source,
+    steps: Sequence[StepLike] | FunnelSpec,
     *,
-    window: timedelta = FUNNEL_WINDOW,
-    mode: FunnelMode = "ordered",
-    breakdown: str | None = None,
-    entry: Entry = "closed",
-    counting: Counting = "users",
-    anchor: Anchor = "furthest",
-    exclusions: Sequence[Exclusion] = (),
-    entry_start: date | datetime | None = None,
-    entry_end: date | datetime | None = None,
-    attribution: FunnelAttribution = "step1",
-    top_n: int | None = 10,
+    engine: Engine | EngineOptions | None = None,
+    **options: Unpack[FunnelOptions],
 ) -> pl.DataFrame:
     """Conversion through ``steps``: one row per step (and breakdown value).
 
@@ -216,6 +204,12 @@ def funnel(
     (``optional``, ``within`` a time of the previous step). :class:`~analysis.funnels.Exclusion` events between two
     steps disqualify the attempt. Columns: see :func:`funnel_table`.
 
+    ``steps`` may also be a :class:`~analysis.funnels.FunnelSpec` (then without options: they are inside it); the
+    options and their defaults are those of :func:`~analysis.funnels.funnel_spec`. ``events`` are prepared events in
+    memory; with ``engine`` (``"polars"``, ``"spark"`` or :class:`~analysis.engine.EngineOptions`, whose ``before``
+    may prepare raw events per partition) they may also be a Parquet file or folder, split by person and run as
+    map and merge (:mod:`analysis.funnels.stage`), with the same result.
+
     Examples
     --------
     >>> from datetime import datetime, timezone
@@ -226,11 +220,15 @@ def funnel(
     [1, 1, 1]
     >>> funnel(ev, ["A", "B", "C"], window=timedelta(minutes=50), anchor="first")["entered"].to_list()
     [1, 1, 0]
+    >>> funnel(ev, ["A", "B", "C"], window=timedelta(minutes=50), engine="polars")["entered"].to_list()
+    [1, 1, 1]
     """
-    spec = funnel_spec(steps, window=window, mode=mode, entry=entry, counting=counting, anchor=anchor,
-                       exclusions=exclusions, entry_start=entry_start, entry_end=entry_end, breakdown=breakdown,
-                       attribution=attribution, top_n=top_n)
-    return funnel_table(funnel_units(events, spec), spec)
+    spec = as_spec(steps, options)
+    if engine is None and isinstance(events, pl.DataFrame):
+        return funnel_table(funnel_units(events, spec), spec)
+    from analysis.funnels.stage import funnel_stage  # noqa: PLC0415 (the stage builds on this module)
+
+    return run(events, funnel_stage(spec), engine=engine or "polars")
 
 
 def data_end(events: pl.DataFrame) -> datetime | None:

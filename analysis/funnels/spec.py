@@ -36,6 +36,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from typing import TypedDict
 
 from analysis.errors import AnalysisError
 from analysis.vocabulary import (
@@ -94,20 +95,20 @@ StepLike = str | Sequence[str] | Step
 
 @dataclass(frozen=True)
 class FunnelSpec:
-    """A validated funnel definition (built by :func:`funnel_spec`)."""
+    """A validated funnel definition (built by :func:`funnel_spec`, which holds the defaults)."""
 
     steps: tuple[Step, ...]
-    window: timedelta = FUNNEL_WINDOW
-    mode: FunnelMode = "ordered"
-    entry: Entry = "closed"
-    counting: Counting = "users"
-    anchor: Anchor = "furthest"
-    exclusions: tuple[Exclusion, ...] = ()
-    entry_start: datetime | None = None
-    entry_end: datetime | None = None  # exclusive
-    breakdown: str | None = None
-    attribution: FunnelAttribution = "step1"
-    top_n: int | None = 10  # None keeps every value
+    window: timedelta
+    mode: FunnelMode
+    entry: Entry
+    counting: Counting
+    anchor: Anchor
+    exclusions: tuple[Exclusion, ...]
+    entry_start: datetime | None
+    entry_end: datetime | None  # exclusive
+    breakdown: str | None
+    attribution: FunnelAttribution
+    top_n: int | None  # None keeps every value
     mandatory: tuple[int, ...] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -177,6 +178,38 @@ class FunnelSpec:
             kept = f"top {self.top_n} values, the rest as {OTHER!r}" if self.top_n else "every value"
             out["breakdown"] = f"{self.breakdown} ({self.attribution.replace('_', ' ')} value), {kept}"
         return out
+
+
+class FunnelOptions(TypedDict, total=False):
+    """The options of :func:`funnel_spec` as keywords of :func:`analysis.funnels.funnel` (defaults: funnel_spec)."""
+
+    window: timedelta
+    mode: FunnelMode
+    entry: Entry
+    counting: Counting
+    anchor: Anchor
+    exclusions: Sequence[Exclusion]
+    entry_start: date | datetime | None
+    entry_end: date | datetime | None
+    breakdown: str | None
+    attribution: FunnelAttribution
+    top_n: int | None
+
+
+def as_spec(steps: Sequence[StepLike] | FunnelSpec, options: FunnelOptions) -> FunnelSpec:
+    """``steps`` and ``options`` as a :class:`FunnelSpec`; a spec is taken as it is (options belong inside it).
+
+    Examples
+    --------
+    >>> as_spec(["view", "buy"], {"window": timedelta(days=1)}).window
+    datetime.timedelta(days=1)
+    """
+    if isinstance(steps, FunnelSpec):
+        if options:
+            raise AnalysisError(f"funnel options {', '.join(sorted(options))} given beside a FunnelSpec; set them "
+                                "in funnel_spec(...) instead")
+        return steps
+    return funnel_spec(steps, **options)
 
 
 def funnel_spec(

@@ -25,6 +25,7 @@ import polars as pl
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from analysis import schema as s
+from analysis.engine import Engine, EngineOptions, Source
 from analysis.errors import AnalysisError
 from analysis.personas._rows import SESSION_START, UserIndex, ordered
 from analysis.vocabulary import EVENT_WEIGHTINGS, FEATURE_GROUPS, EventWeighting, FeatureGroup, check_choice
@@ -36,7 +37,7 @@ PAIR_SEPARATOR = " > "
 
 
 def user_features(
-    events: pl.DataFrame,
+    events: Source,
     *,
     groups: Collection[FeatureGroup] = DEFAULT_GROUPS,
     columns: Sequence[str] = (),
@@ -44,6 +45,7 @@ def user_features(
     top_values: int = 20,
     vocabulary: Sequence[str] | None = None,
     as_of: datetime | None = None,
+    engine: Engine | EngineOptions | None = None,
 ) -> pl.DataFrame:
     """One row per user with behavioural features (see the module docstring for the columns).
 
@@ -64,6 +66,10 @@ def user_features(
         with a fitted model's columns.
     as_of
         The moment recency is measured from; the data's last event by default.
+    engine
+        Run split by person on ``"polars"`` or ``"spark"`` (or :class:`~analysis.engine.EngineOptions`), in two
+        passes (:mod:`analysis.personas.stage`); ``events`` may then be a Parquet file or folder. The default
+        groups only, without ``columns`` or ``vocabulary``; the same frame as in memory.
 
     Examples
     --------
@@ -74,6 +80,14 @@ def user_features(
     >>> user_features(ev, groups=["events"]).to_dicts()
     [{'user_id': 'a', 'event:x': 1.0, 'event:y': 1.0}, {'user_id': 'b', 'event:x': 1.0, 'event:y': 0.0}]
     """
+    if engine is not None or not isinstance(events, pl.DataFrame):
+        if set(groups) != set(DEFAULT_GROUPS) or columns or vocabulary is not None:
+            raise AnalysisError("user_features on an engine builds the default feature groups only, without "
+                                "columns or vocabulary; drop those options or run in memory (engine=None)")
+        from analysis.personas.stage import features_on_engine  # noqa: PLC0415 (the stage builds on this module)
+
+        return features_on_engine(events, engine=engine or "polars", top_events=top_events, top_values=top_values,
+                                  as_of=as_of)
     s.validate_events(events)
     for group in groups:
         check_choice("feature group", group, FEATURE_GROUPS)

@@ -20,7 +20,7 @@ from analysis.attribution import attribute, conversion_paths
 from analysis.attribution.markov import removal_effects
 from analysis.funnels import funnel
 from analysis.ingest import load_events
-from analysis.paths import path_variants, transitions
+from analysis.journeys import path_variants, transitions
 from analysis.prepare import prepare
 from benchmarks.peers._timing import emit, median_time
 from benchmarks.peers.workload import FUNNEL, FUNNEL_3

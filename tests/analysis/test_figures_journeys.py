@@ -7,7 +7,7 @@ import pytest
 
 from analysis.errors import AnalysisError
 from analysis.figures.journeys import path_variants_figure, sankey_figure, step_matrix_figure
-from analysis.paths import CONVERTED, NOT_CONVERTED, path_variants, step_matrix, transitions
+from analysis.journeys import CONVERTED, NOT_CONVERTED, path_variants, step_matrix, transitions
 
 PATHS = pl.DataFrame({
     "user_id": ["u1", "u2", "u3"],

@@ -30,7 +30,7 @@ def test_importing_the_package_loads_no_heavy_library() -> None:
     assert out.stdout.strip() == "[]"
 
 
-@pytest.mark.parametrize("name", ["prepare", "journeys", "paths"])
+@pytest.mark.parametrize("name", ["prepare", "journeys"])
 def test_function_named_like_its_module_stays_the_function_after_the_module_is_imported(name: str) -> None:
     code = (f"import importlib, analysis; importlib.import_module('analysis.{name}'); "
             f"from analysis import {name}; print(callable({name}) and not hasattr({name}, '__path__') "

@@ -10,22 +10,21 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from analysis.attribution import conversion_paths
-from analysis.engine import (
-    partitioned_features,
-    partitioned_funnel,
-    partitioned_paths,
-    prepare_events,
-    prepare_to_parquet,
-    run_stages,
-)
-from analysis.engine.stages import journeys_stage, paths_stage, prepare_stage
+from analysis.attribution.stage import paths_stage
+from analysis.engine import EngineOptions, run
 from analysis.errors import AnalysisError
 from analysis.filters import filter_dates
 from analysis.funnels import funnel, funnel_spec
 from analysis.journeys import journeys
 from analysis.personas.features import user_features
 from analysis.prepare import prepare
+from analysis.prepare.stage import prepare_events, prepare_first, prepare_stage, prepare_to_parquet
 from analysis.sample import FUNNEL_STEPS, Sample, generate_sample
+
+
+def on(partitions: int, *, prepared: bool = False, date_range: tuple[date, date] | None = None) -> EngineOptions:
+    """The embedded engine over ``partitions``, preparing raw events first unless ``prepared``."""
+    return EngineOptions(before=prepare_first(prepared=prepared, date_range=date_range), partitions=partitions)
 
 
 @pytest.fixture(scope="module")
@@ -49,15 +48,15 @@ def parquet(raw: pl.DataFrame, tmp_path_factory: pytest.TempPathFactory) -> Path
 
 def test_prepare_equals_in_memory(small_sample: Sample) -> None:
     events = small_sample.events
-    assert_frame_equal(prepare_events(events, partitions=5), prepare(events))
+    assert_frame_equal(prepare_events(events, engine=EngineOptions(partitions=5)), prepare(events))
 
 
 def test_prepare_out_of_core_equals_in_memory(parquet: Path, prepared: pl.DataFrame) -> None:
-    assert_frame_equal(prepare_events(parquet, partitions=3), prepared)
+    assert_frame_equal(prepare_events(parquet, engine=EngineOptions(partitions=3)), prepared)
 
 
 def test_prepare_to_parquet_writes_whole_persons(parquet: Path, prepared: pl.DataFrame, tmp_path: Path) -> None:
-    files = prepare_to_parquet(parquet, tmp_path / "prepared", partitions=3)
+    files = prepare_to_parquet(parquet, tmp_path / "prepared", engine=EngineOptions(partitions=3))
     frames = [pl.read_parquet(f) for f in files]
     users = [set(f["user_id"].unique()) for f in frames]
     assert sum(len(u) for u in users) == len(set().union(*users))
@@ -65,12 +64,12 @@ def test_prepare_to_parquet_writes_whole_persons(parquet: Path, prepared: pl.Dat
 
 
 def test_conversion_paths_add_up_to_in_memory(raw: pl.DataFrame, prepared: pl.DataFrame) -> None:
-    assert_frame_equal(partitioned_paths(raw, partitions=4), conversion_paths(prepared))
+    assert_frame_equal(conversion_paths(raw, engine=on(4)), conversion_paths(prepared))
 
 
 def test_conversion_paths_with_options_out_of_core(parquet: Path, prepared: pl.DataFrame) -> None:
     options = {"lookback": timedelta(days=7), "touch": "source", "collapse_repeats": True}
-    assert_frame_equal(partitioned_paths(parquet, partitions=3, **options),  # type: ignore[arg-type]
+    assert_frame_equal(conversion_paths(parquet, engine=on(3), **options),  # type: ignore[arg-type]
                        conversion_paths(prepared, **options))  # type: ignore[arg-type]
 
 
@@ -82,50 +81,47 @@ def test_conversion_paths_with_options_out_of_core(parquet: Path, prepared: pl.D
 def test_funnel_equals_in_memory(raw: pl.DataFrame, prepared: pl.DataFrame, options: dict[str, object]) -> None:
     steps = list(FUNNEL_STEPS)
     expected = funnel(prepared, steps, **options)  # type: ignore[arg-type]
-    assert_frame_equal(partitioned_funnel(raw, funnel_spec(steps, **options), partitions=4),  # type: ignore[arg-type]
-                       expected)
+    assert_frame_equal(funnel(raw, funnel_spec(steps, **options), engine=on(4)), expected)  # type: ignore[arg-type]
 
 
 def test_journeys_equal_in_memory_out_of_core(parquet: Path, prepared: pl.DataFrame) -> None:
-    out = run_stages(parquet, {"journeys": journeys_stage()}, before=prepare_stage(), partitions=3)["journeys"]
-    assert_frame_equal(out, journeys(prepared).sort("user_id", "journey"))
+    assert_frame_equal(journeys(parquet, engine=on(3)), journeys(prepared).sort("user_id", "journey"))
 
 
 def test_date_range_cuts_prepared_events_like_the_app(raw: pl.DataFrame, prepared: pl.DataFrame) -> None:
     days = (date(2026, 9, 15), date(2026, 10, 5))
     expected = funnel(filter_dates(prepared, *days), list(FUNNEL_STEPS))
-    assert_frame_equal(partitioned_funnel(raw, funnel_spec(list(FUNNEL_STEPS)), date_range=days, partitions=3),
-                       expected)
-    assert_frame_equal(partitioned_paths(prepared, prepared=True, date_range=days, partitions=2),
+    assert_frame_equal(funnel(raw, list(FUNNEL_STEPS), engine=on(3, date_range=days)), expected)
+    assert_frame_equal(conversion_paths(prepared, engine=on(2, prepared=True, date_range=days)),
                        conversion_paths(filter_dates(prepared, *days)))
 
 
 def test_persona_features_equal_in_memory(raw: pl.DataFrame, prepared: pl.DataFrame) -> None:
-    assert_frame_equal(partitioned_features(raw, partitions=4), user_features(prepared))
+    assert_frame_equal(user_features(raw, engine=on(4)), user_features(prepared))
 
 
 def test_persona_features_out_of_core_from_prepared_events(prepared: pl.DataFrame, tmp_path: Path) -> None:
     prepared.write_parquet(tmp_path / "prepared.parquet")
-    assert_frame_equal(partitioned_features(tmp_path / "prepared.parquet", prepared=True, partitions=3),
+    assert_frame_equal(user_features(tmp_path / "prepared.parquet", engine=on(3, prepared=True)),
                        user_features(prepared))
 
 
 def test_one_pass_runs_several_stages(raw: pl.DataFrame, prepared: pl.DataFrame) -> None:
-    out = run_stages(raw, {"prepared": prepare_stage(), "paths": paths_stage()}, before=prepare_stage(), partitions=3)
+    out = run(raw, {"prepared": prepare_stage(), "paths": paths_stage()}, engine=on(3))
     assert_frame_equal(out["paths"], conversion_paths(prepared))
 
 
 def test_progress_reports_every_partition(raw: pl.DataFrame) -> None:
     seen: list[tuple[str, int, int]] = []
-    run_stages(raw, {"paths": paths_stage()}, before=prepare_stage(), partitions=3,
-               progress=lambda stage, done, total: seen.append((stage, done, total)))
+    run(raw, paths_stage(), engine=EngineOptions(before=prepare_stage(), partitions=3,
+                                                 progress=lambda stage, done, total: seen.append((stage, done, total))))
     assert ("partitions", 3, 3) in seen
     assert [d for s, d, _ in seen if s == "paths"] == [1, 2, 3]
 
 
 def test_unknown_engine_is_refused(raw: pl.DataFrame) -> None:
     with pytest.raises(AnalysisError, match="engine='dask' is not valid; choose one of polars, spark"):
-        run_stages(raw, {"paths": paths_stage()}, engine="dask")  # type: ignore[arg-type]
+        run(raw, paths_stage(), engine="dask")  # type: ignore[arg-type]
 
 
 def test_missing_source_is_refused(tmp_path: Path) -> None:

@@ -10,11 +10,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
-from analysis.engine import identity_routes, partition_by_user, prepare_events, write_partitions
+from analysis.engine import EngineOptions, identity_routes, partition_by_user, write_partitions
 from analysis.engine.embedded import Partitions
 from analysis.errors import AnalysisError
 from analysis.prepare import prepare
 from analysis.prepare.identity import stitch_identities
+from analysis.prepare.stage import prepare_events
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -94,4 +95,4 @@ def test_written_partitions_hold_every_event_once_in_input_order(tmp_path) -> No
 def test_partitioned_prepare_equals_in_memory_for_any_id_layout(rows: list[tuple[str | None, str | None]], n: int,
                                                                 step: int) -> None:
     events = _events(rows, step=step)  # step 3: ties in time must keep the input order, as in memory
-    assert_frame_equal(prepare_events(events, partitions=n), prepare(events))
+    assert_frame_equal(prepare_events(events, engine=EngineOptions(partitions=n)), prepare(events))

@@ -15,11 +15,14 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from analysis.attribution import attribute
+from analysis.attribution.stage import paths_stage
 from analysis.cli import main
-from analysis.engine import partitioned_features, prepare_events, run_stages
+from analysis.engine import EngineOptions, run
 from analysis.engine.spark import spark_session
-from analysis.engine.stages import funnel_stage, paths_stage, prepare_stage
 from analysis.funnels import funnel_spec
+from analysis.funnels.stage import funnel_stage
+from analysis.personas import user_features
+from analysis.prepare.stage import prepare_events, prepare_stage
 from analysis.sample import FUNNEL_STEPS, generate_sample
 
 pytest.importorskip("pyspark", reason="the Spark engine needs the optional extra: pip install '.[spark]'")
@@ -44,14 +47,14 @@ def raw() -> pl.DataFrame:
 
 
 def test_prepare_on_spark_equals_embedded(spark: Any, raw: pl.DataFrame) -> None:
-    expected = prepare_events(raw, partitions=3)
-    assert_frame_equal(prepare_events(raw, engine="spark", spark=spark, partitions=3), expected)
+    expected = prepare_events(raw, engine=EngineOptions(partitions=3))
+    assert_frame_equal(prepare_events(raw, engine=EngineOptions(engine="spark", spark=spark, partitions=3)), expected)
 
 
 def test_funnel_paths_and_attribution_on_spark_equal_embedded(spark: Any, raw: pl.DataFrame) -> None:
     stages = {"funnel": funnel_stage(SPEC), "paths": paths_stage()}
-    embedded = run_stages(raw, stages, before=prepare_stage(), partitions=3)
-    on_spark = run_stages(raw, stages, engine="spark", spark=spark, before=prepare_stage(), partitions=3)
+    embedded = run(raw, stages, engine=EngineOptions(before=prepare_stage(), partitions=3))
+    on_spark = run(raw, stages, engine=EngineOptions(engine="spark", spark=spark, before=prepare_stage(), partitions=3))
     assert_frame_equal(on_spark["funnel"], embedded["funnel"])
     assert_frame_equal(on_spark["paths"], embedded["paths"])
     for model in ("last_touch", "markov"):
@@ -61,9 +64,9 @@ def test_funnel_paths_and_attribution_on_spark_equal_embedded(spark: Any, raw: p
 def test_persona_features_on_spark_from_parquet_equal_embedded(spark: Any, raw: pl.DataFrame, tmp_path: Path
                                                                ) -> None:
     raw.write_parquet(tmp_path / "events.parquet")
-    expected = partitioned_features(raw, partitions=3)
-    assert_frame_equal(partitioned_features(tmp_path / "events.parquet", engine="spark", spark=spark, partitions=3),
-                       expected)
+    expected = user_features(raw, engine=EngineOptions(before=prepare_stage(), partitions=3))
+    on_spark = EngineOptions(engine="spark", spark=spark, before=prepare_stage(), partitions=3)
+    assert_frame_equal(user_features(tmp_path / "events.parquet", engine=on_spark), expected)
 
 
 def test_cli_engine_option_runs_on_spark(spark: Any, raw: pl.DataFrame, tmp_path: Path) -> None:

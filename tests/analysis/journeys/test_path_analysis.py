@@ -9,8 +9,7 @@ from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
 from analysis.errors import AnalysisError
-from analysis.journeys import journeys
-from analysis.paths import path_variants, paths, step_matrix, transitions
+from analysis.journeys import journeys, path_variants, paths, step_matrix, transitions
 from analysis.prepare import prepare
 from analysis.sample import Sample
 

@@ -13,6 +13,7 @@ from datetime import timedelta
 import polars as pl
 
 from analysis import schema as s
+from analysis.engine import Engine, EngineOptions, Source, run
 from analysis.errors import AnalysisError
 from analysis.prepare.order import person_time_ordered
 from analysis.vocabulary import CONVERSION_EVENTS
@@ -64,11 +65,12 @@ def journey_events(
 
 
 def journeys(
-    events: pl.DataFrame,
+    events: Source,
     *,
     conversion_events: Sequence[str] = CONVERSION_EVENTS,
     lookback: timedelta | None = None,
     attributes: Sequence[str] = (),
+    engine: Engine | EngineOptions | None = None,
 ) -> pl.DataFrame:
     """One row per journey per person: ordered touchpoints and channels, start, end, converted, value, sessions.
 
@@ -78,6 +80,9 @@ def journeys(
     ``end``, ``converted``, ``value`` (revenue of the journey's conversion events, 0 when none), ``n_events``,
     ``n_sessions``, then each of ``attributes`` (its first value in the journey, e.g. ``device``).
 
+    With ``engine`` (``"polars"``, ``"spark"`` or :class:`~analysis.engine.EngineOptions`) the journeys are built
+    per person partition (:mod:`analysis.journeys.stage`); ``events`` may then be a Parquet file or folder.
+
     Examples
     --------
     >>> from analysis.prepare import prepare
@@ -86,6 +91,11 @@ def journeys(
     >>> j.columns[:4]
     ['user_id', 'journey', 'touchpoints', 'channels']
     """
+    if engine is not None or not isinstance(events, pl.DataFrame):
+        from analysis.journeys.stage import journeys_stage  # noqa: PLC0415 (the stage builds on this module)
+
+        stage = journeys_stage(conversion_events=conversion_events, lookback=lookback, attributes=attributes)
+        return run(events, stage, engine=engine or "polars")
     _check(events, conversion_events, attributes)
     ordered = journey_events(events, conversion_events=conversion_events, lookback=lookback)
     key = [s.USER_ID, JOURNEY]
