@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from analysis.ingest.examples import EXAMPLES
-from analysis.ingest.mapping import TARGETS
-from analysis.ingest.names import slug
-from analysis.ingest.report import LoadReport
+from analysis.ingest import EXAMPLES, TARGETS, LoadReport, slug
 from ui import ingest
 from ui import load_report as lr
 from ui import people as people_ui

@@ -19,9 +19,9 @@ import polars as pl
 import streamlit as st
 
 from analysis import schema as s
-from analysis.dropoff import dropoff_destinations, dropoff_drivers
 from analysis.formatting import plain_name
 from analysis.funnels import Exclusion, FunnelSpec, Step, funnel_spec, funnel_units
+from analysis.funnels.dropoff import dropoff_destinations, dropoff_drivers
 from analysis.privacy import escape_markdown
 from ui.conversions import default_funnel
 from ui.data import ViewKey, date_range, persona_fit, view_events, view_key
@@ -186,7 +186,7 @@ def _destinations(view: ViewKey, spec: FunnelSpec, step: int, column: str, posit
 
 def destinations(events: pl.DataFrame, units: pl.DataFrame, spec: FunnelSpec, step: int, *, column: str = s.EVENT,
                  position: Literal["next", "last"] = "next") -> pl.DataFrame:
-    """Where people who dropped after ``step`` went: :func:`analysis.dropoff.dropoff_destinations`, cached per
+    """Where people who dropped after ``step`` went: :func:`analysis.funnels.dropoff.dropoff_destinations`, cached per
     view, definition and step (a pass over every event, so not redone on each rerun). ``events`` and ``units``
     are this view's (``events()``, ``units(spec)``)."""
     return _destinations(view_key(), spec, step, column, position, events, units)

@@ -9,8 +9,8 @@ import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from analysis.ingest import load
-from analysis.ingest.examples import EXAMPLES
+from analysis.ingest import EXAMPLES
+from analysis.ingest import _load as load
 from tests.analysis.ingest.files import xlsx_bytes, zip_bytes
 from tests.app.apptest import APP
 from ui import ingest, state

@@ -9,8 +9,9 @@ import pyarrow as pa
 import pytest
 
 from analysis.errors import IngestError, LimitError
-from analysis.ingest import load, load_events, peek_columns
-from analysis.ingest.boundary import check_timezone, reading
+from analysis.ingest import _load as load
+from analysis.ingest import load_events, peek_columns
+from analysis.ingest._boundary import check_timezone, reading
 from tests.analysis.ingest.files import events_csv, parquet_bytes
 
 
