@@ -80,7 +80,7 @@ _SKIP_BREAKDOWN = {s.USER_ID, s.ANONYMOUS_ID, s.TIMESTAMP, s.SESSION_ID, s.REVEN
 
 
 def init_state(event_names: list[str]) -> None:
-    """Defaults for the page's widgets (set once per session); the sample's funnel when its events exist."""
+    """Defaults for the page's widgets (set once per session); the steps start from the suggested main funnel."""
     st.session_state.setdefault(STEPS, default_funnel())  # the suggested main funnel (Data page)
     st.session_state.setdefault(OPTIONAL, [])
     st.session_state.setdefault(MODE, "ordered")

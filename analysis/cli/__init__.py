@@ -9,44 +9,28 @@ or as CSV to stdout. Recipes themselves are :mod:`analysis.cli.recipe`.
 Exit codes: 0 done, 1 unexpected error, 2 usage error, 3 bad input (unreadable file, invalid data or settings;
 the message says which file, row, column or value and what would be valid).
 
-The names below load on first use, so the app can read recipes (:mod:`analysis.cli.recipe`) without importing the
-engines.
+The package imports nothing heavy until :func:`main` runs, so the app reads recipes (:mod:`analysis.cli.recipe`)
+without loading the engines.
 """
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from typing import TextIO
 
-_PUBLIC: dict[str, str] = {
-    "main": "analysis.cli.entry",
-    "build_parser": "analysis.cli.entry",
-    "EXIT_OK": "analysis.cli.entry",
-    "EXIT_ERROR": "analysis.cli.entry",
-    "EXIT_USAGE": "analysis.cli.entry",
-    "EXIT_BAD_INPUT": "analysis.cli.entry",
-    "cli_hint": "analysis.cli.context",
-    "write_table": "analysis.cli.output",
-}
+EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_BAD_INPUT = 0, 1, 2, 3
 
-__all__ = ["EXIT_BAD_INPUT", "EXIT_ERROR", "EXIT_OK", "EXIT_USAGE", "build_parser", "cli_hint", "main",
-           "write_table"]
-
-if TYPE_CHECKING:
-    from analysis.cli.context import cli_hint
-    from analysis.cli.entry import EXIT_BAD_INPUT, EXIT_ERROR, EXIT_OK, EXIT_USAGE, build_parser, main
-    from analysis.cli.output import write_table
+__all__ = ["EXIT_BAD_INPUT", "EXIT_ERROR", "EXIT_OK", "EXIT_USAGE", "main"]
 
 
-def __getattr__(name: str) -> Any:
-    """Load a public name from its module on first use."""
-    module = _PUBLIC.get(name)
-    if module is None:
-        raise AttributeError(f"module 'analysis.cli' has no attribute {name!r}; public names: {', '.join(__all__)}")
-    value = getattr(import_module(module), name)
-    globals()[name] = value
-    return value
+def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
+    """Run the CLI with ``argv`` (default ``sys.argv[1:]``) and return the exit code (see :mod:`analysis.cli.entry`).
 
+    Examples
+    --------
+    >>> main(["funnel", "--help"])  # doctest: +SKIP
+    0
+    """
+    from analysis.cli.entry import run  # noqa: PLC0415 (the engines load only when a command runs)
 
-def __dir__() -> list[str]:
-    return __all__
+    return run(argv, stdout=stdout, stderr=stderr)

@@ -78,7 +78,8 @@ def load_source(run: Run) -> tuple[Source, Any]:
         run.say(f"streaming canonical Parquet {path}")
         return path, None
     run.say(f"loading {path}")
-    result = load_events(path, mapping=mapping, timezone=timezone)
+    # prepare sorts once by person and time; only the `load` command's output keeps the loader's own order
+    result = load_events(path, mapping=mapping, timezone=timezone, sort=run.args.command == "load")
     report = result.report
     run.say(f"loaded {report.kept:,} of {report.rows_read:,} rows ({report.rejected:,} rejected, "
             f"{report.repaired:,} repaired)")

@@ -1,4 +1,4 @@
-"""The command line's entry: the argument parser (one subparser per command module) and :func:`main`."""
+"""The command line's entry: the argument parser (one subparser per command module) and :func:`run`."""
 
 from __future__ import annotations
 
@@ -9,13 +9,23 @@ from pathlib import Path
 from types import ModuleType
 from typing import TextIO
 
-from analysis.cli import attribute, funnel, load, personas, prepare, snapshot
+from analysis.cli import (
+    EXIT_BAD_INPUT,
+    EXIT_ERROR,
+    EXIT_OK,
+    EXIT_USAGE,
+    attribute,
+    funnel,
+    load,
+    personas,
+    prepare,
+    snapshot,
+)
 from analysis.cli.context import Run, cli_hint, column_mapping, positive
 from analysis.cli.recipe import Recipe, file_digest, write_recipe
 from analysis.engine import ENGINES
 from analysis.errors import AnalysisError
 
-EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_BAD_INPUT = 0, 1, 2, 3
 DESCRIPTION = ("``journeylens`` / ``python -m analysis``: every analysis headless on a file or folder, for scripts "
                "and big data.")
 #: The subcommands in the order ``--help`` lists them; each module has HELP, add_arguments and execute.
@@ -58,14 +68,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
-    """Run the CLI with ``argv`` (default ``sys.argv[1:]``) and return the exit code.
-
-    Examples
-    --------
-    >>> main(["funnel", "--help"])  # doctest: +SKIP
-    0
-    """
+def run(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
+    """Parse ``argv``, run the command and return the exit code: 0 done, 1 unexpected error, 2 usage error, 3 bad
+    input (the message names the file, row, column or value and what would be valid)."""
     out, err = stdout or sys.stdout, stderr or sys.stderr
     parser = build_parser()
     try:
@@ -76,16 +81,16 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, std
         print("journeylens: error: snapshot needs --out DIR", file=err)
         return EXIT_USAGE
     try:
-        run = Run(args, err)
-        COMMANDS[args.command](run, out)
+        context = Run(args, err)
+        COMMANDS[args.command](context, out)
         if args.write_recipe:
             digest = file_digest(Path(args.source)) if Path(args.source).exists() else None
-            recipe = Recipe(dataset_hash=digest, mapping=column_mapping(run),
-                            timezone=args.timezone or run.recipe.timezone,
-                            seed=int(run.used.get("seed", run.recipe.seed)), parameters=run.used,
+            recipe = Recipe(dataset_hash=digest, mapping=column_mapping(context),
+                            timezone=args.timezone or context.recipe.timezone,
+                            seed=int(context.used.get("seed", context.recipe.seed)), parameters=context.used,
                             version=_version())
             write_recipe(recipe, args.write_recipe)
-            run.say(f"recipe written to {args.write_recipe}")
+            context.say(f"recipe written to {args.write_recipe}")
     except AnalysisError as exc:  # IngestError included: bad file, data or settings
         print(f"journeylens: error: {cli_hint(str(exc))}", file=err)
         return EXIT_BAD_INPUT

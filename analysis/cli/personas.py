@@ -40,7 +40,7 @@ def fit(run: Run, prepared: pl.DataFrame, *, stability: bool = True) -> Any:
 
     settings = _persona_settings(run)
     seed = int(run.option("seed", run.args.seed, run.recipe.seed))
-    model = personas_from_parameters(settings, session_gap=gap(run), seed=seed, stability=stability)
+    model = personas_from_parameters(settings, seed=seed, stability=stability)
     run.say(f"fitting personas (k={model.k or 'auto'}, {model.algorithm}, seed={model.seed})")
     return apply_names(model.fit(prepared), settings)
 

@@ -14,8 +14,9 @@ Examples
 from __future__ import annotations
 
 from analysis.ingest._examples import EXAMPLES
+from analysis.ingest._files import Source
 from analysis.ingest._limits import APP_SETTINGS, DEFAULT_LIMITS, Limits, size_text
-from analysis.ingest._load import LoadResult, Source, load_events, peek_columns
+from analysis.ingest._load import LoadResult, load_events, peek_columns
 from analysis.ingest._mapping import TARGETS, mapping_overview
 from analysis.ingest._names import display_name, slug
 from analysis.ingest._people import FileKind, file_kind, load_people

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, replace
-from pathlib import Path
-from typing import IO, TypeAlias
 
 import polars as pl
 
@@ -17,26 +14,21 @@ from analysis.ingest._boundary import check_timezone, reading
 from analysis.ingest._canonical import REPAIR, to_canonical
 from analysis.ingest._checks import degradation_warnings
 from analysis.ingest._chunks import align_chunks
-from analysis.ingest._csvread import LINE, check_text_size, read_raw, unique_names
+from analysis.ingest._csvread import LINE, unique_names
 from analysis.ingest._dedupe import FILE, dedupe
+from analysis.ingest._files import Source, expand_source, read_file
 from analysis.ingest._formats import Detected, detect_format, normalise
-from analysis.ingest._jsonread import read_json_raw
-from analysis.ingest._limits import DEFAULT_LIMITS, Limits, check_line_lengths
+from analysis.ingest._limits import DEFAULT_LIMITS, Limits
 from analysis.ingest._mapping import apply_overrides, check_required, detect_mapping
-from analysis.ingest._names import display_name
-from analysis.ingest._parquet import parquet_columns, read_parquet_raw
-from analysis.ingest._parse import DateOrder, Decimal, has_control_chars
+from analysis.ingest._parquet import parquet_columns
+from analysis.ingest._parse import DateOrder, Decimal
 from analysis.ingest._report import FileReport, LoadReport, RejectedShareError, share_message
 from analysis.ingest._sniff import json_members, sniff_csv, unwrap
-from analysis.ingest._vendors import adobe, snowplow
 from analysis.ingest._vendors.registry import prepare as vendor_prepare
+from analysis.prepare.person import person_key
 from analysis.privacy.pii import detect_pii_columns
 
-#: One input: a path, raw bytes, a (name, bytes) pair, or a binary file-like with ``name`` (an upload).
-SourceItem: TypeAlias = "str | os.PathLike[str] | bytes | tuple[str, bytes] | IO[bytes]"
-Source: TypeAlias = "SourceItem | Sequence[SourceItem]"
 _PEEK_BYTES = 4 * 1024**2
-_DATA_SUFFIXES = (".csv", ".tsv", ".txt", ".gz", ".zip", ".parquet", ".pq", ".json", ".jsonl", ".ndjson")
 
 
 @dataclass(frozen=True)
@@ -106,7 +98,7 @@ def load_events(
     (['007'], 1)
     """
     check_timezone(timezone)
-    items = _split_archives(_expand(source), limits=limits, member=member)
+    items = _split_archives(expand_source(source), limits=limits, member=member)
     if not items:
         raise IngestError("no input files given (an empty folder or list). Choose at least one file.")
     reports: list[FileReport] = []
@@ -127,8 +119,7 @@ def load_events(
         rejected.append(dupes)
         if sort:
             # a numeric key sorts ~5x faster than strings; ties keep file and line order (stable sort)
-            person = pl.coalesce(schema.USER_ID, schema.ANONYMOUS_ID)
-            events = events.sort([person.hash(), schema.TIMESTAMP], maintain_order=True)
+            events = events.sort([person_key(events).hash(), schema.TIMESTAMP], maintain_order=True)
         events = events.drop(FILE, LINE, REPAIR)
         personal = _personal_columns(events)
         dropped = tuple(c for c in personal if not (keep_personal is True or
@@ -188,7 +179,7 @@ def peek_columns(source: Source, *, member: str | None = None,
     {'a.csv': ['Kunde', 'Zeit']}
     """
     out: dict[str, list[str]] = {}
-    for name, read in _split_archives(_expand(source), limits=limits, member=member):
+    for name, read in _split_archives(expand_source(source), limits=limits, member=member):
         with reading(name):
             out.update(_peek(name, read, limits=limits, member=member))
     return out
@@ -224,117 +215,10 @@ def _peek(name: str, read: Callable[[], bytes], *, limits: Limits, member: str |
     data = payload.data
     if payload.kind in ("json", "snowplow") and len(data) > _PEEK_BYTES and data[:4096].lstrip()[:1] != b"[":
         data = data[:data.rfind(b"\n", 0, _PEEK_BYTES) + 1]  # the first lines name the fields
-    f = _read_file(name, data, member=member, limits=limits)
+    f = read_file(name, data, member=member, limits=limits)
     fmt = "adobe" if payload.kind == "adobe" else detect_format(f.header, name=f.report.file).format
     return {payload.name: [c for c in vendor_prepare(fmt, f.raw, name=f.report.file).frame.columns if c != LINE]}
 
-
-def _expand(source: Source) -> list[tuple[str, Callable[[], bytes]]]:
-    """(display name, reader) per input file; paths are read only when their turn comes."""
-    if isinstance(source, (str, os.PathLike)):
-        path = Path(source)
-        if path.is_dir():
-            files = sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith(".")
-                           and p.name.lower().endswith(_DATA_SUFFIXES))
-            return [(display_name(str(p.relative_to(path))), p.read_bytes) for p in files]
-        if not path.is_file():
-            raise IngestError(f"{display_name(str(source))} does not exist or is not a file.")
-        return [(display_name(path.name), path.read_bytes)]
-    if isinstance(source, (bytes, bytearray, memoryview)):
-        data = bytes(source)
-        return [("upload", lambda: data)]
-    if isinstance(source, tuple) and len(source) == 2 and isinstance(source[1], (bytes, bytearray)):
-        pair = bytes(source[1])
-        return [(display_name(str(source[0])), lambda: pair)]
-    if hasattr(source, "read"):
-        getvalue = getattr(source, "getvalue", None)
-        value = bytes(getvalue() if callable(getvalue) else source.read())
-        return [(display_name(getattr(source, "name", None)), lambda: value)]
-    if isinstance(source, Sequence):
-        return [item for s in source for item in _expand(s)]  # type: ignore[arg-type]
-    raise IngestError(f"cannot read a source of type {type(source).__name__}; pass a path, bytes, "
-                      "(name, bytes) or an uploaded file.")
-
-
-@dataclass
-class _RawFile:
-    """One file read into raw columns; its bytes are no longer referenced."""
-
-    report: FileReport
-    raw: pl.DataFrame
-    ragged: pl.DataFrame
-    header: list[str]
-    exported_header: list[str]
-    preamble: list[str]
-    control_columns: tuple[str, ...] | None
-    first_line: int
-
-
-def _read_file(name: str, data: bytes, *, member: str | None, limits: Limits) -> _RawFile:
-    payload = unwrap(data, name, limits=limits, member=member)
-    name = payload.name
-    report = FileReport(file=name, container=payload.kind, notes=list(payload.notes))
-    if payload.kind in ("json", "snowplow", "adobe"):
-        return _read_vendor_file(payload.kind, payload.data, report, limits=limits)
-    if payload.kind == "parquet":
-        raw = read_parquet_raw(payload.data, name, limits=limits, notes=report.notes)
-        raw = raw.with_row_index(LINE, offset=1).with_columns(pl.col(LINE).cast(pl.Int64))
-        header = [c for c in raw.columns if c != LINE]
-        return _RawFile(report, raw, pl.DataFrame(schema={LINE: pl.Int64, "fields": pl.Int64}), header, header,
-                        [], None, 1)
-    # decide before parsing: line lengths as they are, then rows and decoded size of the UTF-8 text
-    check_line_lengths(payload.data, name=name, limits=limits)
-    dialect = sniff_csv(payload.data, name, limits=limits)
-    lines = check_text_size(dialect, name, limits=limits)
-    try:
-        csv = read_raw(dialect, name, lines=lines)
-    except pl.exceptions.ComputeError:  # invalid UTF-8 after the sniffed window
-        dialect = sniff_csv(payload.data, name, limits=limits, full_check=True)
-        csv = read_raw(dialect, name, lines=check_text_size(dialect, name, limits=limits))
-    raw = csv.frame
-    report.encoding, report.delimiter = dialect.encoding, dialect.delimiter
-    report.notes += list(dialect.notes)
-    if csv.blank_lines:
-        report.notes.append(f"{csv.blank_lines} blank line(s) skipped")
-    if not csv.exact_lines:
-        report.notes.append("some quoted fields span lines: line numbers count rows after the header")
-    # Excel pads rows with ";;;": unnamed columns without a single value are dropped, and said so
-    unnamed = [c for c, given in zip(raw.columns[1:], dialect.header, strict=False)
-               if not given and raw[c].null_count() == raw.height]
-    if unnamed:
-        raw = raw.drop(unnamed)
-        report.notes.append(f"{len(unnamed)} empty unnamed column(s) dropped (Excel padding)")
-    header = [c for c in raw.columns if c != LINE]
-    # one byte-level scan of the file tells whether any column needs the per-column control check
-    controls = None if has_control_chars(dialect.data) else ()
-    return _RawFile(report, raw, csv.ragged, header, _original_header(header, dialect.header), dialect.preamble,
-                    controls, dialect.skip_lines + 2)
-
-
-def _read_vendor_file(kind: str, data: bytes, report: FileReport, *, limits: Limits) -> _RawFile:
-    name = report.file
-    bad = pl.DataFrame(schema={LINE: pl.Int64, "fields": pl.Int64})
-    if kind == "json":
-        parsed = read_json_raw(data, name, limits=limits)
-        raw, bad = parsed.frame, parsed.bad
-        report.notes += list(parsed.notes)
-        report.encoding = "utf-8"
-        if name.endswith(" JSON files)"):  # a zip of JSON-lines files, read as one text
-            report.notes.append("the zip's files are read as one table, in name order; line numbers count lines "
-                                "across them")
-    elif kind == "snowplow":
-        raw, bad = snowplow.read_enriched(data, name)
-        empty = len(snowplow.COLUMNS) - (raw.width - 1)
-        if empty:
-            report.notes.append(f"{empty} of the 131 enriched-event fields are empty on every line and left out")
-        report.encoding, report.delimiter = "utf-8", "\t"
-    else:
-        feed = adobe.read_feed(data, name, limits=limits)
-        raw = feed.frame
-        report.notes += feed.notes
-        report.delimiter = "\t"
-    header = [c for c in raw.columns if c != LINE]
-    return _RawFile(report, raw, bad, header, header, [], None, 1)
 
 
 def _check_overrides_used(mapping: Mapping[str, str | None] | None, reports: list[FileReport]) -> None:
@@ -350,7 +234,7 @@ def _load_one(name: str, read: Callable[[], bytes], *, mapping: Mapping[str, str
               date_order: DateOrder | None, decimal: Decimal | None, member: str | None,
               limits: Limits, many: bool = False,
               align: bool = False) -> tuple[FileReport, pl.DataFrame, pl.DataFrame]:
-    f = _read_file(name, read(), member=member, limits=limits)  # the bytes are freed once parsed
+    f = read_file(name, read(), member=member, limits=limits)  # the bytes are freed once parsed
     report, raw, header, name = f.report, f.raw, f.header, f.report.file
     if raw.height == 0 and f.ragged.height == 0:
         raise IngestError(f"{name} has no data rows after the header (line {f.first_line - 1}). "
@@ -385,9 +269,3 @@ def _load_one(name: str, read: Callable[[], bytes], *, mapping: Mapping[str, str
         # and measured slower and with a higher peak on the aligned, raw-sharing frame (10M: 8.0 vs 5.2 s).
         typed = replace(typed, frame=align_chunks(typed.frame))
     return account(report, raw, typed, f.ragged)
-
-
-def _original_header(unique: list[str], original: list[str]) -> list[str]:
-    # conflicts ("User ID" vs "user_id", or a repeated name) are judged on the names as exported
-    by_unique = dict(zip(unique_names(original), original, strict=True))
-    return [by_unique.get(c) or c for c in unique] if set(unique) <= set(by_unique) else unique

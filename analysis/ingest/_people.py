@@ -21,18 +21,15 @@ import polars as pl
 
 from analysis import schema
 from analysis.errors import IngestError
-from analysis.identity.attributes import people_attributes
-from analysis.identity.contact import normalise_email, normalise_phone
-from analysis.identity.graph import CUSTOMER_ID, EMAIL, ID_TYPES, PHONE
-from analysis.identity.resolve import SOURCE_FILE, resolve_identities
 from analysis.ingest._accounting import account
 from analysis.ingest._boundary import reading
 from analysis.ingest._canonical import REASON, REPAIR, Typed
 from analysis.ingest._csvread import LINE
 from analysis.ingest._dedupe import FILE, dedupe
+from analysis.ingest._files import Source, expand_source, read_file
 from analysis.ingest._formats import detect_format, normalise
 from analysis.ingest._limits import DEFAULT_LIMITS, Limits
-from analysis.ingest._load import LoadResult, Source, _expand, _read_file
+from analysis.ingest._load import LoadResult
 from analysis.ingest._mapping import EVENT_ID, detect_mapping
 from analysis.ingest._parse import (
     DateOrder,
@@ -45,6 +42,10 @@ from analysis.ingest._parse import (
     timestamp_expr,
 )
 from analysis.ingest._report import FileReport, LoadReport, RejectedShareError, share_message
+from analysis.prepare.identity.attributes import people_attributes
+from analysis.prepare.identity.contact import normalise_email, normalise_phone
+from analysis.prepare.identity.graph import CUSTOMER_ID, EMAIL, ID_TYPES, PHONE
+from analysis.prepare.identity.resolve import SOURCE_FILE, resolve_identities
 from analysis.privacy.keys import machine_key
 from analysis.privacy.pii import detect_pii_columns
 from analysis.privacy.text import pseudonymise
@@ -121,7 +122,7 @@ def load_people(
     >>> result.people.columns, result.people["customer_id"].to_list(), len(result.people["email"][0])
     (['customer_id', 'email', 'Segment', 'source_file'], ['K1'], 32)
     """
-    items = _expand(source)
+    items = expand_source(source)
     if not items:
         raise IngestError("no input files given (an empty folder or list). Choose at least one file.")
     secret = key if key is not None else machine_key()
@@ -235,7 +236,7 @@ class _Plan:
 def _load_one(name: str, read: Callable[[], bytes], *, mapping: Mapping[str, str | None] | None, timezone: str,
               date_order: DateOrder | None, decimal: Decimal | None, key: bytes, country_code: str,
               member: str | None, limits: Limits) -> tuple[FileReport, pl.DataFrame, pl.DataFrame]:
-    f = _read_file(name, read(), member=member, limits=limits)
+    f = read_file(name, read(), member=member, limits=limits)
     report, raw, header, name = f.report, f.raw, f.header, f.report.file
     if raw.height == 0 and f.ragged.height == 0:
         raise IngestError(f"{name} has no data rows after the header (line {f.first_line - 1}). "
