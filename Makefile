@@ -48,8 +48,8 @@ bench-peers: $(STAMP) ## JourneyLens vs retentioneering, ChannelAttribution, MAM
 sample: $(STAMP) ## regenerate sample_data/ (the Parquet sample, a German Excel CSV, the CRM and shop exports) from analysis/
 	$(PY) -c "from analysis.sample import *; \
 	print(write_sample_parquet(SAMPLE_PATH, SAMPLE_USERS, seed=SAMPLE_SEED), 'events written to', SAMPLE_PATH); \
-	print(write_german_export(), 'events written to', GERMAN_EXPORT_PATH)"
-	$(PY) -c "from analysis.sample_silos import *; print(write_silos(), 'written to', CRM_PATH, SHOP_PATH)"
+	print(write_german_export(), 'events written to', GERMAN_EXPORT_PATH); \
+	print(write_silos(), 'written to', CRM_PATH, SHOP_PATH)"
 
 clean: ## remove the virtual environment and caches
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -24,7 +24,7 @@ _PUBLIC: dict[str, str] = {
     "LoadReport": "analysis.ingest",
     "RejectedShareError": "analysis.ingest",
     "peek_columns": "analysis.ingest",
-    "load_people": "analysis.ingest.people",
+    "load_people": "analysis.ingest",
     # prepare: stitching, channels, sessions
     "prepare": "analysis.prepare",
     "stitch_identities": "analysis.prepare.identity",
@@ -53,9 +53,9 @@ _PUBLIC: dict[str, str] = {
     "time_to_convert": "analysis.funnels",
     "Step": "analysis.funnels",
     "Exclusion": "analysis.funnels",
-    "step_cohort": "analysis.dropoff",
-    "dropoff_destinations": "analysis.dropoff",
-    "dropoff_drivers": "analysis.dropoff",
+    "step_cohort": "analysis.funnels.dropoff",
+    "dropoff_destinations": "analysis.funnels.dropoff",
+    "dropoff_drivers": "analysis.funnels.dropoff",
     # attribution
     "conversion_paths": "analysis.attribution",
     "attribute": "analysis.attribution",
@@ -160,7 +160,6 @@ if TYPE_CHECKING:
         removal_effects,
         shapley_values,
     )
-    from analysis.dropoff import dropoff_destinations, dropoff_drivers, step_cohort
     from analysis.errors import AnalysisError, IngestError
     from analysis.funnels import (  # type: ignore[no-redef]
         Exclusion,
@@ -173,8 +172,8 @@ if TYPE_CHECKING:
         funnel_units,
         time_to_convert,
     )
-    from analysis.ingest import LoadReport, LoadResult, RejectedShareError, load_events, peek_columns
-    from analysis.ingest.people import load_people
+    from analysis.funnels.dropoff import dropoff_destinations, dropoff_drivers, step_cohort
+    from analysis.ingest import LoadReport, LoadResult, RejectedShareError, load_events, load_people, peek_columns
     from analysis.journeys import path_variants, paths, step_matrix, transitions
     from analysis.personas import (
         Personas,

@@ -5,9 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from analysis.export import safe_filename
-from analysis.ingest.examples import EXAMPLES
-from analysis.ingest.mapping import TARGETS
-from analysis.ingest.report import LoadReport
+from analysis.ingest import EXAMPLES, TARGETS, LoadReport
 from ui import ingest
 from ui import load_report as lr
 from ui import people as people_ui

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import streamlit as st
 
-from analysis.dropoff import step_cohort
 from analysis.errors import AnalysisError
 from analysis.figures.funnels import (
     destinations_figure,
@@ -15,6 +14,7 @@ from analysis.figures.funnels import (
 )
 from analysis.formatting import format_count, format_percent
 from analysis.funnels import data_end, funnel_table, funnel_totals, funnel_trend, time_to_convert
+from analysis.funnels.dropoff import step_cohort
 from analysis.vocabulary import ANCHORS, COUNTINGS, ENTRIES, EVERIES, FUNNEL_ATTRIBUTIONS, FUNNEL_MODES, WHOS
 from ui import data as ud
 from ui import funnels as uf

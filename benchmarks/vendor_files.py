@@ -9,7 +9,7 @@ from pathlib import Path
 
 import polars as pl
 
-from analysis.ingest.vendors.snowplow import COLUMNS as SNOWPLOW_COLUMNS
+from analysis.ingest import SNOWPLOW_COLUMNS
 
 _ISO = "%Y-%m-%dT%H:%M:%S%.6fZ"
 

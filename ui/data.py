@@ -103,7 +103,7 @@ def _default_prepared() -> pl.DataFrame:
 
 #: Imported ahead by :func:`start_warm_up`: what the pages' first visits would otherwise import (seconds each).
 WARM_MODULES = ("scipy.stats", "sklearn.cluster", "sklearn.mixture", "sklearn.decomposition", "plotly.graph_objects",
-                "analysis.attribution", "analysis.dropoff", "analysis.funnels", "analysis.journeys",
+                "analysis.attribution", "analysis.funnels.dropoff", "analysis.funnels", "analysis.journeys",
                 "analysis.personas", "analysis.snapshot", "analysis.figures.attribution",
                 "analysis.figures.funnels", "analysis.figures.journeys", "analysis.figures.personas")
 

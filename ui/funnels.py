@@ -19,9 +19,9 @@ import polars as pl
 import streamlit as st
 
 from analysis import schema as s
-from analysis.dropoff import dropoff_destinations, dropoff_drivers
 from analysis.formatting import plain_name
 from analysis.funnels import Exclusion, FunnelSpec, Step, funnel_spec, funnel_units
+from analysis.funnels.dropoff import dropoff_destinations, dropoff_drivers
 from analysis.privacy import escape_markdown
 from analysis.vocabulary import (
     ANCHORS,
@@ -101,7 +101,7 @@ _SKIP_BREAKDOWN = {s.USER_ID, s.ANONYMOUS_ID, s.TIMESTAMP, s.SESSION_ID, s.REVEN
 
 
 def init_state(event_names: list[str]) -> None:
-    """Defaults for the page's widgets (set once per session); the sample's funnel when its events exist."""
+    """Defaults for the page's widgets (set once per session); the steps start from the suggested main funnel."""
     st.session_state.setdefault(STEPS, default_funnel())  # the suggested main funnel (Data page)
     st.session_state.setdefault(OPTIONAL, [])
     st.session_state.setdefault(MODE, "ordered")
@@ -206,7 +206,7 @@ def _destinations(view: ViewKey, spec: FunnelSpec, step: int, column: str, posit
 
 def destinations(events: pl.DataFrame, units: pl.DataFrame, spec: FunnelSpec, step: int, *, column: str = s.EVENT,
                  position: Position = "next") -> pl.DataFrame:
-    """Where people who dropped after ``step`` went: :func:`analysis.dropoff.dropoff_destinations`, cached per
+    """Where people who dropped after ``step`` went: :func:`analysis.funnels.dropoff.dropoff_destinations`, cached per
     view, definition and step (a pass over every event, so not redone on each rerun). ``events`` and ``units``
     are this view's (``events()``, ``units(spec)``)."""
     return _destinations(view_key(), spec, step, column, position, events, units)

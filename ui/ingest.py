@@ -18,10 +18,20 @@ import polars as pl
 import streamlit as st
 
 from analysis.errors import IngestError
-from analysis.ingest import Limits, LoadReport, LoadResult, RejectedShareError, load_events, peek_columns
-from analysis.ingest.limits import APP_SETTINGS, DEFAULT_LIMITS, size_text
-from analysis.ingest.mapping import TARGETS, mapping_overview
-from analysis.ingest.names import display_name
+from analysis.ingest import (
+    APP_SETTINGS,
+    DEFAULT_LIMITS,
+    TARGETS,
+    Limits,
+    LoadReport,
+    LoadResult,
+    RejectedShareError,
+    display_name,
+    load_events,
+    mapping_overview,
+    peek_columns,
+    size_text,
+)
 from analysis.privacy.text import escape_markdown
 from ui.data import set_active_dataset
 

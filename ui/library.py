@@ -24,7 +24,7 @@ from typing import Any
 
 import polars as pl
 
-from analysis.ingest.report import Example, FileReport, LoadReport
+from analysis.ingest import Example, FileReport, LoadReport
 
 KEEP_DAYS_ENV = "JOURNEYLENS_KEEP_DAYS"
 DEFAULT_KEEP = timedelta(days=14)

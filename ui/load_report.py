@@ -9,7 +9,7 @@ from __future__ import annotations
 import polars as pl
 
 from analysis.formatting import detect_currency
-from analysis.ingest.report import LoadReport
+from analysis.ingest import LoadReport
 from ui.tables import Col
 
 #: Export styles as a marketer knows them.

@@ -1,7 +1,7 @@
 """Streamlit side of people files (CRM, shop exports): telling them from event files, loading them, joining them
 to the active dataset, and the overlap of sources (the Data page's "one clear picture" block).
 
-People records are loaded with :func:`analysis.ingest.people.load_people` (e-mails and phones hashed at load) and
+People records are loaded with :func:`analysis.ingest.load_people` (e-mails and phones hashed at load) and
 joined to the active dataset as a new dataset: its events gain the records' ``purchase``/``became_customer``
 events, and :func:`analysis.prepare.prepare` resolves people across every identifier and attaches the records'
 attributes, so they reach every page as breakdowns, filters and persona features.
@@ -18,11 +18,10 @@ import streamlit as st
 
 from analysis.errors import IngestError
 from analysis.figures.identity import ID_LABELS, links_figure, overlap_figure
-from analysis.ingest import LoadResult, RejectedShareError, peek_columns
-from analysis.ingest.people import FileKind, file_kind, load_people
+from analysis.ingest import FileKind, LoadResult, RejectedShareError, file_kind, load_people, peek_columns
 from analysis.prepare.identity import overlap_report
 from analysis.prepare.identity.attributes import attribute_columns
-from analysis.sample_silos import CRM_PATH, SHOP_PATH
+from analysis.sample import CRM_PATH, SHOP_PATH
 from ui.data import active_dataset, set_active_dataset
 from ui.ingest import LoadOptions, Upload, release_uploads, uploads_digest
 

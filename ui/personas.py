@@ -340,8 +340,7 @@ def export_cohort(model: Personas) -> int:
 
 def fit_parameters(model: Personas) -> dict[str, Any]:
     """What refits ``model`` on the command line: its settings, names and the date range it was fitted on."""
-    start, end = date_range()
-    return {**persona_parameters(model), "date_range": [start.isoformat(), end.isoformat()]}
+    return persona_parameters(model, date_range=date_range())
 
 
 def use_as_breakdown(model: Personas) -> None:

@@ -39,7 +39,7 @@ from typing import Any
 
 import streamlit as st
 
-from analysis.recipe import Recipe
+from analysis.cli.recipe import Recipe
 from analysis.snapshot.store import library_version
 from ui import state
 from ui.data import active_dataset, event_names, missing_link, session_gap

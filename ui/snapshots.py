@@ -173,7 +173,7 @@ def _built(build: Build, _events: pl.DataFrame, _personas: Any) -> Built:
     parameters: dict[str, Any] = {"date_range": [build.dates[0].isoformat(), build.dates[1].isoformat()],
                                   "session_gap_minutes": int(build.gap.total_seconds() // 60)}
     if isinstance(_personas, Personas):  # snapshot.json doubles as a recipe: it refits these personas
-        parameters["persona_fit"] = {**persona_parameters(_personas), "date_range": parameters["date_range"]}
+        parameters["persona_fit"] = persona_parameters(_personas, date_range=build.dates)
     with tempfile.TemporaryDirectory(prefix="journeylens-snapshot-") as folder:
         snap = write_snapshot(
             _events, folder, personas=_personas, min_group_size=cfg.min_group_size, title=cfg.title,

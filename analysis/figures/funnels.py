@@ -216,8 +216,8 @@ def drivers_figure(drivers: pl.DataFrame, *, top: int = 15, title: str = "Drop-o
 
 def destinations_figure(dest: pl.DataFrame, *, title: str = "What drop-offs did next", unit: str = "people"
                         ) -> go.Figure:
-    """Horizontal bars of :func:`analysis.dropoff.dropoff_destinations`; ``unit`` names what is counted. Nobody
-    dropped: a sentence instead of empty axes.
+    """Horizontal bars of :func:`analysis.funnels.dropoff.dropoff_destinations`; ``unit`` names what is counted.
+    Nobody dropped: a sentence instead of empty axes.
 
     Examples
     --------

@@ -22,22 +22,16 @@ from typing import Any, Self
 import numpy as np
 import polars as pl
 from sklearn.base import BaseEstimator
-from sklearn.cluster import KMeans, MiniBatchKMeans
-from sklearn.decomposition import PCA
-from sklearn.metrics import silhouette_score
-from sklearn.mixture import GaussianMixture
 from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import FunctionTransformer, StandardScaler
 from threadpoolctl import threadpool_limits
 
 from analysis import schema as s
 from analysis.errors import AnalysisError
 from analysis.personas.features import (
     DEFAULT_GROUPS,
-    EventWeighter,
-    event_columns,
     user_features,
 )
+from analysis.personas.pipeline import persona_pipeline, sampled_silhouette, subsample
 from analysis.personas.profiles import ALPHA, EFFECT_THRESHOLD, describe_personas
 from analysis.personas.reference import (
     MIN_SHARE,
@@ -203,7 +197,7 @@ class Personas(BaseEstimator):  # type: ignore[misc]
         k_cap = n // floor
         ks = [min(int(self.k), k_cap)] if self.k is not None else list(range(min(k_low, k_cap), min(k_high, k_cap) + 1))
 
-        sel = _subsample(rng, n, self.selection_sample)
+        sel = subsample(rng, n, self.selection_sample)
         share_floor = floor * len(sel) / n
         scores = [self._score(X[sel], k, rng, smallest=share_floor) for k in ks]  # a handful of candidate k
         self.silhouette_by_k_ = pl.DataFrame({"k": ks, "silhouette": scores},
@@ -262,7 +256,7 @@ class Personas(BaseEstimator):  # type: ignore[misc]
         real = assess_stability(pipeline, X, self.labels_, k=self.k_, silhouette=self.silhouette_,
                                 runs=self.stability_runs, sample_size=self.stability_sample, bar=self.stability_bar,
                                 seed=self.seed)
-        pick = _subsample(rng, len(X), min(self.null_sample, self.stability_sample))
+        pick = subsample(rng, len(X), min(self.null_sample, self.stability_sample))
         Xp = shuffled(X[pick], rng, blocks=share_blocks(self.feature_names_in_))
         ref = self._pipeline(self.k_, self.algorithm_, self.seed)
         labels = np.asarray(ref.fit(Xp).predict(Xp), dtype=np.int64)
@@ -352,21 +346,9 @@ class Personas(BaseEstimator):  # type: ignore[misc]
         return feature == "revenue" or feature in {f"event:{e}" for e in self.conversion_events}
 
     def _pipeline(self, k: int, algorithm: str, seed: int) -> Pipeline:
-        events_at = [i for i, c in enumerate(self.feature_names_in_) if c in event_columns(self.feature_names_in_)]
-        steps: list[tuple[str, Any]] = [
-            ("weight", EventWeighter(columns=events_at, mode=self.event_weighting)),
-            ("log", FunctionTransformer(np.log1p)),
-            ("scale", StandardScaler()),
-        ]
-        if self.reduction == "pca":
-            steps.append(("reduce", PCA(n_components=min(self.n_components, self.n_features_in_), random_state=seed)))
-        if algorithm == "gmm":
-            model: Any = GaussianMixture(k, covariance_type="diag", n_init=2, random_state=seed)
-        elif algorithm == "minibatch":
-            model = MiniBatchKMeans(k, n_init=3, batch_size=4096, random_state=seed)
-        else:
-            model = KMeans(k, n_init=4, random_state=seed)
-        return Pipeline([*steps, ("cluster", model)])
+        return persona_pipeline(self.feature_names_in_, k=k, algorithm=algorithm, seed=seed,
+                                event_weighting=self.event_weighting, reduction=self.reduction,
+                                n_components=self.n_components)
 
     def _score(self, X: np.ndarray, k: int, rng: np.random.Generator, *, smallest: float = 0) -> float:
         """Silhouette of a k-group fit of ``X``; ``nan`` when a group has fewer than ``smallest`` rows."""
@@ -378,11 +360,7 @@ class Personas(BaseEstimator):  # type: ignore[misc]
 
     def _silhouette(self, pipeline: Pipeline, X: np.ndarray, labels: np.ndarray,
                     rng: np.random.Generator) -> float:
-        """Silhouette in the clustering space on a seeded subsample (``nan`` for a single cluster)."""
-        pick = _subsample(rng, len(X), self.silhouette_sample)
-        if len(np.unique(labels[pick])) < 2:
-            return float("nan")
-        return float(silhouette_score(pipeline[:-1].transform(X[pick]), labels[pick]))
+        return sampled_silhouette(pipeline, X, labels, rng, sample=self.silhouette_sample)
 
     def _assignments(self, users: pl.Series, labels: np.ndarray) -> pl.DataFrame:
         ids = pl.Series("persona_id", labels, dtype=pl.Int64)
@@ -417,7 +395,3 @@ def fit_personas(
     """
     return Personas(k, seed=seed, algorithm=algorithm, **options).fit(events)
 
-
-def _subsample(rng: np.random.Generator, n: int, size: int) -> np.ndarray:
-    """Sorted row positions of a seeded sample of ``size`` rows (all rows when there are fewer)."""
-    return np.sort(rng.choice(n, size=size, replace=False)) if n > size else np.arange(n)

@@ -9,6 +9,7 @@ means the same people on the command line.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date
 from typing import Any
 
 import polars as pl
@@ -20,8 +21,11 @@ from analysis.personas.tables import PERSONA
 _DEFAULTS = Personas()
 
 
-def persona_parameters(model: Personas) -> dict[str, Any]:
+def persona_parameters(model: Personas, *, date_range: tuple[date, date] | None = None) -> dict[str, Any]:
     """The JSON-ready recipe parameters that refit ``model`` (same data, same seed) with its current names.
+
+    The one writer of persona settings (the Personas and Snapshots pages, the CLI's snapshot); ``date_range``, the
+    days the model was fitted on, is recorded when given so that a refit uses the same people.
 
     Examples
     --------
@@ -31,14 +35,17 @@ def persona_parameters(model: Personas) -> dict[str, Any]:
     >>> params = persona_parameters(model)
     >>> params["persona_k"], sorted(params["persona_names"]) == ["0", "1"]
     (2, True)
+    >>> persona_parameters(model, date_range=(date(2026, 9, 1), date(2026, 9, 30)))["date_range"]
+    ['2026-09-01', '2026-09-30']
     """
+    when = {} if date_range is None else {"date_range": [date_range[0].isoformat(), date_range[1].isoformat()]}
     return {
         "persona_k": model.k, "k_max": model.k_range[1], "algorithm": model.algorithm,
         "groups": list(model.groups), "columns": list(model.columns), "event_weighting": model.event_weighting,
         "reduction": model.reduction, "conversion_events": list(model.conversion_events),
         "stability_runs": model.stability_runs, "seed": model.seed,
         "min_share": model.min_share, "min_size": model.min_size,
-        "persona_names": {str(pid): name for pid, name in model.names_.items()},
+        "persona_names": {str(pid): name for pid, name in model.names_.items()}, **when,
     }
 
 

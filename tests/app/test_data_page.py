@@ -9,8 +9,8 @@ import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from analysis.ingest import load
-from analysis.ingest.examples import EXAMPLES
+from analysis.ingest import EXAMPLES
+from analysis.ingest import _files as files
 from tests.analysis.ingest.files import xlsx_bytes, zip_bytes
 from tests.app.apptest import APP
 from ui import ingest, state
@@ -231,14 +231,14 @@ def test_a_file_over_the_ceiling_set_for_the_app_says_which_limit(monkeypatch: p
 
 
 def test_a_panic_in_a_reader_leaves_a_short_message_and_a_usable_session(monkeypatch: pytest.MonkeyPatch) -> None:
-    real = load.read_raw
+    real = files.read_raw
 
     def panics(d: Any, name: str, **kwargs: Any) -> Any:
         if name == "bad.csv":
             raise pl.exceptions.PanicException("index out of bounds: secret-value")
         return real(d, name, **kwargs)
 
-    monkeypatch.setattr(load, "read_raw", panics)
+    monkeypatch.setattr(files, "read_raw", panics)
     at = upload(app(), ("bad.csv", b"user_id,timestamp,event\nu,2025-01-01T00:00:00Z,v\n"))
     assert shown("bad.csv could not be read: the reader stopped on it (PanicException)", at)
     assert not any("secret-value" in t for t in texts(at))

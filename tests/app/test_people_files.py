@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from analysis.sample_silos import CRM_PATH, SHOP_PATH
+from analysis.sample import CRM_PATH, SHOP_PATH
 from tests.app.apptest import APP
 from ui import ingest
 from ui.data import SAMPLE_NAME

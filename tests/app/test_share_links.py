@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from analysis.recipe import recipe_from_dict
+from analysis.cli.recipe import recipe_from_dict
 from analysis.sample import SAMPLE_PATH
 from tests.app.apptest import APP
 from ui import attribution as ua

@@ -11,10 +11,9 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from analysis.engine.spark import arrow_schema, spark_session
-from analysis.ingest.people import load_people
+from analysis.ingest import load_people
 from analysis.prepare.identity import IdentityRules, identity_graph
-from analysis.sample import generate_sample
-from analysis.sample_silos import generate_silos
+from analysis.sample import generate_sample, generate_silos
 
 pytest.importorskip("pyspark", reason="the Spark engine needs the optional extra: pip install '.[spark]'")
 if shutil.which("java") is None:

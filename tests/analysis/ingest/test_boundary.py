@@ -9,8 +9,10 @@ import pyarrow as pa
 import pytest
 
 from analysis.errors import IngestError, LimitError
-from analysis.ingest import load, load_events, peek_columns
-from analysis.ingest.boundary import check_timezone, reading
+from analysis.ingest import _files as files
+from analysis.ingest import _load as load
+from analysis.ingest import load_events, peek_columns
+from analysis.ingest._boundary import check_timezone, reading
 from tests.analysis.ingest.files import events_csv, parquet_bytes
 
 
@@ -23,7 +25,7 @@ def _raiser(exc: BaseException):  # type: ignore[no-untyped-def]
 def test_a_rust_panic_in_a_reader_becomes_an_ingest_error_naming_the_file(monkeypatch: pytest.MonkeyPatch) -> None:
     panic = pl.exceptions.PanicException("called `Option::unwrap()` on a `None` value: secret-cell-value")
     assert not isinstance(panic, Exception)  # it would pass every `except Exception`
-    real = load.read_raw
+    real = files.read_raw
     calls: list[str] = []
 
     def second_panics(d: object, name: str, **kwargs: object) -> object:
@@ -32,7 +34,7 @@ def test_a_rust_panic_in_a_reader_becomes_an_ingest_error_naming_the_file(monkey
             raise panic
         return real(d, name, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(load, "read_raw", second_panics)
+    monkeypatch.setattr(files, "read_raw", second_panics)
     with pytest.raises(IngestError, match=r"^web\.csv could not be read: the reader stopped on it \(PanicException\)"
                        ) as info:
         load_events([("ok.csv", events_csv()), ("web.csv", events_csv())])
@@ -44,14 +46,14 @@ def test_a_rust_panic_in_a_reader_becomes_an_ingest_error_naming_the_file(monkey
                                  pl.exceptions.DuplicateError("d"), KeyError("k"), OverflowError("o")])
 def test_polars_arrow_and_other_errors_become_ingest_errors(monkeypatch: pytest.MonkeyPatch,
                                                            exc: BaseException) -> None:
-    monkeypatch.setattr(load, "read_parquet_raw", _raiser(exc))
+    monkeypatch.setattr(files, "read_parquet_raw", _raiser(exc))
     data = parquet_bytes(pl.DataFrame({"user_id": ["u"], "timestamp": ["2025-01-01T00:00:00Z"], "event": ["x"]}))
     with pytest.raises(IngestError, match=rf"^e\.parquet could not be read: .*\({type(exc).__name__}\)"):
         load_events(("e.parquet", data))
 
 
 def test_memory_error_becomes_a_limit_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(load, "read_raw", _raiser(MemoryError()))
+    monkeypatch.setattr(files, "read_raw", _raiser(MemoryError()))
     with pytest.raises(LimitError, match=r"^big\.csv needs more memory than this machine has left") as info:
         load_events(("big.csv", events_csv()))
     assert info.value.limit == "max_bytes"
@@ -97,7 +99,7 @@ def test_a_real_polars_panic_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
     data = parquet_bytes(table)
     with pytest.raises(pl.exceptions.PanicException):
         pl.read_parquet(io.BytesIO(data))
-    monkeypatch.setattr(load, "read_parquet_raw", lambda payload, _name, **_kw: pl.read_parquet(io.BytesIO(payload)))
+    monkeypatch.setattr(files, "read_parquet_raw", lambda payload, _name, **_kw: pl.read_parquet(io.BytesIO(payload)))
     with pytest.raises(IngestError, match=r"^tz\.parquet could not be read: the reader stopped on it "
                        r"\(PanicException\)") as info:
         load_events(("tz.parquet", data))

@@ -4,8 +4,8 @@ from datetime import UTC, datetime
 
 import polars as pl
 
-from analysis.ingest.canonical import REASON, REPAIR, to_canonical
-from analysis.ingest.limits import Limits
+from analysis.ingest._canonical import REASON, REPAIR, to_canonical
+from analysis.ingest._limits import Limits
 from analysis.schema import CANONICAL_SCHEMA
 
 MAPPING = {"user_id": "kunde", "timestamp": "zeit", "event": "was", "revenue": "umsatz"}

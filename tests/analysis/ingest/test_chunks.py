@@ -3,7 +3,7 @@ from __future__ import annotations
 import polars as pl
 from polars.testing import assert_frame_equal
 
-from analysis.ingest.chunks import align_chunks
+from analysis.ingest._chunks import align_chunks
 
 
 def chunked(name: str, *parts: list[object]) -> pl.Series:

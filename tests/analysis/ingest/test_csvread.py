@@ -5,8 +5,8 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from analysis.errors import IngestError
-from analysis.ingest.csvread import LINE, read_raw, unique_names
-from analysis.ingest.sniff import sniff_csv
+from analysis.ingest._csvread import LINE, read_raw, unique_names
+from analysis.ingest._sniff import sniff_csv
 
 
 def raw(text: str) -> tuple[pl.DataFrame, pl.DataFrame, int]:

@@ -5,9 +5,9 @@ import pytest
 from polars.testing import assert_frame_equal, assert_series_equal
 
 from analysis.ingest import load_events
-from analysis.ingest.csvread import LINE
-from analysis.ingest.dedupe import FILE, any_repeated, dedupe, exact_duplicates
-from analysis.ingest.report import FileReport
+from analysis.ingest._csvread import LINE
+from analysis.ingest._dedupe import FILE, any_repeated, dedupe, exact_duplicates
+from analysis.ingest._report import FileReport
 
 
 def test_exact_duplicates_marks_later_copies_only() -> None:

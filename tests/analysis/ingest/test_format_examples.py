@@ -5,8 +5,8 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from analysis.ingest.examples import epoch_example, timestamp_example, timestamp_examples
-from analysis.ingest.parse import AWARE_FORMATS, NAIVE_FORMATS, plan_timestamp
+from analysis.ingest._examples import epoch_example, timestamp_example, timestamp_examples
+from analysis.ingest._parse import AWARE_FORMATS, NAIVE_FORMATS, plan_timestamp
 
 
 @pytest.mark.parametrize("fmt", [*AWARE_FORMATS, *NAIVE_FORMATS, "%d/%m/%Y %H:%M:%S", "%m/%d/%Y"])

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from analysis.errors import IngestError
-from analysis.ingest.formats import detect_format, normalise
+from analysis.ingest._formats import detect_format, normalise
 
 
 @pytest.mark.parametrize(

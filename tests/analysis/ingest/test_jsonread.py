@@ -13,7 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from analysis.errors import IngestError
-from analysis.ingest import Limits, jsonread, load_events, peek_columns
+from analysis.ingest import Limits, load_events, peek_columns
+from analysis.ingest import _jsonread as jsonread
 from tests.analysis.ingest.files import zip_bytes
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from analysis.errors import LimitError
 from analysis.ingest import load_events
-from analysis.ingest.limits import (
+from analysis.ingest._limits import (
     CountingReader,
     ExpansionBudget,
     Limits,

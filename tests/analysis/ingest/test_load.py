@@ -16,7 +16,7 @@ from polars.testing import assert_frame_equal
 
 from analysis.errors import IngestError
 from analysis.ingest import Limits, RejectedShareError, load_events
-from analysis.ingest.examples import EXAMPLES, german_excel_csv, mixpanel_csv
+from analysis.ingest._examples import EXAMPLES, german_excel_csv, mixpanel_csv
 from analysis.sample import generate_sample
 from analysis.schema import validate_events
 from tests.analysis.ingest.files import events_csv, gzip_bomb, parquet_bytes, xlsx_bytes, zip_bytes

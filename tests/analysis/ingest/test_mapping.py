@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from analysis.errors import IngestError
-from analysis.ingest.mapping import apply_overrides, check_required, detect_mapping
+from analysis.ingest._mapping import apply_overrides, check_required, detect_mapping
 
 
 def test_german_headers_map_by_alias() -> None:

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from analysis.ingest.names import display_name
+from analysis.ingest._names import display_name
 
 
 def test_display_name_strips_bidi_and_control_characters() -> None:

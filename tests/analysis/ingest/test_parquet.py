@@ -10,9 +10,9 @@ import pytest
 
 from analysis.errors import IngestError
 from analysis.ingest import load_events
-from analysis.ingest.examples import ga4_parquet
-from analysis.ingest.limits import Limits
-from analysis.ingest.parquet import decoded_estimate, flatten, read_parquet_raw
+from analysis.ingest._examples import ga4_parquet
+from analysis.ingest._limits import Limits
+from analysis.ingest._parquet import decoded_estimate, flatten, read_parquet_raw
 from tests.analysis.ingest.files import parquet_bytes
 
 

@@ -7,7 +7,7 @@ import pytest
 from polars.testing import assert_series_equal
 
 from analysis.errors import IngestError
-from analysis.ingest.parse import (
+from analysis.ingest._parse import (
     detect_decimal,
     epoch_unit,
     has_control_chars,

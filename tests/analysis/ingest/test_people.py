@@ -10,8 +10,8 @@ import pytest
 
 from analysis.errors import IngestError
 from analysis.ingest import peek_columns
-from analysis.ingest.examples import EXAMPLES
-from analysis.ingest.people import file_kind, load_people
+from analysis.ingest._examples import EXAMPLES
+from analysis.ingest._people import file_kind, load_people
 from analysis.privacy.text import pseudonymise
 
 KEY = b"k" * 32

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from analysis.ingest import load_events
-from analysis.ingest.report import FileReport, LoadReport, protect_formulas
+from analysis.ingest._report import FileReport, LoadReport, protect_formulas
 
 
 def test_rejected_rows_csv_protects_every_formula_trigger() -> None:

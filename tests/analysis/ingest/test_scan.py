@@ -5,8 +5,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from analysis.ingest.parse import CONTROL_CHARS, MISSING_TOKENS
-from analysis.ingest.scan import StringScan, scan_strings
+from analysis.ingest._parse import CONTROL_CHARS, MISSING_TOKENS
+from analysis.ingest._scan import StringScan, scan_strings
 
 
 @pytest.mark.parametrize(

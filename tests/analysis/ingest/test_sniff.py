@@ -8,8 +8,8 @@ import polars as pl
 import pytest
 
 from analysis.errors import IngestError
-from analysis.ingest.limits import Limits
-from analysis.ingest.sniff import magic, sniff_csv, to_utf8, unwrap
+from analysis.ingest._limits import Limits
+from analysis.ingest._sniff import magic, sniff_csv, to_utf8, unwrap
 from tests.analysis.ingest.files import events_csv, gzip_bomb, parquet_bytes, xlsx_bytes, zip_bytes
 
 

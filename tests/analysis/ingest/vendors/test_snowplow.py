@@ -8,7 +8,7 @@ import pytest
 
 from analysis.errors import IngestError
 from analysis.ingest import load_events
-from analysis.ingest.vendors.snowplow import COLUMNS
+from analysis.ingest._vendors.snowplow import COLUMNS
 
 
 def enriched(**fields: str) -> str:
