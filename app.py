@@ -6,7 +6,8 @@ from pathlib import Path
 
 import streamlit as st
 
-from ui.data import missing_link, open_linked_dataset, start_warm_up
+from ui.data import missing_link, start_warm_up
+from ui.links import open_linked_dataset
 from ui.share import keep_alive
 from ui.sidebar import render_missing_link, render_sidebar
 

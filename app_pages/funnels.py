@@ -18,6 +18,7 @@ from analysis.funnels import data_end, funnel_table, funnel_totals, funnel_trend
 from ui import data as ud
 from ui import funnels as uf
 from ui import share
+from ui import view as uv
 from ui.downloads import table_downloads
 from ui.tables import show_table
 
@@ -155,12 +156,12 @@ with st.container(border=True):
     table_downloads("Download the cohort", cohort, f"funnel_cohort_{who}_step{step}", key="funnels.cohort_download",
                     parquet=True)
     b2, b3 = st.columns(2)
-    b2.button("Use as a filter on every page", key="funnels.use_cohort", on_click=ud.set_cohort,
+    b2.button("Use as a filter on every page", key="funnels.use_cohort", on_click=uv.set_cohort,
               args=(cohort["user_id"], uf.cohort_label(who, step, spec, cohort.height, noun)),
               help="Every page then shows only these people, until you clear the cohort (here or in the sidebar).")
-    if ud.cohort_ids() is not None:
-        b3.button("Clear the cohort filter", key="funnels.clear_cohort", on_click=ud.clear_cohort)
-        st.text(f"Active cohort filter: {ud.cohort_label()}")
+    if uv.cohort_ids() is not None:
+        b3.button("Clear the cohort filter", key="funnels.clear_cohort", on_click=uv.clear_cohort)
+        st.text(f"Active cohort filter: {uv.cohort_label()}")
 
 st.toggle("Find drop-off drivers (slower)", key=uf.SHOW_DRIVERS,
           help="Compares people who dropped after this step with those who went on, trait by trait.")

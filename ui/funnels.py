@@ -1,11 +1,11 @@
 """Funnels view helpers: session-state keys, defaults, the cached funnel units and drivers, the step cohort.
 
-The expensive step (:func:`analysis.funnels.funnel_units`) is cached per view (``ui.data.view_key``: dataset,
+The expensive step (:func:`analysis.funnels.funnel_units`) is cached per view (``ui.view.View``: dataset,
 session gap, channel rules, dates, cohort, persona labels) and funnel definition; tables, trends and histograms are
 cheap summaries of it and run outside the cache. Frames go in as ``_events`` / ``_units`` so Streamlit never hashes
 them.
 
-The cohort picked here becomes the session-wide filter of ``ui.data`` (:func:`ui.data.set_cohort`); the persona
+The cohort picked here becomes the session-wide filter of ``ui.view`` (:func:`ui.view.set_cohort`); the persona
 labels exported on the Personas page arrive as a ``persona`` column, offered as a breakdown.
 """
 
@@ -24,9 +24,9 @@ from analysis.formatting import plain_name
 from analysis.funnels import Exclusion, FunnelSpec, Step, funnel_spec, funnel_units
 from analysis.privacy import escape_markdown
 from ui.conversions import default_funnel
-from ui.data import ViewKey, date_range, persona_fit, view_events, view_key
 from ui.share import int_between, short_texts
 from ui.tables import Col
+from ui.view import View, current_view, date_range, persona_fit, view_events
 
 STEPS = "funnels.funnel_steps"  # names after the prefix are the recipe/CLI parameter names
 OPTIONAL = "funnels.optional_steps"
@@ -153,7 +153,7 @@ def current_spec() -> FunnelSpec:
 
 
 @st.cache_data(max_entries=8, ttl=3600, scope="session", show_spinner="Matching every funnel attempt…")
-def _units(view: ViewKey, spec: FunnelSpec, _events: pl.DataFrame) -> pl.DataFrame:
+def _units(view: View, spec: FunnelSpec, _events: pl.DataFrame) -> pl.DataFrame:
     return funnel_units(_events, spec)
 
 
@@ -164,22 +164,22 @@ def events() -> pl.DataFrame:
 
 def units(spec: FunnelSpec) -> pl.DataFrame:
     """Per-unit funnel progress (cached per view and definition)."""
-    return _units(view_key(), spec, events())
+    return _units(current_view(), spec, events())
 
 
 @st.cache_data(max_entries=8, ttl=3600, scope="session", show_spinner="Testing drop-off drivers…")
-def _drivers(view: ViewKey, spec: FunnelSpec, step: int, columns: tuple[str, ...],
+def _drivers(view: View, spec: FunnelSpec, step: int, columns: tuple[str, ...],
              _events: pl.DataFrame, _units: pl.DataFrame) -> pl.DataFrame:
     return dropoff_drivers(_events, _units, spec, step=step, columns=columns)
 
 
 def drivers(spec: FunnelSpec, step: int, columns: tuple[str, ...]) -> pl.DataFrame:
     """Ranked drop-off drivers after ``step`` (cached; heavy, so the page computes it only when asked)."""
-    return _drivers(view_key(), spec, step, columns, events(), units(spec))
+    return _drivers(current_view(), spec, step, columns, events(), units(spec))
 
 
 @st.cache_data(max_entries=24, ttl=3600, scope="session", show_spinner=False)
-def _destinations(view: ViewKey, spec: FunnelSpec, step: int, column: str, position: Literal["next", "last"],
+def _destinations(view: View, spec: FunnelSpec, step: int, column: str, position: Literal["next", "last"],
                   _events: pl.DataFrame, _units: pl.DataFrame) -> pl.DataFrame:
     return dropoff_destinations(_events, _units, spec, step=step, column=column, position=position)
 
@@ -189,7 +189,7 @@ def destinations(events: pl.DataFrame, units: pl.DataFrame, spec: FunnelSpec, st
     """Where people who dropped after ``step`` went: :func:`analysis.dropoff.dropoff_destinations`, cached per
     view, definition and step (a pass over every event, so not redone on each rerun). ``events`` and ``units``
     are this view's (``events()``, ``units(spec)``)."""
-    return _destinations(view_key(), spec, step, column, position, events, units)
+    return _destinations(current_view(), spec, step, column, position, events, units)
 
 
 def cohort_label(who: str, step: int, spec: FunnelSpec, size: int, noun: str) -> str:

@@ -23,7 +23,7 @@ from analysis.ingest.limits import APP_SETTINGS, DEFAULT_LIMITS, size_text
 from analysis.ingest.mapping import TARGETS, mapping_overview
 from analysis.ingest.names import display_name
 from analysis.privacy.text import escape_markdown
-from ui.data import set_active_dataset
+from ui.links import set_active_dataset
 
 UPLOADER = "data.uploads"
 _UPLOADER_GENERATION = "data.uploader_generation"

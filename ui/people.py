@@ -23,8 +23,9 @@ from analysis.identity.attributes import attribute_columns
 from analysis.ingest import LoadResult, RejectedShareError, peek_columns
 from analysis.ingest.people import FileKind, file_kind, load_people
 from analysis.sample_silos import CRM_PATH, SHOP_PATH
-from ui.data import active_dataset, set_active_dataset
+from ui.data import active_dataset
 from ui.ingest import LoadOptions, Upload, release_uploads, uploads_digest
+from ui.links import set_active_dataset
 
 KIND_PREFIX = "data.kind."
 SAMPLE_PEOPLE = "data.sample_people"
