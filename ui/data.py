@@ -26,11 +26,12 @@ import polars as pl
 import streamlit as st
 
 from analysis import schema as s
-from analysis.channels import validate_channel_rules
 from analysis.ingest import load_events
 from analysis.prepare import prepare
+from analysis.prepare.channels import validate_channel_rules
 from analysis.sample import SAMPLE_PATH, load_sample
 from analysis.summary import DatasetSummary, summarize
+from analysis.vocabulary import SESSION_GAP
 from ui import state
 
 SAMPLE_NAME = "Bundled sample (synthetic shop, 60 days)"
@@ -118,7 +119,7 @@ def _startup_dataset(path: Path) -> Dataset:
         with file.open("rb") as handle:
             for block in iter(lambda: handle.read(1 << 20), b""):
                 sha.update(block)
-    result = load_events(path)
+    result = load_events(path, sort=False)  # prepare sorts once, by person and time
     return Dataset(f"{path.name} ({STARTUP_ENV})", sha.hexdigest(), result.events, result.report)
 
 
@@ -142,12 +143,9 @@ def missing_link() -> str | None:
     return ds if isinstance(ds, str) else None
 
 
-#: The inactivity gap that splits sessions: prepare's default (the app has no setting for it).
-SESSION_GAP = timedelta(minutes=30)
-
-
 def session_gap() -> timedelta:
-    """The inactivity gap that splits sessions in this app (:data:`SESSION_GAP`)."""
+    """The inactivity gap that splits sessions in this app: the one session rule's default
+    (:data:`analysis.vocabulary.SESSION_GAP`; the app has no setting for it)."""
     return SESSION_GAP
 
 
