@@ -98,7 +98,7 @@ m3.metric("Overall conversion", format_percent(converted_total / entered_total) 
 left, right = st.columns([3, 2])
 left.plotly_chart(funnel_figure(table, title=f"{noun.capitalize()} at each step", unit=noun), width="stretch")
 with right:
-    st.caption("How these numbers are defined")
+    st.caption("How these numbers are defined", help=uf.DEFINITION_HELP)
     st.markdown(uf.definition_markdown(spec))
 show_table(table, uf.step_columns(spec, noun), hide=["step"])
 table_downloads("Download the table", table, "funnel", key="funnels.table_download")

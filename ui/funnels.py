@@ -253,7 +253,17 @@ DRIVER_TABLE: dict[str, Col | str] = {
 }
 
 
+#: Each rule of :meth:`FunnelSpec.describe` in plain words; the technical term (the recipe's and CLI's name) is in
+#: :data:`DEFINITION_HELP`.
+RULE_NAMES = {"mode": "Step order", "entry": "Who enters", "window": "Time allowed", "anchor": "Which attempt counts",
+              "counting": "What is counted", "exclusions": "Excluded", "date range": "Entry dates",
+              "conversion": "How rates are worked out", "optional steps": "Optional steps", "breakdown": "Split by"}
+DEFINITION_HELP = ("The technical names, as in recipes and the command line: " + "; ".join(
+    f"{plain} = {term}" for term, plain in RULE_NAMES.items() if term not in ("conversion", "date range")) + ".")
+
+
 def definition_markdown(spec: FunnelSpec) -> str:
-    """The funnel's rules as a Markdown list, every text escaped."""
+    """The funnel's rules as a Markdown list in plain words (:data:`RULE_NAMES`), every text escaped."""
     rules = spec.describe().items()
-    return "\n".join(f"- **{escape_markdown(rule)}**: {escape_markdown(text)}" for rule, text in rules)
+    return "\n".join(f"- **{escape_markdown(RULE_NAMES.get(rule, rule.capitalize()))}**: {escape_markdown(text)}"
+                      for rule, text in rules)

@@ -23,8 +23,10 @@ def test_defaults_to_the_sample_funnel_and_shows_definitions(page: AppTest) -> N
     assert page.multiselect(key=uf.STEPS).value == list(FUNNEL_STEPS)
     assert page.metric[0].value != "0"
     text = "\n".join(m.value for m in page.markdown)
-    for rule in ("mode", "window", "anchor", "counting", "exclusions", "date range"):
-        assert f"**{rule}**" in text
+    for rule in ("Step order", "Time allowed", "Which attempt counts", "What is counted", "Excluded", "Entry dates"):
+        assert f"**{rule}**" in text  # plain words first
+    assert "**mode**" not in text and "**anchor**" not in text
+    assert "window = Time allowed" not in uf.DEFINITION_HELP and "Time allowed = window" in uf.DEFINITION_HELP
 
 
 @pytest.mark.parametrize(("key", "value"), [(uf.MODE, "strict"), (uf.MODE, "unordered"), (uf.COUNTING, "sessions"),
