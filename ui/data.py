@@ -25,6 +25,7 @@ from typing import Any, Literal
 import polars as pl
 import streamlit as st
 
+import analysis
 from analysis import schema as s
 from analysis.ingest import load_events
 from analysis.prepare import prepare
@@ -79,24 +80,63 @@ def default_dataset() -> Dataset:
 
 
 def _default_prepared() -> pl.DataFrame:
-    """The default dataset prepared with the default settings (30-minute gap, shipped rules, Polars), once."""
+    """The default dataset prepared with the default settings (30-minute gap, shipped rules, Polars), once per
+    server; the bundled sample's is kept on disk (:func:`prepared_sample_file`), so a new server reads it."""
     dataset = default_dataset()
     with _PREPARED_LOCK:
         if "prepared" not in _DEFAULT:
-            _DEFAULT["prepared"] = prepare(dataset.events, session_gap=SESSION_GAP)
+            stored = prepared_sample_file() if dataset.name == SAMPLE_NAME else None
+            if stored is not None and stored.exists():
+                _DEFAULT["prepared"] = pl.read_parquet(stored)
+            else:
+                _DEFAULT["prepared"] = prepare(dataset.events, session_gap=SESSION_GAP)
+                if stored is not None:
+                    _keep(_DEFAULT["prepared"], stored)
         return _DEFAULT["prepared"]  # type: ignore[no-any-return]
 
 
-#: Imported ahead by :func:`start_warm_up`: what the pages' first visits would otherwise import (seconds each).
-WARM_MODULES = ("scipy.stats", "sklearn.cluster", "sklearn.mixture", "sklearn.decomposition", "plotly.graph_objects",
-                "analysis.attribution", "analysis.dropoff", "analysis.funnels", "analysis.journeys",
-                "analysis.paths", "analysis.personas", "analysis.snapshot", "analysis.figures.attribution",
-                "analysis.figures.funnels", "analysis.figures.journeys", "analysis.figures.personas")
+#: Where the bundled sample's prepared events are kept (the sample is fixed; ignored by git).
+PREPARED_FOLDER = SAMPLE_PATH.parent / ".prepared"
+
+
+def prepared_sample_file() -> Path | None:
+    """The file holding the bundled sample prepared by this code: named by a digest of the sample and of every
+    source file of ``analysis/`` (any change to the library makes a new one), None without the sample file."""
+    if not SAMPLE_PATH.exists():
+        return None
+    sha = hashlib.sha256(SAMPLE_PATH.read_bytes())
+    sha.update(str(SESSION_GAP).encode())
+    package = Path(analysis.__file__).resolve().parent
+    for source in sorted([*package.rglob("*.py"), *package.rglob("*.csv")]):
+        sha.update(source.relative_to(package).as_posix().encode())
+        sha.update(source.read_bytes())
+    return PREPARED_FOLDER / f"sample-{sha.hexdigest()[:24]}.parquet"
+
+
+def _keep(events: pl.DataFrame, path: Path) -> None:
+    """Write ``events`` to ``path`` atomically, replacing older versions; a read-only install just skips it."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(f".{os.getpid()}.partial")
+        events.write_parquet(partial)
+        for old in path.parent.glob("sample-*.parquet"):
+            old.unlink(missing_ok=True)
+        partial.replace(path)
+    except OSError:
+        pass
+
+
+#: Imported ahead by :func:`start_warm_up`, in the order the pages need them (seconds each on a first visit).
+WARM_MODULES = ("plotly.graph_objects", "analysis.journeys", "analysis.paths", "analysis.figures.journeys",
+                "analysis.funnels", "analysis.dropoff", "analysis.figures.funnels", "scipy.stats",
+                "analysis.attribution", "analysis.figures.attribution", "sklearn.cluster", "sklearn.mixture",
+                "sklearn.decomposition", "analysis.personas", "analysis.figures.personas", "analysis.snapshot")
 
 
 def start_warm_up() -> None:
-    """Once per server, in the background: import what the pages need and read and prepare the default dataset,
-    so that the first visit of every page does not wait for them."""
+    """Once per server, in the background: read and prepare the default dataset, then import what the pages need,
+    so that the first visit of every page does not wait for them. ``app.py`` calls it after the first page is
+    drawn: the imports hold the interpreter lock and would slow that page down."""
     with _WARM_LOCK:
         if "thread" in _DEFAULT:
             return
@@ -105,9 +145,9 @@ def start_warm_up() -> None:
 
 
 def _warm_up() -> None:
+    _default_prepared()
     for module in WARM_MODULES:
         importlib.import_module(module)
-    _default_prepared()
 
 
 def _startup_dataset(path: Path) -> Dataset:

@@ -40,7 +40,6 @@ from typing import Any
 import streamlit as st
 
 from analysis.recipe import Recipe
-from analysis.snapshot.store import library_version
 from ui import state
 from ui.data import active_dataset, event_names, missing_link
 from ui.view import current_view
@@ -309,6 +308,8 @@ def view_recipe(page: str, keys: Sequence[str], *, seed: int = 0, extra: Mapping
     for key, value in page_values(keys).items():
         parameters[key.split(".", 1)[-1]] = _to_json(value) if not isinstance(value, tuple) else list(value)
     parameters.update(extra or {})
+    from analysis.snapshot.store import library_version  # noqa: PLC0415 (keeps SciPy off every page's first run)
+
     return Recipe(dataset_hash=dataset.digest, mapping=mapping, timezone=str(getattr(report, "timezone", "UTC")),
                   seed=seed, parameters=parameters, version=library_version())
 
