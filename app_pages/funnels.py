@@ -137,13 +137,12 @@ st.selectbox(f"{noun.capitalize()} who dropped after", drop_options, key=uf.DROP
              format_func=lambda k: f"{k}. {spec.labels[k - 1]}")
 step = int(st.session_state[uf.DROP_STEP])
 events = uf.events()
-d1, d2, d3 = st.columns(3)
-d1.plotly_chart(destinations_figure(uf.destinations(events, units, spec, step), title="Their next event", unit=noun),
-                width="stretch")
-d2.plotly_chart(destinations_figure(uf.destinations(events, units, spec, step, column="channel"),
-                                    title="Channel of their next event", unit=noun), width="stretch")
-d3.plotly_chart(destinations_figure(uf.destinations(events, units, spec, step, position="last"),
-                                    title="Their last event in the data", unit=noun), width="stretch")
+st.segmented_control("Where did they go", list(uf.DROP_VIEWS), key=uf.DROP_VIEW, required=True,
+                     format_func=lambda v: uf.DROP_VIEWS[v][2],
+                     help="One view at a time: each is worked out over every event of the people who dropped.")
+column, position, title = uf.DROP_VIEWS[st.session_state[uf.DROP_VIEW]]
+st.plotly_chart(destinations_figure(uf.destinations(events, units, spec, step, column=column, position=position),
+                                    title=title, unit=noun), width="stretch")
 
 with st.container(border=True):
     st.radio("Who at this step", ["dropped", "continued", "reached"], key=uf.COHORT_WHO, horizontal=True,

@@ -43,14 +43,19 @@ TREND_EVERY = "funnels.trend_every"
 TTC_FROM = "funnels.time_from_step"
 TTC_TO = "funnels.time_to_step"
 DROP_STEP = "funnels.drop_step"
+DROP_VIEW = "funnels.dropoff_view"  # which "where did they go" chart is shown
 SHOW_DRIVERS = "funnels.show_drivers"
 DRIVER_COLUMNS = "funnels.driver_columns"
 COHORT_WHO = "funnels.cohort_who"
 #: The settings a share link carries for this page (the URL parameter names; recipe names without the prefix).
 SHARE_KEYS = [STEPS, OPTIONAL, MODE, ENTRY, WINDOW_DAYS, COUNTING, ANCHOR, EXCLUDE, BREAKDOWN, ATTRIBUTION, TOP_N,
-              TREND_EVERY, TTC_FROM, TTC_TO, DROP_STEP, COHORT_WHO]
+              TREND_EVERY, TTC_FROM, TTC_TO, DROP_STEP, DROP_VIEW, COHORT_WHO]
 
 NO_BREAKDOWN = "(none)"
+#: The "where did they go" charts, one shown at a time (each is a pass over every event): (column, position, title).
+DROP_VIEWS: dict[str, tuple[str, Literal["next", "last"], str]] = {
+    "next": (s.EVENT, "next", "Their next event"), "channel": ("channel", "next", "Channel of their next event"),
+    "last": (s.EVENT, "last", "Their last event in the data")}
 MODE_LABELS = {"ordered": "In this order", "strict": "Directly one after another", "unordered": "In any order"}
 COUNTING_LABELS = {"users": "Unique people", "sessions": "Sessions", "totals": "Every attempt"}
 ANCHOR_LABELS = {"furthest": "Their furthest attempt", "first": "Their first attempt"}
@@ -95,6 +100,7 @@ def init_state(event_names: list[str]) -> None:
     st.session_state.setdefault(TREND_EVERY, "day")
     st.session_state.setdefault(SHOW_DRIVERS, False)
     st.session_state.setdefault(COHORT_WHO, "dropped")
+    st.session_state.setdefault(DROP_VIEW, "next")
 
 
 def share_choices(event_names: list[str]) -> dict[str, list[Any]]:
@@ -102,7 +108,7 @@ def share_choices(event_names: list[str]) -> dict[str, list[Any]]:
     return {STEPS: event_names, EXCLUDE: event_names, MODE: list(MODE_LABELS), ENTRY: ["closed", "open"],
             COUNTING: list(COUNTING_LABELS), ANCHOR: list(ANCHOR_LABELS), ATTRIBUTION: list(ATTRIBUTION_LABELS),
             BREAKDOWN: [NO_BREAKDOWN, *breakdown_columns()], TREND_EVERY: ["day", "week"],
-            COHORT_WHO: ["dropped", "continued", "reached"]}
+            COHORT_WHO: ["dropped", "continued", "reached"], DROP_VIEW: list(DROP_VIEWS)}
 
 
 #: Checks for the number and free-text settings of a share link.
