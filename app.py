@@ -6,7 +6,8 @@ from pathlib import Path
 
 import streamlit as st
 
-from ui.data import missing_link, open_linked_dataset, start_warm_up
+from ui.data import missing_link, start_warm_up
+from ui.links import open_linked_dataset
 from ui.share import keep_alive
 from ui.sidebar import render_missing_link, render_sidebar
 
@@ -23,11 +24,13 @@ PAGES = [
     st.Page("app_pages/snapshots.py", title="Snapshots", icon=":material/share:"),
 ]
 
-start_warm_up()  # once per server: imports and the default dataset, prepared, before the first visit needs them
 page = st.navigation(PAGES)
 open_linked_dataset()  # the dataset the address bar names (a refresh, a link), once per session
 keep_alive()  # every page's settings last for the session, whichever page is shown
 render_sidebar()
 if missing_link() is not None:
     render_missing_link(on_data_page=page.title == "Data")
-page.run()
+try:
+    page.run()
+finally:  # once per server, after its first page is drawn: the default dataset prepared, and the other pages' imports
+    start_warm_up()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from analysis.attribution import DEFINITIONS, LABELS, MODELS, credit_flags, outrank_matrix
+from analysis.attribution import tables as at
 from analysis.errors import NoConversionsError
 from analysis.figures.attribution import attribution_figure
 from analysis.vocabulary import MARKOV_ORDERS, METRICS, TOUCHES, Metric
@@ -109,10 +110,10 @@ st.plotly_chart(attribution_figure(result, metric=metric, currency=symbol), widt
 st.subheader("The models side by side")
 st.caption("Channels ordered by their average rank over every model and resample. ⚠ marks a number to read with "
            "care; the Checks column and the notes below say why.")
-st.dataframe(ua.readable_table(result, flags, metric=metric, symbol=symbol), hide_index=True, width="stretch")
+st.dataframe(at.readable_table(result, flags, metric=metric, symbol=symbol), hide_index=True, width="stretch")
 if not flags.is_empty():
-    with st.expander(f"Read these numbers with care ({flags.height} notes)", expanded=ua.has_serious(flags)):
-        for note in ua.flag_notes(flags):
+    with st.expander(f"Read these numbers with care ({flags.height} notes)", expanded=at.has_serious(flags)):
+        for note in at.flag_notes(flags):
             st.markdown(f"- {note}")
 shapleys = [m for m in ("shapley", "shapley_counterfactual") if m in settings.models]
 if shapleys:
@@ -123,18 +124,18 @@ table_downloads("Download the table, every model with interval bounds", result.t
 st.subheader("One model in detail")
 detail = st.selectbox("Model", list(settings.models), format_func=LABELS.__getitem__, key=ua.DETAIL_MODEL)
 st.caption(DEFINITIONS[detail])
-st.dataframe(ua.detail_table(result, detail, symbol=symbol), hide_index=True, width="stretch")
+st.dataframe(at.detail_table(result, detail, symbol=symbol), hide_index=True, width="stretch")
 
 left, right = st.columns(2)
 with left:
     st.subheader("Where the models disagree")
     st.caption("Lowest and highest share of conversions each channel gets across the models.")
-    st.dataframe(ua.disagreement_table(result), hide_index=True, width="stretch")
+    st.dataframe(at.disagreement_table(result), hide_index=True, width="stretch")
 with right:
     st.subheader("How sure is the ranking?")
     st.caption("Chance that the row channel gets more credit than the column channel, over every resample and "
                "model (outrank probability).")
-    st.dataframe(ua.percent_matrix(outrank_matrix(result)), hide_index=True, width="stretch")
+    st.dataframe(at.percent_matrix(outrank_matrix(result)), hide_index=True, width="stretch")
 
 if st.toggle("Which Markov memory fits these journeys?", key=ua.ORDER_FIT,
              help="Compares Markov orders 1 to 4 on held-out journeys."):

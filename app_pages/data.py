@@ -10,7 +10,8 @@ from ui import ingest
 from ui import load_report as lr
 from ui import people as people_ui
 from ui.conversions import conversion_section
-from ui.data import SAMPLE_NAME, active_dataset, active_summary, use_sample
+from ui.data import SAMPLE_NAME, active_dataset, active_summary
+from ui.links import use_sample
 from ui.tables import show_table
 
 st.title("Data")

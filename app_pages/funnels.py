@@ -19,6 +19,7 @@ from analysis.vocabulary import ANCHORS, COUNTINGS, ENTRIES, EVERIES, FUNNEL_ATT
 from ui import data as ud
 from ui import funnels as uf
 from ui import share
+from ui import view as uv
 from ui.downloads import table_downloads
 from ui.tables import show_table
 
@@ -98,7 +99,7 @@ m3.metric("Overall conversion", format_percent(converted_total / entered_total) 
 left, right = st.columns([3, 2])
 left.plotly_chart(funnel_figure(table, title=f"{noun.capitalize()} at each step", unit=noun), width="stretch")
 with right:
-    st.caption("How these numbers are defined")
+    st.caption("How these numbers are defined", help=uf.DEFINITION_HELP)
     st.markdown(uf.definition_markdown(spec))
 show_table(table, uf.step_columns(spec, noun), hide=["step"])
 table_downloads("Download the table", table, "funnel", key="funnels.table_download")
@@ -137,13 +138,12 @@ st.selectbox(f"{noun.capitalize()} who dropped after", drop_options, key=uf.DROP
              format_func=lambda k: f"{k}. {spec.labels[k - 1]}")
 step = int(st.session_state[uf.DROP_STEP])
 events = uf.events()
-d1, d2, d3 = st.columns(3)
-d1.plotly_chart(destinations_figure(uf.destinations(events, units, spec, step), title="Their next event", unit=noun),
-                width="stretch")
-d2.plotly_chart(destinations_figure(uf.destinations(events, units, spec, step, column="channel"),
-                                    title="Channel of their next event", unit=noun), width="stretch")
-d3.plotly_chart(destinations_figure(uf.destinations(events, units, spec, step, position="last"),
-                                    title="Their last event in the data", unit=noun), width="stretch")
+st.segmented_control("Where did they go", list(uf.DROP_VIEWS), key=uf.DROP_VIEW, required=True,
+                     format_func=lambda v: uf.DROP_VIEWS[v][2],
+                     help="One view at a time: each is worked out over every event of the people who dropped.")
+column, position, title = uf.DROP_VIEWS[st.session_state[uf.DROP_VIEW]]
+st.plotly_chart(destinations_figure(uf.destinations(events, units, spec, step, column=column, position=position),
+                                    title=title, unit=noun), width="stretch")
 
 with st.container(border=True):
     st.radio("Who at this step", WHOS, key=uf.COHORT_WHO, horizontal=True,
@@ -156,12 +156,12 @@ with st.container(border=True):
     table_downloads("Download the cohort", cohort, f"funnel_cohort_{who}_step{step}", key="funnels.cohort_download",
                     parquet=True)
     b2, b3 = st.columns(2)
-    b2.button("Use as a filter on every page", key="funnels.use_cohort", on_click=ud.set_cohort,
+    b2.button("Use as a filter on every page", key="funnels.use_cohort", on_click=uv.set_cohort,
               args=(cohort["user_id"], uf.cohort_label(who, step, spec, cohort.height, noun)),
               help="Every page then shows only these people, until you clear the cohort (here or in the sidebar).")
-    if ud.cohort_ids() is not None:
-        b3.button("Clear the cohort filter", key="funnels.clear_cohort", on_click=ud.clear_cohort)
-        st.text(f"Active cohort filter: {ud.cohort_label()}")
+    if uv.cohort_ids() is not None:
+        b3.button("Clear the cohort filter", key="funnels.clear_cohort", on_click=uv.clear_cohort)
+        st.text(f"Active cohort filter: {uv.cohort_label()}")
 
 st.toggle("Find drop-off drivers (slower)", key=uf.SHOW_DRIVERS,
           help="Compares people who dropped after this step with those who went on, trait by trait.")

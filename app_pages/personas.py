@@ -8,6 +8,7 @@ from analysis.errors import EmptyResultError
 from analysis.figures.personas import persona_map_figure, persona_profile_figure, persona_stability_figure
 from analysis.personas import persona_column, top_drivers
 from analysis.personas.reference import REASONS
+from analysis.personas.tables import profile_table
 from analysis.vocabulary import ALGORITHMS, EVENT_WEIGHTINGS, FEATURE_GROUPS, PROJECTIONS, REDUCTIONS
 from ui import personas as up
 from ui import share
@@ -80,7 +81,7 @@ if not model.distinct_:
     st.warning(f"**No distinct personas in this data** ({REASONS[verdict.reason]}): {verdict.message}.")
     st.caption("Everyone is shown as one group. Try more people (a wider date range), other ways to describe them, "
                "or a smaller minimum persona size; the check is there so that no group is shown that is not there.")
-    st.dataframe(up.profile_table(model, symbol=up.currency_symbol()), hide_index=True, width="stretch")
+    st.dataframe(profile_table(model, symbol=up.currency_symbol()), hide_index=True, width="stretch")
     st.stop()
 
 stability = model.stability_
@@ -111,7 +112,7 @@ st.subheader("Profiles")
 st.caption("Each name states only differences from the rest of the people that are large (effect size at least "
            f"{model.effect_threshold:g}, Cohen's d) and clear (the interval excludes no difference, corrected for "
            "the number of comparisons). The numbers behind each are in 'What sets them apart'.")
-st.dataframe(up.profile_table(model, symbol=up.currency_symbol()), hide_index=True, width="stretch")
+st.dataframe(profile_table(model, symbol=up.currency_symbol()), hide_index=True, width="stretch")
 
 with st.expander("Rename personas"):
     generated = up.generated_names(run)

@@ -36,6 +36,22 @@ make, receive = st.tabs(["Create a snapshot", "Open a received snapshot"])
 
 with make:
     run = us.persona_run()
+    # outside the form: switching noise on or off enables its two settings at once (in a form they would wait for
+    # the build button)
+    n1, n2, n3 = st.columns([2, 1, 1], vertical_alignment="bottom")
+    n1.toggle("Add random noise (differential privacy)", key=us.NOISE,
+              help="Every published count and sum gets random noise from OpenDP's Laplace mechanism, so two "
+                   "snapshots of overlapping data cannot be subtracted to learn about one person. Medians, "
+                   "intervals and the Markov and Shapley models are left out in this mode.")
+    noise_on = bool(st.session_state[us.NOISE])
+    n2.number_input("Privacy budget ε (epsilon)", min_value=0.05, max_value=20.0, step=0.25, key=us.EPSILON,
+                    disabled=not noise_on,
+                    help="Smaller = more noise and more protection. 1 is a common choice; the snapshot states "
+                         "the value it used. Used only with the noise switched on.")
+    n3.number_input("Revenue cap per person", min_value=1.0, max_value=1_000_000.0, step=50.0, key=us.VALUE_CAP,
+                    disabled=not noise_on,
+                    help="Revenue above this per person counts as the cap in noisy sums, so one big spender cannot "
+                         "dominate them. Used only with the noise switched on.")
     with st.form(us.FORM, border=True):
         c1, c2 = st.columns([3, 1])
         c1.text_input("Title", key=us.TITLE, max_chars=200)
@@ -51,17 +67,6 @@ with make:
         c4.multiselect("Conversion events", names, key=us.CONVERSION)
         c5.multiselect("Attribution models", list(us.MODEL_CHOICES), key=us.MODELS,
                        format_func=us.model_name)
-        n1, n2, n3 = st.columns([2, 1, 1])
-        n1.toggle("Add random noise (differential privacy)", key=us.NOISE,
-                  help="Every published count and sum gets random noise from OpenDP's Laplace mechanism, so two "
-                       "snapshots of overlapping data cannot be subtracted to learn about one person. Medians, "
-                       "intervals and the Markov and Shapley models are left out in this mode.")
-        n2.number_input("Privacy budget ε (epsilon)", min_value=0.05, max_value=20.0, step=0.25, key=us.EPSILON,
-                        help="Smaller = more noise and more protection. 1 is a common choice; the snapshot states "
-                             "the value it used.")
-        n3.number_input("Revenue cap per person", min_value=1.0, max_value=1_000_000.0, step=50.0,
-                        key=us.VALUE_CAP, help="Revenue above this per person counts as the cap in noisy sums, "
-                                               "so one big spender cannot dominate them.")
         submitted = st.form_submit_button("Build snapshot", type="primary")
     st.warning(us.DIFFERENCING, icon=":material/difference:")
     show_override(st.session_state[us.CONVERSION])  # says so when this page overrides the Data page's choice

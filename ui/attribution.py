@@ -1,6 +1,6 @@
 """Attribution view helpers: session-state keys, defaults and the cached path table and model comparison.
 
-Caches are keyed by the view (``ui.data.view_key``: dataset, session gap, channel rules, dates, cohort, persona
+Caches are keyed by the view (``ui.view.View``: dataset, session gap, channel rules, dates, cohort, persona
 labels) and the settings; frames go in as ``_events`` / ``_paths`` so Streamlit never hashes them. With persona
 labels exported on the Personas page, a persona segment limits the journeys attributed to one persona's.
 """
@@ -16,8 +16,6 @@ import polars as pl
 import streamlit as st
 
 from analysis.attribution import (
-    FLAG_LABELS,
-    LABELS,
     Model,
     ModelComparison,
     Touch,
@@ -30,8 +28,9 @@ from analysis.formatting import detect_currency
 from analysis.vocabulary import ATTRIBUTION_LOOKBACK, MARKOV_ORDERS, METRICS, TOUCHES, Metric
 from analysis.vocabulary import MODELS as MODELS_AVAILABLE
 from ui.conversions import conversion_events
-from ui.data import ViewKey, active_dataset, filtered_events, person_labels, persona_fit, view_key
+from ui.data import active_dataset
 from ui.share import int_between, is_bool
+from ui.view import View, current_view, filtered_events, person_labels, persona_fit
 
 CONVERSION_EVENTS = "attribution.conversion_events"
 LOOKBACK_DAYS = "attribution.attribution_lookback_days"  # after the prefix: the CLI's names
@@ -131,7 +130,7 @@ def recipe_extras() -> dict[str, Any]:
 
 @st.cache_data(max_entries=8, ttl=3600, scope="session", show_spinner="Building conversion paths…")
 def _paths(
-    view: ViewKey,
+    view: View,
     key: tuple[tuple[str, ...], int, str, bool, bool, str | None],
     _events: pl.DataFrame,
 ) -> pl.DataFrame:
@@ -148,7 +147,7 @@ def _paths(
 
 
 @st.cache_data(max_entries=8, ttl=3600, scope="session", show_spinner="Running the models and the bootstrap…")
-def _comparison(view: ViewKey, settings: Settings, _paths_table: pl.DataFrame) -> ModelComparison:
+def _comparison(view: View, settings: Settings, _paths_table: pl.DataFrame) -> ModelComparison:
     return compare_models(
         _paths_table,
         models=settings.models,  # type: ignore[arg-type]
@@ -168,18 +167,12 @@ def paths(settings: Settings) -> pl.DataFrame:
         "time_decay" in settings.models,
         settings.persona,
     )
-    return _paths(view_key(), key, filtered_events())
+    return _paths(current_view(), key, filtered_events())
 
 
 def comparison(settings: Settings) -> ModelComparison:
     """Every chosen model with bootstrap intervals on those paths (cached)."""
-    return _comparison(view_key(), settings, paths(settings))
-
-
-
-def model_rows(comparison: ModelComparison, model: str) -> pl.DataFrame:
-    """The comparison table's rows of one model, without the model column."""
-    return comparison.table.filter(pl.col("model") == model).drop("model")
+    return _comparison(current_view(), settings, paths(settings))
 
 
 def path_counts(paths: pl.DataFrame) -> tuple[int, int]:
@@ -188,13 +181,13 @@ def path_counts(paths: pl.DataFrame) -> tuple[int, int]:
 
 
 @st.cache_data(max_entries=8, ttl=3600, scope="session", show_spinner="Scoring Markov orders on held-out journeys…")
-def _order_fit(view: ViewKey, settings: Settings, _paths_table: pl.DataFrame) -> pl.DataFrame:
+def _order_fit(view: View, settings: Settings, _paths_table: pl.DataFrame) -> pl.DataFrame:
     return select_order(_paths_table, orders=(1, 2, 3, 4), seed=0)
 
 
 def order_fit(settings: Settings) -> pl.DataFrame:
     """Held-out log-likelihood per Markov order on the current paths (cached)."""
-    return _order_fit(view_key(), settings, paths(settings))
+    return _order_fit(current_view(), settings, paths(settings))
 
 
 def detected_currency() -> str | None:
@@ -202,72 +195,6 @@ def detected_currency() -> str | None:
     the same column: :func:`analysis.formatting.detect_currency`), else None."""
     code = detect_currency(active_dataset().events)
     return _ISO.get(code) if code else None
-
-
-def _number(column: str, metric: str, symbol: str) -> pl.Expr:
-    """A credit as text: ``1,234``, ``€1,234`` or ``12.3%`` (the share is a fraction)."""
-    col = pl.col(column)
-    if metric == "share":
-        return pl.format("{}%", (col * 100).round(1))
-    whole = col.round(0).cast(pl.Int64)
-    digits = whole.abs().cast(pl.String).str.reverse().str.replace_all(r"(\d{3})", "$1,").str.reverse() \
-        .str.strip_chars_start(",")
-    sign = pl.when(whole < 0).then(pl.lit("-")).otherwise(pl.lit(""))
-    return pl.concat_str(sign, pl.lit(symbol if metric == "value" else ""), digits)
-
-
-def readable_table(comparison: ModelComparison, flags: pl.DataFrame, *, metric: str, symbol: str) -> pl.DataFrame:
-    """Channels in robust-rank order, one column per model with "credit (low to high)" and the checks in words.
-
-    Column names are the models' plain names; a negative or sign-uncertain credit gets "⚠"; the Checks column says
-    what is flagged for the channel (models that disagree beyond their intervals included).
-    """
-    models = comparison.table["model"].unique(maintain_order=True).to_list()
-    cells = comparison.table.with_columns(
-        cell=pl.concat_str(_number(metric, metric, symbol), pl.lit(" ("), _number(f"{metric}_low", metric, symbol),
-                           pl.lit(" to "), _number(f"{metric}_high", metric, symbol), pl.lit(")"))
-        .fill_null(_number(metric, metric, symbol)))
-    flagged = (flags.filter(pl.col("flag") != "models_disagree").select("model", "channel").unique()
-               .with_columns(_warn=pl.lit(" ⚠")))
-    cells = cells.join(flagged, on=["model", "channel"], how="left").with_columns(
-        cell=pl.concat_str("cell", pl.col("_warn").fill_null("")))
-    wide = cells.pivot("model", index="channel", values="cell")
-    model = pl.col("model").replace_strict(LABELS, default=pl.col("model"))
-    label = pl.col("flag").replace_strict(FLAG_LABELS, default=pl.col("flag"))
-    checks = (flags.with_columns(_check=pl.when(pl.col("flag") == "models_disagree").then(label)
-                                 .otherwise(pl.format("{} ({})", label, model)))
-              .group_by("channel", maintain_order=True).agg(Checks=pl.col("_check").unique(maintain_order=True)
-                                                            .str.join("; ")))
-    ranks = comparison.robust_rank.select("channel", "rank")
-    out = (ranks.join(wide, on="channel", how="right").join(checks, on="channel", how="left")
-           .sort("rank", nulls_last=True)
-           .with_columns(pl.col("Checks").fill_null("–"), pl.col("rank").cast(pl.String).fill_null("–")))
-    names = {m: LABELS.get(m, m) for m in models}  # type: ignore[call-overload]
-    return out.select(pl.col("channel").alias("Channel"), pl.col("rank").alias("Rank"),
-                      *[pl.col(m).fill_null("–").alias(names[m]) for m in models], "Checks")
-
-
-def detail_table(comparison: ModelComparison, model: str, *, symbol: str) -> pl.DataFrame:
-    """One model's credits in plain columns: conversions, value and share, each with its interval."""
-    rows = comparison.table.filter(pl.col("model") == model)
-    def cell(metric: str) -> pl.Expr:
-        return pl.concat_str(_number(metric, metric, symbol), pl.lit(" ("), _number(f"{metric}_low", metric, symbol),
-                             pl.lit(" to "), _number(f"{metric}_high", metric, symbol), pl.lit(")")) \
-            .fill_null(_number(metric, metric, symbol))
-    return rows.sort("conversions", descending=True).select(
-        pl.col("channel").alias("Channel"), cell("conversions").alias("Conversions (90% interval)"),
-        cell("value").alias("Revenue (90% interval)"), cell("share").alias("Share of conversions (90% interval)"))
-
-
-def disagreement_table(comparison: ModelComparison) -> pl.DataFrame:
-    """Lowest and highest share per channel across the models, in plain words and percentages."""
-    return comparison.disagreement.select(
-        pl.col("channel").alias("Channel"),
-        pl.format("{}%", (pl.col("min_share") * 100).round(1)).alias("Lowest share"),
-        pl.col("min_model").replace_strict(LABELS, default=pl.col("min_model")).alias("Lowest in"),
-        pl.format("{}%", (pl.col("max_share") * 100).round(1)).alias("Highest share"),
-        pl.col("max_model").replace_strict(LABELS, default=pl.col("max_model")).alias("Highest in"),
-        pl.format("{} points", (pl.col("spread") * 100).round(1)).alias("Spread"))
 
 
 #: What the page says about the Shapley model(s) shown, and how the two differ.
@@ -284,23 +211,3 @@ SHAPLEY_NOTE: dict[tuple[str, ...], str] = {
     "**Shapley, never negative** values it by the chance to convert in the Markov chain of journeys if only those "
     "channels existed (after Singal et al., Management Science 2022), which cannot.",
 }
-
-
-def flag_notes(flags: pl.DataFrame) -> list[str]:
-    """One line per flag: "**Paid Search**, Shapley (DP6): negative credit: …" or "**Email**: models disagree: …"."""
-    rows = flags.with_columns(pl.col("model").replace_strict(LABELS, default=pl.col("model")).alias("_m"),
-                              pl.col("flag").replace_strict(FLAG_LABELS, default=pl.col("flag")).alias("_f"))
-    return [f"**{c}**: {f}: {n}." if flag == "models_disagree" else f"**{c}**, {m}: {f}: {n}."
-            for c, m, f, n, flag in rows.select("channel", "_m", "_f", "note", "flag").iter_rows()]
-
-
-def percent_matrix(matrix: pl.DataFrame) -> pl.DataFrame:
-    """The outrank matrix with probabilities as whole percentages and a dash on the diagonal."""
-    return matrix.select(pl.col("channel").alias("Channel"),
-                         *[pl.format("{}%", (pl.col(c) * 100).round(0).cast(pl.Int64)).fill_null("–").alias(c)
-                           for c in matrix.columns if c != "channel"])
-
-
-def has_serious(flags: pl.DataFrame) -> bool:
-    """Whether any credit is negative or of uncertain sign (those notes open by themselves)."""
-    return bool(flags.filter(pl.col("flag") != "models_disagree").height)

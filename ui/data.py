@@ -1,22 +1,12 @@
 """The active dataset and its prepared events: the app's one caching layer for data.
 
 Frames live in session-scoped caches keyed by the dataset's content digest and the parameters, never by hashing
-a frame (Streamlit samples large frames when hashing). Cheap filters, such as the sidebar's date range and the
-session's cohort, are applied outside the cache.
+a frame (Streamlit samples large frames when hashing). The server's default dataset (the bundled sample, or
+``$JOURNEYLENS_DATA``) is public and read and prepared once per server by a background warm-up.
 
-Two session-wide selections shape what every page sees:
-
-- the **cohort** (:func:`set_cohort`, picked on the Funnels page): only these people's events, shown in the sidebar;
-- the **persona labels** (:func:`set_person_labels`, exported on the Personas page): a ``persona`` column joined
-  onto the events, usable as a breakdown.
-
-One definition of success per dataset lives in ``ui.conversions`` (asked on the Data page right after a load).
-
-Uploaded datasets are kept in the local library (``ui.library``) under an unguessable key that the address bar
-carries (``ds``), so a refresh, a restart or the same person's link reopens them (``docs/decisions/0008``).
-
-Every page's cache keys start with :func:`view_key`, which changes whenever any of these (or the dataset, session
-gap, channel rules or date range) does.
+Which dataset a session holds (uploads, links, the local library) is ``ui.links``; the view every page works on
+(dates, cohort, persona labels) and its cache key are ``ui.view``; one definition of success per dataset lives in
+``ui.conversions``.
 """
 
 from __future__ import annotations
@@ -27,7 +17,6 @@ import importlib.util
 import os
 import shutil
 import threading
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -35,18 +24,16 @@ from typing import Any
 
 import polars as pl
 import streamlit as st
-from streamlit.runtime.caching import cache_data_api, cache_resource_api
-from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 
+import analysis
 from analysis import schema as s
-from analysis.filters import add_person_labels, filter_dates, filter_people
 from analysis.ingest import load_events
 from analysis.prepare import prepare
 from analysis.prepare.channels import validate_channel_rules
 from analysis.sample import SAMPLE_PATH, load_sample
 from analysis.summary import DatasetSummary, summarize
-from analysis.vocabulary import Engine
-from ui import library, state
+from analysis.vocabulary import SESSION_GAP, Engine
+from ui import state
 
 SAMPLE_NAME = "Bundled sample (synthetic shop, 60 days)"
 
@@ -77,7 +64,7 @@ _DATASET_LOCK, _PREPARED_LOCK, _WARM_LOCK = threading.Lock(), threading.Lock(), 
 _DEFAULT: dict[str, Any] = {}
 
 
-def _sample_dataset() -> Dataset:
+def default_dataset() -> Dataset:
     """The server's default dataset: ``$JOURNEYLENS_DATA`` when set (read once per server), else the sample.
 
     Public data, shared by every session; :func:`start_warm_up` reads it before anyone asks."""
@@ -93,24 +80,63 @@ def _sample_dataset() -> Dataset:
 
 
 def _default_prepared() -> pl.DataFrame:
-    """The default dataset prepared with the default settings (30-minute gap, shipped rules, Polars), once."""
-    dataset = _sample_dataset()
+    """The default dataset prepared with the default settings (30-minute gap, shipped rules, Polars), once per
+    server; the bundled sample's is kept on disk (:func:`prepared_sample_file`), so a new server reads it."""
+    dataset = default_dataset()
     with _PREPARED_LOCK:
         if "prepared" not in _DEFAULT:
-            _DEFAULT["prepared"] = prepare(dataset.events, session_gap=timedelta(minutes=30))
+            stored = prepared_sample_file() if dataset.name == SAMPLE_NAME else None
+            if stored is not None and stored.exists():
+                _DEFAULT["prepared"] = pl.read_parquet(stored)
+            else:
+                _DEFAULT["prepared"] = prepare(dataset.events, session_gap=SESSION_GAP)
+                if stored is not None:
+                    _keep(_DEFAULT["prepared"], stored)
         return _DEFAULT["prepared"]  # type: ignore[no-any-return]
 
 
-#: Imported ahead by :func:`start_warm_up`: what the pages' first visits would otherwise import (seconds each).
-WARM_MODULES = ("scipy.stats", "sklearn.cluster", "sklearn.mixture", "sklearn.decomposition", "plotly.graph_objects",
-                "analysis.attribution", "analysis.funnels.dropoff", "analysis.funnels", "analysis.journeys",
-                "analysis.personas", "analysis.snapshot", "analysis.figures.attribution",
-                "analysis.figures.funnels", "analysis.figures.journeys", "analysis.figures.personas")
+#: Where the bundled sample's prepared events are kept (the sample is fixed; ignored by git).
+PREPARED_FOLDER = SAMPLE_PATH.parent / ".prepared"
+
+
+def prepared_sample_file() -> Path | None:
+    """The file holding the bundled sample prepared by this code: named by a digest of the sample and of every
+    source file of ``analysis/`` (any change to the library makes a new one), None without the sample file."""
+    if not SAMPLE_PATH.exists():
+        return None
+    sha = hashlib.sha256(SAMPLE_PATH.read_bytes())
+    sha.update(str(SESSION_GAP).encode())
+    package = Path(analysis.__file__).resolve().parent
+    for source in sorted([*package.rglob("*.py"), *package.rglob("*.csv")]):
+        sha.update(source.relative_to(package).as_posix().encode())
+        sha.update(source.read_bytes())
+    return PREPARED_FOLDER / f"sample-{sha.hexdigest()[:24]}.parquet"
+
+
+def _keep(events: pl.DataFrame, path: Path) -> None:
+    """Write ``events`` to ``path`` atomically, replacing older versions; a read-only install just skips it."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(f".{os.getpid()}.partial")
+        events.write_parquet(partial)
+        for old in path.parent.glob("sample-*.parquet"):
+            old.unlink(missing_ok=True)
+        partial.replace(path)
+    except OSError:
+        pass
+
+
+#: Imported ahead by :func:`start_warm_up`, in the order the pages need them (seconds each on a first visit).
+WARM_MODULES = ("plotly.graph_objects", "analysis.journeys", "analysis.figures.journeys",
+                "analysis.funnels", "analysis.funnels.dropoff", "analysis.figures.funnels", "scipy.stats",
+                "analysis.attribution", "analysis.figures.attribution", "sklearn.cluster", "sklearn.mixture",
+                "sklearn.decomposition", "analysis.personas", "analysis.figures.personas", "analysis.snapshot")
 
 
 def start_warm_up() -> None:
-    """Once per server, in the background: import what the pages need and read and prepare the default dataset,
-    so that the first visit of every page does not wait for them."""
+    """Once per server, in the background: read and prepare the default dataset, then import what the pages need,
+    so that the first visit of every page does not wait for them. ``app.py`` calls it after the first page is
+    drawn: the imports hold the interpreter lock and would slow that page down."""
     with _WARM_LOCK:
         if "thread" in _DEFAULT:
             return
@@ -119,9 +145,9 @@ def start_warm_up() -> None:
 
 
 def _warm_up() -> None:
+    _default_prepared()
     for module in WARM_MODULES:
         importlib.import_module(module)
-    _default_prepared()
 
 
 def _startup_dataset(path: Path) -> Dataset:
@@ -148,46 +174,7 @@ def active_dataset() -> Dataset:
         return dataset
     if missing_link() is not None:
         return Dataset(NO_DATA_NAME, "none", pl.DataFrame(schema=s.CANONICAL_SCHEMA))
-    return _sample_dataset()
-
-
-def set_active_dataset(name: str, digest: str, events: pl.DataFrame, report: Any = None,
-                       people: pl.DataFrame | None = None) -> None:
-    """Make ``events`` (and ``people`` records, if any) the session's dataset, keep the events in the local library
-    under a new key (the address bar carries it, so a refresh reopens it) and reset what depended on the previous
-    dataset."""
-    key = library.save(events, name=name, digest=digest, report=report, people=people)
-    st.session_state.setdefault(state.OWN_KEYS, set()).add(key)
-    st.session_state[state.DATASET] = Dataset(name, digest, events, report, people=people, key=key)
-    st.session_state.pop(state.LINK_MISSING, None)
-    _forget_selections()
-
-
-def open_linked_dataset() -> None:
-    """Once per session, before anything reads the dataset: open the dataset the address bar's ``ds`` names.
-
-    A library key opens that dataset (with its conversion events); the default dataset's own ``ds`` or none
-    changes nothing; anything else is a link whose data is not here: :func:`missing_link` says so until the user
-    loads data or goes back to the sample. Unused library entries past their keeping time are deleted here.
-    """
-    if st.session_state.get(_LINK_OPENED):
-        return
-    st.session_state[_LINK_OPENED] = True
-    library.purge_expired()
-    ds = st.query_params.get("ds")
-    if ds is None or isinstance(st.session_state.get(state.DATASET), Dataset) or ds == _sample_dataset().link_key:
-        return
-    stored = library.open_dataset(ds)
-    if stored is None:
-        st.session_state[state.LINK_MISSING] = ds
-        return
-    st.session_state[state.DATASET] = Dataset(stored.name, stored.digest, stored.events, stored.report,
-                                                people=stored.people, key=stored.key)
-    if stored.conversion_events is not None:
-        st.session_state[state.CONVERSION_EVENTS] = stored.conversion_events
-
-
-_LINK_OPENED = "data.link_opened"
+    return default_dataset()
 
 
 def missing_link() -> str | None:
@@ -196,46 +183,10 @@ def missing_link() -> str | None:
     return ds if isinstance(ds, str) else None
 
 
-def forget_session() -> None:
-    """Drop everything this browser session holds: uploads, dataset (and its copy in the local library),
-    settings, cohorts and cached results.
-
-    Streamlit runs the same per-session cache clean-up when a session disconnects; this does it on request.
-    """
-    ctx = get_script_run_ctx()
-    if ctx is not None:
-        cache_data_api.clear_session_cache(ctx.session_id)
-        cache_resource_api.clear_session_cache(ctx.session_id)
-    dataset = st.session_state.get(state.DATASET)
-    for key in {*st.session_state.get(state.OWN_KEYS, ()), *([dataset.key] if isinstance(dataset, Dataset) else [])}:
-        library.forget(key)  # the kept copies too: a refresh or the link no longer reopens them
-    for key in list(st.session_state.keys()):
-        del st.session_state[key]
-    st.query_params.clear()
-
-
-def use_sample() -> None:
-    """Switch the session back to the bundled sample (also away from a link whose data is missing)."""
-    st.session_state.pop(state.DATASET, None)
-    if st.session_state.pop(state.LINK_MISSING, None) is not None:
-        st.session_state[state.LINK_FOR_OTHER_DATA] = True  # the link's settings were for that data: not applied
-    if "ds" in st.query_params:
-        del st.query_params["ds"]
-    _forget_selections()
-
-
-def _forget_selections() -> None:
-    """What belonged to the previous dataset: date range, cohort, persona labels, conversion events and the page
-    settings that follow them."""
-    for key in (state.DATE_RANGE, state.COHORT_IDS, state.COHORT_LABEL, state.COHORT_DIGEST, state.PERSONA_LABELS,
-                state.PERSONA_DIGEST, state.PERSONA_FIT, state.CONVERSION_EVENTS, *state.CONVERSION_FOLLOWERS,
-                *state.FUNNEL_FOLLOWERS):
-        st.session_state.pop(key, None)
-
-
 def session_gap() -> timedelta:
-    """The inactivity gap that splits sessions (sidebar setting, default 30 minutes)."""
-    return timedelta(minutes=int(st.session_state.get(state.SESSION_GAP_MINUTES, 30)))
+    """The inactivity gap that splits sessions in this app: the one session rule's default
+    (:data:`analysis.vocabulary.SESSION_GAP`; the app has no setting for it)."""
+    return SESSION_GAP
 
 
 def channel_rules() -> pl.DataFrame | None:
@@ -261,10 +212,15 @@ def set_channel_rules(table: pl.DataFrame | None, *, rederive: bool) -> None:
     st.session_state[state.REDERIVE_CHANNELS] = rederive
 
 
+def short_digest(text: str) -> str:
+    """A short content digest of ``text`` (16 hex digits), for cache keys."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
 def rules_digest() -> str:
     """A short content digest of the session's channel rules ("default" for the shipped ones)."""
     table = channel_rules()
-    return "default" if table is None else _digest_of(table.write_csv())
+    return "default" if table is None else short_digest(table.write_csv())
 
 
 # --- the engine that prepares the events ------------------------------------------------------------------------
@@ -292,11 +248,10 @@ def engine() -> Engine:
 
 
 @st.cache_resource(max_entries=4, scope="session", show_spinner=False)
-def _prepared(digest: str, gap_minutes: int, rules_key: str, rederive: bool, engine_name: Engine,
+def _prepared(digest: str, gap: timedelta, rules_key: str, rederive: bool, engine_name: Engine,
               _rules: pl.DataFrame | None, _events: pl.DataFrame, _people: pl.DataFrame | None = None
               ) -> pl.DataFrame:
     raw = _events.drop(s.CHANNEL) if rederive and s.CHANNEL in _events.columns else _events
-    gap = timedelta(minutes=gap_minutes)
     if engine_name == "spark" and _people is None:  # people tables are joined by the Polars engine only
         from analysis.prepare.stage import prepare_events  # noqa: PLC0415 (imports PySpark's glue only when chosen)
 
@@ -329,16 +284,15 @@ def prepared_events() -> pl.DataFrame:
     """The active dataset, prepared (stitched, channels, sessions); cached per dataset, gap, channel rules and
     engine. Only a cache miss shows the spinner (it appears after half a second)."""
     dataset = active_dataset()
-    gap_minutes = int(session_gap().total_seconds() // 60)
     chosen = engine()
     where = (f" ({estimate_prepare(dataset.events.height, chosen)})" if chosen == "polars" else
              f" on Apache Spark (local: {estimate_prepare(dataset.events.height, chosen)}, starting Spark included)")
-    if (dataset.key == "" and dataset.digest == _sample_dataset().digest and gap_minutes == 30 and chosen == "polars"
+    if (dataset.key == "" and dataset.digest == default_dataset().digest and chosen == "polars"
             and channel_rules() is None and not rederive_channels()):
         with st.spinner(f"Stitching identities and building sessions{where}…", show_time=True):
             return _default_prepared()  # public, shared, usually ready before the first page asks
     with st.spinner(f"Stitching identities and building sessions{where}…", show_time=True):
-        return _prepared(dataset.digest, gap_minutes, rules_digest(), rederive_channels(), chosen, channel_rules(),
+        return _prepared(dataset.digest, session_gap(), rules_digest(), rederive_channels(), chosen, channel_rules(),
                          dataset.events, dataset.people)
 
 
@@ -360,138 +314,6 @@ def data_date_bounds() -> tuple[date, date]:
         today = datetime.now(UTC).date()
         return today, today
     return summary.first.date(), summary.last.date()
-
-
-def date_range() -> tuple[date, date]:
-    """The date range chosen in the sidebar (whole days, inclusive), the whole dataset by default."""
-    picked = st.session_state.get(state.DATE_RANGE)
-    if isinstance(picked, tuple | list) and len(picked) == 2:
-        return picked[0], picked[1]
-    return data_date_bounds()
-
-
-# --- the session's cohort and persona labels ---------------------------------------------------------------------
-
-def _digest_of(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
-
-
-def set_cohort(ids: pl.Series | Iterable[str], label: str) -> None:
-    """Limit every page to these people (``user_id``, else ``anonymous_id``) from now on in this session."""
-    cohort = frozenset((ids if isinstance(ids, pl.Series) else pl.Series(list(ids), dtype=pl.String))
-                       .drop_nulls().to_list())
-    st.session_state[state.COHORT_IDS] = cohort
-    st.session_state[state.COHORT_LABEL] = label
-    st.session_state[state.COHORT_DIGEST] = _digest_of("\n".join(sorted(cohort)))
-
-
-def clear_cohort() -> None:
-    """Back to everyone."""
-    for key in (state.COHORT_IDS, state.COHORT_LABEL, state.COHORT_DIGEST):
-        st.session_state.pop(key, None)
-
-
-def cohort_ids() -> frozenset[str] | None:
-    """The session's cohort, or None when every person is in view."""
-    ids = st.session_state.get(state.COHORT_IDS)
-    return ids if isinstance(ids, frozenset) else None
-
-
-def cohort_label() -> str:
-    """Which people the cohort holds ("" without one)."""
-    return str(st.session_state.get(state.COHORT_LABEL, "")) if cohort_ids() is not None else ""
-
-
-def cohort_digest() -> str:
-    """A short content digest of the cohort ("all" without one)."""
-    ids = cohort_ids()
-    if ids is None:
-        return "all"
-    digest = st.session_state.get(state.COHORT_DIGEST)
-    if not isinstance(digest, str):  # ids put into the session state directly
-        digest = st.session_state[state.COHORT_DIGEST] = _digest_of("\n".join(sorted(ids)))
-    return digest
-
-
-def set_person_labels(labels: pl.DataFrame, fit: dict[str, Any] | None = None) -> None:
-    """Join these person-level columns (``user_id`` plus e.g. ``persona``) onto the events every page sees.
-
-    ``fit`` holds the recipe parameters that refit the personas behind the labels (so recipes of pages that use
-    the persona column can be re-run on the command line).
-    """
-    st.session_state[state.PERSONA_LABELS] = labels
-    st.session_state[state.PERSONA_DIGEST] = _digest_of(labels.write_csv())
-    if fit is None:
-        st.session_state.pop(state.PERSONA_FIT, None)
-    else:
-        st.session_state[state.PERSONA_FIT] = fit
-
-
-def persona_fit() -> dict[str, Any] | None:
-    """The recipe parameters behind the exported persona labels, if any."""
-    fit = st.session_state.get(state.PERSONA_FIT)
-    return fit if isinstance(fit, dict) and person_labels() is not None else None
-
-
-def clear_person_labels() -> None:
-    """Stop joining the exported persona labels."""
-    st.session_state.pop(state.PERSONA_LABELS, None)
-    st.session_state.pop(state.PERSONA_DIGEST, None)
-    st.session_state.pop(state.PERSONA_FIT, None)
-
-
-def person_labels() -> pl.DataFrame | None:
-    """The exported ``user_id, persona`` frame, if any."""
-    labels = st.session_state.get(state.PERSONA_LABELS)
-    return labels if isinstance(labels, pl.DataFrame) else None
-
-
-def labels_digest() -> str:
-    """A short content digest of the persona labels ("none" without them)."""
-    labels = person_labels()
-    if labels is None:
-        return "none"
-    digest = st.session_state.get(state.PERSONA_DIGEST)
-    if not isinstance(digest, str):
-        digest = st.session_state[state.PERSONA_DIGEST] = _digest_of(labels.write_csv())
-    return digest
-
-
-ViewKey = tuple[str, int, str, bool, tuple[date, date], str, str]
-
-
-def view_key() -> ViewKey:
-    """Everything the events a page sees depend on: dataset digest, session gap (minutes), channel-rules digest,
-    re-derive flag, date range, cohort digest and persona-labels digest. Put it first in every cache key."""
-    return (active_dataset().digest, int(session_gap().total_seconds() // 60), rules_digest(), rederive_channels(),
-            date_range(), cohort_digest(), labels_digest())
-
-
-@st.cache_resource(max_entries=2, scope="session", show_spinner=False)
-def _labelled(prepared_key: tuple[str, int, str, bool], digest: str, _events: pl.DataFrame,
-              _labels: pl.DataFrame) -> pl.DataFrame:
-    return add_person_labels(_events, _labels)
-
-
-def view_events(*, with_labels: bool = True) -> pl.DataFrame:
-    """Prepared events of the session's cohort (every date), with the persona labels joined on when exported.
-
-    For views that apply the date range themselves (the Funnels page uses it for entry only).
-    ``with_labels=False`` leaves the labels off (for the Personas and Snapshots pages, which add their own).
-    """
-    events = prepared_events()
-    labels = person_labels()
-    if with_labels and labels is not None:
-        gap = int(session_gap().total_seconds() // 60)
-        events = _labelled((active_dataset().digest, gap, rules_digest(), rederive_channels()), labels_digest(),
-                           events, labels)
-    ids = cohort_ids()
-    return events if ids is None else filter_people(events, ids)
-
-
-def filtered_events(*, with_labels: bool = True) -> pl.DataFrame:
-    """:func:`view_events` within the sidebar's date range (cheap filters outside the cache)."""
-    return filter_dates(view_events(with_labels=with_labels), *date_range())
 
 
 @st.cache_data(max_entries=4, ttl=3600, scope="session", show_spinner=False)

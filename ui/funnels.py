@@ -1,11 +1,11 @@
 """Funnels view helpers: session-state keys, defaults, the cached funnel units and drivers, the step cohort.
 
-The expensive step (:func:`analysis.funnels.funnel_units`) is cached per view (``ui.data.view_key``: dataset,
+The expensive step (:func:`analysis.funnels.funnel_units`) is cached per view (``ui.view.View``: dataset,
 session gap, channel rules, dates, cohort, persona labels) and funnel definition; tables, trends and histograms are
 cheap summaries of it and run outside the cache. Frames go in as ``_events`` / ``_units`` so Streamlit never hashes
 them.
 
-The cohort picked here becomes the session-wide filter of ``ui.data`` (:func:`ui.data.set_cohort`); the persona
+The cohort picked here becomes the session-wide filter of ``ui.view`` (:func:`ui.view.set_cohort`); the persona
 labels exported on the Personas page arrive as a ``persona`` column, offered as a breakdown.
 """
 
@@ -42,9 +42,9 @@ from analysis.vocabulary import (
     Who,
 )
 from ui.conversions import default_funnel
-from ui.data import ViewKey, date_range, persona_fit, view_events, view_key
 from ui.share import int_between, short_texts
 from ui.tables import Col
+from ui.view import View, current_view, date_range, persona_fit, view_events
 
 STEPS = "funnels.funnel_steps"  # names after the prefix are the recipe/CLI parameter names
 OPTIONAL = "funnels.optional_steps"
@@ -61,14 +61,19 @@ TREND_EVERY = "funnels.trend_every"
 TTC_FROM = "funnels.time_from_step"
 TTC_TO = "funnels.time_to_step"
 DROP_STEP = "funnels.drop_step"
+DROP_VIEW = "funnels.dropoff_view"  # which "where did they go" chart is shown
 SHOW_DRIVERS = "funnels.show_drivers"
 DRIVER_COLUMNS = "funnels.driver_columns"
 COHORT_WHO = "funnels.cohort_who"
 #: The settings a share link carries for this page (the URL parameter names; recipe names without the prefix).
 SHARE_KEYS = [STEPS, OPTIONAL, MODE, ENTRY, WINDOW_DAYS, COUNTING, ANCHOR, EXCLUDE, BREAKDOWN, ATTRIBUTION, TOP_N,
-              TREND_EVERY, TTC_FROM, TTC_TO, DROP_STEP, COHORT_WHO]
+              TREND_EVERY, TTC_FROM, TTC_TO, DROP_STEP, DROP_VIEW, COHORT_WHO]
 
 NO_BREAKDOWN = "(none)"
+#: The "where did they go" charts, one shown at a time (each is a pass over every event): (column, position, title).
+DROP_VIEWS: dict[str, tuple[str, Position, str]] = {
+    "next": (s.EVENT, "next", "Their next event"), "channel": ("channel", "next", "Channel of their next event"),
+    "last": (s.EVENT, "last", "Their last event in the data")}
 MODE_LABELS: dict[FunnelMode, str] = {"ordered": "In this order", "strict": "Directly one after another",
                                       "unordered": "In any order"}
 COUNTING_LABELS: dict[Counting, str] = {"users": "Unique people", "sessions": "Sessions", "totals": "Every attempt"}
@@ -116,13 +121,15 @@ def init_state(event_names: list[str]) -> None:
     st.session_state.setdefault(TREND_EVERY, "day")
     st.session_state.setdefault(SHOW_DRIVERS, False)
     st.session_state.setdefault(COHORT_WHO, "dropped")
+    st.session_state.setdefault(DROP_VIEW, "next")
 
 
 def share_choices(event_names: list[str]) -> dict[str, list[Any]]:
     """What a share link may set each choice setting to (anything else in the link is ignored)."""
     return {STEPS: event_names, EXCLUDE: event_names, MODE: list(FUNNEL_MODES), ENTRY: list(ENTRIES),
             COUNTING: list(COUNTINGS), ANCHOR: list(ANCHORS), ATTRIBUTION: list(FUNNEL_ATTRIBUTIONS),
-            BREAKDOWN: [NO_BREAKDOWN, *breakdown_columns()], TREND_EVERY: list(EVERIES), COHORT_WHO: list(WHOS)}
+            BREAKDOWN: [NO_BREAKDOWN, *breakdown_columns()], TREND_EVERY: list(EVERIES), COHORT_WHO: list(WHOS),
+            DROP_VIEW: list(DROP_VIEWS)}
 
 
 #: Checks for the number and free-text settings of a share link.
@@ -173,7 +180,7 @@ def current_spec() -> FunnelSpec:
 
 
 @st.cache_data(max_entries=8, ttl=3600, scope="session", show_spinner="Matching every funnel attempt…")
-def _units(view: ViewKey, spec: FunnelSpec, _events: pl.DataFrame) -> pl.DataFrame:
+def _units(view: View, spec: FunnelSpec, _events: pl.DataFrame) -> pl.DataFrame:
     return funnel_units(_events, spec)
 
 
@@ -184,22 +191,22 @@ def events() -> pl.DataFrame:
 
 def units(spec: FunnelSpec) -> pl.DataFrame:
     """Per-unit funnel progress (cached per view and definition)."""
-    return _units(view_key(), spec, events())
+    return _units(current_view(), spec, events())
 
 
 @st.cache_data(max_entries=8, ttl=3600, scope="session", show_spinner="Testing drop-off drivers…")
-def _drivers(view: ViewKey, spec: FunnelSpec, step: int, columns: tuple[str, ...],
+def _drivers(view: View, spec: FunnelSpec, step: int, columns: tuple[str, ...],
              _events: pl.DataFrame, _units: pl.DataFrame) -> pl.DataFrame:
     return dropoff_drivers(_events, _units, spec, step=step, columns=columns)
 
 
 def drivers(spec: FunnelSpec, step: int, columns: tuple[str, ...]) -> pl.DataFrame:
     """Ranked drop-off drivers after ``step`` (cached; heavy, so the page computes it only when asked)."""
-    return _drivers(view_key(), spec, step, columns, events(), units(spec))
+    return _drivers(current_view(), spec, step, columns, events(), units(spec))
 
 
 @st.cache_data(max_entries=24, ttl=3600, scope="session", show_spinner=False)
-def _destinations(view: ViewKey, spec: FunnelSpec, step: int, column: str, position: Position,
+def _destinations(view: View, spec: FunnelSpec, step: int, column: str, position: Position,
                   _events: pl.DataFrame, _units: pl.DataFrame) -> pl.DataFrame:
     return dropoff_destinations(_events, _units, spec, step=step, column=column, position=position)
 
@@ -209,7 +216,7 @@ def destinations(events: pl.DataFrame, units: pl.DataFrame, spec: FunnelSpec, st
     """Where people who dropped after ``step`` went: :func:`analysis.funnels.dropoff.dropoff_destinations`, cached per
     view, definition and step (a pass over every event, so not redone on each rerun). ``events`` and ``units``
     are this view's (``events()``, ``units(spec)``)."""
-    return _destinations(view_key(), spec, step, column, position, events, units)
+    return _destinations(current_view(), spec, step, column, position, events, units)
 
 
 def cohort_label(who: str, step: int, spec: FunnelSpec, size: int, noun: str) -> str:
@@ -273,7 +280,17 @@ DRIVER_TABLE: dict[str, Col | str] = {
 }
 
 
+#: Each rule of :meth:`FunnelSpec.describe` in plain words; the technical term (the recipe's and CLI's name) is in
+#: :data:`DEFINITION_HELP`.
+RULE_NAMES = {"mode": "Step order", "entry": "Who enters", "window": "Time allowed", "anchor": "Which attempt counts",
+              "counting": "What is counted", "exclusions": "Excluded", "date range": "Entry dates",
+              "conversion": "How rates are worked out", "optional steps": "Optional steps", "breakdown": "Split by"}
+DEFINITION_HELP = ("The technical names, as in recipes and the command line: " + "; ".join(
+    f"{plain} = {term}" for term, plain in RULE_NAMES.items() if term not in ("conversion", "date range")) + ".")
+
+
 def definition_markdown(spec: FunnelSpec) -> str:
-    """The funnel's rules as a Markdown list, every text escaped."""
+    """The funnel's rules as a Markdown list in plain words (:data:`RULE_NAMES`), every text escaped."""
     rules = spec.describe().items()
-    return "\n".join(f"- **{escape_markdown(rule)}**: {escape_markdown(text)}" for rule, text in rules)
+    return "\n".join(f"- **{escape_markdown(RULE_NAMES.get(rule, rule.capitalize()))}**: {escape_markdown(text)}"
+                      for rule, text in rules)

@@ -33,7 +33,7 @@ from analysis.ingest import (
     size_text,
 )
 from analysis.privacy.text import escape_markdown
-from ui.data import set_active_dataset
+from ui.links import set_active_dataset
 
 UPLOADER = "data.uploads"
 _UPLOADER_GENERATION = "data.uploader_generation"
@@ -125,8 +125,13 @@ def ingest_limits(environ: dict[str, str] | None = None) -> Limits:
 def ceiling_text(limits: Limits) -> str:
     """The ceiling as the Data page states it, under the uploader."""
     typical = " (about 13 million events of a typical export)" if limits == DEFAULT_LIMITS else ""
-    return (f"Per file: up to {limits.max_rows:,} rows and {size_text(limits.max_bytes)} of data once unpacked"
-            f"{typical}. Split larger exports by date.")
+    return (f"Per file: up to {limits.max_rows:,} rows and {_uploader_units(size_text(limits.max_bytes))} of data "
+            f"once unpacked{typical}. Split larger exports by date.")
+
+
+def _uploader_units(text: str) -> str:
+    """A size in the uploader's own words ("1GB" there is 1024 MB): "4 GiB" -> "4 GB", one unit on the page."""
+    return text.replace("GiB", "GB").replace("MiB", "MB").replace("KiB", "KB")
 
 
 CEILING_HELP = (f"The ceiling keeps one upload from using all of the server's memory. Whoever runs the app sets it "

@@ -1,6 +1,6 @@
 """Journeys view helpers: session-state keys, defaults, the channel-rules state and the cached results.
 
-Caches are keyed by the view (``ui.data.view_key``: dataset digest, session gap, channel rules, date range, cohort,
+Caches are keyed by the view (``ui.view.View``: dataset digest, session gap, channel rules, date range, cohort,
 persona labels) and the settings; frames go in as ``_events`` so Streamlit never hashes them.
 
 Channel rules edited on this page are the session's rules for every page: ``ui.data.set_channel_rules`` stores
@@ -26,17 +26,10 @@ from analysis.prepare.channels import UnassignedReport, load_channel_rules, unas
 from analysis.prepare.identity import StitchStats, stitch_stats
 from analysis.vocabulary import Level
 from ui.conversions import conversion_events
-from ui.data import (
-    ViewKey,
-    active_dataset,
-    channel_rules,
-    filtered_events,
-    rederive_channels,
-    set_channel_rules,
-    view_key,
-)
+from ui.data import active_dataset, channel_rules, rederive_channels, set_channel_rules
 from ui.share import int_between, is_bool
 from ui.tables import Col
+from ui.view import View, current_view, filtered_events
 
 LEVEL = "journeys.level"
 CONVERSION_EVENTS = "journeys.conversion_events"
@@ -164,12 +157,12 @@ def events() -> pl.DataFrame:
     return filtered_events()
 
 
-def _key() -> ViewKey:
-    return view_key()
+def _key() -> View:
+    return current_view()
 
 
 @st.cache_data(max_entries=4, ttl=3600, scope="session", show_spinner=False)
-def _filter_options(key: tuple[object, ...], _events: pl.DataFrame) -> dict[str, list[str]]:
+def _filter_options(key: View, _events: pl.DataFrame) -> dict[str, list[str]]:
     options: dict[str, list[str]] = {}
     for column, dtype in _events.schema.items():  # columns, not rows
         if column in _NOT_FILTERS or dtype not in (pl.String, pl.Categorical, pl.Enum, pl.Boolean):
@@ -198,7 +191,7 @@ def filter_options() -> dict[str, list[str]]:
 
 
 @st.cache_data(max_entries=4, ttl=3600, scope="session", show_spinner=False)
-def _event_names(key: tuple[object, ...], _events: pl.DataFrame) -> list[str]:
+def _event_names(key: View, _events: pl.DataFrame) -> list[str]:
     return _events[s.EVENT].drop_nulls().unique().sort().to_list()
 
 
@@ -208,7 +201,7 @@ def event_names() -> list[str]:
 
 
 @st.cache_data(max_entries=4, ttl=3600, scope="session", show_spinner=False)
-def _channel_names(key: tuple[object, ...], _events: pl.DataFrame) -> list[str]:
+def _channel_names(key: View, _events: pl.DataFrame) -> list[str]:
     return _events[s.CHANNEL].drop_nulls().unique().sort().to_list()
 
 
@@ -229,7 +222,7 @@ def stitching() -> StitchStats:
 
 
 @st.cache_data(max_entries=4, ttl=3600, scope="session", show_spinner=False)
-def _unassigned(key: tuple[object, ...], _events: pl.DataFrame) -> UnassignedReport:
+def _unassigned(key: View, _events: pl.DataFrame) -> UnassignedReport:
     return unassigned_report(_events)
 
 
@@ -239,7 +232,7 @@ def unassigned() -> UnassignedReport:
 
 
 @st.cache_data(max_entries=6, ttl=3600, scope="session", show_spinner="Cutting journeys…")
-def _journeys(key: tuple[object, ...], settings: Settings, _events: pl.DataFrame) -> pl.DataFrame:
+def _journeys(key: View, settings: Settings, _events: pl.DataFrame) -> pl.DataFrame:
     selected = filter_values(_events, dict(settings.filters))
     lookback = timedelta(days=settings.lookback_days) if settings.lookback_days else None
     attributes = [settings.breakdown] if settings.breakdown else []
@@ -259,7 +252,7 @@ def journey_table(settings: Settings) -> pl.DataFrame:
 
 
 @st.cache_resource(max_entries=6, ttl=3600, scope="session", show_spinner=False)
-def _paths(key: ViewKey, settings: Settings) -> pl.DataFrame:
+def _paths(key: View, settings: Settings) -> pl.DataFrame:
     return paths(
         journey_table(settings), level=settings.level, start=settings.start, end=settings.end,
         steps=settings.steps, collapse_repeats=settings.collapse_repeats,
@@ -295,7 +288,7 @@ class PathCounts:
 
 
 @st.cache_resource(max_entries=6, ttl=3600, scope="session", show_spinner=False)
-def _path_counts(key: ViewKey, settings: Settings, top_n: int) -> PathCounts:
+def _path_counts(key: View, settings: Settings, top_n: int) -> PathCounts:
     table = path_table(settings)
     if table.is_empty():
         return PathCounts(0, 0, None)

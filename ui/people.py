@@ -22,8 +22,9 @@ from analysis.ingest import FileKind, LoadResult, RejectedShareError, file_kind,
 from analysis.prepare.identity import overlap_report
 from analysis.prepare.identity.attributes import attribute_columns
 from analysis.sample import CRM_PATH, SHOP_PATH
-from ui.data import active_dataset, set_active_dataset
+from ui.data import active_dataset
 from ui.ingest import LoadOptions, Upload, release_uploads, uploads_digest
+from ui.links import set_active_dataset
 
 KIND_PREFIX = "data.kind."
 SAMPLE_PEOPLE = "data.sample_people"

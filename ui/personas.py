@@ -1,8 +1,7 @@
 """Personas view helpers: session-state keys, the settings of the last run, the cached fitted model and its tables.
 
 The fitted model is cached per session (``st.cache_resource``, never mutated: renaming returns a copy), keyed by the
-view (dataset digest, session gap, channel rules, date range, cohort: ``ui.data.view_key`` without the persona
-labels) and the settings. Frames go in as ``_events``.
+view it was fitted on (``ui.view.View`` without the persona labels) and the settings. Frames go in as ``_events``.
 
 Other pages use the exported personas through :data:`COHORT`: a ``user_id -> persona`` frame in session state
 (see :func:`persona_cohort`) that ``ui.data`` joins onto the events every page sees, as a ``persona`` column.
@@ -12,16 +11,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, timedelta
 from typing import Any
 
 import polars as pl
 import streamlit as st
 
 from analysis import schema as s
-from analysis.personas import Personas, persona_channels, persona_column, persona_steps
+from analysis.personas import Personas, persona_column
 from analysis.personas.features import DEFAULT_GROUPS, SCALARS
 from analysis.personas.recipe import persona_parameters
+from analysis.personas.tables import channel_mix_table, step_reach_table
 from analysis.prepare import MATCHING_ONLY
 from analysis.prepare.identity.attributes import attribute_columns
 from analysis.vocabulary import (
@@ -38,8 +37,9 @@ from analysis.vocabulary import (
 )
 from ui import state as keys
 from ui.conversions import conversion_events
-from ui.data import active_dataset, date_range, filtered_events, person_labels, session_gap, set_person_labels, view_key
+from ui.data import active_dataset
 from ui.share import int_between
+from ui.view import View, current_view, date_range, filtered_events, is_current, person_labels, set_person_labels
 
 K_MODE = "personas.k_mode"  # "auto" | "fixed"
 K = "personas.persona_k"  # after the prefix: the CLI's name
@@ -99,20 +99,12 @@ class Run:
     """Settings plus the data they were run on; the cache key of the fitted model."""
 
     settings: Settings
-    digest: str
-    gap: timedelta
-    dates: tuple[date, date]
-    view: tuple[object, ...] = ()  # ui.data.view_key() without the persona labels (rules, cohort …)
+    view: View  # without the persona labels it exports
 
     @property
     def token(self) -> str:
         """A short stable id of this run (for widget keys that belong to one fitted model)."""
-        return f"{abs(hash((self.settings, self.digest, self.gap, self.dates, self.view))):x}"[:10]
-
-
-def run_view() -> tuple[object, ...]:
-    """What a persona fit depends on besides its settings: the view without the persona labels it exports."""
-    return view_key()[:6]
+        return f"{abs(hash((self.settings, self.view))):x}"[:10]
 
 
 def events() -> pl.DataFrame:
@@ -190,8 +182,7 @@ def settings_from_state() -> Settings:
 
 def start_run(settings: Settings) -> None:
     """Remember ``settings`` on the current data as the run to show (the form's submit)."""
-    st.session_state[RUN] = Run(settings, active_dataset().digest, session_gap(), tuple(date_range()),  # type: ignore[arg-type]
-                                run_view())
+    st.session_state[RUN] = Run(settings, current_view(with_labels=False))
 
 
 def current_run() -> Run | None:
@@ -199,8 +190,7 @@ def current_run() -> Run | None:
     run = st.session_state.get(RUN)
     if not isinstance(run, Run):
         return None
-    now = (active_dataset().digest, session_gap(), tuple(date_range()), run_view())
-    return run if (run.digest, run.gap, run.dates, run.view) == now else None
+    return run if is_current(run.view) else None
 
 
 @st.cache_resource(max_entries=4, scope="session", show_spinner="Finding personas and testing their stability…")
@@ -248,86 +238,24 @@ def currency_symbol() -> str:
     return ua.CURRENCIES.get(str(st.session_state.get(ua.CURRENCY, ua.detected_currency() or "€")), "")
 
 
-def profile_table(model: Personas, *, symbol: str = "") -> pl.DataFrame:
-    """Profiles for display in plain words: name, people, share, conversion against the rest, what sets the persona
-    apart (each claim of its name with the numbers behind it), typical first session, how often it is re-found."""
-    table = model.profiles_
-    if model.stability_ is not None:
-        table = table.join(model.stability_.personas.select("persona_id", "jaccard", "flip_share", "tentative"),
-                           on="persona_id", how="left")
-    else:
-        table = table.with_columns(jaccard=pl.lit(None, pl.Float64), flip_share=pl.lit(None, pl.Float64),
-                                   tentative=pl.lit(None, pl.Boolean))
-    claims = evidence(model)
-    table = table.join(claims, on="persona_id", how="left")
-    dash = "–"
-    return table.select(
-        pl.col("name").alias("Persona"),
-        pl.col("evidence").fill_null("no difference both large and clear enough to name").alias(
-            "What sets them apart"),
-        pl.col("users").alias("People"),
-        pct("share").alias("Share of people"),
-        pct("conversion_rate").fill_null(dash).alias("Conversion rate"),
-        pl.when(pl.col("conversion_rate_rest").is_null()).then(pl.lit(dash))
-        .otherwise(pct("conversion_rate_rest")).alias("Rest of the people"),
-        pl.format("{}{}", pl.lit(symbol), pl.col("revenue_per_user").round(2)).fill_null(dash)
-        .alias("Revenue per person"),
-        pl.col("typical_path").fill_null(dash).alias("Typical first visit"),
-        pl.when(pl.col("jaccard").is_null()).then(pl.lit("not checked"))
-        .otherwise(pct("jaccard")).alias("Re-found in resamples"),
-        pl.when(pl.col("tentative")).then(pl.lit("tentative")).when(pl.col("tentative").not_())
-        .then(pl.lit("holds up")).otherwise(pl.lit("not checked")).alias("Status"),
-    )
-
-
-def pct(column: str) -> pl.Expr:
-    """A fraction column as "12.3%" text."""
-    return pl.format("{}%", (pl.col(column) * 100).round(1))
-
-
-def evidence(model: Personas) -> pl.DataFrame:
-    """Per persona, its name's claims with the numbers behind them: "search 3x as often (12% of events vs 4%)"."""
-    unit = {"event": "of events", "channel": "of visits", "conversion": "converted"}
-    def small(column: str) -> pl.Expr:  # below 1%, two decimals: 0.04% must not read as 0.0%
-        value = pl.col(column) * 100
-        return pl.when(value.abs() < 1).then(value.round(2)).otherwise(value.round(1))
-
-    said = model.claims_.with_columns(
-        pl.format("{} ({}% {} vs {}%)", pl.col("text"), small("persona_value"),
-                  pl.col("kind").replace_strict(unit, default=""), small("rest_value")).alias("_e"))
-    return said.group_by("persona_id", maintain_order=True).agg(evidence=pl.col("_e").str.join("; "))
-
-
 @st.cache_data(max_entries=8, ttl=3600, scope="session", show_spinner=False)
 def _channel_table(token: str, names: tuple[str, ...], _model: Personas, _events: pl.DataFrame) -> pl.DataFrame:
-    long = persona_channels(_events, _model)
-    wide = (long.with_columns((pl.col("share_of_persona") * 100).round(1))
-            .pivot(on=s.CHANNEL, index="persona", values="share_of_persona").fill_null(0.0))
-    return _in_persona_order(wide, _model)
+    return channel_mix_table(_events, _model)
 
 
 def channel_table(run: Run, model: Personas) -> pl.DataFrame:
-    """Persona x channel: % of the persona's users who arrived through each channel at least once."""
+    """Persona x channel: % of the persona's users who arrived through each channel at least once (cached)."""
     return _channel_table(run.token, tuple(model.names_.values()), model, events())
 
 
 @st.cache_data(max_entries=8, ttl=3600, scope="session", show_spinner=False)
 def _step_table(token: str, names: tuple[str, ...], steps: tuple[str, ...], _model: Personas,
                 _events: pl.DataFrame) -> pl.DataFrame:
-    long = persona_steps(_events, _model, steps)
-    wide = (long.with_columns((pl.col("share_of_persona") * 100).round(1))
-            .pivot(on="step", index="persona", values="share_of_persona"))
-    return _in_persona_order(wide, _model)
-
-
-def _in_persona_order(table: pl.DataFrame, model: Personas) -> pl.DataFrame:
-    """Rows in persona-id order (largest persona first), as in the profiles."""
-    order = {name: pid for pid, name in model.names_.items()}
-    return table.sort(pl.col("persona").replace_strict(order, default=len(order), return_dtype=pl.Int64))
+    return step_reach_table(_events, _model, steps)
 
 
 def step_table(run: Run, model: Personas, steps: list[str]) -> pl.DataFrame:
-    """Persona x funnel step: % of the persona's users who did each step at least once."""
+    """Persona x funnel step: % of the persona's users who did each step at least once (cached)."""
     return _step_table(run.token, tuple(model.names_.values()), tuple(steps), model, events())
 
 

@@ -40,12 +40,11 @@ from typing import Any
 import streamlit as st
 
 from analysis.cli.recipe import Recipe
-from analysis.snapshot.store import library_version
 from ui import state
-from ui.data import active_dataset, event_names, missing_link, session_gap
+from ui.data import active_dataset, event_names, missing_link
+from ui.view import current_view
 
 Q_DATASET, Q_FROM, Q_TO, Q_STATE, Q_CONVERSIONS = "ds", "from", "to", "state", "conv"
-DIGEST_CHARS = 12
 INLINE_LIMIT = 1_500  # characters of page settings kept in the URL itself
 MISMATCH = state.LINK_FOR_OTHER_DATA  # True when the opened link was made for another dataset
 _RESTORED = "share.restored"  # set of page names whose link state was applied this session
@@ -303,12 +302,14 @@ def view_recipe(page: str, keys: Sequence[str], *, seed: int = 0, extra: Mapping
     report = dataset.report
     mapping = dict(getattr(report, "mapping", {}) or {}) or None
     picked = st.session_state.get(state.DATE_RANGE)
-    parameters: dict[str, Any] = {"page": page, "session_gap_minutes": int(session_gap().total_seconds() // 60)}
+    parameters: dict[str, Any] = {"page": page, "session_gap_minutes": current_view().session_gap_minutes}
     if isinstance(picked, tuple | list) and len(picked) == 2:
         parameters["date_range"] = [picked[0].isoformat(), picked[1].isoformat()]
     for key, value in page_values(keys).items():
         parameters[key.split(".", 1)[-1]] = _to_json(value) if not isinstance(value, tuple) else list(value)
     parameters.update(extra or {})
+    from analysis.snapshot.store import library_version  # noqa: PLC0415 (keeps SciPy off every page's first run)
+
     return Recipe(dataset_hash=dataset.digest, mapping=mapping, timezone=str(getattr(report, "timezone", "UTC")),
                   seed=seed, parameters=parameters, version=library_version())
 

@@ -9,21 +9,9 @@ import streamlit as st
 
 from analysis.vocabulary import ENGINES
 from ui import share, state
-from ui.data import (
-    ENGINE_LABELS,
-    active_dataset,
-    active_summary,
-    clear_cohort,
-    clear_person_labels,
-    cohort_ids,
-    cohort_label,
-    data_date_bounds,
-    forget_session,
-    missing_link,
-    person_labels,
-    spark_unavailable,
-    use_sample,
-)
+from ui.data import ENGINE_LABELS, active_dataset, active_summary, data_date_bounds, missing_link, spark_unavailable
+from ui.links import forget_session, use_sample
+from ui.view import clear_cohort, clear_person_labels, cohort_ids, cohort_label, person_labels
 
 
 def render_sidebar() -> None:

@@ -1,7 +1,7 @@
 """Snapshots view helpers: session-state keys, the settings of the last build, the cached snapshot, uploads.
 
-Building a snapshot (privacy gate, figures, inlined plotly.js) is cached per session, keyed by the dataset digest,
-session gap, date range, settings and the persona run; frames go in as ``_events`` so Streamlit never hashes them.
+Building a snapshot (privacy gate, figures, inlined plotly.js) is cached per session, keyed by the view it was built on
+(``ui.view.View``), the settings and the persona run; frames go in as ``_events`` so Streamlit never hashes them.
 A received snapshot is parsed from its JSON and re-rendered by our own (escaping) renderer: its HTML is never shown.
 """
 
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import tempfile
 from dataclasses import dataclass
-from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +26,8 @@ from analysis.snapshot.store import HTML_NAME, snapshot_zip
 from analysis.vocabulary import MIN_GROUP_SIZE, Model
 from ui import personas as persona_ui
 from ui.conversions import conversion_events, default_funnel
-from ui.data import active_dataset, date_range, session_gap
+from ui.data import active_dataset
+from ui.view import View, current_view, is_current
 
 TITLE = "snapshots.title"
 SECTIONS_KEY = "snapshots.sections"
@@ -97,11 +97,8 @@ class Build:
     """Settings plus the data and persona run they apply to: the cache key of a built snapshot."""
 
     settings: Settings
-    digest: str
-    gap: timedelta
-    dates: tuple[date, date]
+    view: View  # without the persona labels (the snapshot adds its own personas)
     persona_run: str  # token of the Personas page run used, "" for none
-    view: tuple[object, ...] = ()  # ui.data.view_key() without the persona labels (rules, cohort …)
 
 
 @dataclass(frozen=True)
@@ -152,8 +149,7 @@ def settings_from_state() -> Settings:
 def request_build(settings: Settings) -> None:
     """Remember ``settings`` on the current data (and persona run) as the snapshot to build and show."""
     run = persona_run() if settings.use_personas else None
-    st.session_state[BUILD] = Build(settings, active_dataset().digest, session_gap(), tuple(date_range()),  # type: ignore[arg-type]
-                                    run.token if run is not None else "", persona_ui.run_view())
+    st.session_state[BUILD] = Build(settings, current_view(with_labels=False), run.token if run is not None else "")
 
 
 def current_build() -> Build | None:
@@ -162,23 +158,22 @@ def current_build() -> Build | None:
     if not isinstance(build, Build):
         return None
     run = persona_run() if build.settings.use_personas else None
-    now = (active_dataset().digest, session_gap(), tuple(date_range()), run.token if run is not None else "",
-           persona_ui.run_view())
-    return build if (build.digest, build.gap, build.dates, build.persona_run, build.view) == now else None
+    return build if is_current(build.view) and build.persona_run == (run.token if run is not None else "") else None
 
 
 @st.cache_resource(max_entries=2, scope="session", show_spinner="Building the snapshot (privacy gate, figures)…")
 def _built(build: Build, _events: pl.DataFrame, _personas: Any) -> Built:
     cfg = build.settings
-    parameters: dict[str, Any] = {"date_range": [build.dates[0].isoformat(), build.dates[1].isoformat()],
-                                  "session_gap_minutes": int(build.gap.total_seconds() // 60)}
+    start, end = build.view.dates
+    parameters: dict[str, Any] = {"date_range": [start.isoformat(), end.isoformat()],
+                                  "session_gap_minutes": build.view.session_gap_minutes}
     if isinstance(_personas, Personas):  # snapshot.json doubles as a recipe: it refits these personas
-        parameters["persona_fit"] = persona_parameters(_personas, date_range=build.dates)
+        parameters["persona_fit"] = persona_parameters(_personas, date_range=build.view.dates)
     with tempfile.TemporaryDirectory(prefix="journeylens-snapshot-") as folder:
         snap = write_snapshot(
             _events, folder, personas=_personas, min_group_size=cfg.min_group_size, title=cfg.title,
             parameters=parameters, sections=cfg.sections, funnel_steps=cfg.funnel_steps, models=cfg.models,
-            conversion_events=cfg.conversion_events, digest=build.digest,
+            conversion_events=cfg.conversion_events, digest=build.view.digest,
             noise=NoiseSettings(epsilon=cfg.epsilon, value_cap=cfg.value_cap) if cfg.noise else None,
         )
         html = (Path(folder) / HTML_NAME).read_text(encoding="utf-8")

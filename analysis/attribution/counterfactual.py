@@ -53,8 +53,7 @@ class CounterfactualGame:
     def worth(self, masks: npt.NDArray[np.bool_], conversions: FloatArray, nulls: FloatArray,
               value: FloatArray) -> FloatArray:
         """(len(masks), 2): conversion probability and expected value from start with only the masked channels."""
-        q, r = self.chain.matrices(conversions, nulls, value)
-        dense = q.toarray()
+        dense, r = self.chain.matrices(conversions, nulls, value, dense=True)
         n = dense.shape[0]
         keep_state = np.ones((masks.shape[0], n), dtype=bool)
         ch = self.state_channel

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -65,20 +66,34 @@ class MarkovChain:
         The value effect weights each conversion by the mean value of the conversions from its last state, so
         ``1 - V(without c) / V`` with V the expected value per journey (0s when ``value`` is None or all 0).
         """
-        q, r = self.matrices(conversions, nulls, value)
-        base = _absorb(q, r, np.ones(self.n_states, dtype=bool))
         k = self.contains.shape[1]
         effects = np.zeros((k, 2))
+        if self.n_states <= _DENSE_LIMIT:  # small chains: every removal in one batched dense solve
+            solved = _absorb_each(*self.matrices(conversions, nulls, value, dense=True), self.contains.T)
+            base, effects = solved[0], 1.0 - np.divide(solved[1:], solved[0], out=np.ones((k, 2)),
+                                                       where=solved[0] > 0)
+            return float(base[0]), *np.clip(effects, 0.0, 1.0).T  # type: ignore[return-value]
+        q, r = self.matrices(conversions, nulls, value)
+        base = _absorb(q, r, np.ones(self.n_states, dtype=bool))
         for c in range(k):  # one sparse solve per channel, both right-hand sides at once
             kept = _absorb(q, r, ~self.contains[:, c])
             effects[c] = 1.0 - np.divide(kept, base, out=np.ones(2), where=base > 0)
         effects = np.clip(effects, 0.0, 1.0)
         return float(base[0]), effects[:, 0], effects[:, 1]
 
+    @overload
+    def matrices(self, conversions: FloatArray, nulls: FloatArray, value: FloatArray | None = None, *,
+                 dense: Literal[False] = False) -> tuple[sp.csr_array, FloatArray]: ...
+
+    @overload
+    def matrices(self, conversions: FloatArray, nulls: FloatArray, value: FloatArray | None = None, *,
+                 dense: Literal[True]) -> tuple[FloatArray, FloatArray]: ...
+
     def matrices(
-        self, conversions: FloatArray, nulls: FloatArray, value: FloatArray | None = None
-    ) -> tuple[sp.csr_array, FloatArray]:
-        """Transient-to-transient probabilities Q and the (conversion, value) reward columns r of the chain."""
+        self, conversions: FloatArray, nulls: FloatArray, value: FloatArray | None = None, *, dense: bool = False
+    ) -> tuple[sp.csr_array | FloatArray, FloatArray]:
+        """Transient-to-transient probabilities Q and the (conversion, value) reward columns r of the chain;
+        ``dense=True`` gives Q as a dense array (for small chains)."""
         total = conversions + nulls
         w = np.bincount(
             self.pair_of_touch[self.pair_of_touch >= 0],
@@ -91,9 +106,20 @@ class MarkovChain:
         to_value = np.bincount(self.last_state, weights=value, minlength=n) if value is not None else np.zeros(n)
         out = np.bincount(self.src, weights=w, minlength=n) + to_conv + to_null
         inv = np.divide(1.0, out, out=np.zeros(n), where=out > 0)
-        q = sp.csr_array((w * inv[self.src], (self.src, self.dst)), shape=(n, n))
         r = np.column_stack([to_conv * inv, to_value * inv])
-        return q, r
+        if dense:  # the transition pairs are unique, so one bincount places each probability
+            flat = np.bincount(self.src * n + self.dst, weights=w * inv[self.src], minlength=n * n)
+            return flat.reshape(n, n), r
+        return sp.csr_array((w * inv[self.src], (self.src, self.dst)), shape=(n, n)), r
+
+
+def _absorb_each(q: FloatArray, r: FloatArray, removed: npt.NDArray[np.bool_]) -> FloatArray:
+    """Absorption (conversion, value) from state 0 in the whole chain (row 0) and with each row of ``removed``
+    (channels x states) taken out (rows 1..): a removed state keeps no transition and no reward, so it is null."""
+    keep = np.vstack([np.ones((1, q.shape[0]), dtype=bool), ~removed]).astype(np.float64)  # (1 + k, n)
+    a = np.eye(q.shape[0]) - q[None, :, :] * keep[:, :, None]
+    x = np.linalg.solve(a, r[None, :, :] * keep[:, :, None])
+    return np.asarray(x[:, 0, :], dtype=np.float64)
 
 
 def _absorb(q: sp.csr_array, r: FloatArray, keep: npt.NDArray[np.bool_]) -> FloatArray:

@@ -22,7 +22,6 @@ from typing import Literal
 
 import numpy as np
 import polars as pl
-from scipy.optimize import linprog
 
 from analysis.errors import AnalysisError
 
@@ -126,6 +125,8 @@ def audit(cells: Sequence[Cell], relations: Sequence[Relation], *, min_group_siz
                "A_ub": np.array(a_ub) if a_ub else None, "b_ub": np.array(b_ub) if b_ub else None,
                "bounds": bounds, "method": "highs"}
     rows = []
+    from scipy.optimize import linprog  # noqa: PLC0415 (SciPy only when auditing: ingest imports this package)
+
     for i in withheld:
         cell = unknown[i]
         objective = np.zeros(len(unknown))
@@ -171,6 +172,8 @@ def line_bounds(incidence: np.ndarray, withheld: np.ndarray, *, upper: np.ndarra
     b_eq = incidence @ withheld
     bounds = [(0.0, None if upper is None else float(upper[j])) for j in range(n)]
     low, high = np.zeros(n), np.full(n, np.inf)
+    from scipy.optimize import linprog  # noqa: PLC0415 (as above)
+
     for j in range(n):
         objective = np.zeros(n)
         objective[j] = 1.0

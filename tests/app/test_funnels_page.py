@@ -23,8 +23,10 @@ def test_defaults_to_the_sample_funnel_and_shows_definitions(page: AppTest) -> N
     assert page.multiselect(key=uf.STEPS).value == list(FUNNEL_STEPS)
     assert page.metric[0].value != "0"
     text = "\n".join(m.value for m in page.markdown)
-    for rule in ("mode", "window", "anchor", "counting", "exclusions", "date range"):
-        assert f"**{rule}**" in text
+    for rule in ("Step order", "Time allowed", "Which attempt counts", "What is counted", "Excluded", "Entry dates"):
+        assert f"**{rule}**" in text  # plain words first
+    assert "**mode**" not in text and "**anchor**" not in text
+    assert "window = Time allowed" not in uf.DEFINITION_HELP and "Time allowed = window" in uf.DEFINITION_HELP
 
 
 @pytest.mark.parametrize(("key", "value"), [(uf.MODE, "strict"), (uf.MODE, "unordered"), (uf.COUNTING, "sessions"),
@@ -101,3 +103,12 @@ def test_a_step_nobody_reaches_is_a_sentence_not_an_axis() -> None:
     assert any(i.value.startswith("Nobody went from step 1 to step 2 within the conversion window") for i in at.info)
     titles = [json.loads(c.proto.spec)["layout"].get("title", {}).get("text") for c in at.get("plotly_chart")]
     assert "Time from step 1 to step 2" not in titles  # no chart of empty axes
+
+
+@pytest.mark.parametrize(("view", "title"), [("next", "Their next event"), ("channel", "Channel of their next event"),
+                                             ("last", "Their last event in the data")])
+def test_one_where_did_they_go_chart_at_a_time(view: str, title: str) -> None:
+    at = open_app("funnels", **{uf.DROP_VIEW: view})
+    titles = [json.loads(c.proto.spec)["layout"].get("title", {}).get("text") for c in at.get("plotly_chart")]
+    shown = [t for t in titles if t in {v[2] for v in uf.DROP_VIEWS.values()}]
+    assert shown == [title]

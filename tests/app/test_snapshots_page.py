@@ -236,3 +236,10 @@ def test_noise_mode_builds_and_says_so() -> None:
     assert any("ε = 2.0" in i.value for i in at.info)
     assert "epsilon = 2.0" in _iframes(at)[0]
     assert at.query_params[us.NOISE] == "true"
+
+
+def test_the_noise_settings_are_disabled_until_the_noise_is_switched_on() -> None:
+    at = open_page()
+    assert at.number_input(key=us.EPSILON).disabled and at.number_input(key=us.VALUE_CAP).disabled
+    at.toggle(key=us.NOISE).set_value(True).run()  # no build needed: the switch is outside the form
+    assert not at.number_input(key=us.EPSILON).disabled and not at.number_input(key=us.VALUE_CAP).disabled

@@ -105,16 +105,16 @@ def _healthy(url: str) -> bool:
 
 
 @contextmanager
-def serve(log: Path, *, env: Mapping[str, str] | None = None) -> Iterator[str]:
+def serve(log: Path, *, env: Mapping[str, str] | None = None, root: Path = ROOT) -> Iterator[str]:
     """Run the app as a user would (`streamlit run app.py`) on a free port until the block ends; ``env`` adds
-    environment variables (e.g. ``JOURNEYLENS_DATA``)."""
+    environment variables (e.g. ``JOURNEYLENS_DATA``); ``root`` is the checkout served (a benchmark's "before")."""
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     with log.open("w") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
              "--server.port", str(port), "--global.developmentMode", "false"],
-            cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
+            cwd=root, stdout=out, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
         )
         try:
             deadline = time.monotonic() + 90

@@ -8,6 +8,7 @@ from polars.testing import assert_frame_equal
 
 from analysis.errors import AnalysisError, EmptyResultError
 from analysis.personas import Personas, persona_channels, persona_column, persona_steps, with_personas
+from analysis.personas.tables import channel_mix_table, claim_evidence, profile_table, step_reach_table
 from tests.analysis._events import frame
 
 
@@ -71,3 +72,55 @@ def test_a_step_nobody_did_is_an_error_naming_it_not_a_column_of_zeros(model: Pe
 def test_persona_steps_needs_steps(model: Personas) -> None:
     with pytest.raises(AnalysisError, match="at least one step"):
         persona_steps(events(), model, [])
+
+
+# --- the display tables (plain column names, percentages, personas in their order) --------------------------------
+
+def _persona_order(model: Personas) -> list[str]:
+    return [model.names_[pid] for pid in sorted(model.names_)]
+
+
+def test_channel_mix_table_is_the_share_of_people_per_channel_wide_in_persona_order(model: Personas) -> None:
+    # S = {a, b}: both via Email, a also via Direct; C = {c, d}: Direct only (Email absent: 0, not null)
+    rows = {"S": {"Email": 100.0, "Direct": 50.0}, "C": {"Email": 0.0, "Direct": 100.0}}
+    order = _persona_order(model)
+    table = channel_mix_table(events(), model)
+    assert table["persona"].to_list() == order
+    assert_frame_equal(table.select("persona", "Direct", "Email"),
+                       pl.DataFrame({"persona": order, "Direct": [rows[p]["Direct"] for p in order],
+                                     "Email": [rows[p]["Email"] for p in order]}))
+
+
+def test_step_reach_table_is_the_share_of_people_per_step_in_step_order(model: Personas) -> None:
+    order = _persona_order(model)
+    reach = {"S": [100.0, 100.0], "C": [0.0, 0.0]}
+    expected = pl.DataFrame({"persona": order, "search": [reach[p][0] for p in order],
+                             "view_item": [reach[p][1] for p in order]})
+    assert_frame_equal(step_reach_table(events(), model, ["search", "view_item"]), expected)
+
+
+def test_step_reach_table_names_a_step_nobody_did(model: Personas) -> None:
+    with pytest.raises(EmptyResultError, match="'purchase'"):
+        step_reach_table(events(), model, ["search", "purchase"])
+
+
+def test_profile_table_reads_in_plain_words(model: Personas) -> None:
+    table = profile_table(model, symbol="€")
+    assert table.columns == ["Persona", "What sets them apart", "People", "Share of people", "Conversion rate",
+                             "Rest of the people", "Revenue per person", "Typical first visit",
+                             "Re-found in resamples", "Status"]
+    by_name = {row["Persona"]: row for row in table.iter_rows(named=True)}
+    assert by_name["S"]["People"] == 2 and by_name["S"]["Share of people"] == "50.0%"
+    # no stability runs: said so, not a number
+    assert {row["Re-found in resamples"] for row in by_name.values()} == {"not checked"}
+    assert {row["Status"] for row in by_name.values()} == {"not checked"}
+    assert all("None" not in str(value) for row in by_name.values() for value in row.values())
+
+
+def test_claim_evidence_keeps_two_decimals_below_one_percent(model: Personas) -> None:
+    claims = model.claims_
+    tiny = claims.head(1).with_columns(text=pl.lit("scroll"), kind=pl.lit("event"), persona_value=pl.lit(0.0004),
+                                       rest_value=pl.lit(0.25))
+    fake = Personas.__new__(Personas)
+    fake.claims_ = tiny
+    assert claim_evidence(fake)["evidence"].to_list() == ["scroll (0.04% of events vs 25.0%)"]
