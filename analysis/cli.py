@@ -239,6 +239,9 @@ def _cmd_funnel(run: _Run, out: TextIO) -> None:
         breakdown=run.option("funnel_breakdown", run.args.breakdown, None),
         attribution=run.option("attribution", None, "step1"), top_n=run.option("top_n", None, 10))
     source, _ = _load(run)
+    from analysis.funnels.checks import require_step_events  # noqa: PLC0415
+
+    require_step_events(source, spec)  # a step that never occurs: name close matches, never a row of zeros
     if spec.breakdown == "persona":  # the persona column exported on the Personas page: refit those personas
         table = partitioned_funnel(_labelled(run, source, cut=False), spec, prepared=True, session_gap=_gap(run),
                                    **run.engine_options())

@@ -13,6 +13,7 @@ from datetime import timedelta
 import polars as pl
 
 from analysis import schema as s
+from analysis.attribution.checks import require_conversions
 from analysis.errors import AnalysisError
 
 JOURNEY = "journey"
@@ -67,8 +68,15 @@ def journeys(
     conversion_events: Sequence[str] = ("purchase",),
     lookback: timedelta | None = None,
     attributes: Sequence[str] = (),
+    check_events: bool = True,
 ) -> pl.DataFrame:
     """One row per journey per person: ordered touchpoints and channels, start, end, converted, value, sessions.
+
+    When none of ``conversion_events`` occurs in ``events`` it raises
+    :class:`~analysis.errors.NoConversionsError` (naming the events found and the likely conversion events) rather
+    than call every journey unconverted; ``check_events=False`` skips that check, for the map of a distributed run
+    whose partitions may lack a conversion the whole data holds. An empty ``conversion_events`` is an explicit
+    choice: each person's history is one open journey.
 
     ``events`` are prepared events (:func:`analysis.prepare.prepare`): ``user_id``, ``channel`` and ``session_id``
     filled. Columns: ``user_id``, ``journey`` (1, 2, … per user), ``touchpoints`` (event names in order),
@@ -85,6 +93,8 @@ def journeys(
     ['user_id', 'journey', 'touchpoints', 'channels']
     """
     _check(events, conversion_events, attributes)
+    if check_events and len(conversion_events):
+        require_conversions(events, conversion_events)
     ordered = journey_events(events, conversion_events=conversion_events, lookback=lookback)
     key = [s.USER_ID, JOURNEY]
     first_of_session = ~pl.struct(*key, s.SESSION_ID).eq_missing(pl.struct(*key, s.SESSION_ID).shift())

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from analysis.dropoff import step_cohort
-from analysis.errors import AnalysisError
+from analysis.errors import AnalysisError, EmptyResultError
 from analysis.figures.funnels import (
     destinations_figure,
     drivers_figure,
@@ -13,7 +13,7 @@ from analysis.figures.funnels import (
     funnel_trend_figure,
     time_to_convert_figure,
 )
-from analysis.formatting import format_count, format_percent
+from analysis.formatting import error_sentence, format_count, format_percent
 from analysis.funnels import data_end, funnel_table, funnel_totals, funnel_trend, time_to_convert
 from ui import data as ud
 from ui import funnels as uf
@@ -77,11 +77,11 @@ except AnalysisError as err:
     st.error(str(err))
     st.stop()
 
-units = uf.units(spec)
-table = funnel_table(units, spec)
-
-if units.is_empty():
-    st.info("Nobody entered this funnel in the chosen date range.")
+try:  # a step that never occurs, or nobody entering, is said in a sentence, never shown as a table of zeros
+    units = uf.units(spec)
+    table = funnel_table(units, spec)
+except EmptyResultError as err:
+    st.warning(f"**Nothing to count.** {error_sentence(err)}", icon=":material/search_off:")
     st.markdown(uf.definition_markdown(spec))
     st.stop()
 
@@ -114,15 +114,16 @@ with t1:
     f1.selectbox("From step", steps_range[:-1], key=uf.TTC_FROM, format_func=lambda k: f"{k}. {spec.labels[k - 1]}")
     f2.selectbox("To step", steps_range[1:], key=uf.TTC_TO, format_func=lambda k: f"{k}. {spec.labels[k - 1]}")
     lo, hi = int(st.session_state[uf.TTC_FROM]), int(st.session_state[uf.TTC_TO])
-    hist = time_to_convert(units, spec, from_step=lo, to_step=hi) if lo < hi else None
-    if hist is not None and hist.is_empty():
-        st.info(f"Nobody went from step {lo} to step {hi} within the conversion window, so there is no time to "
-                "convert to show.")
-    elif hist is not None:
-        st.plotly_chart(time_to_convert_figure(hist, title=f"Time from step {lo} to step {hi}", unit=noun),
-                        width="stretch")
-    else:
+    if lo >= hi:
         st.info("Pick a later 'to' step than 'from' step.")
+    else:
+        try:
+            hist = time_to_convert(units, spec, from_step=lo, to_step=hi)
+        except EmptyResultError as err:
+            st.info(error_sentence(err))
+        else:
+            st.plotly_chart(time_to_convert_figure(hist, title=f"Time from step {lo} to step {hi}", unit=noun),
+                            width="stretch")
 with t2:
     st.radio("Entry period", ["day", "week"], key=uf.TREND_EVERY, horizontal=True)
     trend = funnel_trend(units, spec, every=st.session_state[uf.TREND_EVERY], as_of=data_end(uf.events()))
@@ -136,13 +137,15 @@ st.selectbox(f"{noun.capitalize()} who dropped after", drop_options, key=uf.DROP
              format_func=lambda k: f"{k}. {spec.labels[k - 1]}")
 step = int(st.session_state[uf.DROP_STEP])
 events = uf.events()
-d1, d2, d3 = st.columns(3)
-d1.plotly_chart(destinations_figure(uf.destinations(events, units, spec, step), title="Their next event", unit=noun),
-                width="stretch")
-d2.plotly_chart(destinations_figure(uf.destinations(events, units, spec, step, column="channel"),
-                                    title="Channel of their next event", unit=noun), width="stretch")
-d3.plotly_chart(destinations_figure(uf.destinations(events, units, spec, step, position="last"),
-                                    title="Their last event in the data", unit=noun), width="stretch")
+try:
+    where_next = [(uf.destinations(events, units, spec, step), "Their next event"),
+                  (uf.destinations(events, units, spec, step, column="channel"), "Channel of their next event"),
+                  (uf.destinations(events, units, spec, step, position="last"), "Their last event in the data")]
+except EmptyResultError as err:
+    st.info(error_sentence(err))
+else:
+    for column, (found_next, title) in zip(st.columns(3), where_next, strict=True):
+        column.plotly_chart(destinations_figure(found_next, title=title, unit=noun), width="stretch")
 
 with st.container(border=True):
     st.radio("Who at this step", ["dropped", "continued", "reached"], key=uf.COHORT_WHO, horizontal=True,
@@ -170,9 +173,10 @@ if st.session_state[uf.SHOW_DRIVERS]:
                                                     if c in candidates])
     st.multiselect("Traits from these columns (besides prior events, slow steps and loops)", candidates,
                    key=uf.DRIVER_COLUMNS)
-    found = uf.drivers(spec, step, tuple(st.session_state[uf.DRIVER_COLUMNS]))
-    if found.is_empty():
-        st.info("Not enough people on both sides of this step to compare traits.")
+    try:
+        found = uf.drivers(spec, step, tuple(st.session_state[uf.DRIVER_COLUMNS]))
+    except EmptyResultError as err:
+        st.info(error_sentence(err))
     else:
         st.caption(
             "How many times as likely people with each trait were to drop, with the range we are 95% sure of "

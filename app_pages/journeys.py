@@ -7,7 +7,7 @@ import streamlit as st
 from analysis.channels import RULES_VERSION, UNASSIGNED
 from analysis.errors import AnalysisError
 from analysis.figures.journeys import sankey_figure, step_matrix_figure
-from analysis.formatting import format_count, format_percent
+from analysis.formatting import error_sentence, format_count, format_percent
 from analysis.privacy import escape_markdown
 from ui import journeys as uj
 from ui import share
@@ -82,8 +82,8 @@ settings = uj.Settings(
 try:
     journey_table = uj.journey_table(settings)
     path_table = uj.path_table(settings)
-except AnalysisError as exc:
-    st.error(str(exc))
+except AnalysisError as exc:  # e.g. no conversion event in these events: the events found and the likely ones
+    st.error(error_sentence(exc))
     st.stop()
 
 stitch = uj.stitching()

@@ -243,7 +243,7 @@ def funnel_stage(spec: FunnelSpec) -> Stage:
     unfolded = replace(spec, top_n=None)  # fold rare breakdown values only once all units are merged
 
     def run(part: pl.DataFrame) -> pl.DataFrame:
-        return funnel_units(part, unfolded)
+        return funnel_units(part, unfolded, check_events=False)
 
     def schema(columns: pl.Schema) -> pl.Schema:
         return run(pl.DataFrame(schema=columns)).schema
@@ -270,7 +270,7 @@ def journeys_stage(*, conversion_events: Sequence[str] = ("purchase",), lookback
     ['user_id', 'journey']
     """
     def run(part: pl.DataFrame) -> pl.DataFrame:
-        return journeys(part, conversion_events=conversion_events, lookback=lookback)
+        return journeys(part, conversion_events=conversion_events, lookback=lookback, check_events=False)
 
     def schema(columns: pl.Schema) -> pl.Schema:
         return run(pl.DataFrame(schema=columns)).schema
