@@ -14,7 +14,7 @@ import polars as pl
 
 from analysis import schema as s
 from analysis.attribution.checks import require_conversions
-from analysis.errors import AnalysisError
+from analysis.errors import AnalysisError, EmptyResultError
 
 JOURNEY = "journey"
 
@@ -75,8 +75,9 @@ def journeys(
     When none of ``conversion_events`` occurs in ``events`` it raises
     :class:`~analysis.errors.NoConversionsError` (naming the events found and the likely conversion events) rather
     than call every journey unconverted; ``check_events=False`` skips that check, for the map of a distributed run
-    whose partitions may lack a conversion the whole data holds. An empty ``conversion_events`` is an explicit
-    choice: each person's history is one open journey.
+    whose partitions may lack a conversion the whole data holds (or be empty). No events at all raise
+    :class:`~analysis.errors.EmptyResultError`. An empty ``conversion_events`` is an explicit choice: each person's
+    history is one open journey.
 
     ``events`` are prepared events (:func:`analysis.prepare.prepare`): ``user_id``, ``channel`` and ``session_id``
     filled. Columns: ``user_id``, ``journey`` (1, 2, … per user), ``touchpoints`` (event names in order),
@@ -93,6 +94,9 @@ def journeys(
     ['user_id', 'journey', 'touchpoints', 'channels']
     """
     _check(events, conversion_events, attributes)
+    if check_events and events.is_empty():
+        raise EmptyResultError("no events to cut into journeys: the data (after dates and filters) is empty; widen "
+                               "the dates or loosen the filters")
     if check_events and len(conversion_events):
         require_conversions(events, conversion_events)
     ordered = journey_events(events, conversion_events=conversion_events, lookback=lookback)

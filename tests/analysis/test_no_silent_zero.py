@@ -94,6 +94,11 @@ def test_journeys_refuse_a_conversion_event_absent_from_the_data() -> None:
         journeys(prepared_without_purchase())
 
 
+def test_journeys_of_no_events_say_the_data_is_empty() -> None:
+    with pytest.raises(EmptyResultError, match="no events to cut into journeys"):
+        journeys(prepared_without_purchase().clear(), conversion_events=())
+
+
 def test_journeys_without_conversion_events_are_one_open_journey_each_by_choice() -> None:
     j = journeys(prepared_without_purchase(), conversion_events=())
     assert j.select("user_id", "converted").sort("user_id").rows() == [("a", False), ("b", False)]
