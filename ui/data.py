@@ -39,10 +39,10 @@ from streamlit.runtime.caching import cache_data_api, cache_resource_api
 from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 
 from analysis import schema as s
-from analysis.channels import validate_channel_rules
 from analysis.filters import add_person_labels, filter_dates, filter_people
 from analysis.ingest import load_events
 from analysis.prepare import prepare
+from analysis.prepare.channels import validate_channel_rules
 from analysis.sample import SAMPLE_PATH, load_sample
 from analysis.summary import DatasetSummary, summarize
 from ui import library, state

@@ -19,11 +19,11 @@ import polars as pl
 import streamlit as st
 
 from analysis import schema as s
-from analysis.identity.attributes import attribute_columns
 from analysis.personas import Personas, persona_channels, persona_column, persona_steps
 from analysis.personas.features import DEFAULT_GROUPS, SCALARS
 from analysis.personas.recipe import persona_parameters
 from analysis.prepare import MATCHING_ONLY
+from analysis.prepare.identity.attributes import attribute_columns
 from ui import state as keys
 from ui.conversions import conversion_events
 from ui.data import active_dataset, date_range, filtered_events, person_labels, session_gap, set_person_labels, view_key

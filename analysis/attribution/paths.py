@@ -17,6 +17,7 @@ import polars as pl
 
 from analysis.attribution.checks import require_conversions
 from analysis.errors import AnalysisError
+from analysis.prepare.sessions import session_starts
 from analysis.schema import (
     ANONYMOUS_ID,
     CAMPAIGN,
@@ -29,7 +30,6 @@ from analysis.schema import (
     TIMESTAMP,
     USER_ID,
 )
-from analysis.sessions import session_starts
 
 Touch = Literal["channel", "source", "medium", "campaign", "source_medium"]
 TOUCHES: tuple[Touch, ...] = ("channel", "source", "medium", "campaign", "source_medium")

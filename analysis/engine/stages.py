@@ -20,10 +20,10 @@ from analysis import schema as s
 from analysis.attribution.paths import Touch, aggregate_paths, journey_paths
 from analysis.filters import filter_dates
 from analysis.funnels import BREAKDOWN, FunnelSpec, funnel_table, funnel_units
-from analysis.funnels.spec import OTHER
 from analysis.journeys import journeys
 from analysis.personas.features import DEVICE, user_features
 from analysis.prepare import prepare
+from analysis.vocabulary import OTHER
 
 Agg = Literal["sum", "max", "min"]
 Frame = Callable[[pl.DataFrame], pl.DataFrame]

@@ -22,7 +22,6 @@ from analysis.funnels._select import ATTEMPT, select_units
 from analysis.funnels.checks import require_entrants, require_step_events
 from analysis.funnels.spec import (
     NONE_VALUE,
-    OTHER,
     Anchor,
     Attribution,
     Counting,
@@ -33,6 +32,7 @@ from analysis.funnels.spec import (
     StepLike,
     funnel_spec,
 )
+from analysis.vocabulary import OTHER
 
 BREAKDOWN = "breakdown"
 

@@ -10,7 +10,7 @@ import numpy as np
 import polars as pl
 
 from analysis import schema as s
-from analysis import sessions
+from analysis.prepare import sessions
 
 DEVICE = "device"
 
@@ -54,7 +54,7 @@ def ordered(events: pl.DataFrame, columns: Sequence[str] = ()) -> pl.DataFrame:
 
 
 def session_starts(ev: pl.DataFrame, new_user: np.ndarray, gap: timedelta) -> np.ndarray:
-    """Row positions where a session starts (:func:`analysis.sessions.session_starts`, the rule of sessionize)."""
+    """Row positions where a session starts (:func:`~analysis.prepare.sessions.session_starts`, sessionize's rule)."""
     sid = pl.col(s.SESSION_ID) if s.SESSION_ID in ev.columns else None
     change = ev.select(sessions.session_starts(person=pl.col(s.USER_ID), timestamp=pl.col(s.TIMESTAMP), gap=gap,
                                                session_id=sid)).to_series()

@@ -128,8 +128,8 @@ def sessionize(
     """Assign every event a ``session_id`` (see the module docstring for the rules).
 
     Returns a new frame sorted by person (``user_id``, else ``anonymous_id``) and ``timestamp`` (ties keep input
-    order) with ``session_id`` filled on every row. Run :func:`analysis.identity.stitch_identities` first so that
-    anonymous events before a login share sessions with the person's later events.
+    order) with ``session_id`` filled on every row. Run :func:`~analysis.prepare.identity.stitch_identities` first so
+    that anonymous events before a login share sessions with the person's later events.
 
     Examples
     --------
