@@ -21,6 +21,7 @@ from analysis.attribution.intervals import attribution_intervals, bootstrap_draw
 from analysis.attribution.markov import removal_effects, select_order
 from analysis.attribution.models import DEFINITIONS, LABELS, MODELS, SUMMING_MODELS, Model, attribute
 from analysis.attribution.paths import TOUCHES, Touch, aggregate_paths, conversion_paths, journey_paths
+from analysis.attribution.segments import SegmentAttribution, attribute_by_segment, person_segments
 from analysis.attribution.shapley import shapley_values
 
 __all__ = [
@@ -33,9 +34,11 @@ __all__ = [
     "TOUCHES",
     "Model",
     "ModelComparison",
+    "SegmentAttribution",
     "Touch",
     "aggregate_paths",
     "attribute",
+    "attribute_by_segment",
     "attribution_intervals",
     "bootstrap_draws",
     "compare_models",
@@ -46,6 +49,7 @@ __all__ = [
     "journey_paths",
     "likely_conversion_events",
     "outrank_matrix",
+    "person_segments",
     "removal_effects",
     "require_conversions",
     "select_order",
