@@ -24,7 +24,10 @@ st.subheader("Active dataset")
 st.text(dataset.name)  # st.text: a file name never renders as Markdown
 c1, c2, c3 = st.columns(3)
 c1.metric("Events", f"{summary.events:,}")
-c2.metric("People", f"{summary.people:,}")
+c2.metric("People", f"{summary.people:,}",
+          help="Distinct people after identity resolution: the ids of one person across the joined files count "
+               "once." if dataset.people is not None else
+               "Distinct user ids, plus devices never seen with one.")
 c3.metric("Days", "–" if summary.first is None or summary.last is None
           else f"{(summary.last.date() - summary.first.date()).days + 1:,}")
 if dataset.name != SAMPLE_NAME:
