@@ -146,8 +146,9 @@ if st.session_state[ua.SEGMENT_BY] != ua.NO_SEGMENT:
         st.warning(f"No {by} segment has a conversion in the chosen dates and lookback.")
     else:
         st.plotly_chart(segment_attribution_figure(by_segment, model=segment_model), width="stretch")
-    st.dataframe(ua.segment_table(by_segment), hide_index=True, width="stretch",
-                 column_config={"Journeys that convert": st.column_config.NumberColumn(format="percent")})
+    st.dataframe(ua.segment_table(by_segment), hide_index=True, width="stretch")
+    st.caption("Orders from a shop file (store and guest orders) carry no source, medium or referrer, so their "
+               "visit counts as Direct: segments with many store orders give Direct more credit.")
     table_downloads(f"Download the credit by {by}", by_segment.table, f"attribution_by_{by}",
                     key="attribution.segment_download", parquet=True)
 

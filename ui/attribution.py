@@ -31,7 +31,7 @@ from analysis.attribution import (
     MODELS as MODELS_AVAILABLE,
 )
 from analysis.filters import filter_values
-from analysis.formatting import detect_currency
+from analysis.formatting import count_text, detect_currency, percent_text
 from analysis.prepare.identity.attributes import attribute_columns
 from ui.conversions import conversion_events
 from ui.data import ViewKey, active_dataset, filtered_events, person_labels, persona_fit, view_key
@@ -209,9 +209,9 @@ def segments(settings: Settings, by: str) -> SegmentAttribution:
 def segment_table(result: SegmentAttribution) -> pl.DataFrame:
     """The segments as the page shows them: people, journeys, conversions, conversion rate and the note."""
     return result.segments.select(
-        pl.col("segment").alias(result.by), pl.col("people").alias("People"), pl.col("journeys").alias("Journeys"),
-        pl.col("conversions").alias("Conversions"),
-        (pl.col("conversions") / pl.col("journeys")).alias("Journeys that convert"),
+        pl.col("segment").alias(result.by), count_text(pl.col("people")).alias("People"),
+        count_text(pl.col("journeys")).alias("Journeys"), count_text(pl.col("conversions")).alias("Conversions"),
+        percent_text(pl.col("conversions") / pl.col("journeys")).alias("Journeys that convert"),
         pl.col("note").fill_null("").alias("Note"))
 
 
