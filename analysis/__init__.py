@@ -60,6 +60,7 @@ _PUBLIC: dict[str, str] = {
     "conversion_paths": "analysis.attribution",
     "attribute": "analysis.attribution",
     "attribution_intervals": "analysis.attribution",
+    "attribute_by_segment": "analysis.attribution",
     "compare_models": "analysis.attribution",
     "removal_effects": "analysis.attribution",
     "shapley_values": "analysis.attribution",
@@ -99,6 +100,7 @@ __all__ = [
     "Step",
     "assign_channels",
     "attribute",
+    "attribute_by_segment",
     "attribution_intervals",
     "compare_models",
     "conversion_paths",
@@ -154,6 +156,7 @@ from analysis.prepare import prepare  # noqa: E402
 if TYPE_CHECKING:
     from analysis.attribution import (
         attribute,
+        attribute_by_segment,
         attribution_intervals,
         compare_models,
         conversion_paths,

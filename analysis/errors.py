@@ -25,3 +25,7 @@ class NoConversionsError(AnalysisError):
 
 class EmptyResultError(AnalysisError):
     """An analysis would return nothing, or only zeros: the message says why and what to change instead."""
+
+
+class MissingEventError(EmptyResultError):
+    """A chosen event (a funnel step) does not occur in the data; the message names close matches and events found."""

@@ -246,3 +246,15 @@ def detect_currency(events: pl.DataFrame) -> str | None:
                          .alias("c"))
              .explode("c").filter(pl.col("c").str.contains(r"^[A-Z]{3}$"))["c"].unique())
     return str(codes[0]) if codes.len() == 1 else None
+
+
+def error_sentence(error: Exception) -> str:
+    """An error's message as a sentence to show: first letter capitalised, one full stop at the end.
+
+    Examples
+    --------
+    >>> error_sentence(ValueError("nobody dropped after step 1"))
+    'Nobody dropped after step 1.'
+    """
+    text = str(error).strip()
+    return f"{text[:1].upper()}{text[1:]}" + ("" if text.endswith((".", "!", "?")) else ".")

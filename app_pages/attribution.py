@@ -7,7 +7,7 @@ import streamlit as st
 from analysis.attribution import DEFINITIONS, LABELS, MODELS, credit_flags, outrank_matrix
 from analysis.attribution import tables as at
 from analysis.errors import NoConversionsError
-from analysis.figures.attribution import attribution_figure
+from analysis.figures.attribution import attribution_figure, segment_attribution_figure
 from analysis.vocabulary import MARKOV_ORDERS, METRICS, TOUCHES, Metric
 from ui import attribution as ua
 from ui import share
@@ -61,9 +61,16 @@ with st.container(border=True):
     c8.selectbox("Currency", list(ua.CURRENCIES), key=ua.CURRENCY,
                  format_func=lambda c: "no symbol" if c == "none" else c,
                  help="The currency revenue is recorded in (read from a 'currency' column when the data has one).")
+    p1, p2 = st.columns(2)
     personas = ua.persona_choices()
-    st.selectbox("Persona", personas, key=ua.PERSONA, disabled=len(personas) == 1,
+    p1.selectbox("Persona", personas, key=ua.PERSONA, disabled=len(personas) == 1,
                  help="Attribute only the journeys of one persona (export personas on the Personas page first).")
+    splits = ua.segment_choices()
+    p2.selectbox("Compare segments of people by", splits, key=ua.SEGMENT_BY, disabled=len(splits) == 1,
+                 help="Run the models on the journeys of each value of a people attribute (a CRM segment, "
+                      "lifecycle stage, region …), side by side. Join a people file on the Data page first."
+                 if len(splits) == 1 else "Run the models on the journeys of each value of this people "
+                      "attribute, side by side. Each person counts in one segment.")
 
 show_override(st.session_state[ua.CONVERSION_EVENTS])  # says so when this page overrides the Data page's choice
 
@@ -120,6 +127,25 @@ if shapleys:
     st.info(ua.SHAPLEY_NOTE[tuple(shapleys)])
 table_downloads("Download the table, every model with interval bounds", result.table, "attribution",
                 key="attribution.table_download", parquet=True)
+
+if st.session_state[ua.SEGMENT_BY] != ua.NO_SEGMENT:
+    by = st.session_state[ua.SEGMENT_BY]
+    st.subheader(f"By {by}")
+    by_segment = ua.segments(settings, by)
+    st.caption(f"The same models on the journeys of each {by} value: each bar is a channel's share of that "
+               "segment's own conversions, so segments of different sizes compare. Segments beyond the 10 with "
+               "most people are summed as 'Other'; '(none)' holds people without a value.")
+    segment_model = st.selectbox("Model", list(settings.models), format_func=LABELS.__getitem__,
+                                 key=ua.SEGMENT_MODEL)
+    if by_segment.table.is_empty():
+        st.warning(f"No {by} segment has a conversion in the chosen dates and lookback.")
+    else:
+        st.plotly_chart(segment_attribution_figure(by_segment, model=segment_model), width="stretch")
+    st.dataframe(at.segment_table(by_segment), hide_index=True, width="stretch")
+    st.caption("Orders from a shop file (store and guest orders) carry no source, medium or referrer, so their "
+               "visit counts as Direct: segments with many store orders give Direct more credit.")
+    table_downloads(f"Download the credit by {by}", by_segment.table, f"attribution_by_{by}",
+                    key="attribution.segment_download", parquet=True)
 
 st.subheader("One model in detail")
 detail = st.selectbox("Model", list(settings.models), format_func=LABELS.__getitem__, key=ua.DETAIL_MODEL)

@@ -23,7 +23,11 @@ st.subheader("Active dataset")
 st.text(dataset.name)  # st.text: a file name never renders as Markdown
 c1, c2, c3 = st.columns(3)
 c1.metric("Events", f"{summary.events:,}")
-c2.metric("People", f"{summary.people:,}")
+c2.metric("People", f"{summary.people:,}",
+          help="Distinct people in the events after identity resolution: the ids of one person across the joined "
+               "files count once. 'People across all sources' below also counts people known only from a people "
+               "file (no event)." if dataset.people is not None else
+               "Distinct user ids, plus devices never seen with one.")
 c3.metric("Days", "–" if summary.first is None or summary.last is None
           else f"{(summary.last.date() - summary.first.date()).days + 1:,}")
 if dataset.name != SAMPLE_NAME:

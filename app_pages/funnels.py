@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from analysis.errors import AnalysisError
+from analysis.errors import AnalysisError, EmptyResultError
 from analysis.figures.funnels import (
     destinations_figure,
     drivers_figure,
@@ -12,7 +12,7 @@ from analysis.figures.funnels import (
     funnel_trend_figure,
     time_to_convert_figure,
 )
-from analysis.formatting import format_count, format_percent
+from analysis.formatting import error_sentence, format_count, format_percent
 from analysis.funnels import data_end, funnel_table, funnel_totals, funnel_trend, time_to_convert
 from analysis.funnels.dropoff import step_cohort
 from analysis.vocabulary import ANCHORS, COUNTINGS, ENTRIES, EVERIES, FUNNEL_ATTRIBUTIONS, FUNNEL_MODES, WHOS
@@ -79,11 +79,11 @@ except AnalysisError as err:
     st.error(str(err))
     st.stop()
 
-units = uf.units(spec)
-table = funnel_table(units, spec)
-
-if units.is_empty():
-    st.info("Nobody entered this funnel in the chosen date range.")
+try:  # a step that never occurs, or nobody entering, is said in a sentence, never shown as a table of zeros
+    units = uf.units(spec)
+    table = funnel_table(units, spec)
+except EmptyResultError as err:
+    st.warning(f"**Nothing to count.** {error_sentence(err)}", icon=":material/search_off:")
     st.markdown(uf.definition_markdown(spec))
     st.stop()
 
@@ -116,15 +116,16 @@ with t1:
     f1.selectbox("From step", steps_range[:-1], key=uf.TTC_FROM, format_func=lambda k: f"{k}. {spec.labels[k - 1]}")
     f2.selectbox("To step", steps_range[1:], key=uf.TTC_TO, format_func=lambda k: f"{k}. {spec.labels[k - 1]}")
     lo, hi = int(st.session_state[uf.TTC_FROM]), int(st.session_state[uf.TTC_TO])
-    hist = time_to_convert(units, spec, from_step=lo, to_step=hi) if lo < hi else None
-    if hist is not None and hist.is_empty():
-        st.info(f"Nobody went from step {lo} to step {hi} within the conversion window, so there is no time to "
-                "convert to show.")
-    elif hist is not None:
-        st.plotly_chart(time_to_convert_figure(hist, title=f"Time from step {lo} to step {hi}", unit=noun),
-                        width="stretch")
-    else:
+    if lo >= hi:
         st.info("Pick a later 'to' step than 'from' step.")
+    else:
+        try:
+            hist = time_to_convert(units, spec, from_step=lo, to_step=hi)
+        except EmptyResultError as err:
+            st.info(error_sentence(err))
+        else:
+            st.plotly_chart(time_to_convert_figure(hist, title=f"Time from step {lo} to step {hi}", unit=noun),
+                            width="stretch")
 with t2:
     st.radio("Entry period", EVERIES, key=uf.TREND_EVERY, horizontal=True, format_func=uf.EVERY_LABELS.__getitem__)
     trend = funnel_trend(units, spec, every=st.session_state[uf.TREND_EVERY], as_of=data_end(uf.events()))
@@ -142,8 +143,12 @@ st.segmented_control("Where did they go", list(uf.DROP_VIEWS), key=uf.DROP_VIEW,
                      format_func=lambda v: uf.DROP_VIEWS[v][2],
                      help="One view at a time: each is worked out over every event of the people who dropped.")
 column, position, title = uf.DROP_VIEWS[st.session_state[uf.DROP_VIEW]]
-st.plotly_chart(destinations_figure(uf.destinations(events, units, spec, step, column=column, position=position),
-                                    title=title, unit=noun), width="stretch")
+try:
+    where_next = uf.destinations(events, units, spec, step, column=column, position=position)
+except EmptyResultError as err:
+    st.info(error_sentence(err))
+else:
+    st.plotly_chart(destinations_figure(where_next, title=title, unit=noun), width="stretch")
 
 with st.container(border=True):
     st.radio("Who at this step", WHOS, key=uf.COHORT_WHO, horizontal=True,
@@ -171,9 +176,10 @@ if st.session_state[uf.SHOW_DRIVERS]:
                                                     if c in candidates])
     st.multiselect("Traits from these columns (besides prior events, slow steps and loops)", candidates,
                    key=uf.DRIVER_COLUMNS)
-    found = uf.drivers(spec, step, tuple(st.session_state[uf.DRIVER_COLUMNS]))
-    if found.is_empty():
-        st.info("Not enough people on both sides of this step to compare traits.")
+    try:
+        found = uf.drivers(spec, step, tuple(st.session_state[uf.DRIVER_COLUMNS]))
+    except EmptyResultError as err:
+        st.info(error_sentence(err))
     else:
         st.caption(
             "How many times as likely people with each trait were to drop, with the range we are 95% sure of "

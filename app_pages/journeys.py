@@ -6,7 +6,7 @@ import streamlit as st
 
 from analysis.errors import AnalysisError
 from analysis.figures.journeys import sankey_figure, step_matrix_figure
-from analysis.formatting import format_count, format_percent
+from analysis.formatting import error_sentence, format_count, format_percent
 from analysis.prepare.channels import RULES_VERSION, UNASSIGNED
 from analysis.privacy import escape_markdown
 from ui import journeys as uj
@@ -82,8 +82,8 @@ settings = uj.Settings(
 try:
     journey_table = uj.journey_table(settings)
     path_table = uj.path_table(settings)
-except AnalysisError as exc:
-    st.error(str(exc))
+except AnalysisError as exc:  # e.g. no conversion event in these events: the events found and the likely ones
+    st.error(error_sentence(exc))
     st.stop()
 
 stitch = uj.stitching()
@@ -93,7 +93,7 @@ m1, m2, m3, m4, m5 = st.columns(5)
 m1.metric("Journeys", format_count(journey_table.height))
 m2.metric("Converted", format_count(int(journey_table["converted"].sum())))
 m3.metric("Different paths", format_count(counts.distinct), help=uj.distinct_help(settings, counts))
-m4.metric("Anonymous events linked", f"{stitch.stitch_rate:.0%}",
+m4.metric("Anonymous events linked", f"{stitch.stitch_rate:.0%}" if stitch.anonymous_events else "–",
           help=f"{stitch.stitched_events:,} of {stitch.anonymous_events:,} anonymous events belong to a person "
                f"who logged in on that device later or earlier; {stitch.conflict_devices:,} devices were used "
                "by several user ids (events go to the user id active at the time).")

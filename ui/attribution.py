@@ -18,13 +18,16 @@ import streamlit as st
 from analysis.attribution import (
     Model,
     ModelComparison,
+    SegmentAttribution,
     Touch,
+    attribute_by_segment,
     compare_models,
     conversion_paths,
     select_order,
 )
 from analysis.filters import filter_values
 from analysis.formatting import detect_currency
+from analysis.prepare.identity.attributes import attribute_columns
 from analysis.vocabulary import ATTRIBUTION_LOOKBACK, MARKOV_ORDERS, METRICS, TOUCHES, Metric
 from analysis.vocabulary import MODELS as MODELS_AVAILABLE
 from ui.conversions import conversion_events
@@ -46,9 +49,12 @@ PERSONA = "attribution.persona"
 CURRENCY = "attribution.currency"
 ALL_PERSONAS = "(all people)"
 PERSONA_COLUMN = "persona"
+SEGMENT_BY = "attribution.segment_by"
+SEGMENT_MODEL = "attribution.segment_model"
+NO_SEGMENT = "(no split)"
 #: The settings a share link carries for this page.
 SHARE_KEYS = [CONVERSION_EVENTS, LOOKBACK_DAYS, TOUCH, COLLAPSE, MODELS, ORDER, N_BOOT, METRIC, DETAIL_MODEL, PERSONA,
-              CURRENCY]
+              CURRENCY, SEGMENT_BY]
 #: The comparison the page starts with: a few models that answer different questions; the rest can be added.
 STARTING_MODELS: tuple[Model, ...] = ("last_touch", "linear", "markov", "shapley_counterfactual")
 #: Currency symbols the value can be shown in (the data carries no currency unless it has a ``currency`` column).
@@ -92,6 +98,7 @@ def init_state(event_names: list[str]) -> None:
     st.session_state.setdefault(N_BOOT, 200)
     st.session_state.setdefault(METRIC, "conversions")
     st.session_state.setdefault(PERSONA, ALL_PERSONAS)
+    st.session_state.setdefault(SEGMENT_BY, NO_SEGMENT)
 
 
 def persona_choices() -> list[str]:
@@ -107,12 +114,26 @@ def persona_choices() -> list[str]:
     return choices
 
 
+def segment_choices() -> list[str]:
+    """The split's options: no split, then each people attribute joined to the data (``prepare(people=...)``).
+
+    A chosen attribute that the active data no longer carries falls back to no split.
+    """
+    people = active_dataset().people
+    columns = filtered_events().columns
+    names = [] if people is None else [c for c in attribute_columns(people) if c in columns]
+    choices = [NO_SEGMENT, *names]
+    if st.session_state.get(SEGMENT_BY) not in choices:
+        st.session_state[SEGMENT_BY] = NO_SEGMENT
+    return choices
+
+
 def share_choices(event_names: list[str]) -> dict[str, list[Any]]:
     """What a share link may set each choice setting to (anything else in the link is ignored)."""
     return {CONVERSION_EVENTS: event_names, TOUCH: list(TOUCHES), MODELS: list(MODELS_AVAILABLE),
             CURRENCY: list(CURRENCIES),
             ORDER: list(MARKOV_ORDERS), METRIC: list(METRICS), DETAIL_MODEL: list(MODELS_AVAILABLE),
-            PERSONA: persona_choices()}
+            PERSONA: persona_choices(), SEGMENT_BY: segment_choices()}
 
 
 #: Checks for the number and switch settings of a share link.
@@ -168,6 +189,20 @@ def paths(settings: Settings) -> pl.DataFrame:
         settings.persona,
     )
     return _paths(current_view(), key, filtered_events())
+
+
+@st.cache_data(max_entries=8, ttl=3600, scope="session", show_spinner="Attributing each segment…")
+def _segments(view: View, settings: Settings, by: str, _events: pl.DataFrame) -> SegmentAttribution:
+    events = (filter_values(_events, {PERSONA_COLUMN: [settings.persona]}) if settings.persona is not None
+              else _events)
+    return attribute_by_segment(events, by=by, models=settings.models, conversion_events=settings.conversion_events,
+                                lookback=timedelta(days=settings.lookback_days), touch=settings.touch,
+                                collapse_repeats=settings.collapse_repeats, order=settings.order, seed=0)
+
+
+def segments(settings: Settings, by: str) -> SegmentAttribution:
+    """Every chosen model on the journeys of each value of the people attribute ``by`` (cached)."""
+    return _segments(current_view(), settings, by, filtered_events())
 
 
 def comparison(settings: Settings) -> ModelComparison:

@@ -17,7 +17,7 @@ import importlib.util
 import os
 import shutil
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -301,15 +301,29 @@ def _summary(digest: str, _events: pl.DataFrame) -> DatasetSummary:
     return summarize(_events)
 
 
+@st.cache_resource(max_entries=4, scope="session", show_spinner=False)
+def _resolved_people(key: tuple[str, int, str, bool, str], _prepared: pl.DataFrame) -> int:
+    return int(_prepared.get_column(s.USER_ID).drop_nulls().n_unique())
+
+
 def active_summary() -> DatasetSummary:
-    """Counts and time span of the active dataset (cached per dataset)."""
+    """Counts and time span of the active dataset (cached per dataset).
+
+    With people files joined, ``people`` counts resolved persons (the identity graph's person keys in the prepared
+    events), not raw ids: a web id, a customer number and an e-mail of one person are one person.
+    """
     dataset = active_dataset()
-    return _summary(dataset.digest, dataset.events)
+    summary = _summary(dataset.digest, dataset.events)
+    if dataset.people is None:
+        return summary
+    key = (dataset.digest, int(session_gap().total_seconds() // 60), rules_digest(), rederive_channels(), engine())
+    return replace(summary, people=_resolved_people(key, prepared_events()))
 
 
 def data_date_bounds() -> tuple[date, date]:
     """First and last day of the active dataset (UTC); today when it is empty."""
-    summary = active_summary()
+    dataset = active_dataset()
+    summary = _summary(dataset.digest, dataset.events)  # the raw span: no need to prepare for it
     if summary.first is None or summary.last is None:
         today = datetime.now(UTC).date()
         return today, today

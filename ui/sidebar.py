@@ -94,6 +94,9 @@ def _engine() -> None:
              help=("Prepares the events (stitching, channels, sessions). Both give the same results; Spark is for "
                    "data that outgrows this machine and is slower here (it starts a local Spark first)."
                    if why_not is None else f"Apache Spark is not available here: {why_not}"))
+    if st.session_state.get(state.ENGINE) == "spark" and active_dataset().people is not None:
+        st.caption("With people files joined, the events are prepared on this machine (Polars): the identity "
+                   "graph across people files does not run on Spark yet.")
 
 
 def render_missing_link(*, on_data_page: bool) -> None:

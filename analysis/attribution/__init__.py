@@ -21,6 +21,7 @@ from analysis.attribution.intervals import attribution_intervals, bootstrap_draw
 from analysis.attribution.markov import removal_effects, select_order
 from analysis.attribution.models import DEFINITIONS, LABELS, SUMMING_MODELS, attribute
 from analysis.attribution.paths import PathKeywords, PathOptions, aggregate_paths, conversion_paths, journey_paths
+from analysis.attribution.segments import SegmentAttribution, attribute_by_segment, person_segments
 from analysis.attribution.shapley import shapley_values
 from analysis.conversions import likely_conversion_events
 from analysis.vocabulary import MODELS, TOUCHES, Model, Touch
@@ -37,9 +38,11 @@ __all__ = [
     "ModelComparison",
     "PathKeywords",
     "PathOptions",
+    "SegmentAttribution",
     "Touch",
     "aggregate_paths",
     "attribute",
+    "attribute_by_segment",
     "attribution_intervals",
     "bootstrap_draws",
     "compare_models",
@@ -50,6 +53,7 @@ __all__ = [
     "journey_paths",
     "likely_conversion_events",
     "outrank_matrix",
+    "person_segments",
     "removal_effects",
     "require_conversions",
     "select_order",

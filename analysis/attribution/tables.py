@@ -14,22 +14,21 @@ Examples
 
 from __future__ import annotations
 
-from typing import Literal
-
 import polars as pl
 
 from analysis.attribution.compare import ModelComparison
 from analysis.attribution.flags import FLAG_LABELS
 from analysis.attribution.models import LABELS
+from analysis.attribution.segments import SegmentAttribution
+from analysis.formatting import count_text, percent_text
+from analysis.vocabulary import Metric
 
-#: What a credit is read as: conversions (a count), value (money) or share of conversions (a fraction).
-CreditMetric = Literal["conversions", "value", "share"]
 #: The flag that is about the models together rather than one model's credit.
 DISAGREE = "models_disagree"
 DASH = "–"
 
 
-def credit_text(column: str, *, metric: CreditMetric, symbol: str = "") -> pl.Expr:
+def credit_text(column: str, *, metric: Metric, symbol: str = "") -> pl.Expr:
     """A credit column as text: ``1,234``, ``€1,234`` (``metric="value"``) or ``12.3%`` (the share is a fraction).
 
     Examples
@@ -48,7 +47,7 @@ def credit_text(column: str, *, metric: CreditMetric, symbol: str = "") -> pl.Ex
     return pl.concat_str(sign, pl.lit(symbol if metric == "value" else ""), digits).alias(column)
 
 
-def _with_interval(metric: CreditMetric, symbol: str) -> pl.Expr:
+def _with_interval(metric: Metric, symbol: str) -> pl.Expr:
     """"credit (low to high)", or the credit alone where the model has no interval."""
     return (pl.concat_str(credit_text(metric, metric=metric, symbol=symbol), pl.lit(" ("),
                           credit_text(f"{metric}_low", metric=metric, symbol=symbol), pl.lit(" to "),
@@ -65,7 +64,7 @@ def model_rows(comparison: ModelComparison, model: str) -> pl.DataFrame:
     return comparison.table.filter(pl.col("model") == model).drop("model")
 
 
-def readable_table(comparison: ModelComparison, flags: pl.DataFrame, *, metric: CreditMetric,
+def readable_table(comparison: ModelComparison, flags: pl.DataFrame, *, metric: Metric,
                    symbol: str = "") -> pl.DataFrame:
     """Channels in robust-rank order, one column per model with "credit (low to high)" and the checks in words.
 
@@ -143,3 +142,12 @@ def percent_matrix(matrix: pl.DataFrame) -> pl.DataFrame:
 def has_serious(flags: pl.DataFrame) -> bool:
     """Whether any credit is negative or of uncertain sign (those notes open by themselves)."""
     return bool(flags.filter(pl.col("flag") != DISAGREE).height)
+
+
+def segment_table(result: SegmentAttribution) -> pl.DataFrame:
+    """The segments as the page shows them: people, journeys, conversions, conversion rate and the note."""
+    return result.segments.select(
+        pl.col("segment").alias(result.by), count_text(pl.col("people")).alias("People"),
+        count_text(pl.col("journeys")).alias("Journeys"), count_text(pl.col("conversions")).alias("Conversions"),
+        percent_text(pl.col("conversions") / pl.col("journeys")).alias("Journeys that convert"),
+        pl.col("note").fill_null("").alias("Note"))

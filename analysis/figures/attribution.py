@@ -7,6 +7,7 @@ import polars as pl
 
 from analysis.attribution.compare import ModelComparison
 from analysis.attribution.models import LABELS
+from analysis.attribution.segments import SegmentAttribution
 from analysis.errors import AnalysisError
 from analysis.privacy.text import escape_column, escape_text
 from analysis.vocabulary import METRICS, Metric, check_choice
@@ -88,4 +89,31 @@ def attribution_figure(
         legend={"title": "Model"},
         margin={"t": 60, "l": 60, "r": 20, "b": 60},
     )
+    return fig
+
+
+def segment_attribution_figure(result: SegmentAttribution, *, model: str, metric: Metric = "share",
+                               currency: str = "") -> go.Figure:
+    """Grouped bars of one model's credit per channel, one colour per segment (:func:`attribute_by_segment`).
+
+    The share compares segments of different sizes (each segment's credit over its own conversions); counts and
+    value show where the conversions are. Segment and channel names are data: they are escaped for Plotly.
+
+    Examples
+    --------
+    >>> from analysis.attribution.segments import SegmentAttribution
+    >>> t = pl.DataFrame({"segment": ["VIP", "Neu"], "model": ["linear"] * 2, "channel": ["Email"] * 2,
+    ...                   "conversions": [2.0, 1.0], "value": [9.0, 3.0], "share": [1.0, 1.0]})
+    >>> fig = segment_attribution_figure(SegmentAttribution("tier", t, pl.DataFrame()), model="linear")
+    >>> [bar.name for bar in fig.data], fig.layout.legend.title.text
+    (['VIP', 'Neu'], 'tier')
+    """
+    table = result.table.filter(pl.col("model") == model)
+    if table.is_empty():
+        raise AnalysisError(f"model {model!r} is not in this segment attribution; it holds "
+                            f"{', '.join(result.table['model'].unique(maintain_order=True).to_list())}")
+    fig = attribution_figure(table.with_columns(pl.col("segment").alias("model")), metric=metric, currency=currency)
+    name = LABELS.get(model, model)  # type: ignore[call-overload]
+    fig.update_layout(title=f"{_TITLES[metric]} by {escape_text(result.by)}: {escape_text(name)}",
+                      legend={"title": escape_text(result.by)})
     return fig

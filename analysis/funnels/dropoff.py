@@ -16,13 +16,22 @@ import polars as pl
 from scipy.stats import norm
 
 from analysis import schema as s
-from analysis.errors import AnalysisError
+from analysis.errors import AnalysisError, EmptyResultError
 from analysis.funnels import FunnelSpec, step_column
 from analysis.prepare.person import person_key
 from analysis.vocabulary import NONE_VALUE, POSITIONS, WHOS, Position, Who, check_choice, fold_top_n
 
 SMALL_GROUP = 30  # below this many units on either side of a comparison, a number is flagged, not shown as exact
 NO_FURTHER_EVENT = "(no further event)"
+
+
+def _nobody_dropped(units: pl.DataFrame, spec: FunnelSpec, step: int) -> str:
+    """Why there is no drop-off to describe after ``step``: nobody reached it, or everyone who did went on."""
+    reached = units.select(pl.col(step_column(step)).count()).item()
+    if not reached:
+        return f"nobody reached step {step} ({spec.labels[step - 1]!r}), so nobody can drop after it"
+    return (f"nobody dropped after step {step} ({spec.labels[step - 1]!r}): all {reached:,} units that reached it "
+            "went on to the next step")
 
 
 def _unit_keys(units: pl.DataFrame) -> list[str]:
@@ -80,6 +89,8 @@ def dropoff_destinations(
 
     Counts one value of ``column`` (``event``, ``channel``, …) per dropped unit. Columns: ``value``, ``units``,
     ``share`` (of the dropped units); values past ``top_n`` are summed as "Other".
+    When nobody dropped after ``step`` it raises :class:`~analysis.errors.EmptyResultError` saying so (and how many
+    reached the step) rather than return an empty frame.
 
     Examples
     --------
@@ -97,6 +108,8 @@ def dropoff_destinations(
                             f"present: {', '.join(events.columns)}")
     check_choice("position", position, POSITIONS)
     dropped = step_cohort(units, spec, step=step, who="dropped")
+    if dropped.is_empty():
+        raise EmptyResultError(_nobody_dropped(units, spec, step))
     at = step_column(step)
     ev = (events.lazy().select(person_key(events).alias(s.USER_ID), pl.col(s.TIMESTAMP).alias("_t"),
                                pl.col(column).cast(pl.String).alias("_v"))
@@ -116,7 +129,7 @@ def dropoff_destinations(
     counts = counts.sort(["units", "value"], descending=[True, False])
     top = (fold_top_n(counts, "value", n=top_n, weight="units")  # sorted, so "Other" comes last
            .group_by("value", maintain_order=True).agg(pl.col("units").sum()))
-    total = max(dropped.height, 1)
+    total = dropped.height
     return top.with_columns((pl.col("units") / total).alias("share"))
 
 
@@ -140,6 +153,9 @@ def dropoff_drivers(
     than the median from the previous step (``slow``), repeated earlier funnel steps (``loop``). Traits held by
     fewer than ``min_units`` units (or by all) are not tested. ``small`` flags a trait with fewer than 30 units
     on either side; its sentence says so instead of giving an exact count.
+    When there is nothing to compare (nobody reached the step, nobody dropped or nobody went on, or no trait held
+    by at least ``min_units`` units and not by all) it raises :class:`~analysis.errors.EmptyResultError` naming
+    which, rather than return an empty frame.
 
     Columns: ``trait``, ``kind``, ``n_with``, ``n_without``, ``dropped_with``, ``dropped_without``,
     ``drop_rate_with``, ``drop_rate_without``, ``relative_risk``, ``rr_low``, ``rr_high``, ``odds_ratio``,
@@ -164,8 +180,12 @@ def dropoff_drivers(
     cohort = (units.filter(pl.col(at).is_not_null())
               .with_row_index("_unit")
               .with_columns(pl.col(step_column(nxt)).is_null().alias("_dropped")))
-    if cohort.is_empty():
-        return _empty_drivers()
+    dropped_n = int(cohort["_dropped"].sum())
+    if dropped_n in (0, cohort.height):
+        raise EmptyResultError(_nobody_dropped(units, spec, step) if dropped_n == 0 or cohort.is_empty() else
+                               f"all {cohort.height:,} units that reached step {step} ({spec.labels[step - 1]!r}) "
+                               f"dropped before step {nxt} ({spec.labels[nxt - 1]!r}), so no trait can go with "
+                               "dropping more than another")
     person = [s.USER_ID] + ([s.SESSION_ID] if s.SESSION_ID in keys else [])
     ev_cols = [person_key(events).alias(s.USER_ID), pl.col(s.TIMESTAMP).alias("_t"),
                pl.col(s.EVENT).alias("_e"), *[pl.col(c).cast(pl.String).alias(f"_c{i}") for i, c in
@@ -214,7 +234,9 @@ def dropoff_drivers(
                                (total_dropped - pl.col("dropped_with")).alias("dropped_without"))
     table = table.filter(pl.col("n_with") >= min_units, pl.col("n_without") >= 1)
     if table.is_empty():
-        return _empty_drivers()
+        raise EmptyResultError(f"no trait to compare: of the {total:,} units that reached step {step} "
+                               f"({spec.labels[step - 1]!r}), {total_dropped:,} dropped, and no trait was held by "
+                               f"at least {min_units} of them and not by all; add trait columns or lower min_units")
     noun = {"users": "Users", "sessions": "Sessions", "totals": "Attempts"}[spec.counting]
     where = f"between {spec.labels[step - 1]} and {spec.labels[nxt - 1]}"
     return _statistics(table, alpha).with_columns(_sentence(noun, where)).select(_DRIVER_COLUMNS)
@@ -292,10 +314,3 @@ def _duration(d: object) -> str:
         return f"{secs / 3600:.1f} h"
     return f"{secs / 86400:.1f} days"
 
-
-def _empty_drivers() -> pl.DataFrame:
-    schema: dict[str, pl.DataType] = {c: pl.Float64() for c in _DRIVER_COLUMNS}
-    schema.update({"trait": pl.String(), "kind": pl.String(), "sentence": pl.String(), "n_with": pl.Int64(),
-                   "n_without": pl.Int64(), "dropped_with": pl.Int64(), "dropped_without": pl.Int64(),
-                   "significant": pl.Boolean(), "small": pl.Boolean()})
-    return pl.DataFrame(schema=schema)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Unpack
 
 import numpy as np
@@ -20,6 +21,7 @@ from analysis.engine import Engine, EngineOptions, Source, run
 from analysis.errors import AnalysisError, EmptyResultError
 from analysis.funnels._match import SESSION, UID, UNIT, VALUE, attempts, event_frame, unit_columns
 from analysis.funnels._select import ATTEMPT, select_units
+from analysis.funnels.checks import require_entrants, require_step_events
 from analysis.funnels.spec import (
     NONE_VALUE,
     FunnelOptions,
@@ -45,8 +47,12 @@ def step_column(k: int) -> str:
     return f"step_{k}_at"
 
 
-def funnel_units(events: pl.DataFrame, spec: FunnelSpec) -> pl.DataFrame:
+def funnel_units(events: pl.DataFrame, spec: FunnelSpec, *, check_events: bool = True) -> pl.DataFrame:
     """One row per counted unit: who entered, when, how far they got and when they reached each step.
+
+    A step whose events never occur in ``events`` raises :class:`~analysis.errors.MissingEventError` (naming close
+    matches) instead of a column that is null for everyone; ``check_events=False`` skips that check, for the map of
+    a distributed run, whose partitions may lack an event the whole data holds.
 
     Columns: ``user_id``, ``session_id`` (counting by sessions), ``attempt`` (counting totals, 1-based),
     ``breakdown`` (when ``spec.breakdown`` is set), ``entered_at``, ``furthest_step`` (1-based, last mandatory step
@@ -62,7 +68,9 @@ def funnel_units(events: pl.DataFrame, spec: FunnelSpec) -> pl.DataFrame:
     >>> funnel_units(ev, funnel_spec(["view", "buy"]))["furthest_step"].to_list()
     [2, 1]
     """
-    frame, names, in_order = event_frame(events, spec)
+    frame, names, in_order = event_frame(events, spec)  # validates the columns first
+    if check_events:
+        require_step_events(events, spec)
     chosen = select_units(attempts(frame, spec), spec)
     # prepared events number people in user_id order: a gather instead of a join, and an integer sort below
     chosen = (chosen.with_columns(names[UNIT].gather(chosen[UID])) if in_order
@@ -127,12 +135,14 @@ def funnel_totals(table: pl.DataFrame, spec: FunnelSpec) -> tuple[int, int]:
     return int(entered), int(converted)
 
 
-def funnel_table(units: pl.DataFrame, spec: FunnelSpec) -> pl.DataFrame:
+def funnel_table(units: pl.DataFrame, spec: FunnelSpec, *, check_entrants: bool = True) -> pl.DataFrame:
     """Per step (and breakdown value): entered, conversion, drop-off and time to the step, from :func:`funnel_units`.
 
     ``conversion_from_previous``, ``dropped`` and ``drop_off_rate`` compare with the previous *mandatory* step
     (null at step 1); ``dropped`` = units at the previous step that did not reach this one. Times are seconds:
-    ``*_seconds`` from the previous mandatory step, ``*_seconds_from_start`` from entry.
+    ``*_seconds`` from the previous mandatory step, ``*_seconds_from_start`` from entry. Without any unit it
+    raises :class:`~analysis.errors.EmptyResultError` rather than return a table of zeros (``check_entrants=False``
+    returns the zeros).
 
     Examples
     --------
@@ -144,6 +154,8 @@ def funnel_table(units: pl.DataFrame, spec: FunnelSpec) -> pl.DataFrame:
     >>> funnel_table(funnel_units(ev, spec), spec).select("step", "entered", "dropped", "median_seconds").rows()
     [(1, 2, None, None), (2, 1, 1, 300.0)]
     """
+    if check_entrants:
+        require_entrants(units, spec)
     keys = [BREAKDOWN] if BREAKDOWN in units.columns else []
     labels = spec.labels
     aggs: list[pl.Expr] = []
@@ -190,6 +202,7 @@ def funnel(
     steps: Sequence[StepLike] | FunnelSpec,
     *,
     engine: Engine | EngineOptions | None = None,
+    check_events: bool = True,
     **options: Unpack[FunnelOptions],
 ) -> pl.DataFrame:
     """Conversion through ``steps``: one row per step (and breakdown value).
@@ -202,7 +215,9 @@ def funnel(
     count up to the end of the window. ``counting``: ``users`` (uniques), ``sessions`` or ``totals`` (re-entry
     after an attempt ends). Steps may be a list of events (any of them) or :class:`~analysis.funnels.Step` objects
     (``optional``, ``within`` a time of the previous step). :class:`~analysis.funnels.Exclusion` events between two
-    steps disqualify the attempt. Columns: see :func:`funnel_table`.
+    steps disqualify the attempt. Columns: see :func:`funnel_table`. A step whose events never occur raises
+    :class:`~analysis.errors.MissingEventError` and nobody entering :class:`~analysis.errors.EmptyResultError`,
+    never a table of zeros (``check_events=False`` returns the zeros: a missing step is reached by nobody).
 
     ``steps`` may also be a :class:`~analysis.funnels.FunnelSpec` (then without options: they are inside it); the
     options and their defaults are those of :func:`~analysis.funnels.funnel_spec`. ``events`` are prepared events in
@@ -225,10 +240,12 @@ def funnel(
     """
     spec = as_spec(steps, options)
     if engine is None and isinstance(events, pl.DataFrame):
-        return funnel_table(funnel_units(events, spec), spec)
+        return funnel_table(funnel_units(events, spec, check_events=check_events), spec, check_entrants=check_events)
+    if check_events and isinstance(events, pl.DataFrame | str | Path):
+        require_step_events(events, spec)
     from analysis.funnels.stage import funnel_stage  # noqa: PLC0415 (the stage builds on this module)
 
-    return run(events, funnel_stage(spec), engine=engine or "polars")
+    return run(events, funnel_stage(spec, check_entrants=check_events), engine=engine or "polars")
 
 
 def data_end(events: pl.DataFrame) -> datetime | None:
@@ -293,7 +310,8 @@ def time_to_convert(units: pl.DataFrame, spec: FunnelSpec, *, from_step: int = 1
                     bins: int = 20) -> pl.DataFrame:
     """Histogram of seconds from ``from_step`` to ``to_step`` (1-based, default the last) over units that did both.
 
-    Columns ``bin_start_seconds``, ``bin_end_seconds``, ``units``, ``share`` (of the units in the histogram).
+    Columns ``bin_start_seconds``, ``bin_end_seconds``, ``units``, ``share`` (of the units in the histogram). When
+    nobody did both steps it raises :class:`~analysis.errors.EmptyResultError` rather than return an empty histogram.
 
     Examples
     --------
@@ -313,8 +331,10 @@ def time_to_convert(units: pl.DataFrame, spec: FunnelSpec, *, from_step: int = 1
     secs = units.select(((pl.col(step_column(to_step)) - pl.col(step_column(from_step)))
                          .dt.total_microseconds() / 1e6).alias("s")).drop_nulls()["s"].to_numpy()
     if secs.size == 0:
-        return pl.DataFrame(schema={"bin_start_seconds": pl.Float64, "bin_end_seconds": pl.Float64,
-                                    "units": pl.Int64, "share": pl.Float64})
+        reached = units.select(pl.col(step_column(from_step)).count()).item()
+        raise EmptyResultError(f"nobody went from step {from_step} ({spec.labels[from_step - 1]!r}) to step "
+                               f"{to_step} ({spec.labels[to_step - 1]!r}) within the conversion window ({reached:,} "
+                               f"reached step {from_step}), so there is no time to convert to show")
     counts, edges = np.histogram(secs, bins=bins, range=(0.0, max(float(secs.max()), 1.0)))
     return pl.DataFrame({"bin_start_seconds": edges[:-1], "bin_end_seconds": edges[1:],
                          "units": counts.astype(np.int64), "share": counts / secs.size})

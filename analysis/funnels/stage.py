@@ -16,13 +16,13 @@ from analysis.funnels.spec import FunnelSpec
 from analysis.vocabulary import fold_top_n
 
 
-def funnel_stage(spec: FunnelSpec) -> Stage:
+def funnel_stage(spec: FunnelSpec, *, check_entrants: bool = True) -> Stage:
     """A funnel (:func:`analysis.funnels.funnel`) as map and merge, from prepared events.
 
     The map is :func:`analysis.funnels.funnel_units` (one row per counted unit with the time of each step, rare
     breakdown values not yet folded); the merge concatenates the units, folds breakdown values outside the
     whole data's ``top_n`` into "Other" and summarises with :func:`analysis.funnels.funnel_table`, so medians are
-    exact.
+    exact. Nobody entering raises :class:`~analysis.errors.EmptyResultError` unless ``check_entrants`` is False.
 
     Examples
     --------
@@ -36,7 +36,7 @@ def funnel_stage(spec: FunnelSpec) -> Stage:
     unfolded = replace(spec, top_n=None)  # fold rare breakdown values only once all units are merged
 
     def run(part: pl.DataFrame) -> pl.DataFrame:
-        return funnel_units(part, unfolded)
+        return funnel_units(part, unfolded, check_events=False)
 
     def schema(columns: pl.Schema) -> pl.Schema:
         return run(pl.DataFrame(schema=columns)).schema
@@ -44,6 +44,6 @@ def funnel_stage(spec: FunnelSpec) -> Stage:
     def finish(units: pl.DataFrame) -> pl.DataFrame:
         if BREAKDOWN in units.columns:
             units = fold_top_n(units, BREAKDOWN, n=spec.top_n)
-        return funnel_table(units, spec)
+        return funnel_table(units, spec, check_entrants=check_entrants)
 
     return Stage("funnel", run, schema, keys=None, order=("entered_at", s.USER_ID), finish=finish)

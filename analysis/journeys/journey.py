@@ -13,8 +13,9 @@ from datetime import timedelta
 import polars as pl
 
 from analysis import schema as s
+from analysis.attribution.checks import require_conversions
 from analysis.engine import Engine, EngineOptions, Source, run
-from analysis.errors import AnalysisError
+from analysis.errors import AnalysisError, EmptyResultError
 from analysis.prepare.order import person_time_ordered
 from analysis.vocabulary import CONVERSION_EVENTS
 
@@ -71,8 +72,16 @@ def journeys(
     lookback: timedelta | None = None,
     attributes: Sequence[str] = (),
     engine: Engine | EngineOptions | None = None,
+    check_events: bool = True,
 ) -> pl.DataFrame:
     """One row per journey per person: ordered touchpoints and channels, start, end, converted, value, sessions.
+
+    When none of ``conversion_events`` occurs in ``events`` it raises
+    :class:`~analysis.errors.NoConversionsError` (naming the events found and the likely conversion events) rather
+    than call every journey unconverted; ``check_events=False`` skips that check, for the map of a distributed run
+    whose partitions may lack a conversion the whole data holds (or be empty). No events at all raise
+    :class:`~analysis.errors.EmptyResultError`. An empty ``conversion_events`` is an explicit choice: each person's
+    history is one open journey.
 
     ``events`` are prepared events (:func:`analysis.prepare.prepare`): ``user_id``, ``channel`` and ``session_id``
     filled. Columns: ``user_id``, ``journey`` (1, 2, … per user), ``touchpoints`` (event names in order),
@@ -91,12 +100,18 @@ def journeys(
     >>> j.columns[:4]
     ['user_id', 'journey', 'touchpoints', 'channels']
     """
+    if isinstance(events, pl.DataFrame):
+        _check(events, conversion_events, attributes)
+        if check_events and events.is_empty():
+            raise EmptyResultError("no events to cut into journeys: the data (after dates and filters) is empty; "
+                                   "widen the dates or loosen the filters")
+        if check_events and len(conversion_events):
+            require_conversions(events, conversion_events)
     if engine is not None or not isinstance(events, pl.DataFrame):
         from analysis.journeys.stage import journeys_stage  # noqa: PLC0415 (the stage builds on this module)
 
         stage = journeys_stage(conversion_events=conversion_events, lookback=lookback, attributes=attributes)
         return run(events, stage, engine=engine or "polars")
-    _check(events, conversion_events, attributes)
     ordered = journey_events(events, conversion_events=conversion_events, lookback=lookback)
     key = [s.USER_ID, JOURNEY]
     first_of_session = ~pl.struct(*key, s.SESSION_ID).eq_missing(pl.struct(*key, s.SESSION_ID).shift())

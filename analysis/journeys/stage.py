@@ -29,7 +29,8 @@ def journeys_stage(*, conversion_events: Sequence[str] = CONVERSION_EVENTS, look
     ['user_id', 'journey']
     """
     def run(part: pl.DataFrame) -> pl.DataFrame:
-        return journeys(part, conversion_events=conversion_events, lookback=lookback, attributes=attributes)
+        return journeys(part, conversion_events=conversion_events, lookback=lookback, attributes=attributes,
+                        check_events=False)
 
     def schema(columns: pl.Schema) -> pl.Schema:
         return run(pl.DataFrame(schema=columns)).schema

@@ -10,6 +10,8 @@ import polars as pl
 
 from analysis import schema as s
 from analysis.attribution import DEFINITIONS as MODEL_DEFINITIONS
+from analysis.attribution.segments import SEGMENT, person_segments
+from analysis.errors import AnalysisError
 from analysis.funnels import funnel
 from analysis.prepare.person import person_key
 from analysis.privacy import SUPPRESSED, SuppressionManifest, coarsen_timestamps, detect_pii_columns, redact_values
@@ -83,14 +85,22 @@ def build_contents(
     lookback: timedelta = ATTRIBUTION_LOOKBACK,
     sections: Sequence[str] = ("personas", "funnel", "channels", "paths", "attribution"),
     noise: NoiseSettings | None = None,
+    group_by: str | None = None,
 ) -> Contents:
     """Every published table of a snapshot, privacy-gated, plus the manifest and the facts (totals, k).
 
     ``events`` are prepared events; ``personas`` a fitted ``Personas`` model, a ``user_id``/``persona`` frame or
     None (one group, "All users"). ``sections`` picks what goes in ("personas" is always built: it defines the
     groups every other table is restricted to). ``noise`` turns on the differential-privacy mode
-    (:mod:`analysis.snapshot.noise`); data-driven attribution models are then left out.
+    (:mod:`analysis.snapshot.noise`); data-driven attribution models are then left out. ``group_by`` names a
+    people attribute (e.g. ``Segment``) whose values are the groups instead of personas, gated like any group:
+    a value held by fewer than k people is folded and withheld, and so is whatever would let it be recovered by
+    differencing.
     """
+    if group_by is not None:
+        if personas is not None:
+            raise AnalysisError("choose personas or group_by for the snapshot's groups, not both")
+        personas = person_segments(events, group_by, top_n=None).rename({SEGMENT: PERSONA})
     if noise is not None:
         models = [m for m in models if m in BOUNDED_MODELS]
     k = min_group_size
@@ -157,7 +167,8 @@ def build_contents(
         "audit": audit_note(result, manifest),
         "event_labels": neutral,
         "model_definitions": {m: _model_definition(m) for m in models},
-        "persona_model": _persona_parameters(personas),
+        "persona_model": {} if group_by is not None else _persona_parameters(personas),
+        "group_by": group_by,
     }
     if noise is not None:
         capped = people.group_by(PERSONA).agg(

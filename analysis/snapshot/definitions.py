@@ -79,6 +79,10 @@ def definitions_for(tables: Mapping[str, pl.DataFrame], facts: Mapping[str, obje
     out = {f"{table}.{column}": text for table, terms in DEFINITIONS.items() if table in tables
            for column, text in terms.items()}
     out.update({f"privacy.{k}": v for k, v in DEFINITIONS["privacy"].items()})
+    group_by = facts.get("group_by")
+    if group_by and "personas" in tables:  # groups are the values of a people attribute, not behavioural personas
+        out["personas.persona"] = (f"The people's {group_by} (a people attribute joined from a CRM or shop file); "
+                                   "groups of fewer than k people are merged into 'Other'.")
     models = facts.get("model_definitions", {})
     if "attribution" in tables and isinstance(models, Mapping):
         out.update({f"model.{name}": str(text) for name, text in models.items()})

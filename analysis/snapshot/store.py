@@ -130,12 +130,14 @@ def write_snapshot(
     digest: str | None = None,
     created: datetime | None = None,
     noise: NoiseSettings | None = None,
+    group_by: str | None = None,
 ) -> Snapshot:
     """Build a privacy-gated snapshot of prepared ``events`` and write it into ``out_dir``.
 
     Writes ``snapshot.html`` (self-contained, offline, strict CSP), ``snapshot.json`` (metadata, definitions,
     parameters, manifest and every table) and ``tables/<name>.parquet``. ``personas`` is a fitted ``Personas``
-    model, a ``user_id``/``persona`` frame, or None (one group). Every published number describes at least
+    model, a ``user_id``/``persona`` frame, or None (one group); or ``group_by`` names a people attribute whose
+    values are the groups (k-suppressed like any group). Every published number describes at least
     ``min_group_size`` people (see :mod:`analysis.privacy`); ``noise`` adds differential privacy to every count
     and sum (its epsilon and what it protects are written into the snapshot). ``parameters`` are extra settings
     recorded verbatim (date range, persona k, seed ...); ``digest`` the dataset's file digest (default: a hash
@@ -157,7 +159,7 @@ def write_snapshot(
         raise AnalysisError(f"min_group_size={min_group_size} is too small for a shared snapshot; use 2 or more")
     contents = build_contents(events, personas=personas, min_group_size=min_group_size, funnel_steps=funnel_steps,
                               window=window, conversion_events=conversion_events, models=models,
-                              lookback=lookback, sections=sections, noise=noise)
+                              lookback=lookback, sections=sections, noise=noise, group_by=group_by)
     neutral: dict[str, str] = contents.facts.get("event_labels", {})  # type: ignore[assignment]
     recorded = {
         "min_group_size": min_group_size, "sections": list(sections),
@@ -166,6 +168,7 @@ def write_snapshot(
         "conversion_events": [neutral.get(e, e) for e in conversion_events], "attribution_models": list(models),
         "attribution_lookback_days": lookback / timedelta(days=1),
         **_persona_recipe(contents.facts["persona_model"]),  # type: ignore[arg-type]
+        **({"group_by": group_by} if group_by is not None else {}),
         **_check_parameters(parameters or {}),
     }
     when = (created or datetime.now(UTC)).astimezone(UTC)

@@ -7,10 +7,11 @@ a silent zero or an empty frame and must raise the project's error with a messag
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import polars as pl
 import pytest
+from analysis.dropoff import dropoff_destinations, dropoff_drivers
 
 from analysis.attribution import (
     MODELS,
@@ -23,8 +24,9 @@ from analysis.attribution import (
     removal_effects,
     shapley_values,
 )
-from analysis.errors import EmptyResultError, NoConversionsError
-from analysis.funnels import funnel_spec, funnel_trend, funnel_units
+from analysis.errors import EmptyResultError, MissingEventError, NoConversionsError
+from analysis.funnels import funnel, funnel_spec, funnel_table, funnel_trend, funnel_units, time_to_convert
+from analysis.journeys import journeys
 from analysis.personas import fit_personas
 from tests.analysis.personas.conftest import noise_events
 
@@ -70,7 +72,7 @@ def test_every_attribution_entry_point_refuses_a_table_without_conversions(
 
 def test_funnel_trend_without_entrants_says_nobody_entered() -> None:
     spec = funnel_spec(["view_item", "purchase"])
-    units = funnel_units(events_without_purchase(), spec)
+    units = funnel_units(events_without_purchase(), spec, check_events=False)
     with pytest.raises(EmptyResultError, match="no one entered the funnel \\(step 1: 'view_item'\\)"):
         funnel_trend(units, spec)
 
@@ -80,3 +82,92 @@ def test_fit_personas_on_structureless_data_says_no_distinct_personas_and_why() 
     assert not model.distinct_ and model.names_ == {0: "Everyone"}
     assert model.verdict_.message.startswith("the best split")
     assert "shuffled" in model.verdict_.message
+
+
+def prepared_without_purchase() -> pl.DataFrame:
+    return events_without_purchase().with_columns(pl.col("user_id").alias("session_id"))
+
+
+def test_journeys_refuse_a_conversion_event_absent_from_the_data() -> None:
+    with pytest.raises(NoConversionsError, match=r"'purchase' does not occur in the data\. Events found \(2\): "
+                                                 r"page_view \(2\), sign_up \(1\)\. Likely conversion events: sign_up"):
+        journeys(prepared_without_purchase())
+
+
+def test_journeys_of_no_events_say_the_data_is_empty() -> None:
+    with pytest.raises(EmptyResultError, match="no events to cut into journeys"):
+        journeys(prepared_without_purchase().clear(), conversion_events=())
+
+
+def test_journeys_without_conversion_events_are_one_open_journey_each_by_choice() -> None:
+    j = journeys(prepared_without_purchase(), conversion_events=())
+    assert j.select("user_id", "converted").sort("user_id").rows() == [("a", False), ("b", False)]
+
+
+def test_journeys_map_of_a_partition_may_lack_the_conversion() -> None:
+    j = journeys(prepared_without_purchase(), check_events=False)
+    assert j["converted"].to_list() == [False, False]
+
+
+def test_funnel_names_a_step_that_never_occurs_and_its_close_match() -> None:
+    with pytest.raises(MissingEventError, match=r"step 2 'sign_upp' does not occur in the data, so nobody can reach "
+                                                r"it and every count from it on would be zero\. Close matches: "
+                                                r"sign_up\. Events found \(2\): page_view \(2\), sign_up \(1\)"):
+        funnel(events_without_purchase(), ["page_view", "sign_upp"])
+
+
+def test_funnel_units_refuses_a_missing_step_unless_asked_not_to_check() -> None:
+    spec = funnel_spec(["page_view", "purchase"])
+    with pytest.raises(MissingEventError, match="step 2 'purchase' does not occur"):
+        funnel_units(events_without_purchase(), spec)
+    units = funnel_units(events_without_purchase(), spec, check_events=False)  # a partition in a distributed run
+    assert units["furthest_step"].to_list() == [1, 1]
+
+
+def test_funnel_table_without_entrants_says_nobody_entered() -> None:
+    spec = funnel_spec(["page_view", "sign_up"], entry_start=datetime(2027, 1, 1, tzinfo=UTC))
+    units = funnel_units(events_without_purchase(), spec)
+    with pytest.raises(EmptyResultError, match=r"no one entered the funnel \(step 1: 'page_view'\) in these events; "
+                                               r"widen the dates"):
+        funnel_table(units, spec)
+
+
+def test_time_to_convert_when_nobody_did_both_steps_says_so() -> None:
+    t = datetime(2026, 1, 1, tzinfo=UTC)
+    ev = pl.DataFrame({"user_id": ["a", "a", "b"], "timestamp": [t, t + timedelta(days=9), t],
+                       "event": ["page_view", "sign_up", "page_view"]})
+    spec = funnel_spec(["page_view", "sign_up"], window=timedelta(days=7))
+    with pytest.raises(EmptyResultError, match=r"nobody went from step 1 \('page_view'\) to step 2 \('sign_up'\) "
+                                               r"within the conversion window \(2 reached step 1\)"):
+        time_to_convert(funnel_units(ev, spec), spec)
+
+
+def everyone_continues() -> tuple[pl.DataFrame, pl.DataFrame, object]:
+    t = datetime(2026, 1, 1, tzinfo=UTC)
+    ev = pl.DataFrame({"user_id": ["a", "a", "b", "b"], "timestamp": [t, t + timedelta(minutes=1)] * 2,
+                       "event": ["page_view", "sign_up"] * 2, "channel": ["Email"] * 4})
+    spec = funnel_spec(["page_view", "sign_up"])
+    return ev, funnel_units(ev, spec), spec
+
+
+def test_dropoff_destinations_when_nobody_dropped_says_everyone_went_on() -> None:
+    ev, units, spec = everyone_continues()
+    with pytest.raises(EmptyResultError, match=r"nobody dropped after step 1 \('page_view'\): all 2 units that "
+                                               r"reached it went on to the next step"):
+        dropoff_destinations(ev, units, spec, step=1)  # type: ignore[arg-type]
+
+
+def test_dropoff_drivers_when_nobody_dropped_says_everyone_went_on() -> None:
+    ev, units, spec = everyone_continues()
+    with pytest.raises(EmptyResultError, match=r"nobody dropped after step 1 \('page_view'\)"):
+        dropoff_drivers(ev, units, spec, step=1)  # type: ignore[arg-type]
+
+
+def test_dropoff_drivers_without_a_testable_trait_says_why() -> None:
+    t = datetime(2026, 1, 1, tzinfo=UTC)
+    ev = pl.DataFrame({"user_id": ["a", "a", "b"], "timestamp": [t, t + timedelta(minutes=1), t],
+                       "event": ["page_view", "sign_up", "page_view"], "channel": ["Email"] * 3})
+    spec = funnel_spec(["page_view", "sign_up"])
+    with pytest.raises(EmptyResultError, match=r"no trait to compare: of the 2 units that reached step 1 "
+                                               r"\('page_view'\), 1 dropped, and no trait was held by at least 5"):
+        dropoff_drivers(ev, funnel_units(ev, spec), spec, step=1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime
 
 import polars as pl
@@ -88,3 +89,25 @@ def test_order_fit_appears_when_asked() -> None:
     assert not at.exception
     assert len(at.dataframe) == n + 1
     assert any("loglik" in d.value.columns for d in at.dataframe)
+
+
+def test_a_people_attribute_splits_the_credit_by_segment(tmp_path: object, monkeypatch: object) -> None:
+    from tests.app.apptest import APP  # noqa: PLC0415
+
+    monkeypatch.setenv("JOURNEYLENS_HOME", str(tmp_path))  # type: ignore[attr-defined]
+    at = AppTest.from_file(str(APP), default_timeout=240)
+    at.run()
+    at.button(key="data.try_people").click().run()
+    at.button(key="data.join_people").click().run()
+    at.session_state[ua.N_BOOT] = 20
+    at.switch_page("app_pages/attribution.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    split = at.selectbox(key=ua.SEGMENT_BY)
+    assert not split.disabled and "Segment" in split.options
+    split.select("Segment").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any(s.value == "By Segment" for s in at.subheader)
+    segments = next(d.value for d in at.dataframe if "Segment" in d.value.columns)
+    assert {"Stammkunde", "(none)"} <= set(segments["Segment"]) and segments["Conversions"].iloc[0] != "0"
+    titles = [json.loads(c.proto.spec)["layout"].get("title", {}).get("text") for c in at.get("plotly_chart")]
+    assert any(t and t.startswith("Share of conversions by Segment") for t in titles)

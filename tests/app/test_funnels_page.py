@@ -100,7 +100,8 @@ def test_plain_labels_first_and_the_technical_term_in_the_help(page: AppTest) ->
 
 def test_a_step_nobody_reaches_is_a_sentence_not_an_axis() -> None:
     at = open_app("funnels", **{uf.STEPS: ["purchase", "view_item_list"], uf.MODE: "strict", uf.WINDOW_DAYS: 1})
-    assert any(i.value.startswith("Nobody went from step 1 to step 2 within the conversion window") for i in at.info)
+    assert any(i.value.startswith("Nobody went from step 1 ('purchase') to step 2 ('view_item_list') within the "
+                                  "conversion window") for i in at.info)
     titles = [json.loads(c.proto.spec)["layout"].get("title", {}).get("text") for c in at.get("plotly_chart")]
     assert "Time from step 1 to step 2" not in titles  # no chart of empty axes
 
@@ -112,3 +113,16 @@ def test_one_where_did_they_go_chart_at_a_time(view: str, title: str) -> None:
     titles = [json.loads(c.proto.spec)["layout"].get("title", {}).get("text") for c in at.get("plotly_chart")]
     shown = [t for t in titles if t in {v[2] for v in uf.DROP_VIEWS.values()}]
     assert shown == [title]
+def test_a_step_absent_from_the_chosen_people_is_a_sentence_not_a_row_of_zeros() -> None:
+    import polars as pl  # noqa: PLC0415
+
+    from analysis.prepare import prepare  # noqa: PLC0415
+
+    ev = prepare(pl.read_parquet("sample_data/events.parquet"))
+    buyers = ev.filter(pl.col("event") == "purchase")["user_id"].unique().implode()
+    browser = ev.filter(pl.col("event") == "view_item", ~pl.col("user_id").is_in(buyers))["user_id"].min()
+    at = open_app("funnels", **{uf.STEPS: ["view_item", "purchase"], state.COHORT_IDS: frozenset([browser]),
+                                state.COHORT_LABEL: "one browser"})
+    warning = next(w.value for w in at.warning if "Nothing to count" in w.value)
+    assert "Step 2 'purchase' does not occur in the data" in warning and "Events found" in warning
+    assert not [d for d in at.dataframe if "conversion_from_start" in d.value.columns]

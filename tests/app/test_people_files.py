@@ -48,3 +48,26 @@ def test_an_uploaded_crm_export_is_recognised_as_a_people_file() -> None:
     assert [r.value for r in at.radio if r.label in ("crm.csv", "shop.csv")] == ["people", "people"]
     assert at.button(key="data.join_people") is not None
     assert not at.info  # not "the bundled sample is active": people files are being loaded
+
+
+def test_people_counts_are_resolved_persons_not_raw_ids() -> None:
+    import polars as pl  # noqa: PLC0415
+    from analysis.ingest.people import load_people  # noqa: PLC0415
+
+    from analysis.prepare import prepare  # noqa: PLC0415
+    from analysis.sample import load_sample  # noqa: PLC0415
+
+    crm, shop = load_people(CRM_PATH, key=b"k" * 32), load_people(SHOP_PATH, key=b"k" * 32)
+    assert crm.people is not None and shop.people is not None
+    events = pl.concat([load_sample(), crm.events, shop.events], how="diagonal_relaxed")
+    raw_ids = events.get_column("user_id").drop_nulls().n_unique()
+    resolved = prepare(events, people=pl.concat([crm.people, shop.people], how="diagonal_relaxed"))
+    expected = resolved.get_column("user_id").drop_nulls().n_unique()
+    assert expected != raw_ids  # the case matters: raw ids count some people twice
+    at = app()
+    at.button(key="data.try_people").click().run()
+    at.button(key="data.join_people").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    people = next(m for m in at.metric if m.label == "People")
+    assert people.value == f"{expected:,}"
+    assert any(f"· {expected:,} people ·" in c.value for c in at.sidebar.caption)

@@ -88,6 +88,16 @@ def test_attribute_without_the_conversion_event_exits_3_naming_events_and_sugges
     assert not (tmp_path / "a.csv").exists()
 
 
+@pytest.mark.parametrize("fixture", ["parquet", "csv"])
+def test_funnel_with_a_step_absent_from_the_data_exits_3_naming_the_close_match(
+        fixture: str, request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    source = request.getfixturevalue(fixture)
+    code, out, err = _run("funnel", source, "--steps", "view_item,purchse", "--out", tmp_path / "f.csv", "-q")
+    assert code == EXIT_BAD_INPUT and out == ""
+    assert "step 2 'purchse' does not occur in the data" in err and "Close matches: purchase." in err
+    assert not (tmp_path / "f.csv").exists()
+
+
 def test_personas_on_too_few_people_say_so_on_stderr(tmp_path: Path) -> None:
     small = tmp_path / "small.parquet"
     generate_sample(25, seed=2).events.write_parquet(small)
