@@ -132,7 +132,7 @@ def _startup_dataset(path: Path) -> Dataset:
         with file.open("rb") as handle:
             for block in iter(lambda: handle.read(1 << 20), b""):
                 sha.update(block)
-    result = load_events(path)
+    result = load_events(path, sort=False)  # prepare sorts once, by person and time
     return Dataset(f"{path.name} ({STARTUP_ENV})", sha.hexdigest(), result.events, result.report)
 
 

@@ -194,7 +194,7 @@ def _fitted(run: Run, _events: pl.DataFrame) -> Personas:
     return Personas(
         cfg.k, k_range=(2, max(2, cfg.k_max)), algorithm=cfg.algorithm, groups=cfg.groups,  # type: ignore[arg-type]
         columns=cfg.columns, event_weighting=cfg.event_weighting, reduction=cfg.reduction,  # type: ignore[arg-type]
-        conversion_events=cfg.conversion_events, stability_runs=cfg.stability_runs, session_gap=run.gap, seed=0,
+        conversion_events=cfg.conversion_events, stability_runs=cfg.stability_runs, seed=0,
         min_share=cfg.min_share_pct / 100, min_size=cfg.min_size,
     ).fit(_events)
 

@@ -14,9 +14,10 @@ from datetime import timedelta
 import polars as pl
 
 from analysis import schema as s
-from analysis.prepare.channels import UNASSIGNED, _derived_channels, fill_sorted_sessions
+from analysis.prepare.channels import UNASSIGNED, fill_sorted_sessions, touch_channels
 from analysis.prepare.identity import CUSTOMER_ID, EMAIL, PHONE, IdentityRules, people_attributes, resolve_identities
 from analysis.prepare.sessions import PERSON, add_sessions
+from analysis.vocabulary import SESSION_GAP
 
 __all__ = ["MATCHING_ONLY", "UNASSIGNED", "prepare"]
 
@@ -29,7 +30,7 @@ def prepare(
     *,
     people: pl.DataFrame | None = None,
     identity_rules: IdentityRules | None = None,
-    session_gap: timedelta = timedelta(minutes=30),
+    session_gap: timedelta = SESSION_GAP,
     channel_rules: pl.DataFrame | None = None,
     new_session_on_campaign: bool = False,
     source_lists: pl.DataFrame | None = None,
@@ -77,7 +78,7 @@ def prepare(
                                  maintain_order="left")
     given = pl.col(s.CHANNEL) if s.CHANNEL in events.columns else pl.lit(None, pl.String)
     needs_channels = s.CHANNEL not in events.columns or events[s.CHANNEL].null_count() > 0
-    own = _derived_channels(stitched, channel_rules, source_lists) if needs_channels else None
+    own = touch_channels(stitched, rules=channel_rules, source_lists=source_lists) if needs_channels else None
     ordered = (
         stitched.with_columns(pl.col(s.USER_ID).alias(PERSON))
         .with_columns(*([own.alias("_own")] if own is not None else []))
