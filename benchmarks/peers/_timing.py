@@ -15,14 +15,16 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def median_time(fn: Callable[[], Any], repeat: int) -> tuple[float, list[float], Any]:
-    """Median wall seconds of ``repeat`` runs of ``fn``, every run's seconds, and the last result."""
-    runs, out = [], None
+def median_time(fn: Callable[[], Any], repeat: int) -> tuple[float, list[float], Any, float]:
+    """Median wall seconds of ``repeat`` runs of ``fn``, every run's seconds, the last result and the median CPU
+    seconds (user + system of every thread: on a shared machine the steadier figure)."""
+    runs, cpu, out = [], [], None
     for _ in range(repeat):
-        start = time.perf_counter()
+        start, used = time.perf_counter(), time.process_time()
         out = fn()
         runs.append(time.perf_counter() - start)
-    return statistics.median(runs), runs, out
+        cpu.append(time.process_time() - used)
+    return statistics.median(runs), runs, out, statistics.median(cpu)
 
 
 def emit(task: str, tool: str, seconds: float, runs: list[float], result: Any, **extra: Any) -> None:

@@ -103,8 +103,8 @@ def main() -> None:
         _setup(f)
         return
     fn, digest = task(name, f)
-    seconds, runs, out = median_time(fn, repeat)
-    emit(name, "journeylens", seconds, runs, digest(out), size=size)
+    seconds, runs, out, cpu = median_time(fn, repeat)
+    emit(name, "journeylens", seconds, runs, digest(out), size=size, cpu_seconds=round(cpu, 4))
 
 
 if __name__ == "__main__":

@@ -124,8 +124,8 @@ def main() -> None:
     name, data, size = sys.argv[1], Path(sys.argv[2]), sys.argv[3]
     repeat = int(sys.argv[4]) if len(sys.argv) > 4 else 3
     tool, fn, digest = task(name, data, size)
-    seconds, runs, out = median_time(fn, repeat)
-    emit(name, tool, seconds, runs, digest(out), size=size)
+    seconds, runs, out, cpu = median_time(fn, repeat)
+    emit(name, tool, seconds, runs, digest(out), size=size, cpu_seconds=round(cpu, 4))
 
 
 if __name__ == "__main__":

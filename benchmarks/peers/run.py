@@ -162,14 +162,17 @@ def _fmt_mb(row: dict[str, Any]) -> str:
 
 def table(size: str, results: dict[str, dict[str, Any]]) -> list[str]:
     """Markdown rows: JourneyLens and the peer side by side, ratio = peer seconds / JourneyLens seconds."""
-    lines = [f"| {size} | JourneyLens | peak RSS | peer | peer time | peak RSS | peer / JourneyLens | agree |",
-             "|---|---:|---:|---|---:|---:|---:|---|"]
+    lines = [f"| {size} | JourneyLens | peak RSS | peer | peer time | peak RSS | peer / JourneyLens "
+             "| CPU s, ours / peer's (ratio) | agree |", "|---|---:|---:|---|---:|---:|---:|---:|---|"]
     for pair in PAIRS:
         ours = results.get(pair.ours, {"error": "not run"})
         peer = results.get(pair.peer, {"error": "not run"}) if pair.peer else None
-        ratio, agree = "", ""
+        ratio, agree, cpu = "", "", ""
         if peer is not None and "error" not in ours and "error" not in peer:
             ratio = f"{peer['seconds'] / ours['seconds']:.2f}x"
+            if ours.get("cpu_seconds") and peer.get("cpu_seconds"):
+                cpu = (f"{ours['cpu_seconds']:.3f} / {peer['cpu_seconds']:.3f} "
+                       f"({peer['cpu_seconds'] / ours['cpu_seconds']:.2f}x)")
             ok, how = pair.agree(ours["result"], peer["result"])
             agree = ("yes" if ok else "**no**") + f" ({how})"
         elif peer is not None:
@@ -177,7 +180,7 @@ def table(size: str, results: dict[str, dict[str, Any]]) -> list[str]:
         note = f" ({pair.note})" if pair.note else ""
         lines.append(f"| {pair.work}{note} | {_fmt_s(ours)} | {_fmt_mb(ours)} | "
                      f"{(peer or {}).get('tool', pair.peer or '-')} | {_fmt_s(peer) if peer else '-'} | "
-                     f"{_fmt_mb(peer) if peer else ''} | {ratio} | {agree} |")
+                     f"{_fmt_mb(peer) if peer else ''} | {ratio} | {cpu} | {agree} |")
     return lines
 
 

@@ -155,5 +155,55 @@ def test_a_field_only_a_late_line_has_is_not_lost_in_a_big_file() -> None:
 
 def test_a_big_file_reads_the_same_with_the_sampled_schema() -> None:
     data = _big_ndjson()
-    sampled = jsonread._read_sampled(data, jsonread._newlines(data))
+    sampled = jsonread._read_sampled(data, jsonread._scan_bytes(data))
     assert sampled is not None and sampled.equals(pl.read_ndjson(data, infer_schema_length=None))
+
+
+@pytest.mark.parametrize("late", [1.5, "abc"])
+def test_a_late_value_of_another_type_reads_as_in_a_small_file(late: object) -> None:
+    # the sampled schema says Int64; a later 1.5 or "abc" takes the full inference (Float64, String), not an error
+    n = 60_000
+    text = pl.select(user_id=pl.format("u{}", pl.int_range(n) % 97), timestamp=pl.lit("2025-03-01T10:00:00Z"),
+                     event=pl.lit("page_view"), v=pl.int_range(n), pad=pl.lit("x" * 100)).write_ndjson().encode()
+    middle = text.index(b"\n", len(text) // 2 + 7) + 1
+    line = {"user_id": "late", "timestamp": "2025-03-01T11:00:00Z", "event": "buy", "v": late, "pad": "x"}
+    data = text[:middle] + json.dumps(line).encode() + b"\n" + text[middle:]
+    assert len(data) > 8 * 1024**2
+    e = load_events(("big.json", data), sort=False).events
+    assert e.filter(pl.col("user_id") == "late")["v"].to_list() == [late]
+    assert e.height == n + 1
+
+
+_KEYS = st.sampled_from(["a", "b", "c", "d"])
+_SCALARS = st.one_of(st.none(), st.integers(-5, 5), st.sampled_from([0.5, "x", 'q": 1', 'r":null', "s : t", ""]))
+_VALUES = st.one_of(_SCALARS, st.dictionaries(st.sampled_from(["x", "y"]), _SCALARS, max_size=2))
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.dictionaries(_KEYS, _VALUES, min_size=1, max_size=4), min_size=6, max_size=14),
+       st.sampled_from([(",", ":"), (", ", ": "), (",", " : "), (",", "  :  ")]))
+def test_the_sampled_schema_is_used_only_when_it_holds_every_field(rows: list[dict[str, object]],
+                                                                    separators: tuple[str, str]) -> None:
+    # with a sample of 2 + 2 lines, most texts have a key, a nesting or a type the sample missed: every sampled
+    # read that is accepted must equal the read with the schema inferred from every line (but for a key that
+    # only unsampled lines have, always null: it holds nothing and is not a column)
+    data = b"".join(json.dumps(r, separators=separators).encode() + b"\n" for r in rows)
+    try:
+        full = pl.read_ndjson(data, infer_schema_length=None)
+    except pl.exceptions.PolarsError:
+        return  # mixed kinds of values: the slow path's business
+    old = jsonread._SAMPLE_LINES
+    jsonread._SAMPLE_LINES = 2
+    try:
+        sampled = jsonread._read_sampled(data, jsonread._scan_bytes(data))
+    finally:
+        jsonread._SAMPLE_LINES = old
+    if sampled is not None:
+        empty = [c for c in full.columns if c not in sampled.columns and full[c].null_count() == full.height]
+        assert sampled.select(sorted(sampled.columns)).equals(full.drop(empty).select(sorted(sampled.columns)))
+
+
+def test_key_counts_on_the_bytes() -> None:
+    text = b'{"a":1,"b":null,"c": null,"d" : 2,"e":"x\\":y"}\n{"f"  :null}'
+    scanned = jsonread._scan_bytes(text)
+    assert (scanned.ends.tolist(), scanned.keys, scanned.nulls, scanned.odd) == ([46], 7, 2, False)
