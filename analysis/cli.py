@@ -41,7 +41,7 @@ class _Run:
     def __init__(self, args: argparse.Namespace, err: TextIO) -> None:
         self.args, self.err = args, err
         self.recipe = read_recipe(args.recipe) if args.recipe else Recipe()
-        self.started = time.perf_counter()
+        self.started = self.heard = time.perf_counter()
         self.used: dict[str, Any] = {}
 
     def say(self, message: str) -> None:
@@ -49,6 +49,12 @@ class _Run:
             print(f"journeylens: {message} ({time.perf_counter() - self.started:.1f} s)", file=self.err, flush=True)
 
     def progress(self, stage: str, done: int, total: int) -> None:
+        if self.args.engine == "spark":  # Spark's steps: the share of tasks done, every few seconds
+            now = time.perf_counter()
+            if done == 0 or now - self.heard >= 5:
+                self.heard = now
+                self.say(f"spark {stage}: {done}/{total} tasks" if done else f"spark {stage}: started")
+            return
         if stage != "partitions" or done in (0, total) or total <= 1:
             return
         self.say(f"partition {done}/{total}")
@@ -60,7 +66,17 @@ class _Run:
         return value
 
     def engine_options(self) -> dict[str, Any]:
-        return {"engine": self.args.engine, "partitions": self.args.partitions, "progress": self.progress}
+        options = {"engine": self.args.engine, "partitions": self.args.partitions, "progress": self.progress}
+        return {**options, "spark": _spark(self.args)} if self.args.engine == "spark" else options
+
+
+def _spark(args: argparse.Namespace) -> Any:
+    """The Spark session for --spark-master / --spark-remote (default $JOURNEYLENS_SPARK or local[2])."""
+    from analysis.engine.spark import GROUPS_CONF  # noqa: PLC0415 (PySpark is optional)
+    from analysis.engine.spark_session import spark_session  # noqa: PLC0415
+
+    conf = {GROUPS_CONF: str(args.events_per_group)} if args.events_per_group else {}
+    return spark_session(args.spark_remote or args.spark_master, conf=conf)
 
 
 def _digest(path: Path) -> str:
@@ -207,9 +223,9 @@ def _gap(run: _Run) -> timedelta:
 def _cmd_prepare(run: _Run, out: TextIO) -> None:
     source, _ = _load(run)
     target = Path(run.args.out) if run.args.out else None
-    if target is not None and target.suffix == "" and run.args.engine == "polars":
+    if target is not None and target.suffix == "":
         files = prepare_to_parquet(source, target, session_gap=_gap(run), date_range=_dates(run),
-                                   partitions=run.args.partitions, progress=run.progress)
+                                   **run.engine_options())
         run.say(f"wrote {len(files)} prepared partitions to {target}")
         return
     prepared = prepare_events(source, session_gap=_gap(run), date_range=_dates(run), **run.engine_options())
@@ -390,7 +406,14 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("source", help="events: a CSV/Parquet/gzip/zip file or a folder of them")
     common.add_argument("--out", "-o", help="output file (.csv, .parquet, .json); CSV on stdout when omitted")
     common.add_argument("--engine", choices=ENGINES, default="polars", help="polars (this machine) or spark")
-    common.add_argument("--partitions", type=_positive, default=8, help="person partitions (default 8)")
+    common.add_argument("--partitions", type=_positive,
+                        help="person partitions (default: 8 on polars; on spark, by data size)")
+    common.add_argument("--spark-master", metavar="URL",
+                        help="Spark master: local[N], spark://host:port, yarn, k8s://... (implies --engine spark)")
+    common.add_argument("--spark-remote", metavar="sc://HOST:PORT",
+                        help="a Spark Connect server (implies --engine spark)")
+    common.add_argument("--events-per-group", type=_positive, metavar="N",
+                        help="on spark: events per person group, which bounds a task's memory (1000000)")
     common.add_argument("--recipe", help="settings from a recipe or snapshot.json; command-line options win")
     common.add_argument("--write-recipe", help="save this run's settings as a recipe JSON")
     common.add_argument("--map", action="append", metavar="TARGET=COLUMN", help="column mapping override")
@@ -449,6 +472,11 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, std
     if args.command == "snapshot" and not args.out:
         print("journeylens: error: snapshot needs --out DIR", file=err)
         return EXIT_USAGE
+    if args.spark_master and args.spark_remote:
+        print("journeylens: error: give --spark-master or --spark-remote, not both", file=err)
+        return EXIT_USAGE
+    if args.spark_master or args.spark_remote:
+        args.engine = "spark"
     try:
         run = _Run(args, err)
         COMMANDS[args.command](run, out)

@@ -43,7 +43,7 @@ def run_stages(
     *,
     engine: Engine = "polars",
     before: Stage | None = None,
-    partitions: int = 8,
+    partitions: int | None = None,
     spark: SparkSession | None = None,
     workdir: str | Path | None = None,
     progress: Progress = _quiet,
@@ -62,8 +62,8 @@ def run_stages(
     if engine == "spark":
         from analysis.engine.spark import run_spark  # noqa: PLC0415 (PySpark is optional)
 
-        return run_spark(source, stages, spark=spark, partitions=partitions, before=before)
-    with split(source, partitions=partitions, workdir=workdir) as parts:
+        return run_spark(source, stages, spark=spark, partitions=partitions, before=before, progress=progress)
+    with split(source, partitions=_embedded(partitions), workdir=workdir) as parts:
         return run_partitions(parts, stages, before=before, progress=progress)
 
 
@@ -74,7 +74,7 @@ def prepare_events(
     session_gap: timedelta = timedelta(minutes=30),
     channel_rules: pl.DataFrame | None = None,
     date_range: tuple[date, date] | None = None,
-    partitions: int = 8,
+    partitions: int | None = None,
     spark: SparkSession | None = None,
     progress: Progress = _quiet,
 ) -> pl.DataFrame:
@@ -100,13 +100,23 @@ def prepare_to_parquet(
     session_gap: timedelta = timedelta(minutes=30),
     channel_rules: pl.DataFrame | None = None,
     date_range: tuple[date, date] | None = None,
-    partitions: int = 8,
+    engine: Engine = "polars",
+    partitions: int | None = None,
+    spark: SparkSession | None = None,
     workdir: str | Path | None = None,
     progress: Progress = _quiet,
 ) -> list[Path]:
-    """Prepare a source too big for memory: write ``out_dir/part-<i>.parquet``, each whole persons, sorted."""
+    """Prepare a source too big for memory: write ``out_dir/part-<i>.parquet``, each whole persons, sorted.
+
+    On Spark the executors write ``out_dir/_part=<group>/`` (:func:`analysis.engine.spark.prepare_to_parquet_spark`).
+    """
     before = prepare_stage(session_gap=session_gap, channel_rules=channel_rules, date_range=date_range)
-    with split(source, partitions=partitions, workdir=workdir) as parts:
+    if engine == "spark":
+        from analysis.engine.spark import prepare_to_parquet_spark  # noqa: PLC0415 (PySpark is optional)
+
+        return prepare_to_parquet_spark(source, out_dir, before=before, spark=spark, partitions=partitions,
+                                        progress=progress)
+    with split(source, partitions=_embedded(partitions), workdir=workdir) as parts:
         run_partitions(parts, {}, before=before, keep=out_dir, progress=progress)
     return sorted(Path(out_dir).glob("part-*.parquet"))
 
@@ -123,7 +133,7 @@ def partitioned_paths(
     collapse_repeats: bool = False,
     session_gap: timedelta = timedelta(minutes=30),
     first_conversion_only: bool = False,
-    partitions: int = 8,
+    partitions: int | None = None,
     spark: SparkSession | None = None,
     progress: Progress = _quiet,
 ) -> pl.DataFrame:
@@ -151,7 +161,7 @@ def partitioned_funnel(
     prepared: bool = False,
     date_range: tuple[date, date] | None = None,
     session_gap: timedelta = timedelta(minutes=30),
-    partitions: int = 8,
+    partitions: int | None = None,
     spark: SparkSession | None = None,
     progress: Progress = _quiet,
 ) -> pl.DataFrame:
@@ -179,7 +189,7 @@ def partitioned_features(
     top_values: int = 20,
     session_gap: timedelta = timedelta(minutes=30),
     as_of: datetime | None = None,
-    partitions: int = 8,
+    partitions: int | None = None,
     spark: SparkSession | None = None,
     progress: Progress = _quiet,
 ) -> pl.DataFrame:
@@ -198,18 +208,24 @@ def partitioned_features(
     vocab_stage = {"vocabulary": vocabulary_stage()}
     if engine == "spark":
         counts = run_stages(source, vocab_stage, engine=engine, before=before, partitions=partitions,
-                            spark=spark)["vocabulary"]
+                            spark=spark, progress=progress)["vocabulary"]
         stage = features_from_counts(counts, top_events=top_events, top_values=top_values,
                                      session_gap=session_gap, as_of=as_of)
         return run_stages(source, {"features": stage}, engine=engine, before=before, partitions=partitions,
-                          spark=spark)["features"]
-    with split(source, partitions=partitions) as parts, tempfile.TemporaryDirectory(prefix="journeylens-") as tmp:
+                          spark=spark, progress=progress)["features"]
+    with (split(source, partitions=_embedded(partitions)) as parts,
+          tempfile.TemporaryDirectory(prefix="journeylens-") as tmp):
         keep = Path(tmp) / "prepared" if before is not None else None
         counts = run_partitions(parts, vocab_stage, before=before, keep=keep, progress=progress)["vocabulary"]
         stage = features_from_counts(counts, top_events=top_events, top_values=top_values,
                                      session_gap=session_gap, as_of=as_of)
         again = Partitions(paths=[keep / f"part-{i:05d}.parquet" for i in range(len(parts))]) if keep else parts
         return run_partitions(again, {"features": stage}, progress=progress)["features"]
+
+
+def _embedded(partitions: int | None) -> int:
+    """The embedded engine's partition count (8 unless given; Spark sizes its groups by the data)."""
+    return 8 if partitions is None else partitions
 
 
 def _before(prepared: bool, session_gap: timedelta, date_range: tuple[date, date] | None) -> Stage | None:
