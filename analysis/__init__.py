@@ -27,16 +27,16 @@ _PUBLIC: dict[str, str] = {
     "load_people": "analysis.ingest.people",
     # prepare: stitching, channels, sessions
     "prepare": "analysis.prepare",
-    "stitch_identities": "analysis.identity",
-    "stitch_stats": "analysis.identity",
-    "identity_graph": "analysis.identity",
-    "IdentityRules": "analysis.identity",
-    "resolve_identities": "analysis.identity",
-    "source_overlap": "analysis.identity",
-    "assign_channels": "analysis.channels",
-    "load_channel_rules": "analysis.channels",
-    "unassigned_report": "analysis.channels",
-    "sessionize": "analysis.sessions",
+    "stitch_identities": "analysis.prepare.identity",
+    "stitch_stats": "analysis.prepare.identity",
+    "identity_graph": "analysis.prepare.identity",
+    "IdentityRules": "analysis.prepare.identity",
+    "resolve_identities": "analysis.prepare.identity",
+    "source_overlap": "analysis.prepare.identity",
+    "assign_channels": "analysis.prepare.channels",
+    "load_channel_rules": "analysis.prepare.channels",
+    "unassigned_report": "analysis.prepare.channels",
+    "sessionize": "analysis.prepare.sessions",
     # journeys and paths
     "journeys": "analysis.journeys",
     "paths": "analysis.paths",
@@ -145,8 +145,9 @@ __all__ = [
     "write_snapshot",
 ]
 
-# Three submodules share their function's name. Loading them here binds the functions; otherwise the first
-# `import analysis.prepare` anywhere would leave the package attribute pointing at the module. They need Polars only.
+# Three submodules (prepare is a package) share their function's name. Loading them here binds the functions;
+# otherwise the first `import analysis.prepare` anywhere would leave the package attribute pointing at the module.
+# They need Polars only.
 from analysis.journeys import journeys  # noqa: E402
 from analysis.paths import paths  # noqa: E402
 from analysis.prepare import prepare  # noqa: E402
@@ -160,7 +161,6 @@ if TYPE_CHECKING:
         removal_effects,
         shapley_values,
     )
-    from analysis.channels import assign_channels, load_channel_rules, unassigned_report
     from analysis.dropoff import dropoff_destinations, dropoff_drivers, step_cohort
     from analysis.errors import AnalysisError, IngestError
     from analysis.funnels import (  # type: ignore[no-redef]
@@ -174,14 +174,6 @@ if TYPE_CHECKING:
         funnel_units,
         time_to_convert,
     )
-    from analysis.identity import (
-        IdentityRules,
-        identity_graph,
-        resolve_identities,
-        source_overlap,
-        stitch_identities,
-        stitch_stats,
-    )
     from analysis.ingest import LoadReport, LoadResult, RejectedShareError, load_events, peek_columns
     from analysis.ingest.people import load_people
     from analysis.paths import path_variants, step_matrix, transitions
@@ -193,9 +185,18 @@ if TYPE_CHECKING:
         persona_steps,
         with_personas,
     )
+    from analysis.prepare.channels import assign_channels, load_channel_rules, unassigned_report
+    from analysis.prepare.identity import (
+        IdentityRules,
+        identity_graph,
+        resolve_identities,
+        source_overlap,
+        stitch_identities,
+        stitch_stats,
+    )
+    from analysis.prepare.sessions import sessionize
     from analysis.privacy import detect_pii_columns, escape_text, pseudonymise, suppress_small_cells
     from analysis.schema import CANONICAL_SCHEMA, validate_events
-    from analysis.sessions import sessionize
     from analysis.snapshot import Snapshot, read_snapshot, write_snapshot
 
 

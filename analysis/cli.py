@@ -114,7 +114,8 @@ def _load(run: _Run) -> tuple[Source, Any]:
         run.say(f"streaming canonical Parquet {path}")
         return path, None
     run.say(f"loading {path}")
-    result = load_events(path, mapping=mapping, timezone=timezone)
+    # prepare sorts once by person and time; only the `load` command's output keeps the loader's own order
+    result = load_events(path, mapping=mapping, timezone=timezone, sort=run.args.command == "load")
     report = result.report
     run.say(f"loaded {report.kept:,} of {report.rows_read:,} rows ({report.rejected:,} rejected, "
             f"{report.repaired:,} repaired)")
@@ -326,7 +327,7 @@ def _personas(run: _Run, prepared: pl.DataFrame, *, stability: bool = True) -> A
 
     settings = _persona_settings(run)
     seed = int(run.option("seed", run.args.seed, run.recipe.seed))
-    model = personas_from_parameters(settings, session_gap=_gap(run), seed=seed, stability=stability)
+    model = personas_from_parameters(settings, seed=seed, stability=stability)
     run.say(f"fitting personas (k={model.k or 'auto'}, {model.algorithm}, seed={model.seed})")
     return apply_names(model.fit(prepared), settings)
 

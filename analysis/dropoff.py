@@ -19,7 +19,7 @@ from scipy.stats import norm
 from analysis import schema as s
 from analysis.errors import AnalysisError
 from analysis.funnels import FunnelSpec, step_column
-from analysis.funnels._match import person_expr
+from analysis.prepare.person import person_key
 
 SMALL_GROUP = 30  # below this many units on either side of a comparison, a number is flagged, not shown as exact
 NO_FURTHER_EVENT = "(no further event)"
@@ -101,7 +101,7 @@ def dropoff_destinations(
         raise AnalysisError(f"position={position!r} is not valid; choose 'next' or 'last'")
     dropped = step_cohort(units, spec, step=step, who="dropped")
     at = step_column(step)
-    ev = (events.lazy().select(person_expr(events.columns).alias(s.USER_ID), pl.col(s.TIMESTAMP).alias("_t"),
+    ev = (events.lazy().select(person_key(events).alias(s.USER_ID), pl.col(s.TIMESTAMP).alias("_t"),
                                pl.col(column).cast(pl.String).alias("_v"))
           .join(dropped.lazy().select(s.USER_ID).unique(), on=s.USER_ID, how="semi").sort("_t").collect())
     base = dropped.select(s.USER_ID, at).sort(at)
@@ -172,7 +172,7 @@ def dropoff_drivers(
     if cohort.is_empty():
         return _empty_drivers()
     person = [s.USER_ID] + ([s.SESSION_ID] if s.SESSION_ID in keys else [])
-    ev_cols = [person_expr(events.columns).alias(s.USER_ID), pl.col(s.TIMESTAMP).alias("_t"),
+    ev_cols = [person_key(events).alias(s.USER_ID), pl.col(s.TIMESTAMP).alias("_t"),
                pl.col(s.EVENT).alias("_e"), *[pl.col(c).cast(pl.String).alias(f"_c{i}") for i, c in
                                               enumerate(columns)]]
     if s.SESSION_ID in person:

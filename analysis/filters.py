@@ -9,6 +9,7 @@ import polars as pl
 
 from analysis import schema as s
 from analysis.errors import AnalysisError
+from analysis.prepare.person import person_key
 
 
 def filter_dates(events: pl.DataFrame, start: date, end: date) -> pl.DataFrame:
@@ -37,10 +38,6 @@ def filter_values(events: pl.DataFrame, selected: Mapping[str, Sequence[str]]) -
     return events.filter(*predicates) if predicates else events
 
 
-def _person(events: pl.DataFrame) -> pl.Expr:
-    return s.person_key() if s.ANONYMOUS_ID in events.columns else pl.col(s.USER_ID)
-
-
 def filter_people(events: pl.DataFrame, ids: Collection[str]) -> pl.DataFrame:
     """Keep the events of the people in ``ids`` (a cohort); a person is ``user_id``, else ``anonymous_id``.
 
@@ -52,7 +49,7 @@ def filter_people(events: pl.DataFrame, ids: Collection[str]) -> pl.DataFrame:
     """
     if s.USER_ID not in events.columns:
         raise AnalysisError(f"cannot filter people: no {s.USER_ID!r} column; present: {', '.join(events.columns)}")
-    return events.filter(_person(events).is_in(pl.Series(list(ids), dtype=pl.String)))
+    return events.filter(person_key(events).is_in(pl.Series(list(ids), dtype=pl.String)))
 
 
 def add_person_labels(events: pl.DataFrame, labels: pl.DataFrame) -> pl.DataFrame:
@@ -69,5 +66,6 @@ def add_person_labels(events: pl.DataFrame, labels: pl.DataFrame) -> pl.DataFram
         raise AnalysisError(f"person labels need a {s.USER_ID!r} column; present: {', '.join(labels.columns)}")
     extra = [c for c in labels.columns if c != s.USER_ID]
     table = labels.unique(s.USER_ID, keep="first").rename({s.USER_ID: "_person"})
-    return (events.drop([c for c in extra if c in events.columns]).with_columns(_person(events).alias("_person"))
+    return (events.drop([c for c in extra if c in events.columns])
+            .with_columns(person_key(events).alias("_person"))
             .join(table, on="_person", how="left", maintain_order="left").drop("_person"))

@@ -14,6 +14,7 @@ import polars as pl
 
 from analysis import schema as s
 from analysis.errors import AnalysisError
+from analysis.prepare.order import person_time_ordered
 
 JOURNEY = "journey"
 
@@ -46,7 +47,7 @@ def journey_events(
     _check(events, conversion_events, ())
     conversion = pl.col(s.EVENT).is_in(list(conversion_events))
     out = (
-        events.sort(s.USER_ID, s.TIMESTAMP, maintain_order=True)
+        person_time_ordered(events)  # prepared events are already: no sort
         .with_columns(conversion.alias("_conversion"))
         .with_columns(
             (pl.col("_conversion").cast(pl.Int64).cum_sum().over(s.USER_ID)

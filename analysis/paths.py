@@ -17,9 +17,9 @@ import polars as pl
 
 from analysis import schema as s
 from analysis.errors import AnalysisError
+from analysis.vocabulary import OTHER
 
 Level = Literal["event", "channel"]
-OTHER = "Other"
 ENDED = "(ended)"
 GAP = "…"
 #: Where a journey went after its last node, as Sankey nodes (``transitions(..., outcomes=True)``).

@@ -74,7 +74,3 @@ def empty_events() -> pl.DataFrame:
     """An empty frame with every canonical column."""
     return pl.DataFrame(schema=CANONICAL_SCHEMA)
 
-
-def person_key() -> pl.Expr:
-    """The person an event belongs to: ``user_id``, else the device's ``anonymous_id``."""
-    return pl.coalesce(pl.col(USER_ID), pl.col(ANONYMOUS_ID))

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from analysis.channels import RULES_VERSION, UNASSIGNED
 from analysis.errors import AnalysisError
 from analysis.figures.journeys import sankey_figure, step_matrix_figure
 from analysis.formatting import format_count, format_percent
+from analysis.prepare.channels import RULES_VERSION, UNASSIGNED
 from analysis.privacy import escape_markdown
 from ui import journeys as uj
 from ui import share

@@ -106,6 +106,7 @@ def _ooc_stage(stage: str, raw: Path, partitions: int) -> Callable[[], object]:
     from analysis import schema as s  # noqa: PLC0415
     from analysis.engine import Partitions, run_partitions, write_partitions  # noqa: PLC0415
     from analysis.engine.stages import prepare_stage  # noqa: PLC0415
+    from analysis.prepare.person import person_key  # noqa: PLC0415
 
     work = DATA / f"ooc-{raw.name}-p{partitions}"
     raw_parts, prepared = work / "raw", work / "prepared"
@@ -126,7 +127,7 @@ def _ooc_stage(stage: str, raw: Path, partitions: int) -> Callable[[], object]:
 
     if stage == "baseline":
         def baseline() -> object:
-            key = s.person_key().alias("person")
+            key = person_key([s.USER_ID, s.ANONYMOUS_ID]).alias("person")
             return (pl.scan_parquet(_files(raw)).select(key, s.TIMESTAMP, s.EVENT).sort("person", s.TIMESTAMP)
                     .group_by("person").agg(pl.len(), pl.col(s.TIMESTAMP).min(), pl.col(s.EVENT).last())
                     .collect(engine="streaming"))

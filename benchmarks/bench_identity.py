@@ -18,8 +18,8 @@ import numpy as np
 import polars as pl
 
 from analysis import schema as s
-from analysis.identity import identity_graph, resolve_identities
 from analysis.prepare import prepare
+from analysis.prepare.identity import identity_graph, resolve_identities
 from benchmarks.common import HEADER, Measurement, baseline_seconds, load_events, peak_rss_mb, timed, write_results
 
 LINKED_SHARE = 0.6

@@ -15,12 +15,12 @@ from datetime import timedelta
 from typing import Any
 
 from analysis import schema as s
-from analysis.channels import assign_channels
-from analysis.identity import stitch_identities
 from analysis.journeys import journeys
 from analysis.paths import paths, transitions
 from analysis.prepare import prepare
-from analysis.sessions import sessionize
+from analysis.prepare.channels import assign_channels
+from analysis.prepare.identity import stitch_identities
+from analysis.prepare.sessions import sessionize
 from benchmarks.common import HEADER, Measurement, baseline_seconds, load_events, peak_rss_mb, timed, write_results
 
 

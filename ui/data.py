@@ -39,10 +39,10 @@ from streamlit.runtime.caching import cache_data_api, cache_resource_api
 from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 
 from analysis import schema as s
-from analysis.channels import validate_channel_rules
 from analysis.filters import add_person_labels, filter_dates, filter_people
 from analysis.ingest import load_events
 from analysis.prepare import prepare
+from analysis.prepare.channels import validate_channel_rules
 from analysis.sample import SAMPLE_PATH, load_sample
 from analysis.summary import DatasetSummary, summarize
 from ui import library, state
@@ -132,7 +132,7 @@ def _startup_dataset(path: Path) -> Dataset:
         with file.open("rb") as handle:
             for block in iter(lambda: handle.read(1 << 20), b""):
                 sha.update(block)
-    result = load_events(path)
+    result = load_events(path, sort=False)  # prepare sorts once, by person and time
     return Dataset(f"{path.name} ({STARTUP_ENV})", sha.hexdigest(), result.events, result.report)
 
 

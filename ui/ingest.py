@@ -167,6 +167,7 @@ def _load(key: str, _uploads: tuple[Upload, ...], _options: LoadOptions) -> Load
             decimal=_options.decimal,  # type: ignore[arg-type]
             max_rejected_share=_options.max_rejected_share, member=_options.member,
             keep_personal=_options.keep_personal, limits=ingest_limits(),
+            sort=False,  # prepare sorts once, by person and time
         )
     except RejectedShareError as exc:
         return Loaded(result=None, error=str(exc), report=exc.report)

@@ -18,13 +18,13 @@ import polars as pl
 import streamlit as st
 
 from analysis import schema as s
-from analysis.channels import UnassignedReport, load_channel_rules, unassigned_report
 from analysis.errors import AnalysisError
 from analysis.filters import filter_values
 from analysis.formatting import format_count, format_percent, plain_name
-from analysis.identity import StitchStats, stitch_stats
 from analysis.journeys import journeys
 from analysis.paths import Level, path_variants, paths, step_matrix, transitions
+from analysis.prepare.channels import UnassignedReport, load_channel_rules, unassigned_report
+from analysis.prepare.identity import StitchStats, stitch_stats
 from ui.conversions import conversion_events
 from ui.data import (
     ViewKey,

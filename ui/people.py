@@ -18,10 +18,10 @@ import streamlit as st
 
 from analysis.errors import IngestError
 from analysis.figures.identity import ID_LABELS, links_figure, overlap_figure
-from analysis.identity import overlap_report
-from analysis.identity.attributes import attribute_columns
 from analysis.ingest import LoadResult, RejectedShareError, peek_columns
 from analysis.ingest.people import FileKind, file_kind, load_people
+from analysis.prepare.identity import overlap_report
+from analysis.prepare.identity.attributes import attribute_columns
 from analysis.sample_silos import CRM_PATH, SHOP_PATH
 from ui.data import active_dataset, set_active_dataset
 from ui.ingest import LoadOptions, Upload, release_uploads, uploads_digest

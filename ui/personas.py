@@ -19,11 +19,11 @@ import polars as pl
 import streamlit as st
 
 from analysis import schema as s
-from analysis.identity.attributes import attribute_columns
 from analysis.personas import Personas, persona_channels, persona_column, persona_steps
 from analysis.personas.features import DEFAULT_GROUPS, SCALARS
 from analysis.personas.recipe import persona_parameters
 from analysis.prepare import MATCHING_ONLY
+from analysis.prepare.identity.attributes import attribute_columns
 from ui import state as keys
 from ui.conversions import conversion_events
 from ui.data import active_dataset, date_range, filtered_events, person_labels, session_gap, set_person_labels, view_key
@@ -194,7 +194,7 @@ def _fitted(run: Run, _events: pl.DataFrame) -> Personas:
     return Personas(
         cfg.k, k_range=(2, max(2, cfg.k_max)), algorithm=cfg.algorithm, groups=cfg.groups,  # type: ignore[arg-type]
         columns=cfg.columns, event_weighting=cfg.event_weighting, reduction=cfg.reduction,  # type: ignore[arg-type]
-        conversion_events=cfg.conversion_events, stability_runs=cfg.stability_runs, session_gap=run.gap, seed=0,
+        conversion_events=cfg.conversion_events, stability_runs=cfg.stability_runs, seed=0,
         min_share=cfg.min_share_pct / 100, min_size=cfg.min_size,
     ).fit(_events)
 

@@ -14,6 +14,7 @@ import polars as pl
 
 from analysis import schema as s
 from analysis.errors import AnalysisError, NoConversionsError
+from analysis.prepare.person import person_key
 
 #: Words that name a conversion in event names (English and German exports), checked case-insensitively.
 CONVERSION_WORDS = ("purchase", "conversion", "convert", "order", "transaction", "checkout_complete", "sign_up",
@@ -43,7 +44,7 @@ def event_summary(events: pl.DataFrame | pl.LazyFrame | str | Path) -> pl.DataFr
     """
     lazy = _frame(events)
     names = lazy.collect_schema().names()
-    person = s.person_key() if s.ANONYMOUS_ID in names else pl.col(s.USER_ID) if s.USER_ID in names else None
+    person = person_key(names) if s.USER_ID in names or s.ANONYMOUS_ID in names else None
     lazy = lazy.filter(pl.col(s.EVENT).is_not_null())
     if person is None:
         counts = lazy.group_by(s.EVENT).agg(events=pl.len(), people=pl.lit(0, pl.UInt32), last_of=pl.lit(0, pl.UInt32))

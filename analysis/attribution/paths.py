@@ -1,10 +1,10 @@
 """Conversion paths: the ordered touches before each conversion, plus the non-converting (null) paths.
 
-A *touch* is a session (the export's ``session_id`` when present, otherwise a 30-minute inactivity gap) labelled
-with the channel (or source, medium, campaign) of its first event. Each conversion closes a journey: its path
-holds the touches that started after the user's previous conversion, up to and including the session the
-conversion happened in, within the lookback window. Touches after a user's last conversion (or all of a user's
-touches when they never converted) form one null path.
+A *touch* is a session (the prepared events' ``session_id``; on events without one, the one session rule of
+:func:`analysis.prepare.sessions.session_starts` at its default gap) labelled with the channel (or source, medium,
+campaign) of its first event. Each conversion closes a journey: its path holds the touches that started after the
+user's previous conversion, up to and including the session the conversion happened in, within the lookback window.
+Touches after a user's last conversion (or all of a user's touches when they never converted) form one null path.
 """
 
 from __future__ import annotations
@@ -17,6 +17,9 @@ import polars as pl
 
 from analysis.attribution.checks import require_conversions
 from analysis.errors import AnalysisError
+from analysis.prepare.order import in_person_time_order
+from analysis.prepare.person import person_key
+from analysis.prepare.sessions import session_starts
 from analysis.schema import (
     ANONYMOUS_ID,
     CAMPAIGN,
@@ -29,7 +32,6 @@ from analysis.schema import (
     TIMESTAMP,
     USER_ID,
 )
-from analysis.sessions import session_starts
 
 Touch = Literal["channel", "source", "medium", "campaign", "source_medium"]
 TOUCHES: tuple[Touch, ...] = ("channel", "source", "medium", "campaign", "source_medium")
@@ -63,7 +65,6 @@ def journey_paths(
     lookback: timedelta | None = timedelta(days=30),
     touch: Touch = "channel",
     collapse_repeats: bool = False,
-    session_gap: timedelta = timedelta(minutes=30),
     first_conversion_only: bool = False,
 ) -> pl.DataFrame:
     """One row per journey: who, the ordered touches, when they happened, and whether it converted.
@@ -90,11 +91,7 @@ def journey_paths(
     if lookback is not None and lookback <= timedelta(0):
         raise AnalysisError(f"lookback must be positive or None, got {lookback}")
     label = _touch_expr(touch, events.columns)
-    user = (
-        pl.coalesce(pl.col(USER_ID), pl.col(ANONYMOUS_ID))
-        if USER_ID in events.columns and ANONYMOUS_ID in events.columns
-        else pl.col(USER_ID if USER_ID in events.columns else ANONYMOUS_ID)
-    )
+    user = person_key(events)
     revenue = pl.col(REVENUE).cast(pl.Float64) if REVENUE in events.columns else pl.lit(None, pl.Float64)
     has_sid = SESSION_ID in events.columns
     ev = (
@@ -105,15 +102,17 @@ def journey_paths(
             _label=label,
             _rev=revenue,
             _sid_in=pl.col(SESSION_ID) if has_sid else pl.lit(None, pl.String),
-            _i=pl.int_range(pl.len(), dtype=pl.UInt32 if events.height < 2**32 else pl.UInt64),
         )
-        .filter(pl.col("_u").is_not_null() & pl.col("_t").is_not_null())
-        # the row number breaks timestamp ties like a stable sort would, at a fraction of its cost
-        .sort("_u", "_t", "_i")
     )
+    if ev["_u"].null_count() or ev["_t"].null_count():
+        ev = ev.filter(pl.col("_u").is_not_null() & pl.col("_t").is_not_null())
+    if not in_person_time_order(ev, person="_u", timestamp="_t"):  # prepared events are: no sort, no copy
+        # the row number breaks timestamp ties like a stable sort would, at a fraction of its cost
+        ev = ev.with_columns(_i=pl.int_range(pl.len(), dtype=pl.UInt32 if ev.height < 2**32 else pl.UInt64)
+                             ).sort("_u", "_t", "_i").drop("_i")
     new_user = (pl.col("_u") != pl.col("_u").shift(1)).fill_null(True)
     # shift-compare sessionising on the sorted frame (no window functions), by the rule sessionize follows
-    boundary = session_starts(person=pl.col("_u"), timestamp=pl.col("_t"), gap=session_gap,
+    boundary = session_starts(person=pl.col("_u"), timestamp=pl.col("_t"),
                               session_id=pl.col("_sid_in") if has_sid else None)
     # integer user and session numbers on the sorted frame: sessions are numbered 0..S-1 in order, so a
     # session's attributes are a gather by its number, not a join
@@ -219,7 +218,6 @@ def conversion_paths(
     lookback: timedelta | None = timedelta(days=30),
     touch: Touch = "channel",
     collapse_repeats: bool = False,
-    session_gap: timedelta = timedelta(minutes=30),
     first_conversion_only: bool = False,
     with_times: bool = False,
 ) -> pl.DataFrame:
@@ -249,7 +247,6 @@ def conversion_paths(
         lookback=lookback,
         touch=touch,
         collapse_repeats=collapse_repeats,
-        session_gap=session_gap,
         first_conversion_only=first_conversion_only,
     )
     return aggregate_paths(journeys, with_times=with_times)

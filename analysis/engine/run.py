@@ -146,8 +146,7 @@ def partitioned_paths(
     ['path', 'conversions', 'nulls', 'value']
     """
     stage = paths_stage(conversion_events=conversion_events, lookback=lookback, touch=touch,
-                        collapse_repeats=collapse_repeats, session_gap=session_gap,
-                        first_conversion_only=first_conversion_only)
+                        collapse_repeats=collapse_repeats, first_conversion_only=first_conversion_only)
     before = _before(prepared, session_gap, date_range)
     return run_stages(source, {"paths": stage}, engine=engine, before=before, partitions=partitions, spark=spark,
                       progress=progress)["paths"]
@@ -209,16 +208,14 @@ def partitioned_features(
     if engine == "spark":
         counts = run_stages(source, vocab_stage, engine=engine, before=before, partitions=partitions,
                             spark=spark, progress=progress)["vocabulary"]
-        stage = features_from_counts(counts, top_events=top_events, top_values=top_values,
-                                     session_gap=session_gap, as_of=as_of)
+        stage = features_from_counts(counts, top_events=top_events, top_values=top_values, as_of=as_of)
         return run_stages(source, {"features": stage}, engine=engine, before=before, partitions=partitions,
                           spark=spark, progress=progress)["features"]
     with (split(source, partitions=_embedded(partitions)) as parts,
           tempfile.TemporaryDirectory(prefix="journeylens-") as tmp):
         keep = Path(tmp) / "prepared" if before is not None else None
         counts = run_partitions(parts, vocab_stage, before=before, keep=keep, progress=progress)["vocabulary"]
-        stage = features_from_counts(counts, top_events=top_events, top_values=top_values,
-                                     session_gap=session_gap, as_of=as_of)
+        stage = features_from_counts(counts, top_events=top_events, top_values=top_values, as_of=as_of)
         again = Partitions(paths=[keep / f"part-{i:05d}.parquet" for i in range(len(parts))]) if keep else parts
         return run_partitions(again, {"features": stage}, progress=progress)["features"]
 
@@ -240,7 +237,6 @@ def features_from_counts(
     *,
     top_events: int = 100,
     top_values: int = 20,
-    session_gap: timedelta = timedelta(minutes=30),
     as_of: datetime | None = None,
 ) -> Stage:
     """The per-user feature stage for the vocabulary and last event time in merged :func:`vocabulary_stage` counts."""
@@ -249,4 +245,4 @@ def features_from_counts(
     vocab = feature_vocabulary(counts, top_events=top_events, top_values=top_values)
     last = as_of if as_of is not None else counts["last"].max()
     assert isinstance(last, datetime)
-    return features_stage(vocab, as_of=last, session_gap=session_gap)
+    return features_stage(vocab, as_of=last)

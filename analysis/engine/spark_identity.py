@@ -1,4 +1,4 @@
-"""The identity graph on Spark: the algorithm of :mod:`analysis.identity.graph` as DataFrame joins.
+"""The identity graph on Spark: the algorithm of :mod:`analysis.prepare.identity.graph` as DataFrame joins.
 
 Nothing identifier-sized passes through the driver: links, the false-merge cuts, min-label propagation (with
 pointer jumping) and the split of conflicting components are Spark joins and aggregations, iterated until no label
@@ -17,7 +17,7 @@ import polars as pl
 
 from analysis import schema as s
 from analysis.errors import AnalysisError
-from analysis.identity.graph import DEVICE_TYPES, ID_TYPES, KEY_PREFIX, IdentityRules
+from analysis.prepare.identity.graph import DEVICE_TYPES, ID_TYPES, KEY_PREFIX, IdentityRules
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame as SparkFrame
@@ -142,7 +142,7 @@ def _split(nodes: SparkFrame, edges: SparkFrame, rules: IdentityRules) -> SparkF
 
 def spark_identity_graph(frames: Sequence[SparkFrame], *, rules: IdentityRules | None = None) -> SparkFrame:
     """The people behind the identifier columns of Spark ``frames``: ``(id_type, value, person)`` per linked
-    identifier, equal to :attr:`analysis.identity.identity_graph`'s ``nodes``.
+    identifier, equal to :attr:`analysis.prepare.identity.identity_graph`'s ``nodes``.
 
     Examples
     --------

@@ -20,10 +20,10 @@ from analysis import schema as s
 from analysis.attribution.paths import Touch, aggregate_paths, journey_paths
 from analysis.filters import filter_dates
 from analysis.funnels import BREAKDOWN, FunnelSpec, funnel_table, funnel_units
-from analysis.funnels.spec import OTHER
 from analysis.journeys import journeys
 from analysis.personas.features import DEVICE, user_features
 from analysis.prepare import prepare
+from analysis.vocabulary import OTHER
 
 Agg = Literal["sum", "max", "min"]
 Frame = Callable[[pl.DataFrame], pl.DataFrame]
@@ -130,7 +130,6 @@ def paths_stage(
     lookback: timedelta | None = timedelta(days=30),
     touch: Touch = "channel",
     collapse_repeats: bool = False,
-    session_gap: timedelta = timedelta(minutes=30),
     first_conversion_only: bool = False,
 ) -> Stage:
     """Conversion paths (``path``, ``conversions``, ``nulls``, ``value``) from prepared events; partials add up.
@@ -146,8 +145,7 @@ def paths_stage(
         if not part.height:
             return pl.DataFrame(schema=_PATH_SCHEMA)
         journeys = journey_paths(part, conversion_events=conversion_events, lookback=lookback, touch=touch,
-                                 collapse_repeats=collapse_repeats, session_gap=session_gap,
-                                 first_conversion_only=first_conversion_only)
+                                 collapse_repeats=collapse_repeats, first_conversion_only=first_conversion_only)
         return aggregate_paths(journeys)
 
     def finish(merged: pl.DataFrame) -> pl.DataFrame:
@@ -195,8 +193,7 @@ def feature_vocabulary(counts: pl.DataFrame, *, top_events: int = 100, top_value
     return names
 
 
-def features_stage(vocabulary: Sequence[str], *, as_of: datetime, session_gap: timedelta = timedelta(minutes=30)
-                   ) -> Stage:
+def features_stage(vocabulary: Sequence[str], *, as_of: datetime) -> Stage:
     """Per-user persona features (row level) with the whole data's vocabulary and recency reference.
 
     Column order follows :func:`user_features` on the whole data: ``user_id``, ``events``, the event, channel and
@@ -212,7 +209,7 @@ def features_stage(vocabulary: Sequence[str], *, as_of: datetime, session_gap: t
     def run(part: pl.DataFrame) -> pl.DataFrame:
         if not part.height:
             return pl.DataFrame(schema=schema)
-        return user_features(part, vocabulary=columns, as_of=as_of, session_gap=session_gap)
+        return user_features(part, vocabulary=columns, as_of=as_of)
 
     return Stage("features", run, lambda _: schema, keys=None, order=(s.USER_ID,))
 

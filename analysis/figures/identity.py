@@ -21,8 +21,8 @@ def _share(part: int, total: int) -> str:
 
 
 def overlap_figure(overlap: pl.DataFrame) -> go.Figure:
-    """Horizontal bars of :func:`analysis.identity.source_overlap`: people per combination of sources, the people
-    seen in several sources first (in blue), each bar labelled with its count and share of all people.
+    """Horizontal bars of :func:`~analysis.prepare.identity.source_overlap`: people per combination of sources, the
+    people seen in several sources first (in blue), each bar labelled with its count and share of all people.
 
     Examples
     --------
@@ -52,8 +52,8 @@ def overlap_figure(overlap: pl.DataFrame) -> go.Figure:
 
 
 def links_figure(links: pl.DataFrame) -> go.Figure:
-    """Stacked bars of :attr:`analysis.identity.IdentityGraph.links`: per pair of identifier types, the links that
-    joined people and the links the false-merge rule cut.
+    """Stacked bars of :attr:`~analysis.prepare.identity.IdentityGraph.links`: per pair of identifier types, the links
+    that joined people and the links the false-merge rule cut.
 
     Examples
     --------

@@ -10,8 +10,9 @@ import polars as pl
 
 from analysis.errors import AnalysisError
 from analysis.formatting import count_text
-from analysis.paths import CONVERTED, ENDED, GAP, NOT_CONVERTED, OTHER, OUTCOMES
+from analysis.paths import CONVERTED, ENDED, GAP, NOT_CONVERTED, OUTCOMES
 from analysis.privacy.text import escape_column
+from analysis.vocabulary import OTHER
 
 #: Colour-blind-friendly palette (Okabe-Ito, then Tol), cycled over node names; Other/ended/… in grey.
 _PALETTE = (

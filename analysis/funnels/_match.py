@@ -16,6 +16,7 @@ import polars as pl
 from analysis import schema as s
 from analysis.errors import AnalysisError
 from analysis.funnels.spec import FunnelSpec
+from analysis.prepare.person import person_key
 
 UNIT = "_u"
 SESSION = "_sess"
@@ -26,13 +27,6 @@ UID = "_uid"  # integer id of the counting unit; the frame is sorted by it, so a
 def unit_columns(spec: FunnelSpec) -> list[str]:
     """Columns that identify a counting unit in the matching frames."""
     return [UNIT, SESSION] if spec.counting == "sessions" else [UNIT]
-
-
-def person_expr(columns: list[str]) -> pl.Expr:
-    """The person an event belongs to: ``user_id``, else ``anonymous_id`` when present."""
-    if s.ANONYMOUS_ID in columns and s.USER_ID in columns:
-        return s.person_key()
-    return pl.col(s.USER_ID if s.USER_ID in columns else s.ANONYMOUS_ID)
 
 
 def event_frame(events: pl.DataFrame, spec: FunnelSpec) -> tuple[pl.DataFrame, pl.DataFrame, bool]:
@@ -48,7 +42,7 @@ def event_frame(events: pl.DataFrame, spec: FunnelSpec) -> tuple[pl.DataFrame, p
     s.validate_events(events)
     units = unit_columns(spec)
     if spec.counting == "sessions" and s.SESSION_ID not in events.columns:
-        raise AnalysisError("counting='sessions' needs a session_id column; run analysis.prepare.prepare first")
+        raise AnalysisError("counting='sessions' needs a session_id column; run analysis.prepare first")
     if spec.breakdown is not None and spec.breakdown not in events.columns:
         raise AnalysisError(f"cannot break down by {spec.breakdown!r}: no such column; "
                             f"present: {', '.join(events.columns)}")
@@ -65,7 +59,7 @@ def event_frame(events: pl.DataFrame, spec: FunnelSpec) -> tuple[pl.DataFrame, p
     frame = events.select(cols)
     if spec.mode != "strict":
         frame = frame.filter(pl.any_horizontal([pl.col(f"_n{i}") for i in code.values()]))
-    frame = (frame.with_columns(person_expr(events.columns).alias(UNIT)).drop(who)
+    frame = (frame.with_columns(person_key(events).alias(UNIT)).drop(who)
              .filter(pl.col(UNIT).is_not_null(), pl.col("_t").is_not_null()))
     # ties at one timestamp are ordered by step number (as PostHog does), so A and B at the same second still count
     rank = {code[e]: min(i, 1023) for i, st in reversed(list(enumerate(spec.steps))) for e in st.events}

@@ -17,11 +17,10 @@ import polars as pl
 
 from analysis import schema as s
 from analysis.errors import AnalysisError, EmptyResultError
-from analysis.funnels._match import SESSION, UID, UNIT, VALUE, attempts, event_frame, person_expr, unit_columns
+from analysis.funnels._match import SESSION, UID, UNIT, VALUE, attempts, event_frame, unit_columns
 from analysis.funnels._select import ATTEMPT, select_units
 from analysis.funnels.spec import (
     NONE_VALUE,
-    OTHER,
     Anchor,
     Attribution,
     Counting,
@@ -32,6 +31,8 @@ from analysis.funnels.spec import (
     StepLike,
     funnel_spec,
 )
+from analysis.prepare.person import person_key
+from analysis.vocabulary import OTHER
 
 BREAKDOWN = "breakdown"
 
@@ -87,7 +88,7 @@ def _attribute(out: pl.DataFrame, events: pl.DataFrame, spec: FunnelSpec, units:
     if spec.attribution != "step1":
         person = [*units]
         touches = events.lazy().select(
-            person_expr(events.columns).alias(UNIT),
+            person_key(events).alias(UNIT),
             *([pl.col(s.SESSION_ID).alias(SESSION)] if SESSION in units else []),
             pl.col(s.TIMESTAMP).alias("_tt"), pl.col(spec.breakdown).cast(pl.String).alias("_v"),
         ).filter(pl.col("_v").is_not_null(), pl.col(UNIT).is_not_null()).sort("_tt").collect()

@@ -39,6 +39,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal, get_args
 
 from analysis.errors import AnalysisError
+from analysis.vocabulary import OTHER
 
 FunnelMode = Literal["ordered", "strict", "unordered"]
 Entry = Literal["closed", "open"]
@@ -51,7 +52,6 @@ ENTRIES: tuple[str, ...] = get_args(Entry)
 COUNTINGS: tuple[str, ...] = get_args(Counting)
 ANCHORS: tuple[str, ...] = get_args(Anchor)
 ATTRIBUTIONS: tuple[str, ...] = get_args(Attribution)
-OTHER = "Other"
 NONE_VALUE = "(none)"
 
 

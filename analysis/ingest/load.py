@@ -30,6 +30,7 @@ from analysis.ingest.report import FileReport, LoadReport, RejectedShareError, s
 from analysis.ingest.sniff import json_members, sniff_csv, unwrap
 from analysis.ingest.vendors import adobe, snowplow
 from analysis.ingest.vendors.registry import prepare as vendor_prepare
+from analysis.prepare.person import person_key
 from analysis.privacy.pii import detect_pii_columns
 
 #: One input: a path, raw bytes, a (name, bytes) pair, or a binary file-like with ``name`` (an upload).
@@ -127,8 +128,7 @@ def load_events(
         rejected.append(dupes)
         if sort:
             # a numeric key sorts ~5x faster than strings; ties keep file and line order (stable sort)
-            person = pl.coalesce(schema.USER_ID, schema.ANONYMOUS_ID)
-            events = events.sort([person.hash(), schema.TIMESTAMP], maintain_order=True)
+            events = events.sort([person_key(events).hash(), schema.TIMESTAMP], maintain_order=True)
         events = events.drop(FILE, LINE, REPAIR)
         personal = _personal_columns(events)
         dropped = tuple(c for c in personal if not (keep_personal is True or

@@ -21,10 +21,6 @@ import polars as pl
 
 from analysis import schema
 from analysis.errors import IngestError
-from analysis.identity.attributes import people_attributes
-from analysis.identity.contact import normalise_email, normalise_phone
-from analysis.identity.graph import CUSTOMER_ID, EMAIL, ID_TYPES, PHONE
-from analysis.identity.resolve import SOURCE_FILE, resolve_identities
 from analysis.ingest.accounting import account
 from analysis.ingest.boundary import reading
 from analysis.ingest.canonical import REASON, REPAIR, Typed
@@ -45,6 +41,10 @@ from analysis.ingest.parse import (
     timestamp_expr,
 )
 from analysis.ingest.report import FileReport, LoadReport, RejectedShareError, share_message
+from analysis.prepare.identity.attributes import people_attributes
+from analysis.prepare.identity.contact import normalise_email, normalise_phone
+from analysis.prepare.identity.graph import CUSTOMER_ID, EMAIL, ID_TYPES, PHONE
+from analysis.prepare.identity.resolve import SOURCE_FILE, resolve_identities
 from analysis.privacy.keys import machine_key
 from analysis.privacy.pii import detect_pii_columns
 from analysis.privacy.text import pseudonymise

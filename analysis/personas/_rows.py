@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
 
 import numpy as np
 import polars as pl
 
 from analysis import schema as s
-from analysis import sessions
+from analysis.prepare.order import person_time_ordered
+from analysis.prepare.person import person_key
+from analysis.prepare.sessions import session_starts
 
 DEVICE = "device"
+SESSION_START = "_session_start"
 
 
 @dataclass(frozen=True)
@@ -39,23 +41,20 @@ class UserIndex:
 
 
 def ordered(events: pl.DataFrame, columns: Sequence[str] = ()) -> pl.DataFrame:
-    """The columns needed, one person key, rows sorted by user then time (skipping the sort when they already are)."""
-    user = s.person_key() if s.ANONYMOUS_ID in events.columns else pl.col(s.USER_ID)
+    """The columns needed, one person key, rows sorted by user then time (skipping the sort when they already are),
+    and ``SESSION_START`` flagging each session's first row (the one session rule, on ``session_id`` when present).
+    """
+    user = person_key(events)
     wanted = {s.SESSION_ID, s.CHANNEL, s.REVENUE, DEVICE, *columns}
     ev = events.select(
         user.alias(s.USER_ID),
         pl.col(s.TIMESTAMP),
-        pl.col(s.EVENT).fill_null("(none)"),
+        pl.col(s.EVENT).fill_null("(none)") if events[s.EVENT].null_count() else pl.col(s.EVENT),
         *[pl.col(c) for c in events.columns if c in wanted and c != s.USER_ID],
-    ).filter(pl.col(s.USER_ID).is_not_null() & pl.col(s.TIMESTAMP).is_not_null())
-    u, t = pl.col(s.USER_ID), pl.col(s.TIMESTAMP)
-    in_order = ev.select(((u > u.shift(1)) | ((u == u.shift(1)) & (t >= t.shift(1)))).slice(1).all()).item()
-    return ev if in_order else ev.sort(s.USER_ID, s.TIMESTAMP, maintain_order=True)
-
-
-def session_starts(ev: pl.DataFrame, new_user: np.ndarray, gap: timedelta) -> np.ndarray:
-    """Row positions where a session starts (:func:`analysis.sessions.session_starts`, the rule of sessionize)."""
+    )
+    if ev[s.USER_ID].null_count() or ev[s.TIMESTAMP].null_count():
+        ev = ev.filter(pl.col(s.USER_ID).is_not_null() & pl.col(s.TIMESTAMP).is_not_null())
+    ev = person_time_ordered(ev)
     sid = pl.col(s.SESSION_ID) if s.SESSION_ID in ev.columns else None
-    change = ev.select(sessions.session_starts(person=pl.col(s.USER_ID), timestamp=pl.col(s.TIMESTAMP), gap=gap,
-                                               session_id=sid)).to_series()
-    return np.flatnonzero(change.to_numpy() | new_user)
+    return ev.with_columns(session_starts(person=pl.col(s.USER_ID), timestamp=pl.col(s.TIMESTAMP), session_id=sid)
+                           .alias(SESSION_START))

@@ -8,7 +8,7 @@ event pairs, optional), ``channel:<name>`` (share of the user's sessions arrivin
 
 Rows are taken in user-then-time order (prepared events already are, so the sort is skipped) and every per-user sum
 is one ``numpy.bincount`` over dense user codes: no hash group-by over the events. A session is a run of consecutive
-events of a user sharing a ``session_id`` (or, without one, separated by less than ``session_gap``).
+events of a user sharing a ``session_id`` (the one rule of :func:`analysis.prepare.sessions.session_starts`).
 
 Event columns hold raw counts here; :class:`EventWeighter` turns them into shares or tf-idf inside the model's
 pipeline, where the idf learned on the training users is kept for labelling new data.
@@ -17,7 +17,7 @@ pipeline, where the idf learned on the training users is kept for labelling new 
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Literal, Self, get_args
 
 import numpy as np
@@ -26,7 +26,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 
 from analysis import schema as s
 from analysis.errors import AnalysisError
-from analysis.personas._rows import UserIndex, ordered, session_starts
+from analysis.personas._rows import SESSION_START, UserIndex, ordered
 
 FeatureGroup = Literal["events", "pairs", "channels", "rfm", "sessions", "devices"]
 EventWeighting = Literal["share", "tfidf", "count"]
@@ -44,7 +44,6 @@ def user_features(
     top_events: int = 100,
     top_values: int = 20,
     vocabulary: Sequence[str] | None = None,
-    session_gap: timedelta = timedelta(minutes=30),
     as_of: datetime | None = None,
 ) -> pl.DataFrame:
     """One row per user with behavioural features (see the module docstring for the columns).
@@ -52,8 +51,8 @@ def user_features(
     Parameters
     ----------
     events
-        Prepared events (canonical schema, identities stitched). ``session_id`` is used when present, otherwise
-        sessions are split at ``session_gap`` of inactivity.
+        Prepared events (:func:`analysis.prepare`): sessions are their ``session_id``. Events without one (not
+        prepared) are split into sessions by the default gap of :func:`analysis.prepare.sessions.session_starts`.
     groups
         Which feature groups to compute.
     columns
@@ -97,7 +96,7 @@ def user_features(
         pair = ev[s.EVENT] + PAIR_SEPARATOR + ev[s.EVENT].shift(-1)
         has_next = np.r_[~idx.new_user[1:], False]
         blocks.append(_counts(idx, pair.set(pl.Series(~has_next), None), "pair", top_events, vocab))
-    starts = session_starts(ev, idx.new_user, session_gap)  # positions of each session's first event
+    starts = np.flatnonzero(ev[SESSION_START].to_numpy())  # positions of each session's first event
     s_code = idx.code[starts]
     n_sessions = np.bincount(s_code, minlength=idx.n).astype(np.float64)
     if "channels" in groups and s.CHANNEL in ev.columns:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Collection, Mapping, Sequence
-from datetime import timedelta
 from typing import Any, Literal, Self, get_args
 
 import numpy as np
@@ -124,7 +123,6 @@ class Personas(BaseEstimator):  # type: ignore[misc]
         top_events: int = 100,
         conversion_events: Sequence[str] = ("purchase",),
         cluster_on_outcomes: bool = False,
-        session_gap: timedelta = timedelta(minutes=30),
         selection_sample: int = 30_000,
         silhouette_sample: int = 3_000,
         stability_runs: int = 10,
@@ -150,7 +148,6 @@ class Personas(BaseEstimator):  # type: ignore[misc]
         self.top_events = top_events
         self.conversion_events = conversion_events
         self.cluster_on_outcomes = cluster_on_outcomes
-        self.session_gap = session_gap
         self.selection_sample = selection_sample
         self.silhouette_sample = silhouette_sample
         self.stability_runs = stability_runs
@@ -174,8 +171,7 @@ class Personas(BaseEstimator):  # type: ignore[misc]
             return self._fit(events)
 
     def _fit(self, events: pl.DataFrame) -> Self:
-        features = user_features(events, groups=self.groups, columns=self.columns, top_events=self.top_events,
-                                 session_gap=self.session_gap)
+        features = user_features(events, groups=self.groups, columns=self.columns, top_events=self.top_events)
         names = [c for c in features.columns if c != s.USER_ID and (self.cluster_on_outcomes or not self._outcome(c))]
         if not names:
             raise AnalysisError(
@@ -236,7 +232,7 @@ class Personas(BaseEstimator):  # type: ignore[misc]
         self.silhouette_ = self._silhouette(pipeline, X[sel], self.labels_[sel], rng)
 
         profiles = describe_personas(features, self.labels_, events, k=self.k_,
-                                     conversion_events=self.conversion_events, session_gap=self.session_gap,
+                                     conversion_events=self.conversion_events,
                                      effect_threshold=self.effect_threshold, alpha=self.alpha)
         if profiles.claims.is_empty():
             return self._no_personas(X, events, Verdict(
@@ -279,7 +275,7 @@ class Personas(BaseEstimator):  # type: ignore[misc]
         self.labels_ = np.zeros(len(X), dtype=np.int64)
         self.silhouette_ = float("nan")
         profiles = describe_personas(self.features_, self.labels_, events, k=1,
-                                     conversion_events=self.conversion_events, session_gap=self.session_gap)
+                                     conversion_events=self.conversion_events)
         self.names_ = {0: EVERYONE}
         self.profiles_ = profiles.summary.with_columns(name=pl.lit(EVERYONE))
         self.drivers_ = profiles.drivers.clear()
@@ -290,8 +286,7 @@ class Personas(BaseEstimator):  # type: ignore[misc]
     def predict(self, events: pl.DataFrame) -> pl.DataFrame:
         """Label the users of ``events`` with the fitted personas: columns ``user_id``, ``persona_id``, ``persona``."""
         self._check_fitted()
-        features = user_features(events, groups=self.groups, columns=self.columns, vocabulary=self.feature_names_in_,
-                                 session_gap=self.session_gap)
+        features = user_features(events, groups=self.groups, columns=self.columns, vocabulary=self.feature_names_in_)
         with threadpool_limits(limits=self.n_threads):
             raw = np.asarray(self.pipeline_.predict(features.select(self.feature_names_in_).to_numpy()),
                              dtype=np.int64)

@@ -16,14 +16,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
 
 import numpy as np
 import polars as pl
 from scipy import sparse, stats
 
 from analysis import schema as s
-from analysis.personas._rows import UserIndex, ordered, session_starts
+from analysis.personas._rows import SESSION_START, UserIndex, ordered
 from analysis.personas.naming import claims, generated_names
 
 EFFECT_THRESHOLD = 0.5  # Cohen's d of a difference worth naming (medium)
@@ -51,7 +50,6 @@ def describe_personas(
     k: int,
     conversion_events: Sequence[str] = ("purchase",),
     path_length: int = 3,
-    session_gap: timedelta = timedelta(minutes=30),
     effect_threshold: float = EFFECT_THRESHOLD,
     alpha: float = ALPHA,
 ) -> Profiles:
@@ -103,7 +101,7 @@ def describe_personas(
     )
     summary = _conversion_tests(summary, n, k, alpha).drop("_conv")
     drivers = _drivers(features, labels, k, effect_threshold=effect_threshold, alpha=alpha)
-    paths = _typical_paths(ev, idx, users, path_length, session_gap)
+    paths = _typical_paths(ev, idx, users, path_length)
     summary = summary.join(paths, on="persona_id", how="left", maintain_order="left")
     names = generated_names(summary, drivers)
     return Profiles(summary=summary.with_columns(pl.Series("name", names)).select("persona_id", "name",
@@ -231,12 +229,9 @@ def _drivers(features: pl.DataFrame, labels: np.ndarray, k: int, *, effect_thres
     )
 
 
-def _typical_paths(ev: pl.DataFrame, idx: UserIndex, users: pl.DataFrame, length: int,
-                   session_gap: timedelta) -> pl.DataFrame:
+def _typical_paths(ev: pl.DataFrame, idx: UserIndex, users: pl.DataFrame, length: int) -> pl.DataFrame:
     """Per persona: the most common opening of a first session (first ``length`` events, repeats collapsed)."""
-    flag = np.zeros(ev.height, dtype=bool)
-    flag[session_starts(ev, idx.new_user, session_gap)] = True
-    session = np.cumsum(flag) - 1
+    session = np.cumsum(ev[SESSION_START].to_numpy()) - 1
     in_first = session == session[idx.starts][idx.code]
     changed = ev.select(pl.col(s.EVENT).ne_missing(pl.col(s.EVENT).shift(1))).to_series().to_numpy()
     pos = np.flatnonzero(in_first & (changed | idx.new_user))

@@ -9,7 +9,6 @@ means the same people on the command line.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import timedelta
 from typing import Any
 
 import polars as pl
@@ -43,8 +42,7 @@ def persona_parameters(model: Personas) -> dict[str, Any]:
     }
 
 
-def personas_from_parameters(params: Mapping[str, Any], *, session_gap: timedelta = timedelta(minutes=30),
-                             seed: int = 0, stability: bool = True) -> Personas:
+def personas_from_parameters(params: Mapping[str, Any], *, seed: int = 0, stability: bool = True) -> Personas:
     """An unfitted :class:`Personas` configured from recipe parameters (unset ones keep the defaults).
 
     ``stability=False`` skips the bootstrap re-fits, which do not change who is in which persona.
@@ -72,7 +70,7 @@ def personas_from_parameters(params: Mapping[str, Any], *, session_gap: timedelt
             stability_runs=int(pick("stability_runs", _DEFAULTS.stability_runs)) if stability else 0,
             min_share=float(pick("min_share", _DEFAULTS.min_share)),
             min_size=int(pick("min_size", _DEFAULTS.min_size)),
-            session_gap=session_gap, seed=int(pick("seed", seed)),
+            seed=int(pick("seed", seed)),
         )
     except (TypeError, ValueError) as exc:
         raise AnalysisError(f"persona settings {dict(params)} are not valid: {exc}") from exc

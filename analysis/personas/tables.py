@@ -9,6 +9,7 @@ import polars as pl
 from analysis import schema as s
 from analysis.errors import AnalysisError, EmptyResultError
 from analysis.personas.model import Personas
+from analysis.prepare.person import person_key
 
 PERSONA = "persona"
 
@@ -31,7 +32,7 @@ def persona_column(personas: Personas) -> pl.DataFrame:
 
 def with_personas(events: pl.DataFrame, personas: Personas) -> pl.DataFrame:
     """``events`` with a ``persona`` column (null for users the model has not seen); a new frame."""
-    user = s.person_key() if s.ANONYMOUS_ID in events.columns else pl.col(s.USER_ID)
+    user = person_key(events)
     column = persona_column(personas).rename({s.USER_ID: "_person"})
     return (events.with_columns(user.alias("_person"))
             .join(column, on="_person", how="left", maintain_order="left").drop("_person"))
@@ -46,8 +47,7 @@ def persona_channels(events: pl.DataFrame, personas: Personas) -> pl.DataFrame:
         raise AnalysisError(f"events have no {s.CHANNEL!r} column; run prepare() first")
     ev = with_personas(events, personas).filter(pl.col(PERSONA).is_not_null())
     session = [pl.col(s.SESSION_ID).n_unique().cast(pl.Int64).alias("sessions")] if s.SESSION_ID in ev.columns else []
-    user = pl.col(s.USER_ID) if s.ANONYMOUS_ID not in ev.columns else s.person_key()
-    ev = ev.with_columns(user.alias("_person"))
+    ev = ev.with_columns(person_key(ev).alias("_person"))
     size = ev.group_by(PERSONA).agg(pl.col("_person").n_unique().alias("_size"))
     overall = ev.group_by(s.CHANNEL).agg(pl.col("_person").n_unique().alias("_all"))
     everyone = ev["_person"].n_unique()
@@ -71,8 +71,7 @@ def persona_steps(events: pl.DataFrame, personas: Personas, steps: Sequence[str]
     if not steps:
         raise AnalysisError("persona_steps needs at least one step event")
     ev = with_personas(events, personas).filter(pl.col(PERSONA).is_not_null())
-    user = pl.col(s.USER_ID) if s.ANONYMOUS_ID not in ev.columns else s.person_key()
-    ev = ev.with_columns(user.alias("_person"))
+    ev = ev.with_columns(person_key(ev).alias("_person"))
     size = ev.group_by(PERSONA).agg(pl.col("_person").n_unique().alias("_size"))
     grid = size.join(pl.DataFrame({"step": list(steps), "step_index": range(1, len(steps) + 1)}), how="cross")
     reached = (ev.filter(pl.col(s.EVENT).is_in(list(steps))).group_by(PERSONA, pl.col(s.EVENT).alias("step"))

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from analysis.privacy.audit import VALUE_PROTECTION, Cell, Relation, at_most, audit, total
 from analysis.privacy.fold import (
-    OTHER,
     fold_small_categories,
     fold_until_safe,
     folding_map,
@@ -32,6 +31,7 @@ from analysis.privacy.text import (
     pseudonymise,
     strip_url_query,
 )
+from analysis.vocabulary import OTHER
 
 __all__ = [
     "IDENTIFIER_COLUMNS",

@@ -10,8 +10,8 @@ import polars as pl
 from analysis.errors import AnalysisError
 from analysis.privacy.manifest import SuppressionManifest
 from analysis.privacy.suppress import SUPPRESSED, Suppressed
+from analysis.vocabulary import OTHER
 
-OTHER = "Other"
 FOLDED = "folded_into"
 
 

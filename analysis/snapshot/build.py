@@ -11,6 +11,7 @@ import polars as pl
 from analysis import schema as s
 from analysis.attribution import DEFINITIONS as MODEL_DEFINITIONS
 from analysis.funnels import funnel
+from analysis.prepare.person import person_key
 from analysis.privacy import SUPPRESSED, SuppressionManifest, coarsen_timestamps, detect_pii_columns, redact_values
 from analysis.privacy.noise import NoiseSettings
 from analysis.snapshot.attribution import attribution_summary
@@ -35,7 +36,7 @@ DEFAULT_MODELS = ("first_touch", "last_touch", "linear", "markov")
 
 def _persona_funnel(events: pl.DataFrame, people: pl.DataFrame, steps: Sequence[str], window: timedelta,
                     ) -> pl.DataFrame:
-    key = s.person_key() if s.ANONYMOUS_ID in events.columns else pl.col(s.USER_ID)
+    key = person_key(events)
     ev = events.with_columns(key.alias(PERSON)).join(people.select(PERSON, PERSONA), on=PERSON, how="inner")
     ev = ev.drop(PERSON)
     present = set(ev[s.EVENT].unique().to_list())
@@ -61,7 +62,7 @@ def neutral_event_labels(events: pl.DataFrame, names: Sequence[str], *, min_grou
     >>> neutral_event_labels(ev, ["view", "refund_for_hans"], min_group_size=2)
     {'refund_for_hans': 'event 2 (fewer than k people)'}
     """
-    key = s.person_key() if s.ANONYMOUS_ID in events.columns else pl.col(s.USER_ID)
+    key = person_key(events)
     wanted = list(dict.fromkeys(names))
     counts = dict(events.filter(pl.col(s.EVENT).is_in(wanted)).group_by(s.EVENT)
                   .agg(key.n_unique().alias("n")).iter_rows())

@@ -14,6 +14,7 @@ import polars as pl
 
 from analysis import schema as s
 from analysis.errors import AnalysisError
+from analysis.prepare.person import person_key
 from analysis.privacy import redact_values
 
 PERSONA = "persona"
@@ -58,7 +59,7 @@ def person_table(
     ('Email > Direct', True, 9.0)
     """
     s.validate_events(events)
-    key = s.person_key() if s.ANONYMOUS_ID in events.columns else pl.col(s.USER_ID)
+    key = person_key(events)
     channel = (pl.col(s.CHANNEL) if s.CHANNEL in events.columns else pl.lit(None, pl.String)).fill_null("(none)")
     session = pl.col(s.SESSION_ID) if s.SESSION_ID in events.columns else pl.lit("all")
     revenue = pl.col(s.REVENUE) if s.REVENUE in events.columns else pl.lit(0.0)

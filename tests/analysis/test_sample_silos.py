@@ -5,9 +5,9 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from analysis.identity import overlap_report
 from analysis.ingest.people import load_people
 from analysis.prepare import prepare
+from analysis.prepare.identity import overlap_report
 from analysis.sample import load_sample
 from analysis.sample_silos import CRM_PATH, SHOP_PATH, SilosTruth, generate_silos
 

@@ -7,7 +7,7 @@ import json
 import polars as pl
 from streamlit.testing.v1 import AppTest
 
-from analysis.channels import load_channel_rules
+from analysis.prepare.channels import load_channel_rules
 from tests.app.apptest import open_app
 from ui import journeys as uj
 from ui import state

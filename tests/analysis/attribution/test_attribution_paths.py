@@ -203,3 +203,14 @@ def test_timestamp_ties_keep_the_input_order() -> None:
     ev = events([("u", t(1), "page_view", "Email", None), ("u", t(1), "purchase", "Direct", 1.0)])
     assert conversion_paths(ev)["path"].to_list() == [["Email"]]
     assert conversion_paths(ev.reverse())["path"].to_list() == [["Direct"]]
+
+
+def test_prepared_sessions_are_the_touches_whatever_gap_made_them() -> None:
+    from analysis.prepare import prepare  # noqa: PLC0415
+
+    ev = events([("u", t(1), "page_view", "Email", None), ("u", t(1, 1), "page_view", "Direct", None),
+                 ("u", t(1, 2), "purchase", "Direct", 5.0)])
+    # raw events: the default 30-minute gap splits three sessions; prepared with a 2-hour gap: one session
+    assert journey_paths(ev)["path"].to_list() == [["Email", "Direct", "Direct"]]
+    wide = prepare(ev, session_gap=timedelta(hours=2))
+    assert journey_paths(wide)["path"].to_list() == [["Email"]]

@@ -13,8 +13,8 @@ from polars.testing import assert_frame_equal
 from analysis.engine import identity_routes, partition_by_user, prepare_events, write_partitions
 from analysis.engine.embedded import Partitions
 from analysis.errors import AnalysisError
-from analysis.identity import stitch_identities
 from analysis.prepare import prepare
+from analysis.prepare.identity import stitch_identities
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 

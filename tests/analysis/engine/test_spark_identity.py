@@ -11,8 +11,8 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from analysis.engine.spark import arrow_schema, spark_session
-from analysis.identity import IdentityRules, identity_graph
 from analysis.ingest.people import load_people
+from analysis.prepare.identity import IdentityRules, identity_graph
 from analysis.sample import generate_sample
 from analysis.sample_silos import generate_silos
 

@@ -13,6 +13,7 @@ from polars.testing import assert_frame_equal
 
 from analysis.errors import AnalysisError
 from analysis.personas.features import DEFAULT_GROUPS, EventWeighter, user_features
+from analysis.prepare.sessions import sessionize
 from tests.analysis._events import frame
 
 
@@ -48,11 +49,14 @@ def test_features_on_a_tiny_frame_match_hand_computed_values() -> None:
     assert_frame_equal(user_features(tiny()), expected)
 
 
-def test_sessions_are_split_by_the_gap_when_events_have_no_session_id() -> None:
+def test_sessions_are_split_by_the_default_gap_when_events_have_no_session_id() -> None:
     events = tiny().drop("session_id")
     assert user_features(events, groups=["sessions"])["sessions"].to_list() == [2.0, 2.0]
-    wide = user_features(events, groups=["sessions"], session_gap=timedelta(hours=2))
-    assert wide["sessions"].to_list() == [2.0, 1.0]
+
+
+def test_sessions_are_the_session_ids_whatever_gap_made_them() -> None:
+    wide = sessionize(tiny().drop("session_id"), gap=timedelta(hours=2))
+    assert user_features(wide, groups=["sessions"])["sessions"].to_list() == [2.0, 1.0]
 
 
 def test_vocabulary_fixes_the_columns_and_fills_unknown_ones_with_zero() -> None:

@@ -6,8 +6,8 @@ import gzip
 import json
 from datetime import UTC, datetime
 
-from analysis.identity import stitch_identities
 from analysis.ingest import load_events
+from analysis.prepare.identity import stitch_identities
 
 
 def message(kind: str, message_id: str, ts: str, **fields: object) -> dict[str, object]:

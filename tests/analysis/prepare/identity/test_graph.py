@@ -6,7 +6,7 @@ import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analysis.identity import IdentityRules, identity_graph, resolve_identities, stitch_identities
+from analysis.prepare.identity import IdentityRules, identity_graph, resolve_identities, stitch_identities
 from tests.analysis._events import frame
 
 

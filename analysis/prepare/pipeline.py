@@ -1,10 +1,10 @@
 """Prepare canonical events for analysis: identity resolution, channel grouping and sessions in one pass.
 
-Each step is also callable alone: :func:`analysis.identity.stitch_identities` (or, with people tables,
-:func:`analysis.identity.resolve_identities`),
-:func:`analysis.channels.assign_channels`, :func:`analysis.sessions.sessionize`. ``prepare`` chains them over one
-sort by person and time: stitching is a group-by over devices plus a join, channel rules run once per distinct
-acquisition touch, and sessions and the in-session channel fill are window-free expressions over the sorted frame.
+Each step is also callable alone: :func:`analysis.prepare.identity.stitch_identities` (or, with people tables,
+:func:`analysis.prepare.identity.resolve_identities`), :func:`analysis.prepare.channels.assign_channels`,
+:func:`analysis.prepare.sessions.sessionize`. ``prepare`` chains them over one sort by person and time: stitching is
+a group-by over devices plus a join, channel rules run once per distinct acquisition touch, and sessions and the
+in-session channel fill are window-free expressions over the sorted frame.
 """
 
 from __future__ import annotations
@@ -14,9 +14,10 @@ from datetime import timedelta
 import polars as pl
 
 from analysis import schema as s
-from analysis.channels import UNASSIGNED, _derived_channels, fill_sorted_sessions
-from analysis.identity import CUSTOMER_ID, EMAIL, PHONE, IdentityRules, people_attributes, resolve_identities
-from analysis.sessions import PERSON, add_sessions
+from analysis.prepare.channels import UNASSIGNED, fill_sorted_sessions, touch_channels
+from analysis.prepare.identity import CUSTOMER_ID, EMAIL, PHONE, IdentityRules, people_attributes, resolve_identities
+from analysis.prepare.sessions import PERSON, add_sessions
+from analysis.vocabulary import SESSION_GAP
 
 __all__ = ["MATCHING_ONLY", "UNASSIGNED", "prepare"]
 
@@ -29,7 +30,7 @@ def prepare(
     *,
     people: pl.DataFrame | None = None,
     identity_rules: IdentityRules | None = None,
-    session_gap: timedelta = timedelta(minutes=30),
+    session_gap: timedelta = SESSION_GAP,
     channel_rules: pl.DataFrame | None = None,
     new_session_on_campaign: bool = False,
     source_lists: pl.DataFrame | None = None,
@@ -38,7 +39,7 @@ def prepare(
 
     ``user_id`` holds the resolved person on every row (the ``anonymous_id`` for devices never identified),
     ``session_id`` is filled on every row and ``channel`` on every row (a non-null input ``channel`` is kept).
-    On events alone the person is the device rule's (:func:`analysis.identity.stitch_identities`); every other
+    On events alone the person is the device rule's (:func:`analysis.prepare.identity.stitch_identities`); every other
     identifier column (``customer_id``, ``email``, ``phone``) links people through the identity graph.
 
     Parameters
@@ -49,11 +50,11 @@ def prepare(
         as extra columns (named ``<attribute>_person`` where an event column already has the name). The identifier
         columns ``customer_id``, ``email`` and ``phone`` serve matching only and are not in the result.
     identity_rules
-        The false-merge rule of the identity graph (:class:`analysis.identity.IdentityRules` defaults when None).
+        The identity graph's false-merge rule (:class:`~analysis.prepare.identity.IdentityRules`; defaults if None).
     session_gap
         Inactivity longer than this starts a new session.
     channel_rules, source_lists
-        Rule table and site lists for :func:`analysis.channels.assign_channels`; the shipped GA4 defaults when None.
+        Rule table and site lists for :func:`~analysis.prepare.channels.assign_channels`; shipped GA4 defaults if None.
     new_session_on_campaign
         Also start a session when source/medium/campaign change.
 
@@ -77,7 +78,7 @@ def prepare(
                                  maintain_order="left")
     given = pl.col(s.CHANNEL) if s.CHANNEL in events.columns else pl.lit(None, pl.String)
     needs_channels = s.CHANNEL not in events.columns or events[s.CHANNEL].null_count() > 0
-    own = _derived_channels(stitched, channel_rules, source_lists) if needs_channels else None
+    own = touch_channels(stitched, rules=channel_rules, source_lists=source_lists) if needs_channels else None
     ordered = (
         stitched.with_columns(pl.col(s.USER_ID).alias(PERSON))
         .with_columns(*([own.alias("_own")] if own is not None else []))

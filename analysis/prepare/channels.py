@@ -194,8 +194,20 @@ def _carries() -> pl.Expr:
     return pl.any_horizontal([pl.col(k).is_not_null() for k in _KEYS])
 
 
-def _derived_channels(events: pl.DataFrame, rules: pl.DataFrame | None, sources: pl.DataFrame | None) -> pl.Series:
-    """The rule-based channel of each event's own touch (``None`` where the event carries no field)."""
+def touch_channels(
+    events: pl.DataFrame, *, rules: pl.DataFrame | None = None, source_lists: pl.DataFrame | None = None
+) -> pl.Series:
+    """The rule-based channel of each event's own touch, in input order (null where the event carries no field).
+
+    The step :func:`assign_channels` and :func:`~analysis.prepare.prepare` fill sessions from; an ``Enum`` series,
+    so that sorting and filling it moves small integers.
+
+    Examples
+    --------
+    >>> ev = pl.DataFrame({"source": ["google", None], "medium": ["cpc", None]})
+    >>> touch_channels(ev).cast(pl.String).to_list()
+    ['Paid Search', None]
+    """
     raw = [c for c in (*s.ACQUISITION, *CLICK_IDS) if c in events.columns]
     if not raw:
         return pl.Series(s.CHANNEL, [None] * events.height, dtype=pl.String)
@@ -208,7 +220,7 @@ def _derived_channels(events: pl.DataFrame, rules: pl.DataFrame | None, sources:
         on = ["_hash"]
     combos = combos.with_columns(_touch_keys(combos))
     table = _classify(
-        combos, _read_rules() if rules is None else rules, _read_sources() if sources is None else sources
+        combos, _read_rules() if rules is None else rules, _read_sources() if source_lists is None else source_lists
     ).select(*on, pl.when(_carries()).then(pl.col("_channel")).alias(s.CHANNEL))
     # an Enum keeps the per-event column a small integer while prepare sorts and fills it
     names = pl.Enum(sorted({*table[s.CHANNEL].drop_nulls().to_list(), "Direct"}))
@@ -259,7 +271,7 @@ def assign_channels(
     ['Paid Search', 'Email']
     """
     s.validate_events(events)
-    own = _derived_channels(events, rules, source_lists)
+    own = touch_channels(events, rules=rules, source_lists=source_lists)
     given = pl.col(s.CHANNEL) if s.CHANNEL in events.columns else pl.lit(None, pl.String)
     if s.SESSION_ID not in events.columns:
         out = events.with_columns(pl.coalesce(given, own.cast(pl.String).fill_null("Direct")).alias(s.CHANNEL))

@@ -5,8 +5,8 @@ from __future__ import annotations
 import polars as pl
 
 from analysis import schema as s
-from analysis.identity.graph import IdentityRules
-from analysis.identity.resolve import SOURCE_FILE, Resolved, resolve_identities
+from analysis.prepare.identity.graph import IdentityRules
+from analysis.prepare.identity.resolve import SOURCE_FILE, Resolved, resolve_identities
 
 #: The source name of event rows that came from no people file (the web or app analytics export).
 EVENTS_SOURCE = "web events"

@@ -7,7 +7,7 @@ pair of them. Before the components are taken, the false-merge rule (:class:`Ide
 * **conflict**: an identifier linked to two or more values of a one-per-person type (two user ids, two customer
   numbers) says two different people are one. Its links to that type are cut; its other links stay. This is also
   today's shared-device rule: a device seen with two user ids joins neither (its anonymous events still go to the
-  user active at the time, see :mod:`analysis.identity.stitch`).
+  user active at the time, see :mod:`analysis.prepare.identity.stitch`).
 * **overlinked**: an identifier linked to more than ``max_links`` values of one person-level type (a junk e-mail
   such as ``unknown@example.com``, a phone ``0``, a test account) is cut out entirely.
 

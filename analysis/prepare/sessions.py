@@ -15,19 +15,23 @@ Every event lands in exactly one session.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import timedelta
 
 import polars as pl
 
 from analysis import schema as s
 from analysis.errors import AnalysisError
+from analysis.prepare.person import person_key
+from analysis.vocabulary import SESSION_GAP
 
 PERSON = "_person"
 
 
-def _campaign_key(events: pl.DataFrame) -> pl.Expr:
+def campaign_key(columns: Collection[str]) -> pl.Expr:
+    """The normalised source/medium/campaign of an event, null when it carries none of them."""
     parts = [
-        pl.col(c).cast(pl.String).str.strip_chars().str.to_lowercase() if c in events.columns else pl.lit(None)
+        pl.col(c).cast(pl.String).str.strip_chars().str.to_lowercase() if c in columns else pl.lit(None)
         for c in (s.SOURCE, s.MEDIUM, s.CAMPAIGN)
     ]
     carried = pl.any_horizontal([p.is_not_null() & (p != "") for p in parts])
@@ -35,52 +39,44 @@ def _campaign_key(events: pl.DataFrame) -> pl.Expr:
 
 
 def session_starts(
-    *, person: pl.Expr, timestamp: pl.Expr, gap: timedelta, session_id: pl.Expr | None = None
+    *,
+    person: pl.Expr,
+    timestamp: pl.Expr,
+    gap: timedelta = SESSION_GAP,
+    session_id: pl.Expr | None = None,
+    campaign: pl.Expr | None = None,
 ) -> pl.Expr:
-    """True where a session starts, on rows sorted by person and time: the rule :func:`sessionize` follows.
+    """True where a session starts, on rows sorted by person and time: the one session rule.
 
-    A session starts at a person's first event; where a row or the row before it carries an export's session id,
-    at every change of that id; between rows without one, after a gap longer than ``gap``. Attribution and persona
-    features use this on raw or prepared events alike, so every view counts the same sessions.
+    A session starts at a person's first event; where a row or the row before it carries a session id, at every
+    change of that id; between rows without one, after a gap longer than ``gap`` and, given ``campaign`` (see
+    :func:`campaign_key`), at an event whose campaign differs from the latest one carried earlier by the person.
+    :func:`sessionize` and :func:`~analysis.prepare.prepare` derive ``session_id`` with it; analyses of prepared
+    events call it with their ``session_id`` (whose changes are then the sessions, whatever the gap).
 
     Examples
     --------
     >>> from datetime import datetime, timezone
     >>> t = [datetime(2026, 1, 1, 10, m, tzinfo=timezone.utc) for m in (0, 20, 55, 56)]
     >>> ev = pl.DataFrame({"p": ["u1"] * 4, "t": t, "sid": [None, None, None, "s9"]})
-    >>> ev.select(session_starts(person=pl.col("p"), timestamp=pl.col("t"), gap=timedelta(minutes=30),
-    ...                          session_id=pl.col("sid")))["p"].to_list()
+    >>> ev.select(session_starts(person=pl.col("p"), timestamp=pl.col("t"), session_id=pl.col("sid")))["p"].to_list()
     [True, False, True, True]
     """
     if gap <= timedelta(0):
         raise AnalysisError(f"session gap must be positive, got {gap}")
     first = ~person.eq_missing(person.shift())
-    long_gap = ((timestamp - timestamp.shift()) > gap).fill_null(True)
-    if session_id is None:
-        return first | long_gap
-    neither = session_id.is_null() & session_id.shift().is_null()
-    return first | pl.when(neither).then(long_gap).otherwise(session_id.ne_missing(session_id.shift()))
-
-
-def new_session_flags(
-    events: pl.DataFrame, *, gap: timedelta, new_session_on_campaign: bool = False
-) -> pl.Expr:
-    """True where an event starts a derived session; ``events`` must be sorted by ``_person`` and time."""
-    if gap <= timedelta(0):
-        raise AnalysisError(f"session gap must be positive, got {gap}")
-    person = pl.col(PERSON)
-    first = ~person.eq_missing(person.shift())
-    ts = pl.col(s.TIMESTAMP)
-    flags = first | ((ts - ts.shift()) > gap).fill_null(True)
-    if new_session_on_campaign:
+    derived = ((timestamp - timestamp.shift()) > gap).fill_null(True)
+    if campaign is not None:
         row = pl.int_range(pl.len(), dtype=pl.Int64)
-        key = _campaign_key(events)
         person_start = pl.when(first).then(row).forward_fill()
-        carrier = pl.when(key.is_not_null()).then(row).forward_fill()
-        latest = pl.when(carrier >= person_start).then(key.forward_fill())
-        flags = flags | (key.is_not_null() & latest.shift().is_not_null() & (key != latest.shift())
-                         & ~first).fill_null(False)
-    return flags
+        carrier = pl.when(campaign.is_not_null()).then(row).forward_fill()
+        latest = pl.when(carrier >= person_start).then(campaign.forward_fill())
+        derived = derived | (campaign.is_not_null() & latest.shift().is_not_null() & (campaign != latest.shift())
+                             & ~first).fill_null(False)
+    if session_id is None:
+        return first | derived
+    neither = session_id.is_null() & session_id.shift().is_null()
+    return first | pl.when(neither).then(derived).otherwise(session_id.ne_missing(session_id.shift()))
 
 
 def _derived_ids(flags: pl.Expr) -> pl.Expr:
@@ -108,7 +104,8 @@ def add_sessions(
     events: pl.DataFrame, *, gap: timedelta, new_session_on_campaign: bool = False
 ) -> pl.DataFrame:
     """Add ``session_id`` and a ``_new_session`` flag to events already sorted by ``_person`` and time."""
-    flags = new_session_flags(events, gap=gap, new_session_on_campaign=new_session_on_campaign)
+    flags = session_starts(person=pl.col(PERSON), timestamp=pl.col(s.TIMESTAMP), gap=gap,
+                           campaign=campaign_key(events.columns) if new_session_on_campaign else None)
     derived = _derived_ids(flags)
     given = _given_ids(events)
     session = derived if given is None else pl.coalesce(given, derived)
@@ -123,13 +120,13 @@ def add_sessions(
 
 
 def sessionize(
-    events: pl.DataFrame, *, gap: timedelta = timedelta(minutes=30), new_session_on_campaign: bool = False
+    events: pl.DataFrame, *, gap: timedelta = SESSION_GAP, new_session_on_campaign: bool = False
 ) -> pl.DataFrame:
     """Assign every event a ``session_id`` (see the module docstring for the rules).
 
     Returns a new frame sorted by person (``user_id``, else ``anonymous_id``) and ``timestamp`` (ties keep input
-    order) with ``session_id`` filled on every row. Run :func:`analysis.identity.stitch_identities` first so that
-    anonymous events before a login share sessions with the person's later events.
+    order) with ``session_id`` filled on every row. Run :func:`~analysis.prepare.identity.stitch_identities` first so
+    that anonymous events before a login share sessions with the person's later events.
 
     Examples
     --------
@@ -140,9 +137,7 @@ def sessionize(
     ['u1-1', 'u1-1', 'u1-2']
     """
     s.validate_events(events)
-    anon = pl.col(s.ANONYMOUS_ID) if s.ANONYMOUS_ID in events.columns else pl.lit(None, pl.String)
-    user = pl.col(s.USER_ID) if s.USER_ID in events.columns else pl.lit(None, pl.String)
-    ordered = events.with_columns(pl.coalesce(user, anon).alias(PERSON)).sort(
+    ordered = events.with_columns(person_key(events).alias(PERSON)).sort(
         PERSON, s.TIMESTAMP, maintain_order=True
     )
     out = add_sessions(ordered, gap=gap, new_session_on_campaign=new_session_on_campaign)

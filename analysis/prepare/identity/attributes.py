@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from analysis import schema as s
-from analysis.identity.graph import ID_TYPES
+from analysis.prepare.identity.graph import ID_TYPES
 
 PERSON = "person"
 _NOT_ATTRIBUTES = frozenset({*ID_TYPES, PERSON, "source_file", "records"})

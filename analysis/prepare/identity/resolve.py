@@ -1,9 +1,9 @@
 """Person keys for event rows and people records from the identity graph, and people attributes per person.
 
-An event's person comes from its best identifier (:data:`analysis.identity.graph.ID_TYPES` order). Its
-``user_id`` is first resolved by the device rule of :mod:`analysis.identity.stitch`, so on event-only data the
-result equals :func:`~analysis.identity.stitch.stitch_identities` exactly: the graph adds links, never removes one
-that stitching made.
+An event's person comes from its best identifier (:data:`analysis.prepare.identity.graph.ID_TYPES` order). Its
+``user_id`` is first resolved by the device rule of :mod:`analysis.prepare.identity.stitch`, so on event-only data the
+result equals :func:`~analysis.prepare.identity.stitch.stitch_identities` exactly: the graph adds links, never
+removes one that stitching made.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from dataclasses import dataclass
 import polars as pl
 
 from analysis import schema as s
-from analysis.identity.graph import ID_TYPES, IdentityGraph, IdentityRules, identity_graph, own_key
-from analysis.identity.stitch import stitched_users
+from analysis.prepare.identity.graph import ID_TYPES, IdentityGraph, IdentityRules, identity_graph, own_key
+from analysis.prepare.identity.stitch import stitched_users
 
 #: Column of a people table (and of the events made from it) naming the file it came from.
 SOURCE_FILE = "source_file"

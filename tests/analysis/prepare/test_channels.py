@@ -7,7 +7,9 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from analysis import schema as s
-from analysis.channels import (
+from analysis.errors import AnalysisError
+from analysis.prepare import prepare
+from analysis.prepare.channels import (
     RULES_PATH,
     assign_channels,
     load_channel_rules,
@@ -15,8 +17,6 @@ from analysis.channels import (
     unassigned_report,
     validate_channel_rules,
 )
-from analysis.errors import AnalysisError
-from analysis.prepare import prepare
 from analysis.sample import Sample
 from tests.analysis._events import frame
 

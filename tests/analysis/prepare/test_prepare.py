@@ -10,11 +10,11 @@ from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
 from analysis import schema as s
-from analysis.channels import assign_channels, load_channel_rules
-from analysis.identity import stitch_identities
 from analysis.prepare import prepare
+from analysis.prepare.channels import assign_channels, load_channel_rules
+from analysis.prepare.identity import stitch_identities
+from analysis.prepare.sessions import sessionize
 from analysis.sample import Sample
-from analysis.sessions import sessionize
 from tests.analysis._events import frame
 
 

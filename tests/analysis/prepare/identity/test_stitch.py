@@ -6,7 +6,7 @@ import polars as pl
 from polars.testing import assert_frame_equal
 
 from analysis import schema as s
-from analysis.identity import stitch_identities, stitch_stats
+from analysis.prepare.identity import stitch_identities, stitch_stats
 from analysis.sample import Sample
 from tests.analysis._events import frame
 

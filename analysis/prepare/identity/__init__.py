@@ -10,8 +10,8 @@
 
 from __future__ import annotations
 
-from analysis.identity.attributes import AttributeReport, people_attributes
-from analysis.identity.graph import (
+from analysis.prepare.identity.attributes import AttributeReport, people_attributes
+from analysis.prepare.identity.graph import (
     CUSTOMER_ID,
     DEVICE_TYPES,
     EMAIL,
@@ -21,9 +21,9 @@ from analysis.identity.graph import (
     IdentityRules,
     identity_graph,
 )
-from analysis.identity.overlap import EVENTS_SOURCE, overlap_report, source_overlap
-from analysis.identity.resolve import SOURCE_FILE, Resolved, resolve_identities
-from analysis.identity.stitch import StitchStats, stitch_identities, stitch_stats
+from analysis.prepare.identity.overlap import EVENTS_SOURCE, overlap_report, source_overlap
+from analysis.prepare.identity.resolve import SOURCE_FILE, Resolved, resolve_identities
+from analysis.prepare.identity.stitch import StitchStats, stitch_identities, stitch_stats
 
 __all__ = [
     "CUSTOMER_ID",

@@ -12,9 +12,9 @@ from polars.testing import assert_frame_equal
 
 from analysis import schema as s
 from analysis.errors import AnalysisError
-from analysis.identity import stitch_identities
+from analysis.prepare.identity import stitch_identities
+from analysis.prepare.sessions import session_starts, sessionize
 from analysis.sample import Sample
-from analysis.sessions import session_starts, sessionize
 from tests.analysis._events import frame
 
 
