@@ -23,6 +23,7 @@ from ui.data import (
     spark_unavailable,
     use_sample,
 )
+from ui.spark import address_problem, chosen_address, default_address
 
 
 def render_sidebar() -> None:
@@ -96,15 +97,27 @@ def _selections() -> None:
 
 
 def _engine() -> None:
-    """Where the events are prepared: this machine (Polars, the default) or Apache Spark (local), when it can run."""
+    """Where the events are prepared: this machine (Polars, the default) or Apache Spark, when it can run; under a
+    Spark choice, the cluster's address (empty: $JOURNEYLENS_SPARK, else a local Spark)."""
     why_not = spark_unavailable()
     if why_not is not None and st.session_state.get(state.ENGINE) != "polars":
         st.session_state[state.ENGINE] = "polars"  # a Spark choice (or none yet) cannot stand here
     st.radio("Engine", options=list(ENGINE_LABELS), format_func=ENGINE_LABELS.__getitem__, key=state.ENGINE,
              disabled=why_not is not None,
              help=("Prepares the events (stitching, channels, sessions). Both give the same results; Spark is for "
-                   "data that outgrows this machine and is slower here (it starts a local Spark first)."
+                   "data that outgrows this machine (on a local Spark it is slower than this machine)."
                    if why_not is None else f"Apache Spark is not available here: {why_not}"))
+    if st.session_state.get(state.ENGINE) != "spark":
+        return
+    st.text_input("Spark cluster", key=state.SPARK_ADDRESS, placeholder=default_address(),
+                  help="A master URL (spark://host:7077, yarn, k8s://https://host:443) or a Spark Connect address "
+                       "(sc://host:15002). Empty: " + (f"{default_address()} (set by the server)"
+                                                       if default_address() != "local[2]" else
+                                                       "local[2], a Spark on this machine with 2 cores."))
+    problem = address_problem(chosen_address())
+    if problem is not None:
+        st.error(f"{problem}. The events are prepared on this machine until the address is fixed.",
+                 icon=":material/error:")
 
 
 def render_missing_link(*, on_data_page: bool) -> None:
