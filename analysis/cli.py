@@ -25,6 +25,7 @@ import polars as pl
 from analysis import schema as s
 from analysis.engine import ENGINES, partitioned_funnel, partitioned_paths, prepare_events, prepare_to_parquet
 from analysis.engine.partition import scan_events
+from analysis.engine.spark_session import spark_address
 from analysis.errors import AnalysisError, IngestError
 from analysis.export import protect_formulas
 from analysis.filters import add_person_labels
@@ -43,6 +44,8 @@ class _Run:
         self.recipe = read_recipe(args.recipe) if args.recipe else Recipe()
         self.started = self.heard = time.perf_counter()
         self.used: dict[str, Any] = {}
+        if args.engine == "spark":  # a wrong address fails now, before any file is read
+            spark_address(args.spark_remote or args.spark_master)
 
     def say(self, message: str) -> None:
         if not self.args.quiet:
