@@ -114,10 +114,12 @@ def _engine() -> None:
                        "(sc://host:15002). Empty: " + (f"{default_address()} (set by the server)"
                                                        if default_address() != "local[2]" else
                                                        "local[2], a Spark on this machine with 2 cores."))
-    problem = address_problem(chosen_address())
-    if problem is not None:
-        st.error(f"{problem}. The events are prepared on this machine until the address is fixed.",
-                 icon=":material/error:")
+    address = chosen_address()
+    if address_problem(address) is not None:
+        origin = "" if st.session_state.get(state.SPARK_ADDRESS) else " (the server's JOURNEYLENS_SPARK setting)"
+        st.error(f"`{address}`{origin} is not a Spark address. Use `spark://host:7077` for a cluster, "
+                 "`sc://host:15002` for Spark Connect, or `local[2]`. Until then the events are prepared on this "
+                 "machine.", icon=":material/error:")
 
 
 def render_missing_link(*, on_data_page: bool) -> None:
