@@ -34,6 +34,7 @@ from analysis.sample import SAMPLE_PATH, load_sample
 from analysis.summary import DatasetSummary, summarize
 from analysis.vocabulary import SESSION_GAP, Engine
 from ui import state
+from ui.spark import address_problem, chosen_address, prepare_on_spark
 
 SAMPLE_NAME = "Bundled sample (synthetic shop, 60 days)"
 
@@ -225,7 +226,7 @@ def rules_digest() -> str:
 
 # --- the engine that prepares the events ------------------------------------------------------------------------
 
-ENGINE_LABELS: dict[Engine, str] = {"polars": "This machine (Polars)", "spark": "Apache Spark (local)"}
+ENGINE_LABELS: dict[Engine, str] = {"polars": "This machine (Polars)", "spark": "Apache Spark"}
 
 
 @functools.cache
@@ -243,19 +244,19 @@ def spark_unavailable() -> str | None:
 
 
 def engine() -> Engine:
-    """The engine chosen in the sidebar: ``"polars"`` (default) or ``"spark"`` when Spark can run here."""
-    return "spark" if st.session_state.get(state.ENGINE) == "spark" and spark_unavailable() is None else "polars"
+    """The engine chosen in the sidebar: ``"polars"`` (default) or ``"spark"`` when Spark can run here (PySpark and
+    Java present, a valid Spark address; the sidebar says what is wrong otherwise)."""
+    wanted = st.session_state.get(state.ENGINE) == "spark" and spark_unavailable() is None
+    return "spark" if wanted and address_problem(chosen_address()) is None else "polars"
 
 
 @st.cache_resource(max_entries=4, scope="session", show_spinner=False)
 def _prepared(digest: str, gap: timedelta, rules_key: str, rederive: bool, engine_name: Engine,
-              _rules: pl.DataFrame | None, _events: pl.DataFrame, _people: pl.DataFrame | None = None
-              ) -> pl.DataFrame:
+              _rules: pl.DataFrame | None, _events: pl.DataFrame, _people: pl.DataFrame | None = None,
+              *, spark_at: str = "") -> pl.DataFrame:
     raw = _events.drop(s.CHANNEL) if rederive and s.CHANNEL in _events.columns else _events
     if engine_name == "spark" and _people is None:  # people tables are joined by the Polars engine only
-        from analysis.prepare.stage import prepare_events  # noqa: PLC0415 (imports PySpark's glue only when chosen)
-
-        return prepare_events(raw, engine="spark", session_gap=gap, channel_rules=_rules)
+        return prepare_on_spark(raw, session_gap=gap, channel_rules=_rules, address=spark_at)
     return prepare(raw, people=_people, session_gap=gap, channel_rules=_rules)
 
 
@@ -285,15 +286,17 @@ def prepared_events() -> pl.DataFrame:
     engine. Only a cache miss shows the spinner (it appears after half a second)."""
     dataset = active_dataset()
     chosen = engine()
+    at = chosen_address() if chosen == "spark" else ""
     where = (f" ({estimate_prepare(dataset.events.height, chosen)})" if chosen == "polars" else
-             f" on Apache Spark (local: {estimate_prepare(dataset.events.height, chosen)}, starting Spark included)")
+             f" on Apache Spark at {at}" + (f" ({estimate_prepare(dataset.events.height, chosen)}, starting Spark "
+                                            "included)" if at.startswith("local") else ""))
     if (dataset.key == "" and dataset.digest == default_dataset().digest and chosen == "polars"
             and channel_rules() is None and not rederive_channels()):
         with st.spinner(f"Stitching identities and building sessions{where}…", show_time=True):
             return _default_prepared()  # public, shared, usually ready before the first page asks
     with st.spinner(f"Stitching identities and building sessions{where}…", show_time=True):
         return _prepared(dataset.digest, session_gap(), rules_digest(), rederive_channels(), chosen, channel_rules(),
-                         dataset.events, dataset.people)
+                         dataset.events, dataset.people, spark_at=at)
 
 
 @st.cache_resource(max_entries=4, scope="session", show_spinner=False)

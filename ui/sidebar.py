@@ -11,6 +11,7 @@ from analysis.vocabulary import ENGINES
 from ui import share, state
 from ui.data import ENGINE_LABELS, active_dataset, active_summary, data_date_bounds, missing_link, spark_unavailable
 from ui.links import forget_session, use_sample
+from ui.spark import address_problem, chosen_address, default_address
 from ui.view import clear_cohort, clear_person_labels, cohort_ids, cohort_label, person_labels
 
 
@@ -85,18 +86,32 @@ def _selections() -> None:
 
 
 def _engine() -> None:
-    """Where the events are prepared: this machine (Polars, the default) or Apache Spark (local), when it can run."""
+    """Where the events are prepared: this machine (Polars, the default) or Apache Spark, when it can run; under a
+    Spark choice, the cluster's address (empty: $JOURNEYLENS_SPARK, else a local Spark)."""
     why_not = spark_unavailable()
     if why_not is not None and st.session_state.get(state.ENGINE) != "polars":
         st.session_state[state.ENGINE] = "polars"  # a Spark choice (or none yet) cannot stand here
     st.radio("Engine", options=ENGINES, format_func=ENGINE_LABELS.__getitem__, key=state.ENGINE,
              disabled=why_not is not None,
              help=("Prepares the events (stitching, channels, sessions). Both give the same results; Spark is for "
-                   "data that outgrows this machine and is slower here (it starts a local Spark first)."
+                   "data that outgrows this machine (on a local Spark it is slower than this machine)."
                    if why_not is None else f"Apache Spark is not available here: {why_not}"))
-    if st.session_state.get(state.ENGINE) == "spark" and active_dataset().people is not None:
+    if st.session_state.get(state.ENGINE) != "spark":
+        return
+    if active_dataset().people is not None:
         st.caption("With people files joined, the events are prepared on this machine (Polars): the identity "
                    "graph across people files does not run on Spark yet.")
+    st.text_input("Spark cluster", key=state.SPARK_ADDRESS, placeholder=default_address(),
+                  help="A master URL (spark://host:7077, yarn, k8s://https://host:443) or a Spark Connect address "
+                       "(sc://host:15002). Empty: " + (f"{default_address()} (set by the server)"
+                                                       if default_address() != "local[2]" else
+                                                       "local[2], a Spark on this machine with 2 cores."))
+    address = chosen_address()
+    if address_problem(address) is not None:
+        origin = "" if st.session_state.get(state.SPARK_ADDRESS) else " (the server's JOURNEYLENS_SPARK setting)"
+        st.error(f"`{address}`{origin} is not a Spark address. Use `spark://host:7077` for a cluster, "
+                 "`sc://host:15002` for Spark Connect, or `local[2]`. Until then the events are prepared on this "
+                 "machine.", icon=":material/error:")
 
 
 def render_missing_link(*, on_data_page: bool) -> None:

@@ -13,6 +13,7 @@ PERSONA_LABELS = "global.persona_labels"  # pl.DataFrame user_id, persona: expor
 PERSONA_FIT = "global.persona_fit"  # dict: the recipe parameters that refit the personas of PERSONA_LABELS
 PERSONA_DIGEST = "global.persona_digest"  # short content digest of PERSONA_LABELS, a cache-key part
 ENGINE = "global.engine"  # "polars" (default) or "spark": which engine prepares the events (sidebar)
+SPARK_ADDRESS = "global.spark_address"  # str: Spark master URL or sc:// address typed in the sidebar ("" = default)
 CONVERSION_EVENTS = "global.conversion_events"  # tuple of event names: what counts as a conversion in this dataset
 #: Page settings that start from CONVERSION_EVENTS and follow it until the page changes them (then the page says so).
 CONVERSION_FOLLOWERS = ("journeys.conversion_events", "attribution.conversion_events", "personas.conversion_events",

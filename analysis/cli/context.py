@@ -15,6 +15,7 @@ from analysis import schema as s
 from analysis.cli.recipe import Recipe, file_digest, read_recipe
 from analysis.engine import EngineOptions, Stage
 from analysis.engine.partition import scan_events
+from analysis.engine.spark_session import spark_address
 from analysis.errors import AnalysisError, IngestError
 
 Source = pl.DataFrame | Path
@@ -26,14 +27,22 @@ class Run:
     def __init__(self, args: argparse.Namespace, err: TextIO) -> None:
         self.args, self.err = args, err
         self.recipe = read_recipe(args.recipe) if args.recipe else Recipe()
-        self.started = time.perf_counter()
+        self.started = self.heard = time.perf_counter()
         self.used: dict[str, Any] = {}
+        if args.engine == "spark":  # a wrong address fails now, before any file is read
+            spark_address(args.spark_remote or args.spark_master)
 
     def say(self, message: str) -> None:
         if not self.args.quiet:
             print(f"journeylens: {message} ({time.perf_counter() - self.started:.1f} s)", file=self.err, flush=True)
 
     def progress(self, stage: str, done: int, total: int) -> None:
+        if self.args.engine == "spark":  # Spark's steps: the share of tasks done, every few seconds
+            now = time.perf_counter()
+            if done == 0 or now - self.heard >= 5:
+                self.heard = now
+                self.say(f"spark {stage}: {done}/{total} tasks" if done else f"spark {stage}: started")
+            return
         if stage != "partitions" or done in (0, total) or total <= 1:
             return
         self.say(f"partition {done}/{total}")
@@ -46,7 +55,16 @@ class Run:
 
     def engine_options(self, *, before: Stage | None = None) -> EngineOptions:
         return EngineOptions(engine=self.args.engine, before=before, partitions=self.args.partitions,
-                             progress=self.progress)
+                             progress=self.progress, spark=_spark(self.args) if self.args.engine == "spark" else None)
+
+
+def _spark(args: argparse.Namespace) -> Any:
+    """The Spark session for --spark-master / --spark-remote (default $JOURNEYLENS_SPARK or local[2])."""
+    from analysis.engine.spark import GROUPS_CONF  # noqa: PLC0415 (PySpark is optional)
+    from analysis.engine.spark_session import spark_session  # noqa: PLC0415
+
+    conf = {GROUPS_CONF: str(args.events_per_group)} if args.events_per_group else {}
+    return spark_session(args.spark_remote or args.spark_master, conf=conf)
 
 
 def canonical_parquet(path: Path) -> bool:

@@ -51,7 +51,14 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("source", help="events: a CSV/Parquet/gzip/zip file or a folder of them")
     common.add_argument("--out", "-o", help="output file (.csv, .parquet, .json); CSV on stdout when omitted")
     common.add_argument("--engine", choices=ENGINES, default="polars", help="polars (this machine) or spark")
-    common.add_argument("--partitions", type=positive, default=8, help="person partitions (default 8)")
+    common.add_argument("--partitions", type=positive,
+                        help="person partitions (default: 8 on polars; on spark, by data size)")
+    common.add_argument("--spark-master", metavar="URL",
+                        help="Spark master: local[N], spark://host:port, yarn, k8s://... (implies --engine spark)")
+    common.add_argument("--spark-remote", metavar="sc://HOST:PORT",
+                        help="a Spark Connect server (implies --engine spark)")
+    common.add_argument("--events-per-group", type=positive, metavar="N",
+                        help="on spark: events per person group, which bounds a task's memory (1000000)")
     common.add_argument("--recipe", help="settings from a recipe or snapshot.json; command-line options win")
     common.add_argument("--write-recipe", help="save this run's settings as a recipe JSON")
     common.add_argument("--map", action="append", metavar="TARGET=COLUMN", help="column mapping override")
@@ -80,6 +87,11 @@ def run(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, stde
     if args.command == "snapshot" and not args.out:
         print("journeylens: error: snapshot needs --out DIR", file=err)
         return EXIT_USAGE
+    if args.spark_master and args.spark_remote:
+        print("journeylens: error: give --spark-master or --spark-remote, not both", file=err)
+        return EXIT_USAGE
+    if args.spark_master or args.spark_remote:
+        args.engine = "spark"
     try:
         context = Run(args, err)
         COMMANDS[args.command](context, out)

@@ -21,7 +21,7 @@ def execute(run: Run, out: TextIO) -> None:
     """Prepare the events; a suffix-less ``--out`` on the Polars engine writes one Parquet file per partition."""
     source, _ = load_source(run)
     target = Path(run.args.out) if run.args.out else None
-    if target is not None and target.suffix == "" and run.args.engine == "polars":
+    if target is not None and target.suffix == "":
         files = prepare_to_parquet(source, target, session_gap=gap(run), date_range=dates(run),
                                    engine=run.engine_options())
         run.say(f"wrote {len(files)} prepared partitions to {target}")

@@ -29,7 +29,8 @@ class EngineOptions:
     """Where and how stages run: the engine, what runs first on each partition, and the partitioning.
 
     ``before`` is a row-level stage run on every partition before the analysis (preparing raw events, or cutting
-    prepared ones to a date range); ``partitions`` is the number of person partitions; ``spark`` an existing
+    prepared ones to a date range); ``partitions`` is the number of person partitions (None: 8 on Polars; on Spark
+    sized by the data, see :mod:`analysis.engine.spark`); ``spark`` an existing
     session (one is started when None); ``workdir`` holds the out-of-core partitions (a temporary folder when
     None); ``progress`` is called with ``(stage, done, total)``.
 
@@ -41,10 +42,15 @@ class EngineOptions:
 
     engine: Engine = "polars"
     before: Stage | None = None
-    partitions: int = 8
+    partitions: int | None = None
     spark: SparkSession | None = None
     workdir: str | Path | None = None
     progress: Progress = quiet
+
+    @property
+    def embedded_partitions(self) -> int:
+        """The partition count on the Polars engine: ``partitions``, else 8."""
+        return 8 if self.partitions is None else self.partitions
 
 
 def engine_options(engine: Engine | EngineOptions) -> EngineOptions:
@@ -82,9 +88,10 @@ def run(source: Source, stage: Stage | Mapping[str, Stage], *, engine: Engine | 
     if options.engine == "spark":
         from analysis.engine.spark import run_spark  # noqa: PLC0415 (PySpark is optional)
 
-        out = run_spark(source, stages, spark=options.spark, partitions=options.partitions, before=options.before)
+        out = run_spark(source, stages, spark=options.spark, partitions=options.partitions, before=options.before,
+                        progress=options.progress)
     else:
-        with split(source, partitions=options.partitions, workdir=options.workdir) as parts:
+        with split(source, partitions=options.embedded_partitions, workdir=options.workdir) as parts:
             out = run_partitions(parts, stages, before=options.before, progress=options.progress)
     return out[stage.name] if isinstance(stage, Stage) else out
 
@@ -113,7 +120,7 @@ def run_two_pass(
     options = engine_options(engine)
     if options.engine == "spark":
         return run(source, then(run(source, first, engine=options)), engine=options)
-    with (split(source, partitions=options.partitions, workdir=options.workdir) as parts,
+    with (split(source, partitions=options.embedded_partitions, workdir=options.workdir) as parts,
           tempfile.TemporaryDirectory(prefix="journeylens-", dir=options.workdir) as tmp):
         keep = Path(tmp) / "before" if options.before is not None else None
         summary = run_partitions(parts, {first.name: first}, before=options.before, keep=keep,

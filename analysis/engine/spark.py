@@ -1,30 +1,36 @@
-"""The Spark engine: the same stage maps, run by PySpark inside ``groupBy(partition).applyInArrow``.
+"""The Spark engine: the same stage maps, run by PySpark inside ``groupBy(group).applyInArrow``.
 
 Arrow batches go in, Polars runs the stage's map, Arrow partials come out, and partials that add up are merged by a
-Spark aggregation (``groupBy(keys).agg(sum, max)``); only the merged result is collected. Partitions follow the
-same identity components as the embedded engine (labelled by Spark joins, :mod:`analysis.engine.spark_identity`;
-no link is collected to the driver), so every person is whole inside one group and results equal the embedded
-engine's.
+Spark aggregation (``groupBy(keys).agg(sum, max)``); only the merged result is collected. Events are split into
+person groups by the same identity components as the embedded engine (labelled by Spark joins,
+:mod:`analysis.engine.spark_identity`), so every person is whole inside one group and results equal the embedded
+engine's. The number of groups follows the data (:data:`EVENTS_PER_GROUP`), so no task grows with the total size.
+
+Nothing event-sized passes through the driver when the source is Parquet: the executors read it, prepared events
+are written by the executors (:func:`prepare_to_parquet_spark`, one folder per person group) and analyses of such
+a folder reuse its groups. Where it runs is :mod:`analysis.engine.spark_session`'s business (``local[2]``, a
+cluster or Spark Connect).
 
 PySpark is an optional dependency (``pip install 'journeylens[spark]'``) and needs Java 17.
 """
 
 from __future__ import annotations
 
-import os
-import sys
-import warnings
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import polars as pl
 import pyarrow as pa
 
 from analysis import schema as s
+from analysis.engine.embedded import Progress, quiet
 from analysis.engine.partition import PART, ROUTE, ROW, scan_events
 from analysis.engine.spark_identity import route_labels
+from analysis.engine.spark_session import quiet_pandas_warning, spark_session
 from analysis.engine.stage import Stage
 from analysis.errors import AnalysisError
 
@@ -32,49 +38,31 @@ if TYPE_CHECKING:
     from pyspark.sql import DataFrame as SparkFrame
     from pyspark.sql import SparkSession
 
+__all__ = ["EVENTS_PER_GROUP", "GROUPS_CONF", "arrow_schema", "group_count", "prepare_to_parquet_spark",
+           "run_spark", "spark_session"]
+
 FILE = "_file"
 _ORDER = (FILE, ROW)
+#: Default target of events per person group. A group is one Arrow table in one Python worker, so this bounds a
+#: task's memory (prepare holds about 1 KB per event: 1-2 GB per task) whatever the size of the data. Set it per
+#: call (``events_per_group``) or per session (the Spark setting ``spark.journeylens.eventsPerGroup``).
+EVENTS_PER_GROUP = 1_000_000
+GROUPS_CONF = "spark.journeylens.eventsPerGroup"
+_POLL_SECONDS = 0.5
+T = TypeVar("T")
 
 
-def _import_pyspark() -> Any:
-    try:
-        import pyspark  # noqa: PLC0415 (optional dependency, imported only when the Spark engine is chosen)
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise AnalysisError("engine='spark' needs PySpark: pip install 'journeylens[spark]' (and Java 17)") from exc
-    return pyspark
-
-
-def spark_session(*, master: str = "local[2]", shuffle_partitions: int = 8, driver_memory: str = "4g"
-                  ) -> SparkSession:
-    """A Spark session fit for JourneyLens (UTC, quiet, workers on this interpreter); reused if one runs.
+def group_count(events: int, *, events_per_group: int = EVENTS_PER_GROUP) -> int:
+    """How many person groups ``events`` need so that a group holds about ``events_per_group`` events.
 
     Examples
     --------
-    >>> spark = spark_session()  # doctest: +SKIP
+    >>> group_count(10_000_000), group_count(999), group_count(2_500_000, events_per_group=1_000_000)
+    (10, 1, 3)
     """
-    _import_pyspark()
-    from pyspark.sql import SparkSession  # noqa: PLC0415
-
-    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # workers need this venv's pyarrow and polars
-    os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
-    with _quiet_pandas_warning():
-        spark = _build(SparkSession, master, shuffle_partitions, driver_memory)
-    spark.sparkContext.setLogLevel("ERROR")
-    return spark
-
-
-def _build(session: Any, master: str, shuffle_partitions: int, driver_memory: str) -> SparkSession:
-    return (  # type: ignore[no-any-return]
-        session.builder.master(master)
-        .appName("journeylens")
-        .config("spark.driver.memory", driver_memory)  # local mode: the driver's JVM also runs the executors
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.ui.enabled", "false")
-        .config("spark.ui.showConsoleProgress", "false")
-        .config("spark.sql.shuffle.partitions", str(shuffle_partitions))
-        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
-        .getOrCreate()
-    )
+    if events_per_group < 1:
+        raise AnalysisError(f"events_per_group must be at least 1, got {events_per_group}")
+    return max(1, -(-events // events_per_group))
 
 
 def arrow_type(dtype: pl.DataType) -> pa.DataType:
@@ -123,24 +111,75 @@ def _mapper(fn: Callable[[pl.DataFrame], pl.DataFrame], in_schema: pl.Schema, ou
     return run
 
 
+def _is_connect(spark: SparkSession) -> bool:
+    return type(spark).__module__.startswith("pyspark.sql.connect")
+
+
+def _tasks(spark: SparkSession) -> tuple[int, int]:
+    """Finished and total tasks of the stages running now (the share done of the current Spark step)."""
+    tracker = spark.sparkContext.statusTracker()
+    done = total = 0
+    for stage_id in tracker.getActiveStageIds():
+        info = tracker.getStageInfo(stage_id)
+        if info is not None:
+            done, total = done + info.numCompletedTasks, total + info.numTasks
+    return done, total
+
+
+def _step(spark: SparkSession, name: str, action: Callable[[], T], progress: Progress) -> T:
+    """Run ``action`` (which starts Spark jobs) and report ``progress(name, tasks done, tasks)`` while it runs.
+
+    The action runs in a helper thread so that the caller's thread (a Streamlit view) reports the progress.
+    """
+    if progress is quiet or _is_connect(spark):
+        return action()
+    progress(name, 0, 1)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="journeylens-spark") as pool:
+        future = pool.submit(action)
+        while True:
+            try:
+                result = future.result(timeout=_POLL_SECONDS)
+            except FutureTimeout:
+                done, total = _tasks(spark)
+                if total:
+                    progress(name, done, total)
+                continue
+            progress(name, 1, 1)
+            return result
+
+
 def _read(spark: SparkSession, source: pl.DataFrame | str | Path) -> tuple[SparkFrame, pl.Schema]:
-    """A Spark frame of the events with their input position (``_file``, ``_row``) and their Polars schema."""
+    """A Spark frame of the events with their input position (``_file``, ``_row``) and their Polars schema.
+
+    A folder written by :func:`prepare_to_parquet_spark` keeps its person groups (``_part``); a path is read by
+    the executors (only its schema and file names reach the driver); a frame in memory is sent from the driver.
+    """
     from pyspark.sql import functions as F  # noqa: PLC0415
 
     if isinstance(source, pl.DataFrame):
         frame = source.with_row_index(ROW).with_columns(pl.col(ROW).cast(pl.Int64), pl.lit("").alias(FILE))
         return spark.createDataFrame(_to_arrow(frame, arrow_schema(frame.schema))), source.schema
-    schema = scan_events(source).collect_schema()
     path = Path(source)
-    files = [str(p) for p in sorted(path.rglob("*.parquet"))] if path.is_dir() else [str(source)]
-    sdf = spark.read.parquet(*files).select(
-        "*", F.col("_metadata.file_path").alias(FILE), F.col("_metadata.row_index").alias(ROW)
-    )
-    return sdf, schema
+    if "://" in str(source):  # a cluster file system (hdfs://, s3a://): Spark lists it, the schema comes from Spark
+        reader, schema = spark.read.parquet(str(source)), None
+    elif path.is_dir() and any(path.glob(f"{PART}=*")):
+        reader, schema = spark.read.parquet(str(path)), scan_events(path).collect_schema()
+    else:
+        schema = scan_events(source).collect_schema()
+        files = [str(p) for p in sorted(path.rglob("*.parquet"))] if path.is_dir() else [str(source)]
+        reader = spark.read.parquet(*files)
+    sdf = reader.select("*", F.col("_metadata.file_path").alias(FILE), F.col("_metadata.row_index").alias(ROW))
+    if schema is None:
+        from pyspark.sql.pandas.types import to_arrow_schema  # noqa: PLC0415
+
+        empty = pl.from_arrow(to_arrow_schema(reader.schema).empty_table())
+        assert isinstance(empty, pl.DataFrame)
+        schema = pl.Schema({c: t for c, t in empty.schema.items() if c != PART})
+    return sdf, pl.Schema({c: t for c, t in schema.items() if c != PART})
 
 
-def _route(spark: SparkSession, sdf: SparkFrame, schema: pl.Schema, partitions: int) -> SparkFrame:
-    """Add ``_part``: the hash partition of each event's identity component (see analysis.engine.partition).
+def _route(sdf: SparkFrame, schema: pl.Schema, partitions: int) -> SparkFrame:
+    """Add ``_part``: the hash group of each event's identity component (see analysis.engine.partition).
 
     The components are found by Spark joins (:func:`analysis.engine.spark_identity.route_labels`); no link is
     collected to the driver.
@@ -164,21 +203,13 @@ def _route(spark: SparkSession, sdf: SparkFrame, schema: pl.Schema, partitions: 
         "_a", "_u", "_dev", "_usr")
 
 
-@contextmanager
-def _quiet_pandas_warning() -> Iterator[None]:
-    """PySpark warns that it does not support pandas 3 yet; JourneyLens does not use pandas."""
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=".*pandas >= 3.0.0.*", category=FutureWarning)
-        yield
-
-
 def _apply(sdf: SparkFrame, fn: Callable[[pl.DataFrame], pl.DataFrame], in_schema: pl.Schema, out: pl.Schema,
            *, keep_part: bool = False) -> SparkFrame:
     from pyspark.sql.pandas.types import from_arrow_schema  # noqa: PLC0415
 
     full = pl.Schema({**dict(out), PART: pl.Int32(), ROW: pl.Int64()}) if keep_part else out
     target = arrow_schema(full)
-    with _quiet_pandas_warning():
+    with quiet_pandas_warning():
         return sdf.groupBy(PART).applyInArrow(_mapper(fn, in_schema, target, keep_part=keep_part),
                                               from_arrow_schema(target))
 
@@ -195,18 +226,53 @@ def _collect(sdf: SparkFrame, stage: Stage, schema: pl.Schema) -> pl.DataFrame:
     return stage.finish(merged)
 
 
+def _groups(spark: SparkSession, sdf: SparkFrame, source: object, partitions: int | None,
+            events_per_group: int | None) -> int:
+    """The number of person groups: ``partitions`` when given, else from the number of events (one count)."""
+    if partitions is not None:
+        if partitions < 1:
+            raise AnalysisError(f"partitions must be at least 1, got {partitions}")
+        return partitions
+    target = events_per_group if events_per_group is not None else int(
+        spark.conf.get(GROUPS_CONF, None) or EVENTS_PER_GROUP)
+    events = source.height if isinstance(source, pl.DataFrame) else sdf.count()
+    return group_count(events, events_per_group=target)
+
+
+def _grouped(spark: SparkSession, source: pl.DataFrame | str | Path, *, partitions: int | None,
+             events_per_group: int | None, before: Stage | None, progress: Progress
+             ) -> tuple[SparkFrame, pl.Schema, pl.Schema]:
+    """The events with their person group (``_part``), ``before`` applied; their schema and the maps' input's."""
+    sdf, schema = _read(spark, source)
+    if PART in sdf.columns:  # already grouped by person (prepare_to_parquet_spark's output): keep the groups
+        routed = sdf
+    else:
+        groups = _groups(spark, sdf, source, partitions, events_per_group)
+        routed = _step(spark, "identity", lambda: _route(sdf, schema, groups), progress)
+    in_schema = pl.Schema({**dict(schema), ROW: pl.Int64(), FILE: pl.String()})
+    if before is not None:
+        prepared_schema = before.schema(schema)
+        routed = _apply(routed, before.map, in_schema, prepared_schema, keep_part=True)
+        schema, in_schema = prepared_schema, pl.Schema({**dict(prepared_schema), ROW: pl.Int64()})
+    return routed, schema, in_schema
+
+
 def run_spark(
     source: pl.DataFrame | str | Path,
     stages: Mapping[str, Stage],
     *,
     spark: SparkSession | None = None,
-    partitions: int = 8,
+    partitions: int | None = None,
+    events_per_group: int | None = None,
     before: Stage | None = None,
+    progress: Progress = quiet,
 ) -> dict[str, pl.DataFrame]:
     """Run ``stages`` on Spark: the same maps as :func:`analysis.engine.run_embedded`, merged by Spark.
 
-    ``before`` (a row-level stage such as the prepare stage) runs first on every partition;
-    its output is cached and each stage then maps over it.
+    ``before`` (a row-level stage such as the prepare stage) runs first on every person group; its output is cached
+    and each stage then maps over it. The groups number ``partitions``, or, when None, follow the data: about
+    ``events_per_group`` events each (default :data:`EVENTS_PER_GROUP`). ``progress(step, done, total)`` hears the
+    tasks done of each step while Spark works.
 
     Examples
     --------
@@ -216,21 +282,50 @@ def run_spark(
     >>> out = run_spark(generate_sample(50, seed=1).events, {"paths": paths_stage()},
     ...                 before=prepare_stage())  # doctest: +SKIP
     """
-    spark = spark if spark is not None else spark_session(shuffle_partitions=partitions)
-    sdf, schema = _read(spark, source)
-    routed = _route(spark, sdf, schema, partitions)
-    in_schema = pl.Schema({**dict(schema), ROW: pl.Int64(), FILE: pl.String()})
+    spark = spark if spark is not None else spark_session()
+    routed, schema, in_schema = _grouped(spark, source, partitions=partitions, events_per_group=events_per_group,
+                                        before=before, progress=progress)
     if before is not None:
-        prepared_schema = before.schema(schema)
-        routed = _apply(routed, before.map, in_schema, prepared_schema, keep_part=True).cache()
-        schema = prepared_schema
-        in_schema = pl.Schema({**dict(schema), ROW: pl.Int64()})
+        routed = routed.cache()
     results: dict[str, pl.DataFrame] = {}
     try:
         for name, stage in stages.items():
             out_schema = stage.schema(schema)
-            results[name] = _collect(_apply(routed, stage.map, in_schema, out_schema), stage, out_schema)
+            mapped = _apply(routed, stage.map, in_schema, out_schema)
+            results[name] = _step(spark, name, partial(_collect, mapped, stage, out_schema), progress)
     finally:
         if before is not None:
             routed.unpersist()
     return results
+
+
+def prepare_to_parquet_spark(
+    source: pl.DataFrame | str | Path,
+    out_dir: str | Path,
+    *,
+    before: Stage,
+    spark: SparkSession | None = None,
+    partitions: int | None = None,
+    events_per_group: int | None = None,
+    progress: Progress = quiet,
+) -> list[Path]:
+    """Run ``before`` (prepare) per person group and let the executors write ``out_dir/_part=<group>/*.parquet``.
+
+    Each folder holds whole persons, rows in the stage's order (user, time); nothing event-sized reaches the
+    driver. :func:`run_spark` on ``out_dir`` reuses these groups. Returns the group folders.
+
+    Examples
+    --------
+    >>> from analysis.prepare.stage import prepare_stage
+    >>> prepare_to_parquet_spark("events/", "prepared/", before=prepare_stage())  # doctest: +SKIP
+    """
+    spark = spark if spark is not None else spark_session()
+    routed, schema, _ = _grouped(spark, source, partitions=partitions, events_per_group=events_per_group,
+                                        before=before, progress=progress)
+    target = str(out_dir)
+    # sorted by group then output position, so the writer keeps each group's row order (no sort of its own)
+    ordered = routed.sortWithinPartitions(PART, ROW).select(*schema.names(), PART)
+    _step(spark, "write", lambda: ordered.write.mode("overwrite").partitionBy(PART).parquet(target), progress)
+    if "://" in target:
+        return []
+    return sorted(Path(target).glob(f"{PART}=*"))

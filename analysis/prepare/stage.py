@@ -118,10 +118,17 @@ def prepare_to_parquet(
 ) -> list[Path]:
     """Prepare a source too big for memory: write ``out_dir/part-<i>.parquet``, each whole persons, sorted.
 
-    Runs on the embedded engine (``engine`` gives its partitions, working folder and progress).
+    ``engine`` gives the engine, partitions, working folder and progress. On Spark the executors write
+    ``out_dir/_part=<group>/`` (:func:`analysis.engine.spark.prepare_to_parquet_spark`) and the group folders are
+    returned; nothing event-sized reaches the driver.
     """
     options = engine or EngineOptions()
     before = prepare_stage(session_gap=session_gap, channel_rules=channel_rules, date_range=date_range)
-    with split(source, partitions=options.partitions, workdir=options.workdir) as parts:
+    if options.engine == "spark":
+        from analysis.engine.spark import prepare_to_parquet_spark  # noqa: PLC0415 (PySpark is optional)
+
+        return prepare_to_parquet_spark(source, out_dir, before=before, spark=options.spark,
+                                        partitions=options.partitions, progress=options.progress)
+    with split(source, partitions=options.embedded_partitions, workdir=options.workdir) as parts:
         run_partitions(parts, {}, before=before, keep=out_dir, progress=options.progress)
     return sorted(Path(out_dir).glob("part-*.parquet"))

@@ -35,7 +35,66 @@ def test_the_default_engine_is_polars() -> None:
 def test_the_option_offers_this_machine_and_spark() -> None:
     at = AppTest.from_file(str(APP), default_timeout=120).run()
     assert at.radio(key=state.ENGINE).options == list(ENGINE_LABELS.values())
-    assert list(ENGINE_LABELS.values()) == ["This machine (Polars)", "Apache Spark (local)"]
+    assert list(ENGINE_LABELS.values()) == ["This machine (Polars)", "Apache Spark"]
+
+
+def test_the_cluster_field_shows_only_under_spark() -> None:
+    at = AppTest.from_file(str(APP), default_timeout=120).run()
+    assert not [t for t in at.text_input if t.key == state.SPARK_ADDRESS]
+
+
+def _spark_chosen(monkeypatch: pytest.MonkeyPatch, address: str | None, env: str | None = None) -> AppTest:
+    """The app with Spark chosen (as if it could run here) and ``address`` typed; nothing starts Spark."""
+    monkeypatch.setattr(ui.data, "spark_unavailable", lambda: None)
+    monkeypatch.setattr(ui.sidebar, "spark_unavailable", lambda: None)
+    if env is None:
+        monkeypatch.delenv("JOURNEYLENS_SPARK", raising=False)
+    else:
+        monkeypatch.setenv("JOURNEYLENS_SPARK", env)
+    at = AppTest.from_function(_engine_script, default_timeout=120)
+    at.session_state[state.ENGINE] = "spark"
+    if address is not None:
+        at.session_state[state.SPARK_ADDRESS] = address
+    return at.run()
+
+
+def _engine_script() -> None:
+    import streamlit as st  # noqa: PLC0415 (AppTest runs this function's body as a script)
+
+    from ui.data import engine  # noqa: PLC0415
+    from ui.sidebar import _engine  # noqa: PLC0415
+    from ui.spark import chosen_address  # noqa: PLC0415
+
+    with st.sidebar:
+        _engine()
+    st.session_state["test.engine"] = engine()
+    st.session_state["test.address"] = chosen_address()
+
+
+def test_a_cluster_address_is_typed_under_spark(monkeypatch: pytest.MonkeyPatch) -> None:
+    at = _spark_chosen(monkeypatch, "spark://10.1.2.3:7077")
+    assert not at.exception
+    assert at.text_input(key=state.SPARK_ADDRESS).value == "spark://10.1.2.3:7077"
+    assert (at.session_state["test.engine"], at.session_state["test.address"]) == ("spark", "spark://10.1.2.3:7077")
+    assert not at.error
+
+
+def test_a_team_server_sets_the_default_address_by_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    at = _spark_chosen(monkeypatch, None, env="sc://spark.example.com:15002")
+    assert at.text_input(key=state.SPARK_ADDRESS).placeholder == "sc://spark.example.com:15002"
+    assert at.session_state["test.address"] == "sc://spark.example.com:15002"
+
+
+def test_without_an_address_spark_runs_locally(monkeypatch: pytest.MonkeyPatch) -> None:
+    at = _spark_chosen(monkeypatch, "")
+    assert at.session_state["test.address"] == "local[2]"
+
+
+def test_a_wrong_address_says_what_is_valid_and_prepares_on_this_machine(monkeypatch: pytest.MonkeyPatch) -> None:
+    at = _spark_chosen(monkeypatch, "http://10.1.2.3:7077")
+    assert not at.exception
+    assert at.error[0].value.startswith("`http://10.1.2.3:7077` is not a Spark address. Use `spark://host:7077`")
+    assert at.session_state["test.engine"] == "polars"
 
 
 def test_without_spark_the_option_is_disabled_and_says_why(no_spark: None) -> None:
