@@ -11,7 +11,6 @@ from datetime import UTC, datetime, timedelta
 
 import polars as pl
 import pytest
-from analysis.dropoff import dropoff_destinations, dropoff_drivers
 
 from analysis.attribution import (
     MODELS,
@@ -26,6 +25,7 @@ from analysis.attribution import (
 )
 from analysis.errors import EmptyResultError, MissingEventError, NoConversionsError
 from analysis.funnels import funnel, funnel_spec, funnel_table, funnel_trend, funnel_units, time_to_convert
+from analysis.funnels.dropoff import dropoff_destinations, dropoff_drivers
 from analysis.journeys import journeys
 from analysis.personas import fit_personas
 from tests.analysis.personas.conftest import noise_events

@@ -52,8 +52,8 @@ def test_an_uploaded_crm_export_is_recognised_as_a_people_file() -> None:
 
 def test_people_counts_are_resolved_persons_not_raw_ids() -> None:
     import polars as pl  # noqa: PLC0415
-    from analysis.ingest.people import load_people  # noqa: PLC0415
 
+    from analysis.ingest import load_people  # noqa: PLC0415
     from analysis.prepare import prepare  # noqa: PLC0415
     from analysis.sample import load_sample  # noqa: PLC0415
 
