@@ -305,7 +305,7 @@ def _summary(digest: str, _events: pl.DataFrame) -> DatasetSummary:
 
 
 @st.cache_resource(max_entries=4, scope="session", show_spinner=False)
-def _resolved_people(key: tuple[str, int, str, bool, str], _prepared: pl.DataFrame) -> int:
+def _resolved_people(key: tuple[str, timedelta, str, bool, str], _prepared: pl.DataFrame) -> int:
     return int(_prepared.get_column(s.USER_ID).drop_nulls().n_unique())
 
 
@@ -319,7 +319,7 @@ def active_summary() -> DatasetSummary:
     summary = _summary(dataset.digest, dataset.events)
     if dataset.people is None:
         return summary
-    key = (dataset.digest, int(session_gap().total_seconds() // 60), rules_digest(), rederive_channels(), engine())
+    key = (dataset.digest, session_gap(), rules_digest(), rederive_channels(), engine())
     return replace(summary, people=_resolved_people(key, prepared_events()))
 
 

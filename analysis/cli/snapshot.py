@@ -19,7 +19,7 @@ HELP = "write a shareable persona snapshot into --out DIR"
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The snapshot's own options."""
     parser.add_argument("--k", type=positive, help="number of personas")
-    parser.add_argument("--steps", help="comma-separated funnel steps")
+    parser.add_argument("--steps", help="comma-separated funnel steps (default: the funnel suggested from the data)")
     parser.add_argument("--min-group-size", type=positive, help="smallest group shown (default 10)")
     parser.add_argument("--no-personas", action="store_true", help="one group instead of personas")
 
@@ -27,7 +27,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def execute(run: Run, out: TextIO) -> None:
     """Write the snapshot and print the path of its ``snapshot.html``."""
     from analysis.personas.recipe import persona_parameters  # noqa: PLC0415
-    from analysis.snapshot import DEFAULT_MODELS, DEFAULT_STEPS, SECTIONS, write_snapshot  # noqa: PLC0415
+    from analysis.snapshot import DEFAULT_MODELS, SECTIONS, write_snapshot  # noqa: PLC0415
 
     source, _ = load_source(run)
     prepared = prepare_events(source, session_gap=gap(run), date_range=dates(run), engine=run.engine_options())
@@ -42,7 +42,7 @@ def execute(run: Run, out: TextIO) -> None:
         prepared, run.args.out, personas=model, title=run.option("title", None, "Persona snapshot"),
         sections=run.option("sections", None, list(SECTIONS)),
         min_group_size=int(run.option("min_group_size", run.args.min_group_size, MIN_GROUP_SIZE)),
-        funnel_steps=run.option("funnel_steps", split(run.args.steps), list(DEFAULT_STEPS)),
+        funnel_steps=run.option("funnel_steps", split(run.args.steps), None),
         window=timedelta(days=float(run.option("funnel_window_days", None, FUNNEL_WINDOW.days))),
         conversion_events=run.option("conversion_events", None, list(CONVERSION_EVENTS)),
         models=run.option("attribution_models", None, list(DEFAULT_MODELS)),

@@ -8,7 +8,7 @@
 
 from __future__ import annotations
 
-from analysis.snapshot.build import DEFAULT_MODELS, DEFAULT_STEPS, build_contents
+from analysis.snapshot.build import DEFAULT_MODELS, build_contents
 from analysis.snapshot.render import content_security_policy, render_html
 from analysis.snapshot.store import (
     HTML_NAME,
@@ -25,7 +25,6 @@ from analysis.snapshot.store import (
 
 __all__ = [
     "DEFAULT_MODELS",
-    "DEFAULT_STEPS",
     "HTML_NAME",
     "JSON_NAME",
     "SECTIONS",

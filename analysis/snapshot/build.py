@@ -11,6 +11,7 @@ import polars as pl
 from analysis import schema as s
 from analysis.attribution import DEFINITIONS as MODEL_DEFINITIONS
 from analysis.attribution.segments import SEGMENT, person_segments
+from analysis.conversions import suggest_funnel
 from analysis.errors import AnalysisError
 from analysis.funnels import funnel
 from analysis.prepare.person import person_key
@@ -33,8 +34,26 @@ from analysis.snapshot.noise import BOUNDED_MODELS, Exact, add_noise
 from analysis.snapshot.people import PERSON, PERSONA, person_frame_for, person_table
 from analysis.vocabulary import ATTRIBUTION_LOOKBACK, CONVERSION_EVENTS, FUNNEL_WINDOW, MIN_GROUP_SIZE
 
-DEFAULT_STEPS = ("view_item", "add_to_cart", "begin_checkout", "purchase")
 DEFAULT_MODELS = ("first_touch", "last_touch", "linear", "markov")
+
+
+def snapshot_funnel(events: pl.DataFrame, *, funnel_steps: Sequence[str] | None,
+                    conversion_events: Sequence[str]) -> tuple[str, ...]:
+    """The snapshot's funnel: ``funnel_steps`` when given, else the data's own suggested main funnel ending in one of
+    ``conversion_events`` (:func:`analysis.conversions.suggest_funnel`, what the Data page proposes); empty when
+    nobody converted.
+
+    Examples
+    --------
+    >>> from datetime import datetime
+    >>> ev = pl.DataFrame({"user_id": ["a", "a", "b"], "event": ["view", "buy", "view"],
+    ...                    "timestamp": [datetime(2026, 1, 1, h) for h in (1, 2, 1)]})
+    >>> snapshot_funnel(ev, funnel_steps=None, conversion_events=["buy"])
+    ('view', 'buy')
+    """
+    if funnel_steps is not None:
+        return tuple(funnel_steps)
+    return suggest_funnel(events, conversion_events=list(conversion_events)).steps
 
 
 def _persona_funnel(events: pl.DataFrame, people: pl.DataFrame, steps: Sequence[str], window: timedelta,
@@ -78,7 +97,7 @@ def build_contents(
     *,
     personas: Any = None,
     min_group_size: int = MIN_GROUP_SIZE,
-    funnel_steps: Sequence[str] = DEFAULT_STEPS,
+    funnel_steps: Sequence[str] | None = None,
     window: timedelta = FUNNEL_WINDOW,
     conversion_events: Sequence[str] = CONVERSION_EVENTS,
     models: Sequence[str] = DEFAULT_MODELS,
@@ -108,6 +127,7 @@ def build_contents(
     for column, reason in detect_pii_columns(events).items():
         manifest = manifest.add("events", column, "identifier" if "identifier" in reason else "personal_data",
                                 reason)
+    funnel_steps = snapshot_funnel(events, funnel_steps=funnel_steps, conversion_events=conversion_events)
     neutral = neutral_event_labels(events, [*funnel_steps, *conversion_events], min_group_size=k)
     for name in sorted(set(neutral.values())):
         manifest = manifest.add("parameters", name, "below_k", "an event chosen for the snapshot that fewer than k "
@@ -131,7 +151,7 @@ def build_contents(
     personas_out = personas_out.select(pl.exclude(SUPPRESSED), SUPPRESSED)
     tables = {"personas": personas_out, **tables}
     true_funnel = None
-    if "funnel" in sections:
+    if "funnel" in sections and len(funnel_steps) >= 2:
         raw = _persona_funnel(events, visible, funnel_steps, window)
         true_funnel = pl.concat([published.select(PERSONA, pl.lit(0, pl.Int64).alias("step"),
                                                   pl.col("_size").alias("users")),

@@ -22,7 +22,7 @@ import polars as pl
 from analysis.errors import AnalysisError
 from analysis.privacy import SuppressionManifest
 from analysis.privacy.noise import NoiseSettings
-from analysis.snapshot.build import DEFAULT_MODELS, DEFAULT_STEPS, build_contents
+from analysis.snapshot.build import DEFAULT_MODELS, build_contents, snapshot_funnel
 from analysis.snapshot.definitions import definitions_for
 from analysis.snapshot.noise import BOUNDED_MODELS
 from analysis.snapshot.render import render_html
@@ -122,7 +122,7 @@ def write_snapshot(
     title: str = "Persona snapshot",
     parameters: Mapping[str, Any] | None = None,
     sections: Sequence[str] = SECTIONS,
-    funnel_steps: Sequence[str] = DEFAULT_STEPS,
+    funnel_steps: Sequence[str] | None = None,
     window: timedelta = FUNNEL_WINDOW,
     conversion_events: Sequence[str] = CONVERSION_EVENTS,
     models: Sequence[str] = DEFAULT_MODELS,
@@ -157,6 +157,7 @@ def write_snapshot(
         check_choice("section", section, SECTIONS)
     if min_group_size < 2:
         raise AnalysisError(f"min_group_size={min_group_size} is too small for a shared snapshot; use 2 or more")
+    funnel_steps = snapshot_funnel(events, funnel_steps=funnel_steps, conversion_events=conversion_events)
     contents = build_contents(events, personas=personas, min_group_size=min_group_size, funnel_steps=funnel_steps,
                               window=window, conversion_events=conversion_events, models=models,
                               lookback=lookback, sections=sections, noise=noise, group_by=group_by)
