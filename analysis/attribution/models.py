@@ -80,7 +80,8 @@ class ModelOptions:
     ``weights``: position_based's first/middle/last shares (None: 40/20/40). ``half_life``: time_decay's.
     ``direct``: the channel last_non_direct skips. ``ordered``, ``max_channels``, ``exact_limit``: Shapley's
     coalitions (in order of first touch; cut to the last ``max_channels``; solved exactly up to ``exact_limit``
-    channels). ``n_permutations`` and ``seed``: the sampled Shapley values (``seed`` also seeds the bootstrap).
+    channels; ``shapley_counterfactual`` keeps its own limit of 12). ``n_permutations`` and ``seed``: the sampled
+    Shapley values of both Shapley models (``seed`` also seeds the bootstrap).
 
     Examples
     --------
