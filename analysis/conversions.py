@@ -22,6 +22,7 @@ from typing import Any
 import polars as pl
 
 from analysis import schema as s
+from analysis.engine.partition import lazy_events
 from analysis.errors import AnalysisError
 from analysis.prepare.person import person_key
 from analysis.vocabulary import CONVERSION_NAMES
@@ -109,7 +110,7 @@ def likely_conversion_events(events: pl.DataFrame | pl.LazyFrame | str | Path, *
     >>> likely_conversion_events(ev)
     ['Kauf']
     """
-    lazy = pl.scan_parquet(events) if isinstance(events, str | Path) else events.lazy()
+    lazy = lazy_events(events)
     columns = lazy.collect_schema().names()
     if s.EVENT not in columns:
         raise AnalysisError(f"events lack the column {s.EVENT!r}; present: {', '.join(columns)}")

@@ -53,9 +53,11 @@ def _free_port() -> int:
 
 
 def _spark_class() -> Path:
-    from pyspark.find_spark_home import _find_spark_home  # noqa: PLC0415 (optional extra)
+    """Spark's launcher: under ``$SPARK_HOME``, else inside the pip-installed PySpark (which ships Spark's jars)."""
+    import pyspark  # noqa: PLC0415 (optional extra)
 
-    return Path(_find_spark_home()) / "bin" / "spark-class"
+    home = os.environ.get("SPARK_HOME") or str(Path(pyspark.__file__).parent)
+    return Path(home) / "bin" / "spark-class"
 
 
 def _alive_workers(ui_port: int) -> int:

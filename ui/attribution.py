@@ -16,8 +16,10 @@ import polars as pl
 import streamlit as st
 
 from analysis.attribution import (
+    BootstrapOptions,
     Model,
     ModelComparison,
+    ModelOptions,
     SegmentAttribution,
     Touch,
     attribute_by_segment,
@@ -94,8 +96,8 @@ def init_state(event_names: list[str]) -> None:
     st.session_state.setdefault(MODELS, list(STARTING_MODELS))
     if CURRENCY not in st.session_state:  # not setdefault: the detection scans the events, once is enough
         st.session_state[CURRENCY] = detected_currency() or "€"
-    st.session_state.setdefault(ORDER, 1)
-    st.session_state.setdefault(N_BOOT, 200)
+    st.session_state.setdefault(ORDER, ModelOptions().order)
+    st.session_state.setdefault(N_BOOT, BootstrapOptions().n_boot)
     st.session_state.setdefault(METRIC, "conversions")
     st.session_state.setdefault(PERSONA, ALL_PERSONAS)
     st.session_state.setdefault(SEGMENT_BY, NO_SEGMENT)

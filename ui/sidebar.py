@@ -36,7 +36,7 @@ def render_sidebar() -> None:
             st.warning("The link you opened was made for other data; its settings were not applied.",
                        icon=":material/link_off:")
         _selections()
-        _engine()
+        engine_setting()
         st.caption("The address bar holds this view (dataset, dates, page settings): a refresh reopens it, and "
                    "so does the link, on this server, for whoever you give it to.")
         _forget_button()
@@ -85,7 +85,7 @@ def _selections() -> None:
                       icon=":material/close:")
 
 
-def _engine() -> None:
+def engine_setting() -> None:
     """Where the events are prepared: this machine (Polars, the default) or Apache Spark, when it can run; under a
     Spark choice, the cluster's address (empty: $JOURNEYLENS_SPARK, else a local Spark)."""
     why_not = spark_unavailable()

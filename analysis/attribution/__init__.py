@@ -17,9 +17,23 @@ from analysis.attribution.compare import (
 )
 from analysis.attribution.counterfactual import counterfactual_shapley
 from analysis.attribution.flags import FLAG_LABELS, credit_flags, flag_summary
-from analysis.attribution.intervals import attribution_intervals, bootstrap_draws
+from analysis.attribution.intervals import (
+    BootstrapKeywords,
+    BootstrapOptions,
+    IntervalKeywords,
+    IntervalOptions,
+    attribution_intervals,
+    bootstrap_draws,
+)
 from analysis.attribution.markov import removal_effects, select_order
-from analysis.attribution.models import DEFINITIONS, LABELS, SUMMING_MODELS, attribute
+from analysis.attribution.models import (
+    DEFINITIONS,
+    LABELS,
+    SUMMING_MODELS,
+    ModelKeywords,
+    ModelOptions,
+    attribute,
+)
 from analysis.attribution.paths import PathKeywords, PathOptions, aggregate_paths, conversion_paths, journey_paths
 from analysis.attribution.segments import SegmentAttribution, attribute_by_segment, person_segments
 from analysis.attribution.shapley import shapley_values
@@ -34,8 +48,14 @@ __all__ = [
     "MODELS",
     "SUMMING_MODELS",
     "TOUCHES",
+    "BootstrapKeywords",
+    "BootstrapOptions",
+    "IntervalKeywords",
+    "IntervalOptions",
     "Model",
     "ModelComparison",
+    "ModelKeywords",
+    "ModelOptions",
     "PathKeywords",
     "PathOptions",
     "SegmentAttribution",

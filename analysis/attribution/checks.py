@@ -15,6 +15,7 @@ import polars as pl
 
 from analysis import schema as s
 from analysis.conversions import likely_conversion_events
+from analysis.engine.partition import lazy_events
 from analysis.errors import AnalysisError, NoConversionsError
 from analysis.prepare.person import person_key
 
@@ -22,7 +23,7 @@ _SHOWN = 12
 
 
 def _frame(events: pl.DataFrame | pl.LazyFrame | str | Path) -> pl.LazyFrame:
-    lazy = pl.scan_parquet(events) if isinstance(events, str | Path) else events.lazy()
+    lazy = lazy_events(events)
     names = lazy.collect_schema().names()
     if s.EVENT not in names:
         raise AnalysisError(f"events lack the column {s.EVENT!r}; present: {', '.join(names)}")

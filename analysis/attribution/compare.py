@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from typing import Unpack
 
 import polars as pl
 
-from analysis.attribution.intervals import bootstrap_draws, summarize_draws
-from analysis.attribution.models import attribute, check_model
-from analysis.vocabulary import HALF_LIFE, METRICS, Model, check_choice
+from analysis.attribution.intervals import IntervalKeywords, IntervalOptions, draw_table, summarize_draws
+from analysis.attribution.models import check_model, credit_table
+from analysis.vocabulary import METRICS, Model, check_choice
 
 DEFAULT_MODELS: tuple[Model, ...] = (
     "first_touch",
@@ -44,17 +44,11 @@ def compare_models(
     paths: pl.DataFrame,
     *,
     models: Sequence[Model] = DEFAULT_MODELS,
-    n_boot: int = 200,
-    seed: int = 0,
-    level: float = 0.9,
-    order: int = 1,
-    weights: tuple[float, float, float] | None = None,
-    half_life: timedelta = HALF_LIFE,
-    direct: str = "Direct",
-    ordered: bool = False,
-    max_channels: int | None = None,
+    **options: Unpack[IntervalKeywords],
 ) -> ModelComparison:
     """Run several models with a shared bootstrap and summarise where they agree.
+
+    Options: :class:`~analysis.attribution.intervals.IntervalOptions`.
 
     Examples
     --------
@@ -64,42 +58,19 @@ def compare_models(
     >>> c.robust_rank["channel"].to_list()
     ['B', 'A']
     """
+    opts = IntervalOptions.of(options)
     for m in models:
         check_model(m)
     point = pl.concat(
-        [
-            attribute(
-                paths,
-                model=m,
-                order=order,
-                weights=weights,
-                half_life=half_life,
-                direct=direct,
-                ordered=ordered,
-                max_channels=max_channels,
-                seed=seed,
-            ).with_columns(model=pl.lit(m))
-            for m in models
-        ]
+        [credit_table(paths, m, opts).with_columns(model=pl.lit(m)) for m in models]
     ).select("model", "channel", "conversions", "value", "share")
-    draws = bootstrap_draws(
-        paths,
-        models=models,
-        n_boot=n_boot,
-        seed=seed,
-        order=order,
-        weights=weights,
-        half_life=half_life,
-        direct=direct,
-        ordered=ordered,
-        max_channels=max_channels,
-    )
-    table = summarize_draws(point, draws, level=level)
+    draws = draw_table(paths, models, opts)
+    table = summarize_draws(point, draws, level=opts.level)
     summing = draws.filter(pl.col("model") != "participation")
     return ModelComparison(
         table=table,
         outrank=_outrank(draws, summing),
-        robust_rank=_robust_rank(summing, level),
+        robust_rank=_robust_rank(summing, opts.level),
         disagreement=_disagreement(point.filter(pl.col("model") != "participation")),
         draws=draws,
     )

@@ -9,23 +9,63 @@ channels can be compared draw by draw.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from datetime import timedelta
+from dataclasses import dataclass
+from typing import Unpack
 
 import numpy as np
 import polars as pl
 
 from analysis.attribution._encode import Encoded, FloatArray, encode, require_path_conversions
 from analysis.attribution.models import (
-    Options,
-    attribute,
+    ModelKeywords,
+    ModelOptions,
     check_model,
+    credit_table,
     evaluator,
     heuristic_matrix,
 )
 from analysis.errors import AnalysisError
-from analysis.vocabulary import HALF_LIFE, MODELS, Model
+from analysis.vocabulary import MODELS, Model
 
 _CHUNK_CELLS = 8_000_000  # multinomial cells per chunk of draws: about 64 MB at a time
+
+
+class BootstrapKeywords(ModelKeywords, total=False):
+    """The fields of :class:`BootstrapOptions` as keywords of :func:`bootstrap_draws`."""
+
+    n_boot: int
+
+
+class IntervalKeywords(BootstrapKeywords, total=False):
+    """The fields of :class:`IntervalOptions` as keywords of :func:`attribution_intervals` and ``compare_models``."""
+
+    level: float
+
+
+@dataclass(frozen=True, kw_only=True)
+class BootstrapOptions(ModelOptions):
+    """The model options (:class:`ModelOptions`) plus ``n_boot``, the number of bootstrap draws (seeded by ``seed``).
+
+    Examples
+    --------
+    >>> BootstrapOptions.of({"n_boot": 50}).n_boot
+    50
+    """
+
+    n_boot: int = 200
+
+
+@dataclass(frozen=True, kw_only=True)
+class IntervalOptions(BootstrapOptions):
+    """The bootstrap options (:class:`BootstrapOptions`) plus ``level``, the coverage of the percentile bounds.
+
+    Examples
+    --------
+    >>> IntervalOptions.of({"level": 0.8}).level
+    0.8
+    """
+
+    level: float = 0.9
 
 
 def _replicates(enc: Encoded, n_boot: int, seed: int) -> Iterator[FloatArray]:
@@ -45,17 +85,10 @@ def bootstrap_draws(
     paths: pl.DataFrame,
     *,
     models: Sequence[Model] = ("last_touch", "markov"),
-    n_boot: int = 200,
-    seed: int = 0,
-    order: int = 1,
-    weights: tuple[float, float, float] | None = None,
-    half_life: timedelta = HALF_LIFE,
-    direct: str = "Direct",
-    ordered: bool = False,
-    max_channels: int | None = None,
+    **options: Unpack[BootstrapKeywords],
 ) -> pl.DataFrame:
     """Credit per model, bootstrap draw and channel: columns ``model``, ``draw``, ``channel``, ``conversions``,
-    ``value``; all models see the same resampled journeys.
+    ``value``; all models see the same resampled journeys. Options: :class:`BootstrapOptions`.
 
     Examples
     --------
@@ -63,28 +96,25 @@ def bootstrap_draws(
     >>> bootstrap_draws(p, models=["last_touch"], n_boot=5).height
     10
     """
+    return draw_table(paths, models, BootstrapOptions.of(options))
+
+
+def draw_table(paths: pl.DataFrame, models: Sequence[Model], opts: BootstrapOptions) -> pl.DataFrame:
+    """:func:`bootstrap_draws` with its options as one :class:`BootstrapOptions`."""
+    n_boot = opts.n_boot
     if n_boot < 1:
         raise AnalysisError(f"n_boot must be at least 1, got {n_boot}")
     for m in models:
         check_model(m)
     enc = encode(paths)
     require_path_conversions(enc)
-    opts = Options(
-        order=order,
-        weights=weights,
-        half_life=half_life,
-        direct=direct,
-        ordered=ordered,
-        max_channels=max_channels,
-        seed=seed,
-    )
     rows, k = enc.n_rows, enc.n_channels
     mean_value = np.divide(enc.value, enc.conversions, out=np.zeros(rows), where=enc.conversions > 0)
     matrices = {m: heuristic_matrix(enc, m, opts) for m in models}
     runs = {m: evaluator(enc, m, opts) for m in models if matrices[m] is None}
     conv_parts: dict[str, list[FloatArray]] = {m: [] for m in models}
     value_parts: dict[str, list[FloatArray]] = {m: [] for m in models}
-    for reps in _replicates(enc, n_boot, seed):
+    for reps in _replicates(enc, n_boot, opts.seed):
         conv_b, null_b = reps[:, :rows], reps[:, rows:]
         value_b = conv_b * mean_value
         for m in models:
@@ -120,7 +150,9 @@ def bootstrap_draws(
     return pl.concat(frames)
 
 
-def summarize_draws(point: pl.DataFrame, draws: pl.DataFrame, *, level: float = 0.9) -> pl.DataFrame:
+def summarize_draws(
+    point: pl.DataFrame, draws: pl.DataFrame, *, level: float = IntervalOptions.level
+) -> pl.DataFrame:
     """Join point estimates (``model``, ``channel``, ...) with percentile bounds from ``draws``."""
     if not 0 < level < 1:
         raise AnalysisError(f"level must be between 0 and 1, got {level}")
@@ -153,23 +185,12 @@ def summarize_draws(point: pl.DataFrame, draws: pl.DataFrame, *, level: float = 
 
 
 def attribution_intervals(
-    paths: pl.DataFrame,
-    *,
-    model: Model,
-    n_boot: int = 200,
-    seed: int = 0,
-    level: float = 0.9,
-    order: int = 1,
-    weights: tuple[float, float, float] | None = None,
-    half_life: timedelta = HALF_LIFE,
-    direct: str = "Direct",
-    ordered: bool = False,
-    max_channels: int | None = None,
+    paths: pl.DataFrame, *, model: Model, **options: Unpack[IntervalKeywords]
 ) -> pl.DataFrame:
     """``attribute`` plus bootstrap percentile bounds (``level``, default 90%) per channel.
 
     Columns: ``channel``, ``conversions``, ``conversions_low``, ``conversions_high``, ``value``, ``value_low``,
-    ``value_high``, ``share``, ``share_low``, ``share_high``.
+    ``value_high``, ``share``, ``share_low``, ``share_high``. Options: :class:`IntervalOptions`.
 
     Examples
     --------
@@ -179,30 +200,9 @@ def attribution_intervals(
     >>> bool((r["conversions_low"] <= r["conversions"]).all())
     True
     """
-    point = attribute(
-        paths,
-        model=model,
-        seed=seed,
-        order=order,
-        weights=weights,
-        half_life=half_life,
-        direct=direct,
-        ordered=ordered,
-        max_channels=max_channels,
-    ).with_columns(model=pl.lit(model))
-    draws = bootstrap_draws(
-        paths,
-        models=[model],
-        n_boot=n_boot,
-        seed=seed,
-        order=order,
-        weights=weights,
-        half_life=half_life,
-        direct=direct,
-        ordered=ordered,
-        max_channels=max_channels,
-    )
-    return summarize_draws(point, draws, level=level).drop("model")
+    opts = IntervalOptions.of(options)
+    point = credit_table(paths, model, opts).with_columns(model=pl.lit(model))
+    return summarize_draws(point, draw_table(paths, [model], opts), level=opts.level).drop("model")
 
 
 __all__ = ["MODELS", "attribution_intervals", "bootstrap_draws", "summarize_draws"]

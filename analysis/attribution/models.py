@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Self, TypedDict, Unpack
 
 import numpy as np
 import polars as pl
@@ -43,7 +44,8 @@ DEFINITIONS: dict[Model, str] = {
     "position_based": "U-shaped: 40% first, 40% last, 20% split over the middle (two touches: 50/50).",
     "j_shaped": "20% first, 60% last, 20% split over the middle (two touches: 25/75).",
     "inverse_j": "60% first, 20% last, 20% split over the middle (two touches: 75/25).",
-    "time_decay": "Weight 2^(-t/half-life) by time t before the conversion (half-life 7 days), normalised.",
+    "time_decay": f"Weight 2^(-t/half-life) by time t before the conversion (half-life {HALF_LIFE.days} days), "
+    "normalised.",
     "participation": "1 to every distinct channel of a converting path; totals exceed the conversions.",
     "markov": "Removal effect in the absorbing Markov chain of paths (exact), normalised to the conversions; "
     "value by the same chain weighted with the value of conversions from each state.",
@@ -56,9 +58,36 @@ DEFINITIONS: dict[Model, str] = {
 }
 
 
-@dataclass(frozen=True)
-class Options:
-    """Model settings shared by ``attribute``, ``attribution_intervals`` and ``compare_models``."""
+class ModelKeywords(TypedDict, total=False):
+    """The fields of :class:`ModelOptions` as keywords of :func:`attribute` (and of the bootstrap and comparison)."""
+
+    order: int
+    weights: tuple[float, float, float] | None
+    half_life: timedelta
+    direct: str
+    ordered: bool
+    max_channels: int | None
+    exact_limit: int
+    n_permutations: int
+    seed: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class ModelOptions:
+    """How the models credit channels: the one place for these options and their defaults.
+
+    ``order``: the Markov chain's order (1-4; ``shapley_counterfactual`` always uses the first-order chain).
+    ``weights``: position_based's first/middle/last shares (None: 40/20/40). ``half_life``: time_decay's.
+    ``direct``: the channel last_non_direct skips. ``ordered``, ``max_channels``, ``exact_limit``: Shapley's
+    coalitions (in order of first touch; cut to the last ``max_channels``; solved exactly up to ``exact_limit``
+    channels; ``shapley_counterfactual`` keeps its own limit of 12). ``n_permutations`` and ``seed``: the sampled
+    Shapley values of both Shapley models (``seed`` also seeds the bootstrap).
+
+    Examples
+    --------
+    >>> ModelOptions.of({"order": 2}).order
+    2
+    """
 
     order: int = 1
     weights: tuple[float, float, float] | None = None
@@ -70,11 +99,16 @@ class Options:
     n_permutations: int = 2000
     seed: int = 0
 
+    @classmethod
+    def of(cls, keywords: ModelKeywords) -> Self:
+        """The options given as keywords, the defaults for the rest."""
+        return cls(**keywords)
+
 
 Evaluator = Callable[[FloatArray, FloatArray, FloatArray], tuple[FloatArray, FloatArray]]
 
 
-def _heuristic_matrix(enc: Encoded, model: Model, opts: Options) -> sp.csr_array:
+def _heuristic_matrix(enc: Encoded, model: Model, opts: ModelOptions) -> sp.csr_array:
     if model in h.POSITION_WEIGHTS:
         weights = (
             opts.weights if (opts.weights is not None and model == "position_based") else h.POSITION_WEIGHTS[model]
@@ -94,7 +128,7 @@ def _heuristic_matrix(enc: Encoded, model: Model, opts: Options) -> sp.csr_array
     return h.credit_matrix(enc, w)
 
 
-def heuristic_matrix(enc: Encoded, model: Model, opts: Options) -> sp.csr_array | None:
+def heuristic_matrix(enc: Encoded, model: Model, opts: ModelOptions) -> sp.csr_array | None:
     """Rows x channels credit fractions for rule-based models; None for Markov and the Shapley models."""
     check_model(model)
     if model in ("markov", "shapley", "shapley_counterfactual"):
@@ -102,7 +136,7 @@ def heuristic_matrix(enc: Encoded, model: Model, opts: Options) -> sp.csr_array 
     return _heuristic_matrix(enc, model, opts)
 
 
-def evaluator(enc: Encoded, model: Model, opts: Options) -> Evaluator:
+def evaluator(enc: Encoded, model: Model, opts: ModelOptions) -> Evaluator:
     """A function from per-row (conversions, nulls, value) to per-channel (conversion, value) credit."""
     check_model(model)
     k = max(enc.n_channels, 1)
@@ -165,29 +199,14 @@ def credit_frame(channels: list[str], conversions: FloatArray, value: FloatArray
     )
 
 
-def attribute(
-    paths: pl.DataFrame,
-    *,
-    model: Model,
-    order: int = 1,
-    weights: tuple[float, float, float] | None = None,
-    half_life: timedelta = HALF_LIFE,
-    direct: str = "Direct",
-    ordered: bool = False,
-    max_channels: int | None = None,
-    exact_limit: int = 15,
-    n_permutations: int = 2000,
-    seed: int = 0,
-) -> pl.DataFrame:
+def attribute(paths: pl.DataFrame, *, model: Model, **options: Unpack[ModelKeywords]) -> pl.DataFrame:
     """Credit each channel with conversions and value under one model.
 
     ``paths`` is a path table from :func:`conversion_paths`. Returns one row per channel (sorted by name):
     ``channel``, ``conversions``, ``value``, ``share`` (of all conversions). For every model but
-    ``participation`` the credits sum to the total conversions and the total value. Options: ``order`` (Markov,
-    1-4; ``shapley_counterfactual`` always uses the first-order chain), ``weights`` (position_based
-    first/middle/last), ``half_life`` (time_decay), ``direct`` (the channel last_non_direct skips),
-    ``ordered``/``max_channels``/``exact_limit``/``n_permutations``/``seed`` (Shapley).
-    A table without conversions raises :class:`~analysis.errors.NoConversionsError` (never all-zero credits).
+    ``participation`` the credits sum to the total conversions and the total value. Options:
+    :class:`ModelOptions`. A table without conversions raises :class:`~analysis.errors.NoConversionsError` (never
+    all-zero credits).
 
     Examples
     --------
@@ -196,17 +215,11 @@ def attribute(
     >>> attribute(p, model="linear")["conversions"].to_list()
     [1.0, 2.0]
     """
-    opts = Options(
-        order=order,
-        weights=weights,
-        half_life=half_life,
-        direct=direct,
-        ordered=ordered,
-        max_channels=max_channels,
-        exact_limit=exact_limit,
-        n_permutations=n_permutations,
-        seed=seed,
-    )
+    return credit_table(paths, model, ModelOptions.of(options))
+
+
+def credit_table(paths: pl.DataFrame, model: Model, opts: ModelOptions) -> pl.DataFrame:
+    """:func:`attribute` with its options as one :class:`ModelOptions`."""
     enc = encode(paths)
     require_path_conversions(enc)
     conv, val = evaluator(enc, model, opts)(enc.conversions, enc.nulls, enc.value)

@@ -12,12 +12,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Unpack
 
 import polars as pl
 
 from analysis import schema as s
 from analysis.attribution.checks import require_conversions
-from analysis.attribution.models import attribute
+from analysis.attribution.models import ModelKeywords, ModelOptions, credit_table
 from analysis.attribution.paths import aggregate_paths, journey_paths
 from analysis.errors import AnalysisError
 from analysis.vocabulary import (
@@ -87,8 +88,7 @@ def attribute_by_segment(
     touch: Touch = "channel",
     collapse_repeats: bool = False,
     top_n: int | None = 10,
-    order: int = 1,
-    seed: int = 0,
+    **options: Unpack[ModelKeywords],
 ) -> SegmentAttribution:
     """Attribute the conversions of each segment of people (values of ``by``) with each of ``models``.
 
@@ -96,7 +96,7 @@ def attribute_by_segment(
     journeys are those of :func:`~analysis.attribution.conversion_paths` with the same options, split by the
     person's segment (:func:`person_segments`), so every segment's conversions add up to the whole. No conversion
     anywhere raises :class:`~analysis.errors.NoConversionsError`; a segment without a conversion is listed in
-    ``segments`` with the reason and gets no rows in ``table``.
+    ``segments`` with the reason and gets no rows in ``table``. The models' options: :class:`ModelOptions`.
 
     Examples
     --------
@@ -113,6 +113,7 @@ def attribute_by_segment(
     >>> result.segments.select("segment", "people", "conversions").rows()
     [('Neu', 2, 1), ('VIP', 1, 1)]
     """
+    opts = ModelOptions.of(options)
     for model in models:
         check_choice("model", model, MODELS)
     if not models:
@@ -135,7 +136,7 @@ def attribute_by_segment(
     for segment in summary.filter(pl.col("note").is_null())[SEGMENT].to_list():  # a loop over segments, not rows
         paths = aggregate_paths(journeys.filter(pl.col(SEGMENT) == segment), with_times="time_decay" in models)
         for model in models:
-            credit = attribute(paths, model=model, order=order, seed=seed)
+            credit = credit_table(paths, model, opts)
             parts.append(credit.select(pl.lit(segment).alias(SEGMENT), pl.lit(model).alias("model"),
                                        s.CHANNEL, "conversions", "value", "share"))
     return SegmentAttribution(by=by, table=pl.concat(parts, how="vertical_relaxed"), segments=summary)

@@ -145,3 +145,14 @@ def scan_events(source: str | Path) -> pl.LazyFrame:
     if not path.exists() and not any(ch in str(source) for ch in "*?["):
         raise AnalysisError(f"{path} does not exist")
     return pl.scan_parquet(source)
+
+
+def lazy_events(events: pl.DataFrame | pl.LazyFrame | str | Path) -> pl.LazyFrame:
+    """``events`` as a lazy frame: a frame as it is, a path through :func:`scan_events` (file, folder or glob).
+
+    Examples
+    --------
+    >>> lazy_events(pl.DataFrame({"event": ["a"]})).collect()["event"].to_list()
+    ['a']
+    """
+    return scan_events(events) if isinstance(events, str | Path) else events.lazy()

@@ -14,6 +14,7 @@ import polars as pl
 
 from analysis import schema as s
 from analysis.attribution.checks import event_summary
+from analysis.engine.partition import lazy_events
 from analysis.errors import EmptyResultError, MissingEventError
 from analysis.funnels.spec import FunnelSpec
 
@@ -37,7 +38,7 @@ def require_step_events(events: pl.DataFrame | pl.LazyFrame | str | Path, spec: 
     analysis.errors.MissingEventError: step 2 'purchse' does not occur in the data, so nobody can reach it and \
 every count from it on would be zero. Close matches: purchase. Events found (2): purchase (1), view_item (1).
     """
-    lazy = pl.scan_parquet(events) if isinstance(events, str | Path) else events.lazy()
+    lazy = lazy_events(events)
     wanted = sorted({e for step in spec.steps for e in step.events})
     if s.EVENT not in lazy.collect_schema().names():
         raise MissingEventError(f"events lack the column {s.EVENT!r}, so no funnel step can be found")

@@ -19,7 +19,7 @@ import polars as pl
 
 from analysis import schema as s
 from analysis.attribution import aggregate_paths, attribution_intervals, journey_paths
-from analysis.attribution.models import LABELS
+from analysis.attribution.models import LABELS, ModelOptions
 from analysis.privacy import SUPPRESSED, SuppressionManifest, redact_values
 from analysis.privacy.fold import other_label
 
@@ -42,7 +42,7 @@ def model_label(model: str) -> str:
     return extra.get(model, plain.get(model, model.replace("_", " ").capitalize()))
 
 
-def backers(journeys: pl.DataFrame, models: Sequence[str], *, direct: str = "Direct") -> pl.DataFrame:
+def backers(journeys: pl.DataFrame, models: Sequence[str], *, direct: str = ModelOptions.direct) -> pl.DataFrame:
     """``model``, ``channel``, ``users``: converting people behind each model's credit for each channel.
 
     ``journeys`` has ``user_id``, ``path`` (List[String]) and ``converted``.

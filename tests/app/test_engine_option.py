@@ -62,11 +62,11 @@ def _engine_script() -> None:
     import streamlit as st  # noqa: PLC0415 (AppTest runs this function's body as a script)
 
     from ui.data import engine  # noqa: PLC0415
-    from ui.sidebar import _engine  # noqa: PLC0415
+    from ui.sidebar import engine_setting  # noqa: PLC0415
     from ui.spark import chosen_address  # noqa: PLC0415
 
     with st.sidebar:
-        _engine()
+        engine_setting()
     st.session_state["test.engine"] = engine()
     st.session_state["test.address"] = chosen_address()
 
