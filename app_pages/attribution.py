@@ -48,7 +48,7 @@ with st.container(border=True):
         key=ua.TOUCH,
         help="A touch is a visit (session), labelled by its first event's channel (or source, medium …).",
     )
-    c4, c5, c6, c7, c8 = st.columns([3, 1, 1, 1.2, 1])
+    c4, c5, c6, c7, c8 = st.columns([2.6, 1, 1, 1.6, 0.9])
     c4.multiselect("Models to compare", list(MODELS), format_func=LABELS.__getitem__, key=ua.MODELS,
                    help="The page starts with four models that answer different questions; add any of the others.")
     c5.selectbox(
