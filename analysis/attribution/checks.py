@@ -87,7 +87,8 @@ Events found (2): order_placed (1), view (1). Likely conversion events: order_pl
     what = (f"the conversion event {chosen[0]!r} does not" if len(chosen) == 1
             else f"none of the conversion events {', '.join(repr(c) for c in chosen)}")
     if summary.is_empty():
-        raise NoConversionsError(f"no conversions: {what} occur in the data, which holds no events at all")
+        raise NoConversionsError(f"no conversions: {what} occur in the data, which holds no events at all; widen "
+                                 "the dates or loosen the filters")
     shown = ", ".join(f"{e} ({c:,})" for e, c in summary.head(_SHOWN).select(s.EVENT, "events").iter_rows())
     more = f" and {summary.height - _SHOWN:,} more" if summary.height > _SHOWN else ""
     likely = likely_conversion_events(events)
