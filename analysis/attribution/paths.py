@@ -18,7 +18,7 @@ from typing import TypedDict, Unpack
 
 import polars as pl
 
-from analysis.attribution.checks import require_conversions
+from analysis.conversions import require_conversions
 from analysis.engine import Engine, EngineOptions, Source, run
 from analysis.errors import AnalysisError
 from analysis.journeys.cut import journey_touches

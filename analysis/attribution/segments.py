@@ -16,9 +16,9 @@ from typing import Unpack, cast
 import polars as pl
 
 from analysis import schema as s
-from analysis.attribution.checks import require_conversions
 from analysis.attribution.models import ModelKeywords, ModelOptions, credit_table
 from analysis.attribution.paths import PathKeywords, PathOptions, aggregate_paths, journey_paths
+from analysis.conversions import require_conversions
 from analysis.errors import AnalysisError
 from analysis.vocabulary import (
     MODELS,

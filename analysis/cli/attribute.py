@@ -58,7 +58,7 @@ def execute(run: Run, out: TextIO) -> None:
     else:
         paths = _paths(run, source, with_times="time_decay" in models)
     if not paths["conversions"].sum() > 0:  # name the events found and the likely ones, never all-zero credits
-        from analysis.attribution.checks import require_conversions  # noqa: PLC0415
+        from analysis.conversions import require_conversions  # noqa: PLC0415
 
         require_conversions(people if persona is not None else source,
                             run.option("conversion_events", split(run.args.conversion_events),

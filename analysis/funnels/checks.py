@@ -13,7 +13,7 @@ from pathlib import Path
 import polars as pl
 
 from analysis import schema as s
-from analysis.attribution.checks import event_summary
+from analysis.conversions import event_summary
 from analysis.engine.partition import lazy_events
 from analysis.errors import EmptyResultError, MissingEventError
 from analysis.funnels.spec import FunnelSpec
