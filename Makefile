@@ -30,7 +30,7 @@ java: ## install Java 17 for the Spark engine's tests when it is missing
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq default-jre-headless >/dev/null; }
 
 run: $(STAMP) ## open the app on the bundled sample at http://127.0.0.1:8501 (PORT=... to change)
-	$(PY) -m streamlit run app.py --server.port $(PORT)
+	$(PY) -m ui.serve --server.port $(PORT)
 
 test: $(STAMP) browser java ## run the whole suite: library, AppTest pages, Spark engine, real-browser test
 	$(PY) -m pytest

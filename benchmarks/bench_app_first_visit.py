@@ -45,7 +45,8 @@ _TICK = os.sysconf("SC_CLK_TCK")
 
 
 def server_cpu() -> float:
-    """CPU seconds (user + sys) of this process's ``streamlit run`` children so far (0 where /proc is missing)."""
+    """CPU seconds (user + sys) of this process's app servers (``ui.serve`` or ``streamlit run``) so far (0 where
+    /proc is missing)."""
     total = 0.0
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
@@ -53,7 +54,7 @@ def server_cpu() -> float:
             cmdline = (stat.parent / "cmdline").read_bytes()
         except OSError:
             continue
-        if int(fields[1]) == os.getpid() and b"streamlit" in cmdline:  # fields[1]: the parent's pid
+        if int(fields[1]) == os.getpid() and (b"streamlit" in cmdline or b"ui.serve" in cmdline):  # the parent pid
             total += (int(fields[11]) + int(fields[12])) / _TICK  # utime, stime
     return total
 

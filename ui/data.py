@@ -231,13 +231,10 @@ ENGINE_LABELS: dict[Engine, str] = {"polars": "This machine (Polars)", "spark": 
 
 @functools.cache
 def spark_unavailable() -> str | None:
-    """Why the Spark engine cannot run here (None when PySpark imports and ``java`` is on PATH)."""
+    """Why the Spark engine cannot run here (None when PySpark is installed and ``java`` is on PATH). Asked on every
+    first page, so it looks PySpark up without importing it (a third of a second)."""
     if importlib.util.find_spec("pyspark") is None:
         return "PySpark is not installed (pip install 'journeylens[spark]')."
-    try:
-        import pyspark  # noqa: F401, PLC0415 (optional extra)
-    except ImportError as exc:
-        return f"PySpark does not import: {exc}."
     if shutil.which("java") is None:
         return "Java is not on PATH (`make java` installs Java 17)."
     return None

@@ -106,13 +106,15 @@ def _healthy(url: str) -> bool:
 
 @contextmanager
 def serve(log: Path, *, env: Mapping[str, str] | None = None, root: Path = ROOT) -> Iterator[str]:
-    """Run the app as a user would (`streamlit run app.py`) on a free port until the block ends; ``env`` adds
-    environment variables (e.g. ``JOURNEYLENS_DATA``); ``root`` is the checkout served (a benchmark's "before")."""
+    """Run the app as a user would (`make run`: `python -m ui.serve`, `streamlit run app.py` with the first page's
+    imports done first) on a free port until the block ends; ``env`` adds environment variables (e.g.
+    ``JOURNEYLENS_DATA``); ``root`` is the checkout served (a benchmark's "before", which may predate ui/serve.py)."""
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
+    launcher = ("ui.serve",) if (root / "ui" / "serve.py").exists() else ("streamlit", "run", "app.py")
     with log.open("w") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+            [sys.executable, "-m", *launcher, "--server.headless", "true",
              "--server.port", str(port), "--global.developmentMode", "false"],
             cwd=root, stdout=out, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
         )
