@@ -2,10 +2,10 @@
 first page needs imported before the server takes its first visitor.
 
 Streamlit runs ``app.py`` in this process, in a thread per session; whatever this module imports stays imported, so
-the first visitor's Data page does not wait for Polars, PyArrow, pandas (``st.dataframe`` converts through it) and
-the analysis library. Nothing here touches Streamlit's caches or session state (those need the running server):
-the rest of the warm-up (SciPy, scikit-learn, Plotly figures, the prepared sample) stays in
-:func:`ui.data.start_warm_up`, after the first page is drawn.
+the first visitor's Data page does not wait for Polars, PyArrow, pandas (``st.dataframe`` converts through it),
+Plotly (Streamlit sets its chart theme on the first session) and the analysis library. Nothing here touches
+Streamlit's caches or session state (those need the running server): the rest of the warm-up (SciPy,
+scikit-learn, the prepared sample) stays in :func:`ui.data.start_warm_up`, after the first page is drawn.
 
 Examples
 --------
@@ -21,8 +21,8 @@ from pathlib import Path
 
 APP = Path(__file__).resolve().parent.parent / "app.py"
 #: Imported before the server starts: what the first view of any page needs (about 2 s of imports on this machine).
-PRELOAD = ("numpy", "pyarrow", "polars", "pandas", "analysis", "analysis.ingest", "analysis.conversions",
-           "analysis.summary", "analysis.formatting")
+PRELOAD = ("numpy", "pyarrow", "polars", "pandas", "plotly.graph_objects", "analysis", "analysis.ingest",
+           "analysis.conversions", "analysis.summary", "analysis.formatting")
 
 
 def preload() -> None:
