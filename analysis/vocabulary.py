@@ -115,8 +115,14 @@ OTHER = "Other"
 NONE_VALUE = "(none)"
 #: How long a funnel runs from a person's first step.
 FUNNEL_WINDOW = timedelta(days=7)
-#: How far before a conversion the touchpoints of a conversion path reach.
+#: How far before a conversion the touchpoints of a conversion path reach: 30 days, GA4's default for acquisition
+#: conversion events, so a channel is credited only for touches near the conversion it is given credit for.
 ATTRIBUTION_LOOKBACK = timedelta(days=30)
+#: How far before its end a journey's events reach: None, the whole history since the person's previous conversion.
+#: It differs from :data:`ATTRIBUTION_LOOKBACK` on purpose: the Journeys page describes what people did (every event
+#: of a journey, however long it took), attribution shares out credit (only touches near the conversion earn some).
+#: Both cut journeys by the one rule of :mod:`analysis.journeys.cut`; the lookback only trims them afterwards.
+JOURNEY_LOOKBACK: timedelta | None = None
 #: The half-life of the time-decay attribution model.
 HALF_LIFE = timedelta(days=7)
 

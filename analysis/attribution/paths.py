@@ -2,8 +2,10 @@
 
 A *touch* is a session (the prepared events' ``session_id``; on events without one, the one session rule of
 :func:`analysis.prepare.sessions.session_starts` at its default gap) labelled with the channel (or source, medium,
-campaign) of its first event. Each conversion closes a journey: its path holds the touches that started after the
-user's previous conversion, up to and including the session the conversion happened in, within the lookback window.
+campaign) of its first event. The journeys and which touches belong to each are the one journey definition,
+:func:`analysis.journeys.cut.journey_touches`: each conversion closes a journey, whose path holds the touches that
+started after the user's previous conversion, up to and including the session the conversion happened in, within
+the lookback window (attribution's own option, :data:`~analysis.vocabulary.ATTRIBUTION_LOOKBACK` by default).
 Touches after a user's last conversion (or all of a user's touches when they never converted) form one null path.
 """
 
@@ -19,6 +21,7 @@ import polars as pl
 from analysis.attribution.checks import require_conversions
 from analysis.engine import Engine, EngineOptions, Source, run
 from analysis.errors import AnalysisError
+from analysis.journeys.cut import journey_touches
 from analysis.prepare.order import in_person_time_order
 from analysis.prepare.person import person_key
 from analysis.prepare.sessions import session_starts
@@ -119,7 +122,6 @@ def journey_paths(events: pl.DataFrame, **options: Unpack[PathKeywords]) -> pl.D
 def journey_table(events: pl.DataFrame, options: PathOptions) -> pl.DataFrame:
     """:func:`journey_paths` with its options as one :class:`PathOptions`."""
     conversion_events, lookback, touch = options.conversion_events, options.lookback, options.touch
-    collapse_repeats, first_conversion_only = options.collapse_repeats, options.first_conversion_only
     for col in (TIMESTAMP, EVENT):
         if col not in events.columns:
             raise AnalysisError(f"events lack the column {col!r}; present: {', '.join(events.columns)}")
@@ -147,67 +149,42 @@ def journey_table(events: pl.DataFrame, options: PathOptions) -> pl.DataFrame:
         # the row number breaks timestamp ties like a stable sort would, at a fraction of its cost
         ev = ev.with_columns(_i=pl.int_range(pl.len(), dtype=pl.UInt32 if ev.height < 2**32 else pl.UInt64)
                              ).sort("_u", "_t", "_i").drop("_i")
-    new_user = (pl.col("_u") != pl.col("_u").shift(1)).fill_null(True)
-    # shift-compare sessionising on the sorted frame (no window functions), by the rule sessionize follows
-    boundary = session_starts(person=pl.col("_u"), timestamp=pl.col("_t"),
-                              session_id=pl.col("_sid_in") if has_sid else None)
-    # integer user and session numbers on the sorted frame: sessions are numbered 0..S-1 in order, so a
-    # session's attributes are a gather by its number, not a join
-    ev = ev.with_columns(_new=new_user | boundary, _nu=new_user).with_columns(
-        _ui=pl.col("_nu").cast(pl.Int64).cum_sum() - 1,
-        _sid=pl.col("_new").cast(pl.Int64).cum_sum() - 1,
+    # shift-compare sessionising on the sorted frame (no window functions), by the rule sessionize follows; a
+    # session is a touch, numbered 0..S-1 in order, so its start and label are a gather by number, not a join
+    ev = ev.with_columns(_new=session_starts(person=pl.col("_u"), timestamp=pl.col("_t"),
+                                             session_id=pl.col("_sid_in") if has_sid else None))
+    sessions = ev.filter(pl.col("_new")).select(_start=pl.col("_t"), _label=pl.col("_label"))
+    # which touches belong to which journey: the one journey definition
+    spans = journey_touches(ev, person="_u", conversion="_conv", touch_start="_new", keep=("_u", "_t", "_rev"))
+    if options.first_conversion_only:
+        spans = spans.filter("first_journey")
+    converted = spans.filter("converted").select(
+        "_u", _end=pl.col("_t"), _lo="first_touch", _hi="last_touch", _value=pl.col("_rev").fill_null(0.0),
+        _converted=pl.lit(True),
     )
-    ev = ev.with_columns(_first=pl.when(pl.col("_nu")).then(pl.col("_sid")).forward_fill())
-    sessions = ev.filter(pl.col("_new")).select("_u", "_ui", "_sid", _start=pl.col("_t"), _label=pl.col("_label"))
-    conv = ev.filter(pl.col("_conv")).select("_u", "_ui", "_sid", "_t", "_first", _value=pl.col("_rev").fill_null(0.0))
-    if first_conversion_only:
-        conv = conv.filter((pl.col("_ui") != pl.col("_ui").shift(1)).fill_null(True))
-    same_user = (pl.col("_ui") == pl.col("_ui").shift(1)).fill_null(False)
-    conv = conv.with_columns(
-        _lo=pl.min_horizontal(
-            pl.when(same_user).then(pl.col("_sid").shift(1) + 1).otherwise(pl.col("_first")), pl.col("_sid")
-        ),
-        _j=pl.int_range(pl.len(), dtype=pl.Int64),
+    # an open journey (after the last conversion, or a person's only one) is a null path when it holds a touch; it
+    # ends at its last touch's start
+    tails = spans.filter(~pl.col("converted") & (pl.col("first_touch") <= pl.col("last_touch")))
+    nulls = tails.select(
+        "_u", _end=sessions["_start"].gather(tails["last_touch"]), _lo="first_touch", _hi="last_touch",
+        _value=pl.lit(0.0), _converted=pl.lit(False),
     )
-    touches = conv.select(
-        "_j", "_u", _end=pl.col("_t"), _hi=pl.col("_sid"), _value="_value", _s=pl.int_ranges("_lo", pl.col("_sid") + 1)
-    ).explode("_s")
+    touches = (
+        pl.concat([converted, nulls])
+        .with_columns(_j=pl.int_range(pl.len(), dtype=pl.Int64), _s=pl.int_ranges("_lo", pl.col("_hi") + 1))
+        .explode("_s")
+    )
     at = touches["_s"]
     touches = touches.with_columns(_start=sessions["_start"].gather(at), _label=sessions["_label"].gather(at))
     if lookback is not None:
         touches = touches.filter((pl.col("_end") - pl.col("_start") <= lookback) | (pl.col("_s") == pl.col("_hi")))
-    touches = touches.with_columns(_converted=pl.lit(True))
-
-    last_conv = conv.group_by("_ui").agg(_last=pl.col("_sid").max())
-    tail = sessions.join(last_conv, on="_ui", how="left", maintain_order="left")
-    if first_conversion_only:
-        tail = tail.filter(pl.col("_last").is_null())
-    else:
-        tail = tail.filter(pl.col("_last").is_null() | (pl.col("_sid") > pl.col("_last")))
-    # the journey ends at the user's last session: it closes every user's run in this sorted frame
-    is_last = (pl.col("_ui") != pl.col("_ui").shift(-1)).fill_null(True)
-    tail = tail.with_columns(_end=pl.when(is_last).then(pl.col("_start")).backward_fill())
-    if lookback is not None:
-        tail = tail.filter(pl.col("_end") - pl.col("_start") <= lookback)
-    nulls = tail.select(
-        _j=pl.col("_ui") + conv.height,
-        _u="_u",
-        _end="_end",
-        _s="_sid",
-        _start="_start",
-        _label="_label",
-        _value=pl.lit(0.0),
-        _converted=pl.lit(False),
-    )
-    cols = ["_j", "_u", "_s", "_start", "_end", "_label", "_value", "_converted"]
-    allt = pl.concat([touches.select(cols), nulls.select(cols)]).sort("_j", "_s")
-    if collapse_repeats:
-        allt = allt.filter(
+    if options.collapse_repeats:
+        touches = touches.filter(
             (pl.col("_j") != pl.col("_j").shift(1)).fill_null(True)
             | (pl.col("_label") != pl.col("_label").shift(1)).fill_null(True)
         )
     return (
-        allt.group_by("_j", maintain_order=True)
+        touches.group_by("_j", maintain_order=True)
         .agg(
             user_id=pl.col("_u").first(),
             path=pl.col("_label"),

@@ -1,8 +1,11 @@
 """Journeys: each person's events cut into journeys that end at a conversion or at the end of the data.
 
 A journey runs from the event after the person's previous conversion (or their first event) up to and including
-the next conversion event; the events after a person's last conversion form one open, unconverted journey. With a
-``lookback``, a journey keeps only its events within ``lookback`` before its last event.
+the next conversion event; the events after a person's last conversion form one open, unconverted journey. That
+cut is the one journey definition, :mod:`analysis.journeys.cut`, which conversion paths
+(:mod:`analysis.attribution.paths`) build on too. With a ``lookback`` (default
+:data:`~analysis.vocabulary.JOURNEY_LOOKBACK`: none), a journey keeps only its events within ``lookback`` before
+its last event.
 """
 
 from __future__ import annotations
@@ -16,8 +19,9 @@ from analysis import schema as s
 from analysis.attribution.checks import require_conversions
 from analysis.engine import Engine, EngineOptions, Source, run
 from analysis.errors import AnalysisError, EmptyResultError
+from analysis.journeys.cut import journey_number
 from analysis.prepare.order import person_time_ordered
-from analysis.vocabulary import CONVERSION_EVENTS
+from analysis.vocabulary import CONVERSION_EVENTS, JOURNEY_LOOKBACK
 
 JOURNEY = "journey"
 
@@ -41,21 +45,26 @@ def journey_events(
     events: pl.DataFrame,
     *,
     conversion_events: Sequence[str] = CONVERSION_EVENTS,
-    lookback: timedelta | None = None,
+    lookback: timedelta | None = JOURNEY_LOOKBACK,
 ) -> pl.DataFrame:
     """Prepared events sorted by user and time with a ``journey`` number (from 1 per user) and ``_conversion`` flag.
 
-    Events outside the ``lookback`` of their journey are dropped.
+    The journeys are the one cut of :func:`analysis.journeys.cut.journey_number`. Events outside the ``lookback``
+    of their journey are dropped.
+
+    Examples
+    --------
+    >>> from analysis.prepare import prepare
+    >>> from analysis.sample import generate_sample
+    >>> journey_events(prepare(generate_sample(20, seed=1).events)).columns[-2:]
+    ['_conversion', 'journey']
     """
     _check(events, conversion_events, ())
     conversion = pl.col(s.EVENT).is_in(list(conversion_events))
     out = (
         person_time_ordered(events)  # prepared events are already: no sort
         .with_columns(conversion.alias("_conversion"))
-        .with_columns(
-            (pl.col("_conversion").cast(pl.Int64).cum_sum().over(s.USER_ID)
-             - pl.col("_conversion").cast(pl.Int64) + 1).alias(JOURNEY)
-        )
+        .with_columns(journey_number(person=pl.col(s.USER_ID), conversion=pl.col("_conversion")).alias(JOURNEY))
     )
     if lookback is not None:
         if lookback <= timedelta(0):
@@ -69,7 +78,7 @@ def journeys(
     events: Source,
     *,
     conversion_events: Sequence[str] = CONVERSION_EVENTS,
-    lookback: timedelta | None = None,
+    lookback: timedelta | None = JOURNEY_LOOKBACK,
     attributes: Sequence[str] = (),
     engine: Engine | EngineOptions | None = None,
     check_events: bool = True,

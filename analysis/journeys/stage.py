@@ -13,11 +13,11 @@ import polars as pl
 from analysis import schema as s
 from analysis.engine import Stage
 from analysis.journeys.journey import JOURNEY, journeys
-from analysis.vocabulary import CONVERSION_EVENTS
+from analysis.vocabulary import CONVERSION_EVENTS, JOURNEY_LOOKBACK
 
 
-def journeys_stage(*, conversion_events: Sequence[str] = CONVERSION_EVENTS, lookback: timedelta | None = None,
-                   attributes: Sequence[str] = ()) -> Stage:
+def journeys_stage(*, conversion_events: Sequence[str] = CONVERSION_EVENTS,
+                   lookback: timedelta | None = JOURNEY_LOOKBACK, attributes: Sequence[str] = ()) -> Stage:
     """Journeys (:func:`analysis.journeys.journeys`) from prepared events, row level: partials concatenate.
 
     Examples
