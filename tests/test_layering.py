@@ -6,6 +6,8 @@ mirrors (``tests/analysis/funnels/`` is ``analysis.funnels``), so white-box test
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -154,3 +156,16 @@ def test_the_private_import_check_tells_inside_from_outside(
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(source)
     assert private_imports(path, tmp_path) == expected
+
+
+#: What the first view of the Data page must not wait for: SciPy, scikit-learn and the attribution models are
+#: imported by the warm-up after that view is drawn (ui.data.start_warm_up), never by the view itself.
+HEAVY_FOR_LATER = ("scipy", "sklearn", "analysis.attribution", "analysis.personas")
+
+
+def test_the_data_page_imports_neither_scipy_nor_scikit_learn() -> None:
+    code = ("import sys, analysis, ui.data, ui.sidebar, ui.links, ui.share, ui.ingest, ui.load_report, ui.people, "
+            "ui.conversions, ui.tables, analysis.export; "
+            f"print(','.join(m for m in {HEAVY_FOR_LATER!r} if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == ""

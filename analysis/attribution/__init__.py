@@ -7,7 +7,6 @@ one entry point ``attribute`` (``models``), a bootstrap over journeys (``interva
 
 from __future__ import annotations
 
-from analysis.attribution.checks import require_conversions
 from analysis.attribution.compare import (
     DEFAULT_MODELS,
     ModelComparison,
@@ -37,7 +36,7 @@ from analysis.attribution.models import (
 from analysis.attribution.paths import PathKeywords, PathOptions, aggregate_paths, conversion_paths, journey_paths
 from analysis.attribution.segments import SegmentAttribution, attribute_by_segment, person_segments
 from analysis.attribution.shapley import shapley_values
-from analysis.conversions import likely_conversion_events
+from analysis.conversions import likely_conversion_events, require_conversions
 from analysis.vocabulary import MODELS, TOUCHES, Model, Touch
 
 __all__ = [

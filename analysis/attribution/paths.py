@@ -18,7 +18,7 @@ from typing import TypedDict, Unpack
 
 import polars as pl
 
-from analysis.attribution.checks import require_conversions
+from analysis.conversions import require_conversions
 from analysis.engine import Engine, EngineOptions, Source, run
 from analysis.errors import AnalysisError
 from analysis.journeys.cut import journey_touches
@@ -258,10 +258,8 @@ def conversion_paths(
     """
     opts = PathOptions.of(options)
     if engine is not None or not isinstance(events, pl.DataFrame):
-        if with_times:
-            raise AnalysisError("conversion_paths(with_times=True) runs in memory only; drop engine= or with_times")
         from analysis.attribution.stage import paths_stage  # noqa: PLC0415 (the stage builds on this module)
 
-        return run(events, paths_stage(opts), engine=engine or "polars")
+        return run(events, paths_stage(opts, with_times=with_times), engine=engine or "polars")
     require_conversions(events, opts.conversion_events)
     return aggregate_paths(journey_table(events, opts), with_times=with_times)

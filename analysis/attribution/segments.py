@@ -11,30 +11,30 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
-from typing import Unpack
+from typing import Unpack, cast
 
 import polars as pl
 
 from analysis import schema as s
-from analysis.attribution.checks import require_conversions
 from analysis.attribution.models import ModelKeywords, ModelOptions, credit_table
-from analysis.attribution.paths import aggregate_paths, journey_paths
+from analysis.attribution.paths import PathKeywords, PathOptions, aggregate_paths, journey_paths
+from analysis.conversions import require_conversions
 from analysis.errors import AnalysisError
 from analysis.vocabulary import (
-    ATTRIBUTION_LOOKBACK,
-    CONVERSION_EVENTS,
     MODELS,
     NONE_VALUE,
     OTHER,
     Model,
-    Touch,
     check_choice,
     fold_top_n,
 )
 
 SEGMENT = "segment"
 NO_CONVERSIONS = "no conversions in this segment"
+
+
+class SegmentKeywords(PathKeywords, ModelKeywords, total=False):
+    """The options of :func:`attribute_by_segment`: how paths are cut and how the models credit them."""
 
 
 @dataclass(frozen=True)
@@ -83,12 +83,8 @@ def attribute_by_segment(
     *,
     by: str,
     models: Sequence[Model] = ("last_touch", "linear", "markov"),
-    conversion_events: Sequence[str] = CONVERSION_EVENTS,
-    lookback: timedelta | None = ATTRIBUTION_LOOKBACK,
-    touch: Touch = "channel",
-    collapse_repeats: bool = False,
     top_n: int | None = 10,
-    **options: Unpack[ModelKeywords],
+    **options: Unpack[SegmentKeywords],
 ) -> SegmentAttribution:
     """Attribute the conversions of each segment of people (values of ``by``) with each of ``models``.
 
@@ -96,7 +92,8 @@ def attribute_by_segment(
     journeys are those of :func:`~analysis.attribution.conversion_paths` with the same options, split by the
     person's segment (:func:`person_segments`), so every segment's conversions add up to the whole. No conversion
     anywhere raises :class:`~analysis.errors.NoConversionsError`; a segment without a conversion is listed in
-    ``segments`` with the reason and gets no rows in ``table``. The models' options: :class:`ModelOptions`.
+    ``segments`` with the reason and gets no rows in ``table``. Options: the paths' (:class:`PathOptions`) and the
+    models' (:class:`ModelOptions`).
 
     Examples
     --------
@@ -113,15 +110,16 @@ def attribute_by_segment(
     >>> result.segments.select("segment", "people", "conversions").rows()
     [('Neu', 2, 1), ('VIP', 1, 1)]
     """
-    opts = ModelOptions.of(options)
+    path_keywords = cast(PathKeywords, {k: v for k, v in options.items() if k in PathKeywords.__annotations__})
+    opts = ModelOptions.of(cast(ModelKeywords, {k: v for k, v in options.items() if k not in path_keywords}))
+    conversion_events = PathOptions.of(path_keywords).conversion_events
     for model in models:
         check_choice("model", model, MODELS)
     if not models:
         raise AnalysisError("pick at least one attribution model")
     require_conversions(events, conversion_events)
     people = person_segments(events, by, top_n=top_n)
-    journeys = journey_paths(events, conversion_events=conversion_events, lookback=lookback, touch=touch,
-                             collapse_repeats=collapse_repeats).join(people, on=s.USER_ID, how="left")
+    journeys = journey_paths(events, **path_keywords).join(people, on=s.USER_ID, how="left")
     journeys = journeys.with_columns(pl.col(SEGMENT).fill_null(NONE_VALUE))
     summary = (people.group_by(SEGMENT).agg(pl.len().cast(pl.Int64).alias("people"))
                .join(journeys.group_by(SEGMENT).agg(pl.len().cast(pl.Int64).alias("journeys"),

@@ -15,8 +15,10 @@ PATH_SCHEMA = pl.Schema(
 )
 
 
-def paths_stage(options: PathOptions | None = None) -> Stage:
-    """Conversion paths (``path``, ``conversions``, ``nulls``, ``value``) from prepared events; partials add up.
+def paths_stage(options: PathOptions | None = None, *, with_times: bool = False) -> Stage:
+    """Conversion paths (``path``, ``conversions``, ``nulls``, ``value``; with ``with_times`` also the touch times
+    ``days_before_end``, part of the key as in :func:`analysis.attribution.aggregate_paths`) from prepared events;
+    partials add up.
 
     Examples
     --------
@@ -27,14 +29,16 @@ def paths_stage(options: PathOptions | None = None) -> Stage:
     ['path', 'conversions', 'nulls', 'value']
     """
     opts = options or PathOptions()
+    schema = pl.Schema({**PATH_SCHEMA, **({"days_before_end": pl.List(pl.Float64())} if with_times else {})})
+    keys = ("path", "days_before_end") if with_times else ("path",)
 
     def run(part: pl.DataFrame) -> pl.DataFrame:
         if not part.height:
-            return pl.DataFrame(schema=PATH_SCHEMA)
-        return aggregate_paths(journey_table(part, opts))
+            return pl.DataFrame(schema=schema)
+        return aggregate_paths(journey_table(part, opts), with_times=with_times)
 
     def finish(merged: pl.DataFrame) -> pl.DataFrame:
-        return merged.select(PATH_SCHEMA.names())
+        return merged.select(schema.names())
 
-    return Stage("paths", run, lambda _: PATH_SCHEMA, keys=("path",),
-                 aggs={"conversions": "sum", "nulls": "sum", "value": "sum"}, order=("path",), finish=finish)
+    return Stage("paths", run, lambda _: schema, keys=keys,
+                 aggs={"conversions": "sum", "nulls": "sum", "value": "sum"}, order=keys, finish=finish)

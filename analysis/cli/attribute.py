@@ -26,13 +26,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--paths-out", help="also write the conversion path table here")
 
 
-def _paths(run: Run, source: Source, *, prepared: bool = False) -> pl.DataFrame:
+def _paths(run: Run, source: Source, *, prepared: bool = False, with_times: bool = False) -> pl.DataFrame:
     lookback = float(run.option("attribution_lookback_days", run.args.lookback_days, ATTRIBUTION_LOOKBACK.days))
     from analysis.attribution import conversion_paths  # noqa: PLC0415
 
     before = prepare_first(prepared=prepared, session_gap=gap(run), date_range=None if prepared else dates(run))
     return conversion_paths(
-        source,
+        source, with_times=with_times,
         conversion_events=run.option("conversion_events", split(run.args.conversion_events), list(CONVERSION_EVENTS)),
         lookback=timedelta(days=lookback) if lookback > 0 else None,
         touch=run.option("attribution_touch", run.args.touch, "channel"),
@@ -54,11 +54,11 @@ def execute(run: Run, out: TextIO) -> None:
 
         people = keep_persona(labelled(run, source), str(persona))
         run.say(f"persona {persona!r}: {people.height:,} events")
-        paths = _paths(run, people, prepared=True)
+        paths = _paths(run, people, prepared=True, with_times="time_decay" in models)
     else:
-        paths = _paths(run, source)
+        paths = _paths(run, source, with_times="time_decay" in models)
     if not paths["conversions"].sum() > 0:  # name the events found and the likely ones, never all-zero credits
-        from analysis.attribution.checks import require_conversions  # noqa: PLC0415
+        from analysis.conversions import require_conversions  # noqa: PLC0415
 
         require_conversions(people if persona is not None else source,
                             run.option("conversion_events", split(run.args.conversion_events),

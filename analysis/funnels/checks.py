@@ -13,7 +13,7 @@ from pathlib import Path
 import polars as pl
 
 from analysis import schema as s
-from analysis.attribution.checks import event_summary
+from analysis.conversions import event_summary
 from analysis.engine.partition import lazy_events
 from analysis.errors import EmptyResultError, MissingEventError
 from analysis.funnels.spec import FunnelSpec
@@ -55,7 +55,7 @@ every count from it on would be zero. Close matches: purchase. Events found (2):
         hint = f" Close matches: {', '.join(close)}." if close else ""
         if summary.is_empty():
             raise MissingEventError(f"step {k + 1} {spec.labels[k]!r} does not occur in the data, which holds no "
-                                    "events at all")
+                                    "events at all; widen the dates or loosen the filters")
         shown = ", ".join(f"{e} ({c:,})" for e, c in summary.head(_SHOWN).select(s.EVENT, "events").iter_rows())
         more = f" and {summary.height - _SHOWN:,} more" if summary.height > _SHOWN else ""
         raise MissingEventError(f"step {k + 1} {spec.labels[k]!r} does not occur in the data, so nobody can reach "

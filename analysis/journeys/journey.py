@@ -16,7 +16,7 @@ from datetime import timedelta
 import polars as pl
 
 from analysis import schema as s
-from analysis.attribution.checks import require_conversions
+from analysis.conversions import require_conversions
 from analysis.engine import Engine, EngineOptions, Source, run
 from analysis.errors import AnalysisError, EmptyResultError
 from analysis.journeys.cut import journey_number

@@ -15,8 +15,9 @@ from ui import state
 from ui.data import SAMPLE_NAME, Dataset
 
 ROOT = Path(__file__).resolve().parents[2]
-# caches of public data only: the list of time zones (the default dataset is a plain once-per-server value)
-PUBLIC_CACHES = {("ingest.py", "all_timezones")}
+# caches that hold no user data: the list of time zones (the default dataset is a plain once-per-server value) and
+# the server's Spark session (a connection, started once per server as issue 21 asks; it keeps no frame)
+PUBLIC_CACHES = {("ingest.py", "all_timezones"), ("spark.py", "shared_session")}
 
 
 def _cache_decorators() -> list[tuple[str, str, bool]]:

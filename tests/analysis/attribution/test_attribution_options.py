@@ -34,6 +34,7 @@ from analysis.attribution import (
     markov,
     shapley,
 )
+from analysis.attribution.segments import SegmentKeywords
 from analysis.vocabulary import HALF_LIFE
 
 P = pl.DataFrame(
@@ -60,7 +61,7 @@ PUBLIC: list[tuple[Callable[..., Any], type]] = [
     (bootstrap_draws, BootstrapKeywords),
     (attribution_intervals, IntervalKeywords),
     (compare_models, IntervalKeywords),
-    (attribute_by_segment, ModelKeywords),
+    (attribute_by_segment, SegmentKeywords),
 ]
 
 # Functions below the public ones that spell (some of) the options out; each must default them as the dataclass.

@@ -77,6 +77,16 @@ def test_attribute_writes_paths_and_models(csv: Path, events: pl.DataFrame, tmp_
     assert_frame_equal(table.filter(pl.col("model") == "markov").drop("model"), attribute(paths, model="markov"))
 
 
+def test_attribute_with_time_decay_uses_the_touch_times(parquet: Path, events: pl.DataFrame, tmp_path: Path) -> None:
+    code, _, err = _run("attribute", parquet, "--models", "last_touch,time_decay", "--out", tmp_path / "a.parquet",
+                        "-q")
+    assert code == EXIT_OK, err
+    table = pl.read_parquet(tmp_path / "a.parquet")
+    paths = conversion_paths(prepare(events), with_times=True)
+    assert_frame_equal(table.filter(pl.col("model") == "time_decay").drop("model"),
+                       attribute(paths, model="time_decay"), check_exact=False)
+
+
 @pytest.mark.parametrize("fixture", ["parquet", "csv"])
 def test_attribute_without_the_conversion_event_exits_3_naming_events_and_suggestions(
         fixture: str, request: pytest.FixtureRequest, tmp_path: Path) -> None:

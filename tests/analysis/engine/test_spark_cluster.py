@@ -8,6 +8,7 @@ driver's result limit, so a step that collected events to the driver would fail.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -55,10 +56,16 @@ def prepared_dir(spark: Any, raw_file: Path, tmp_path_factory: pytest.TempPathFa
     return out
 
 
+def _executors(spark: Any) -> int:
+    return int(spark.sparkContext._jsc.sc().getExecutorMemoryStatus().size()) - 1  # minus the driver
+
+
 def test_the_session_runs_on_the_cluster_with_two_executors(spark: Any, spark_cluster: str) -> None:
     assert spark.sparkContext.master == spark_cluster
-    executors = spark.sparkContext._jsc.sc().getExecutorMemoryStatus().size() - 1  # minus the driver
-    assert executors == 2
+    deadline = time.monotonic() + 120  # executors register a little after the session starts (longer under load)
+    while _executors(spark) < 2 and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert _executors(spark) == 2
 
 
 def test_the_events_are_larger_than_what_the_driver_may_collect(raw_file: Path) -> None:

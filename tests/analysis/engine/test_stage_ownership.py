@@ -61,9 +61,10 @@ def test_path_options_are_the_keywords_of_journey_paths_and_the_stage() -> None:
     assert_frame_equal(run(EVENTS, paths_stage(options)), conversion_paths(EVENTS, lookback=timedelta(hours=12)))
 
 
-def test_conversion_paths_with_times_refuses_an_engine() -> None:
-    with pytest.raises(AnalysisError, match="with_times=True"):
-        conversion_paths(EVENTS, with_times=True, engine="polars")
+def test_conversion_paths_with_times_on_the_engine_equal_in_memory() -> None:
+    expected = conversion_paths(EVENTS, with_times=True)
+    assert expected.columns == ["path", "conversions", "nulls", "value", "days_before_end"]
+    assert_frame_equal(conversion_paths(EVENTS, with_times=True, engine=EngineOptions(partitions=2)), expected)
 
 
 def test_funnel_takes_steps_with_options_or_a_spec_not_both() -> None:
