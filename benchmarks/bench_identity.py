@@ -4,14 +4,17 @@ Run: ``.venv/bin/python -m benchmarks.bench_identity --events 1000000 --people 1
 for the Spark graph on ``local[2]``). Web events come from the seeded generator (``benchmarks.common``); people
 records are generated here, vectorised: one CRM-like record per person with a customer number, an e-mail hash and a
 phone hash; 60% of the first records (at most one per web user) carry a web user id, so they link; 0.1% carry one
-placeholder e-mail (cut by the false-merge rule). Stages run one after another in this process, so peak RSS is the
-high-water mark so far.
+placeholder e-mail (cut by the false-merge rule). Every stage reports wall and CPU seconds (user + sys of this
+process: on a shared machine compare CPU) and CPU relative to the sort + group_by yardstick of the same run. Stages
+run one after another in this process, so peak RSS is the high-water mark so far; the graph stages run before the
+yardstick, so theirs is the inputs' plus the graph's.
 """
 
 from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -20,7 +23,7 @@ import polars as pl
 from analysis import schema as s
 from analysis.prepare import prepare
 from analysis.prepare.identity import identity_graph, resolve_identities
-from benchmarks.common import HEADER, Measurement, baseline_seconds, load_events, peak_rss_mb, timed, write_results
+from benchmarks.common import Measurement, baseline_pass, load_events, peak_rss_mb, timed_cpu, write_results
 
 LINKED_SHARE = 0.6
 JUNK_SHARE = 0.001
@@ -48,45 +51,62 @@ def people_records(events: pl.DataFrame, n_people: int, *, seed: int = 5) -> pl.
     )
 
 
+def _row(m: Measurement, base_cpu: float | None) -> str:
+    ratio = f"{m.cpu_seconds / base_cpu:6.2f}x" if base_cpu and m.cpu_seconds is not None else "      -"
+    return (f"{m.stage:<40} {m.events:>11,} {m.seconds:8.2f} s {m.cpu_seconds or 0:8.2f} s {ratio} "
+            f"{m.peak_rss_mb:8.0f} MB")
+
+
+HEADER = f"{'stage':<40} {'events':>11} {'wall':>10} {'CPU':>10} {'vs pass':>7} {'peak RSS':>11}"
+
+
 def run(n_events: int, n_people: int, *, repeat: int, spark: bool) -> list[Measurement]:
-    """Time the identity stages on about ``n_events`` events and ``n_people`` people records."""
+    """Time the identity stages on about ``n_events`` events and ``n_people`` people records.
+
+    The graph stages run before the yardstick pass, so their peak RSS is the inputs' plus the graph's own; the
+    stages after it report the high-water mark so far. CPU ratios use the yardstick's CPU seconds of this run.
+    """
     events = load_events(n_events)
     people = people_records(events, n_people)
     n = events.height
-    base = baseline_seconds(events, repeat=repeat)
-    out = [Measurement("baseline: sort + group_by", n, base, peak_rss_mb(), base)]
-    print(out[-1].row(), flush=True)
+    out: list[Measurement] = []
+    print(f"   inputs loaded: peak RSS {peak_rss_mb():.0f} MB", flush=True)
 
-    def stage(name: str, fn: Callable[[], Any]) -> Any:
-        seconds, result = timed(fn, repeat=repeat)
-        out.append(Measurement(f"{name} (+{n_people:,} people)" if "people" in name else name, n, seconds,
-                               peak_rss_mb(), base))
-        print(out[-1].row(), flush=True)
+    def stage(name: str, fn: Callable[[], Any], base: Measurement | None = None) -> Any:
+        wall, cpu, result = timed_cpu(fn, repeat=repeat)
+        label = f"{name} (+{n_people:,} people)" if "people" in name else name
+        out.append(Measurement(label, n, wall, peak_rss_mb(), base.seconds if base else None, cpu))
+        print(_row(out[-1], base.cpu_seconds if base else None), flush=True)
         return result
 
     stage("graph, events only", lambda: identity_graph([events]))
     graph = stage("graph, events + people", lambda: identity_graph([events, people]))
-    stage("resolve, events + people", lambda: resolve_identities(events, people=people))
-    prepared = stage("prepare, events + people", lambda: prepare(events, people=people))
+    stage("baseline: sort + group_by", lambda: baseline_pass(events))
+    base = out[-1]
+    out = [replace(m, baseline_seconds=base.seconds) for m in out]
+    for m in out[:2]:
+        print(f"{_row(m, base.cpu_seconds)} (wall {m.ratio:.2f}x the pass)", flush=True)
+    stage("resolve, events + people", lambda: resolve_identities(events, people=people), base)
+    prepared = stage("prepare, events + people", lambda: prepare(events, people=people), base)
     print(f"   people {prepared[s.USER_ID].n_unique():,}, linked identifiers {graph.nodes.height:,}, "
           f"cut {graph.cuts['identifiers'].sum():,}", flush=True)
     if spark:
-        out += _spark(events, people, n, base)
+        out.append(_spark(events, people, n, base))
     return out
 
 
-def _spark(events: pl.DataFrame, people: pl.DataFrame, n: int, base: float) -> list[Measurement]:
+def _spark(events: pl.DataFrame, people: pl.DataFrame, n: int, base: Measurement) -> Measurement:
     from analysis.engine.spark import arrow_schema, spark_session  # noqa: PLC0415 (optional)
     from analysis.engine.spark_identity import spark_identity_graph  # noqa: PLC0415
 
     session = spark_session(shuffle_partitions=8)
     frames = [session.createDataFrame(f.to_arrow().cast(arrow_schema(f.schema)))
               for f in (events.select(s.USER_ID, s.ANONYMOUS_ID), people.drop("segment", "source_file"))]
-    seconds, count = timed(lambda: spark_identity_graph(frames).count())
-    m = Measurement(f"spark graph, events + people ({count:,} ids)", n, seconds, peak_rss_mb(), base)
-    print(m.row(), "(driver RSS only)", flush=True)
+    wall, cpu, count = timed_cpu(lambda: spark_identity_graph(frames).count())
+    m = Measurement(f"spark graph, events + people ({count:,} ids)", n, wall, peak_rss_mb(), base.seconds, cpu)
+    print(_row(m, base.cpu_seconds), "(driver process only: CPU and RSS exclude the JVM)", flush=True)
     session.stop()
-    return [m]
+    return m
 
 
 def main() -> None:

@@ -35,6 +35,7 @@ class Measurement:
     seconds: float
     peak_rss_mb: float
     baseline_seconds: float | None = None
+    cpu_seconds: float | None = None  # user + sys of this process (all threads), where a bench measures it
 
     @property
     def events_per_second(self) -> float:
@@ -67,6 +68,20 @@ def timed(fn: Callable[[], T], *, repeat: int = 1) -> tuple[float, T]:
         result = fn()
         best = min(best, time.perf_counter() - start)
     return best, result  # type: ignore[return-value]
+
+
+def timed_cpu(fn: Callable[[], T], *, repeat: int = 1) -> tuple[float, float, T]:
+    """Best wall-clock and best CPU seconds (user + sys of this process, all threads) of ``repeat`` runs of ``fn``.
+
+    On a shared machine CPU seconds move far less with the others' load than wall seconds do.
+    """
+    wall, cpu, result = float("inf"), float("inf"), None
+    for _ in range(repeat):
+        start, start_cpu = time.perf_counter(), time.process_time()
+        result = fn()
+        cpu = min(cpu, time.process_time() - start_cpu)
+        wall = min(wall, time.perf_counter() - start)
+    return wall, cpu, result  # type: ignore[return-value]
 
 
 def sample_path(n_events: int, *, seed: int = 42) -> Path:

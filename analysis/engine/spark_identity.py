@@ -87,20 +87,20 @@ def spark_components(edges: SparkFrame, nodes: SparkFrame) -> SparkFrame:
     Min-label propagation with pointer jumping, as DataFrame joins; stops when a round changes no label.
     """
     F = _f()
-    labels = nodes.select("node").distinct().withColumn("label", F.col("node")).cache()
+    labels = nodes.select("node").distinct().withColumn("label", F.col("node")).localCheckpoint()
     for _ in range(_MAX_ROUNDS):
         seen = (edges.join(labels.select(F.col("node").alias("b"), F.col("label").alias("lb")), "b")
                 .groupBy("a").agg(F.min("lb").alias("m")).withColumnRenamed("a", "node"))
         new = labels.join(seen, "node", "left").select(
-            "node", F.least(F.col("label"), F.coalesce(F.col("m"), F.col("label"))).alias("label"))
+            "node", F.col("label").alias("old"), F.least(F.col("label"), F.coalesce(F.col("m"), F.col("label")))
+            .alias("label"))
         jumped = new.join(new.select(F.col("node").alias("label"), F.col("label").alias("l2")), "label", "left")
-        new = jumped.select("node", F.least(F.col("label"), F.coalesce(F.col("l2"), F.col("label"))).alias("label"))
-        new = new.cache()
-        # one job per round: it fills the cache of the new labels and tells whether any label moved
-        changed = new.join(labels.withColumnRenamed("label", "old"), "node").filter(
-            F.col("label") != F.col("old")).limit(1).count()
-        labels.unpersist()
-        labels = new
+        # a checkpoint, not a cache: the plan of a round then starts from the last round's rows instead of
+        # holding every earlier round (twice per round, through the self-join), which grew without bound
+        new = jumped.select("node", "old", F.least(F.col("label"), F.coalesce(F.col("l2"), F.col("label")))
+                            .alias("label")).localCheckpoint()
+        changed = new.filter(F.col("label") != F.col("old")).limit(1).count()
+        labels = new.drop("old")
         if not changed:
             return labels
     raise AnalysisError(f"identity links did not settle in {_MAX_ROUNDS} rounds")  # pragma: no cover

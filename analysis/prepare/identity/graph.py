@@ -106,47 +106,76 @@ def id_columns(frame: pl.DataFrame) -> list[str]:
     return [c for c in ID_TYPES if c in frame.columns]
 
 
-def _pairs(frames: Sequence[pl.DataFrame]) -> pl.DataFrame:
-    """Distinct undirected links (type and value of both ends, smaller type first) over all rows of all frames."""
-    parts = []
+@dataclass(frozen=True)
+class _Encoded:
+    """Identifiers as integer node ids, assigned once: ``values`` holds every linked identifier in sorted
+    (type rank, value) order, so a node id is its row there; ``kinds`` is each node's type rank; ``pairs`` holds
+    the distinct links (``a`` < ``b``, ``a`` of the better type) over all rows of all frames."""
+
+    values: pl.Series
+    kinds: np.ndarray
+    pairs: pl.DataFrame
+
+
+def _encode(frames: Sequence[pl.DataFrame]) -> _Encoded:
+    """Map every (type, value) to a node id once; only rows with two or more identifiers link anything."""
+    rows = []
     for frame in frames:
         cols = id_columns(frame)
-        for a, b in combinations(cols, 2):
-            parts.append(
-                frame.lazy().select(pl.lit(a).alias("t1"), pl.col(a).alias("v1"), pl.lit(b).alias("t2"),
-                                    pl.col(b).alias("v2")).drop_nulls().unique()
-            )
-    if not parts:
-        return pl.DataFrame(schema={"t1": pl.String, "v1": pl.String, "t2": pl.String, "v2": pl.String})
-    return pl.concat(parts).unique().collect()
+        if len(cols) > 1:
+            linked = pl.sum_horizontal(pl.col(cols).is_not_null()) >= 2
+            rows.append(frame.lazy().select(pl.col(cols).cast(pl.String)).filter(linked).unique().collect())
+    # per type the sorted distinct values; a node id is the value's position after all better types' values
+    dicts = [pl.concat([r[kind] for r in rows if kind in r.columns] or [pl.Series(kind, [], pl.String)])
+             .drop_nulls().unique().sort() for kind in ID_TYPES]
+    offsets = np.cumsum([0, *(len(d) for d in dicts)])
+    tables = {kind: d.to_frame(kind).with_row_index("_id", offset=int(start)).with_columns(pl.col("_id").cast(pl.Int64))
+              for kind, d, start in zip(ID_TYPES, dicts, offsets[:-1], strict=True)}
+    links = []
+    for r in rows:
+        coded = pl.DataFrame([r.select(k).join(tables[k], on=k, how="left", maintain_order="left")["_id"].alias(k)
+                              for k in r.columns])
+        links += [coded.select(pl.col(a).alias("a"), pl.col(b).alias("b")).drop_nulls()
+                  for a, b in combinations(coded.columns, 2)]
+    pairs = pl.concat(links).unique() if links else pl.DataFrame(schema={"a": pl.Int64, "b": pl.Int64})
+    kinds = np.repeat(np.arange(len(ID_TYPES), dtype=np.int8), np.diff(offsets))
+    return _Encoded(values=pl.concat(dicts).rename("value"), kinds=kinds, pairs=pairs)
 
 
-def _directed(pairs: pl.DataFrame) -> pl.DataFrame:
-    back = pairs.select(pl.col("t2").alias("t1"), pl.col("v2").alias("v1"), pl.col("t1").alias("t2"),
-                        pl.col("v1").alias("v2"))
-    return pl.concat([pairs, back])
+def _directed(pairs: pl.DataFrame, kinds: np.ndarray) -> pl.DataFrame:
+    """Both directions of every link: ``a`` -> ``b`` with the type ranks ``ta`` and ``tb`` of both ends."""
+    both = pl.concat([pairs, pairs.select(pl.col("b").alias("a"), pl.col("a").alias("b"))])
+    kind = pl.Series(kinds)
+    return both.with_columns(ta=kind.gather(both["a"]), tb=kind.gather(both["b"]))
+
+
+def _ranks(types: Sequence[str]) -> list[int]:
+    return [ID_TYPES.index(t) for t in types]
 
 
 def _cut_table(directed: pl.DataFrame, rules: IdentityRules) -> pl.DataFrame:
-    """Per identifier and neighbour type: how many values it links and whether (and why) those links are cut."""
-    person_level = pl.col("t2").is_in(DEVICE_TYPES).not_()
-    counts = directed.group_by("t1", "v1", "t2").agg(pl.col("v2").n_unique().alias("n"))
-    over = counts.filter(person_level & (pl.col("n") > rules.max_links)).select("t1", "v1").unique()
-    conflict = counts.filter(pl.col("t2").is_in(rules.one_per_person) & (pl.col("n") >= 2))
+    """Per identifier and neighbour type: whether (and why) its links are cut (``tb`` null: all of them).
+
+    Links are distinct, so the number of rows per identifier and neighbour type is the number of values it links.
+    """
+    person_level = pl.col("tb").is_in(_ranks(DEVICE_TYPES)).not_()
+    counts = directed.group_by("a", "ta", "tb").len("n")
+    over = counts.filter(person_level & (pl.col("n") > rules.max_links)).select("a", "ta").unique()
+    conflict = counts.filter(pl.col("tb").is_in(_ranks(rules.one_per_person)) & (pl.col("n") >= 2))
     return pl.concat([
-        over.with_columns(pl.lit(None, pl.String).alias("t2"), pl.lit("overlinked").alias("reason")),
-        conflict.join(over, on=["t1", "v1"], how="anti").select("t1", "v1", "t2", pl.lit("conflict").alias("reason")),
+        over.with_columns(pl.lit(None, pl.Int8).alias("tb"), pl.lit("overlinked").alias("reason")),
+        conflict.join(over, on="a", how="anti").select("a", "ta", "tb", pl.lit("conflict").alias("reason")),
     ])
 
 
 def _drop_cut(directed: pl.DataFrame, cuts: pl.DataFrame) -> pl.DataFrame:
-    whole = cuts.filter(pl.col("t2").is_null()).select("t1", "v1")
-    typed = cuts.filter(pl.col("t2").is_not_null()).select("t1", "v1", "t2")
-    out = directed.join(whole, on=["t1", "v1"], how="anti").join(typed, on=["t1", "v1", "t2"], how="anti")
+    whole = cuts.filter(pl.col("tb").is_null()).select("a")
+    typed = cuts.filter(pl.col("tb").is_not_null()).select("a", "tb")
+    out = directed.join(whole, on="a", how="anti").join(typed, on=["a", "tb"], how="anti")
     # a link survives only if neither end cut it
-    flipped_whole = whole.rename({"t1": "t2", "v1": "v2"})
-    flipped_typed = typed.rename({"t1": "t2", "v1": "v2", "t2": "t1"})
-    return out.join(flipped_whole, on=["t2", "v2"], how="anti").join(flipped_typed, on=["t2", "v2", "t1"], how="anti")
+    flipped_whole = whole.rename({"a": "b"})
+    flipped_typed = typed.rename({"a": "b", "tb": "ta"})
+    return out.join(flipped_whole, on="b", how="anti").join(flipped_typed, on=["b", "ta"], how="anti")
 
 
 def _components(n: int, src: np.ndarray, dst: np.ndarray) -> np.ndarray:
@@ -172,29 +201,17 @@ def _components(n: int, src: np.ndarray, dst: np.ndarray) -> np.ndarray:
     raise AnalysisError(f"identity links did not settle in {_MAX_ROUNDS} rounds")  # pragma: no cover
 
 
-def _node_frame(directed: pl.DataFrame) -> pl.DataFrame:
-    """Linked identifiers with a dense id in sorted (type rank, value) order: ids do not depend on row order."""
-    rank = {t: i for i, t in enumerate(ID_TYPES)}
-    return (
-        directed.select(pl.col("t1").alias("id_type"), pl.col("v1").alias("value")).unique()
-        .with_columns(pl.col("id_type").replace_strict(rank, return_dtype=pl.Int8).alias("rank"))
-        .sort("rank", "value")
-        .with_row_index("node")
-        .with_columns(pl.col("node").cast(pl.Int64))
-    )
-
-
 def _split_conflicts(nodes: pl.DataFrame, edges: pl.DataFrame, rules: IdentityRules) -> tuple[pl.DataFrame, int]:
     """Split components holding two values of a one-per-person type: every node joins the nearest such value."""
     split = 0
-    for kind in rules.one_per_person:
-        bad = (nodes.filter(pl.col("id_type") == kind).group_by("label").len()
+    for kind in _ranks(rules.one_per_person):
+        bad = (nodes.filter(pl.col("kind") == kind).group_by("label").len()
                .filter(pl.col("len") > 1).select("label"))
         if not bad.height:
             continue
         split += bad.height
         inside = nodes.join(bad, on="label", how="semi")
-        anchor = inside.filter(pl.col("id_type") == kind).select("node", pl.col("node").alias("anchor"))
+        anchor = inside.filter(pl.col("kind") == kind).select("node", pl.col("node").alias("anchor"))
         local = edges.join(inside.select(pl.col("node").alias("a"), pl.col("label").alias("la")), on="a") \
             .join(inside.select(pl.col("node").alias("b"), pl.col("label").alias("lb")), on="b") \
             .filter(pl.col("la") == pl.col("lb")).select("a", "b")
@@ -232,51 +249,52 @@ def identity_graph(frames: Sequence[pl.DataFrame], *, rules: IdentityRules | Non
     ['u1', 'u1', 'u1']
     """
     rules = rules or IdentityRules()
-    directed = _directed(_pairs(frames))
+    encoded = _encode(frames)
+    directed = _directed(encoded.pairs, encoded.kinds)
     cuts = _cut_table(directed, rules)
     kept = _drop_cut(directed, cuts)
-    nodes = _node_frame(directed)
-    ids = nodes.select("id_type", "value", "node")
-    edges = (kept.join(ids.rename({"id_type": "t1", "value": "v1", "node": "a"}), on=["t1", "v1"])
-             .join(ids.rename({"id_type": "t2", "value": "v2", "node": "b"}), on=["t2", "v2"])
-             .select("a", "b"))
-    labels = _components(nodes.height, edges["a"].to_numpy(), edges["b"].to_numpy())
-    nodes = nodes.with_columns(pl.Series("label", labels, dtype=pl.Int64))
-    nodes, split = _split_conflicts(nodes, edges, rules)
-    best = (nodes.sort("rank", "value").group_by("label", maintain_order=True).first()
-            .select("label", pl.struct("id_type", "value").alias("_best")))
-    prefix = pl.col("_best").struct.field("id_type").replace_strict(KEY_PREFIX, return_dtype=pl.String)
-    person = pl.concat_str(prefix, pl.col("_best").struct.field("value"))
-    nodes = (nodes.join(best, on="label").with_columns(person.alias("person"))
-             .sort("rank", "value").select("id_type", "value", "person"))
+    n = len(encoded.values)
+    labels = _components(n, kept["a"].to_numpy(), kept["b"].to_numpy())
+    nodes = pl.DataFrame({"node": np.arange(n, dtype=np.int64), "kind": encoded.kinds, "label": labels})
+    nodes, split = _split_conflicts(nodes, kept.select("a", "b"), rules)
+    # node ids follow (type rank, value), so a component's best identifier is its smallest node id
+    best = nodes.select(pl.col("node").min().over("label"))["node"].to_numpy()
+    kinds = pl.Series(encoded.kinds)
+    nodes = pl.DataFrame({"id_type": pl.Series(ID_TYPES).gather(kinds), "value": encoded.values,
+                          "_prefix": pl.Series([KEY_PREFIX[t] for t in ID_TYPES]).gather(kinds)})
+    nodes = nodes.select("id_type", "value", pl.concat_str("_prefix", "value").gather(best).alias("person"))
     return IdentityGraph(nodes=nodes, links=_link_counts(directed, kept), cuts=_cut_counts(cuts, directed),
                          split_people=split, rules=rules)
 
 
+def _type_names(frame: pl.DataFrame, renames: dict[str, str]) -> pl.DataFrame:
+    """Type ranks turned back into type names."""
+    names = pl.Series(ID_TYPES)
+    return frame.with_columns(names.gather(frame[c]).alias(c) for c in renames).rename(renames)
+
+
 def _link_counts(directed: pl.DataFrame, kept: pl.DataFrame) -> pl.DataFrame:
     """Links per pair of identifier types: how many were kept and how many the rule cut."""
-    rank = {t: i for i, t in enumerate(ID_TYPES)}
 
     def count(frame: pl.DataFrame, name: str) -> pl.DataFrame:
-        forward = pl.col("t1").replace_strict(rank) < pl.col("t2").replace_strict(rank)
-        return frame.filter(forward).group_by("t1", "t2").len(name=name)
+        return frame.filter(pl.col("ta") < pl.col("tb")).group_by("ta", "tb").len(name=name)
 
-    out = count(directed, "links").join(count(kept, "kept"), on=["t1", "t2"], how="left")
-    return (out.with_columns(pl.col("kept").fill_null(0).cast(pl.Int64), pl.col("links").cast(pl.Int64))
-            .with_columns((pl.col("links") - pl.col("kept")).alias("cut"))
-            .rename({"t1": "from_type", "t2": "to_type"}).select("from_type", "to_type", "kept", "cut")
+    out = count(directed, "links").join(count(kept, "kept"), on=["ta", "tb"], how="left")
+    out = (out.with_columns(pl.col("kept").fill_null(0).cast(pl.Int64), pl.col("links").cast(pl.Int64))
+           .with_columns((pl.col("links") - pl.col("kept")).alias("cut")))
+    return (_type_names(out, {"ta": "from_type", "tb": "to_type"}).select("from_type", "to_type", "kept", "cut")
             .sort("from_type", "to_type"))
 
 
 def _cut_counts(cuts: pl.DataFrame, directed: pl.DataFrame) -> pl.DataFrame:
     """Identifiers cut per type and reason, with the number of links they lost."""
-    lost_whole = directed.join(cuts.filter(pl.col("t2").is_null()).select("t1", "v1"), on=["t1", "v1"])
-    lost_typed = directed.join(cuts.filter(pl.col("t2").is_not_null()).select("t1", "v1", "t2"),
-                               on=["t1", "v1", "t2"])
+    lost_whole = directed.join(cuts.filter(pl.col("tb").is_null()).select("a"), on="a")
+    lost_typed = directed.join(cuts.filter(pl.col("tb").is_not_null()).select("a", "tb"), on=["a", "tb"])
     per = pl.concat([
-        lost_whole.group_by("t1", "v1").len().with_columns(pl.lit("overlinked").alias("reason")),
-        lost_typed.group_by("t1", "v1").len().with_columns(pl.lit("conflict").alias("reason")),
+        lost_whole.group_by("a", "ta").len().with_columns(pl.lit("overlinked").alias("reason")),
+        lost_typed.group_by("a", "ta").len().with_columns(pl.lit("conflict").alias("reason")),
     ])
-    return (per.group_by("t1", "reason").agg(pl.len().cast(pl.Int64).alias("identifiers"),
-                                             pl.col("len").sum().cast(pl.Int64).alias("links_cut"))
-            .rename({"t1": "id_type"}).sort("reason", "id_type"))
+    out = per.group_by("ta", "reason").agg(pl.len().cast(pl.Int64).alias("identifiers"),
+                                           pl.col("len").sum().cast(pl.Int64).alias("links_cut"))
+    return _type_names(out, {"ta": "id_type"}).select("id_type", "reason", "identifiers", "links_cut") \
+        .sort("reason", "id_type")

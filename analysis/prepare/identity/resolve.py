@@ -28,7 +28,8 @@ def with_person(frame: pl.DataFrame, graph: IdentityGraph, *, name: str) -> pl.D
     if not types:
         return frame.with_columns(pl.lit(None, pl.String).alias(name))
     # the joins run on the identifier columns alone: joining the whole frame would copy every column per type
-    ids = frame.select(types)
+    # (as strings: a column with no value at all has type Null)
+    ids = frame.select(pl.col(types).cast(pl.String))
     keys = []
     for i, kind in enumerate(types):
         table = graph.nodes.filter(pl.col("id_type") == kind).select(

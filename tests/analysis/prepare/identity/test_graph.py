@@ -91,6 +91,18 @@ def test_events_and_people_get_the_same_person() -> None:
     assert resolved.people is not None and resolved.people["person"].to_list() == ["u1"]
 
 
+def test_an_identifier_column_with_no_value_links_nothing_and_fails_nothing() -> None:
+    # an export whose e-mail column is empty throughout reads as a column of type Null, not String
+    web = frame(user_id=[None, "u1"], anonymous_id=["a1", "a1"], timestamp=[0, 1], event=["page_view", "login"])
+    crm = pl.DataFrame({"customer_id": ["K1", "K2"], "user_id": ["u1", None], "email": [None, None]})
+    assert crm.schema["email"] == pl.Null
+    resolved = resolve_identities(web, people=crm)
+    assert resolved.events["user_id"].to_list() == ["u1", "u1"]
+    assert resolved.people is not None and resolved.people["person"].to_list() == ["u1", "customer:K2"]
+    assert people(resolved.graph.nodes) == {("user_id", "u1"): "u1", ("customer_id", "K1"): "u1",
+                                            ("anonymous_id", "a1"): "u1"}
+
+
 _IDS = st.sampled_from(["u1", "u2", "u3", None])
 _ANON = st.sampled_from(["a1", "a2", "a3", "a4"])
 _MAIL = st.sampled_from(["e1", "e2", "e3", "junk", None])
