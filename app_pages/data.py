@@ -32,9 +32,12 @@ c3.metric("Days", "–" if summary.first is None or summary.last is None
           else f"{(summary.last.date() - summary.first.date()).days + 1:,}")
 if dataset.name != SAMPLE_NAME:
     st.button("Back to the bundled sample", on_click=use_sample, key="data.use_sample")
-with st.expander("Preview of the active events"):
-    shown = ingest.preview(dataset.events, 100)
-    show_table(shown, lr.event_columns(shown), currency=lr.currency(dataset.events, sample=dataset.name == SAMPLE_NAME))
+# lazy (on_change="rerun"): a table in a closed expander is still drawn, and the browser's first view pays for it
+with st.expander("Preview of the active events", key="data.preview_open", on_change="rerun") as preview:
+    if preview.open:
+        shown = ingest.preview(dataset.events, 100)
+        show_table(shown, lr.event_columns(shown),
+                   currency=lr.currency(dataset.events, sample=dataset.name == SAMPLE_NAME))
 people_ui.overlap_block()  # people per combination of sources, when people files are joined
 conversion_section()  # which events count as conversions here (asked right after a load)
 
@@ -70,10 +73,11 @@ with st.expander("Example exports to try"):
 uploads, people_uploads = people_ui.split_by_kind(ingest.read_uploads(files))
 if not uploads:
     if isinstance(dataset.report, LoadReport):
-        with st.expander("Load report of the active dataset"):
-            st.caption(f"{dataset.report.rows_read:,} rows read = {dataset.report.kept:,} loaded as is + "
-                       f"{dataset.report.repaired:,} loaded after a fix + {dataset.report.rejected:,} not loaded")
-            show_table(lr.file_summary(dataset.report), lr.FILE_COLUMNS)
+        with st.expander("Load report of the active dataset", key="data.report_open", on_change="rerun") as section:
+            if section.open:
+                st.caption(f"{dataset.report.rows_read:,} rows read = {dataset.report.kept:,} loaded as is + "
+                           f"{dataset.report.repaired:,} loaded after a fix + {dataset.report.rejected:,} not loaded")
+                show_table(lr.file_summary(dataset.report), lr.FILE_COLUMNS)
     elif not people_uploads:
         st.info("The bundled sample is active. Upload your own exports to analyse them instead.")
 else:

@@ -171,6 +171,9 @@ def test_activating_an_upload_releases_the_uploader_and_keeps_its_report() -> No
     # a fresh, empty uploader replaces the one that held the bytes, so Streamlit lets them go
     assert [u.key for u in at.file_uploader] == [f"{ingest.UPLOADER}.1"]
     assert not at.file_uploader(key=f"{ingest.UPLOADER}.1").value
+    assert not [d for d in at.dataframe if "rows_read" in d.value.columns]  # the report waits in a closed expander
+    at.session_state["data.report_open"] = True  # the user opens "Load report of the active dataset"
+    at.run()
     assert summary_frame(at)["file"].tolist() == ["mp.csv"]
     assert texts(at)[0] == "mp.csv"
 
