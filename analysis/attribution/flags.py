@@ -7,7 +7,9 @@ Three flags, from a :class:`~analysis.attribution.compare.ModelComparison`:
 * ``crosses_zero``: the bootstrap interval runs from below zero to above it, so even the sign is uncertain.
 * ``models_disagree``: two models' intervals for the channel's share of conversions do not overlap, so the models
   answer differently beyond what resampling explains. One row per channel, for the pair furthest apart (``model``
-  is the one giving the larger share; the note names both).
+  is the one giving the larger share, ``other`` the one giving the smaller; the note names both).
+
+Columns: ``model``, ``channel``, ``flag``, ``note`` and ``other`` (null but for ``models_disagree``).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from analysis.attribution.models import LABELS
 Flag = Literal["negative", "crosses_zero", "models_disagree"]
 FLAG_LABELS: dict[str, str] = {"negative": "negative credit", "crosses_zero": "interval crosses zero",
                                "models_disagree": "models disagree"}
-_SCHEMA = {"model": pl.String, "channel": pl.String, "flag": pl.String, "note": pl.String}
+_SCHEMA = {"model": pl.String, "channel": pl.String, "flag": pl.String, "note": pl.String, "other": pl.String}
 
 
 def _label(model: pl.Expr) -> pl.Expr:
@@ -59,11 +61,12 @@ def credit_flags(comparison: ModelComparison) -> pl.DataFrame:
              .sort(["channel", "gap", "model", "other"], descending=[False, True, False, False])
              .group_by("channel", maintain_order=True).first())
     disagree = apart.select(
-        "model", "channel", flag=pl.lit("models_disagree"),
+        "model", "channel", "other", flag=pl.lit("models_disagree"),
         note=pl.format("its share of conversions runs from {}% ({}) to {}% ({}) and the intervals do not overlap: "
                        "which model you pick changes the answer", (pl.col("share_b") * 100).round(1),
                        _label(pl.col("other")), (pl.col("share_a") * 100).round(1), _label(pl.col("model"))))
-    return (pl.concat([negative, crosses, disagree], how="vertical_relaxed").cast(_SCHEMA)  # type: ignore[arg-type]
+    return (pl.concat([negative, crosses, disagree], how="diagonal_relaxed").select(list(_SCHEMA))
+            .cast(_SCHEMA)  # type: ignore[arg-type]
             .sort("model", "channel", "flag"))
 
 

@@ -69,8 +69,8 @@ def readable_table(comparison: ModelComparison, flags: pl.DataFrame, *, metric: 
     """Channels in robust-rank order, one column per model with "credit (low to high)" and the checks in words.
 
     Column names are the models' plain names; a negative or sign-uncertain credit gets "⚠"; the Checks column says
-    what is flagged for the channel (models that disagree beyond their intervals included). ``flags`` is
-    :func:`analysis.attribution.credit_flags` of ``comparison``.
+    what is flagged for the channel (the two models furthest apart, when models disagree beyond their intervals).
+    ``flags`` is :func:`analysis.attribution.credit_flags` of ``comparison``.
 
     Examples
     --------
@@ -89,7 +89,8 @@ def readable_table(comparison: ModelComparison, flags: pl.DataFrame, *, metric: 
         cell=pl.concat_str("cell", pl.col("_warn").fill_null("")))
     wide = cells.pivot("model", index="channel", values="cell")
     label = pl.col("flag").replace_strict(FLAG_LABELS, default=pl.col("flag"))
-    checks = (flags.with_columns(_check=pl.when(pl.col("flag") == DISAGREE).then(label)
+    checks = (flags.with_columns(_check=pl.when(pl.col("flag") == DISAGREE)
+                                 .then(pl.format("{} ({} vs {})", label, _plain("model"), _plain("other")))
                                  .otherwise(pl.format("{} ({})", label, _plain("model"))))
               .group_by("channel", maintain_order=True).agg(Checks=pl.col("_check").unique(maintain_order=True)
                                                             .str.join("; ")))

@@ -42,9 +42,10 @@ def comparison() -> ModelComparison:
 
 
 def flags() -> pl.DataFrame:
-    return pl.DataFrame({"model": ["shapley", "shapley", "all"], "channel": ["Paid Search", "Paid Search", "Email"],
+    return pl.DataFrame({"model": ["shapley", "shapley", "shapley"], "channel": ["Paid Search", "Paid Search", "Email"],
                          "flag": ["negative", "crosses_zero", "models_disagree"],
-                         "note": ["credit below zero", "could be either sign", "linear and shapley differ"]})
+                         "note": ["credit below zero", "could be either sign", "linear and shapley differ"],
+                         "other": [None, None, "linear"]})
 
 
 @pytest.mark.parametrize(("metric", "symbol", "values", "expected"), [
@@ -63,7 +64,8 @@ def test_readable_table_one_column_per_model_with_intervals_warnings_and_checks(
         "Rank": ["1", "2"],
         "Linear": ["1,234", "10 (8 to 12)"],
         "Shapley (DP6)": ["1,300 (1,100 to 1,500)", "-56 (-90 to 3) ⚠"],
-        "Checks": ["models disagree", "negative credit (Shapley (DP6)); interval crosses zero (Shapley (DP6))"],
+        "Checks": ["models disagree (Shapley (DP6) vs Linear)",
+                   "negative credit (Shapley (DP6)); interval crosses zero (Shapley (DP6))"],
     })
     assert_frame_equal(readable_table(comparison(), flags(), metric="conversions"), expected)
 
