@@ -5,8 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from analysis.sample import Sample, generate_sample
+
+# Property tests check invariants, never speed (speed is measured in benchmarks/): no per-example deadline, so a
+# loaded CI machine cannot fail them. Tests may still set their own max_examples.
+settings.register_profile("journeylens", deadline=None)
+settings.load_profile("journeylens")
 
 ROOT = Path(__file__).resolve().parent.parent
 
