@@ -33,17 +33,20 @@ def _f() -> Any:
 
 
 def _pairs(frames: Sequence[SparkFrame]) -> SparkFrame:
-    """Distinct directed links ``(t1, v1, t2, v2)`` between the identifiers of each row, both directions."""
+    """Distinct directed links ``(t1, v1, t2, v2)`` between the identifiers of each row, both directions.
+
+    One scan per frame: each row's pairs are one array of structs, exploded, then made distinct in one shuffle.
+    """
     F = _f()
     parts = []
     for frame in frames:
         cols = [c for c in ID_TYPES if c in frame.columns]
-        for a, b in combinations(cols, 2):
-            link = frame.select(F.lit(a).alias("t1"), F.col(a).cast("string").alias("v1"), F.lit(b).alias("t2"),
-                                F.col(b).cast("string").alias("v2")).dropna()
-            parts.append(link)
-            parts.append(link.select(F.col("t2").alias("t1"), F.col("v2").alias("v1"), F.col("t1").alias("t2"),
-                                     F.col("v1").alias("v2")))
+        links = [F.struct(F.lit(x).alias("t1"), F.col(x).cast("string").alias("v1"), F.lit(y).alias("t2"),
+                          F.col(y).cast("string").alias("v2"))
+                 for a, b in combinations(cols, 2) for x, y in ((a, b), (b, a))]
+        if links:
+            parts.append(frame.select(F.explode(F.array(*links)).alias("l")).select("l.*")
+                         .filter(F.col("v1").isNotNull() & F.col("v2").isNotNull()))
     if not parts:
         raise AnalysisError("no frame has two identifier columns: nothing to link")
     out = parts[0]
@@ -53,14 +56,15 @@ def _pairs(frames: Sequence[SparkFrame]) -> SparkFrame:
 
 
 def _cuts(directed: SparkFrame, rules: IdentityRules) -> SparkFrame:
+    """The cut table ``(t1, v1, t2, reason)``, computed once (it is small and read four times by the drop)."""
     F = _f()
-    counts = directed.groupBy("t1", "v1", "t2").agg(F.countDistinct("v2").alias("n"))
+    counts = directed.groupBy("t1", "v1", "t2").count().withColumnRenamed("count", "n")  # directed is distinct
     over = (counts.filter(~F.col("t2").isin(*DEVICE_TYPES) & (F.col("n") > rules.max_links))
             .select("t1", "v1").distinct())
     conflict = (counts.filter(F.col("t2").isin(*rules.one_per_person) & (F.col("n") >= 2))
                 .join(over, ["t1", "v1"], "left_anti").select("t1", "v1", "t2", F.lit("conflict").alias("reason")))
     return over.select("t1", "v1", F.lit(None).cast("string").alias("t2"),
-                       F.lit("overlinked").alias("reason")).unionByName(conflict)
+                       F.lit("overlinked").alias("reason")).unionByName(conflict).localCheckpoint()
 
 
 def _drop_cut(directed: SparkFrame, cuts: SparkFrame) -> SparkFrame:
@@ -84,7 +88,9 @@ def _key(type_col: str, value_col: str) -> Any:
 def spark_components(edges: SparkFrame, nodes: SparkFrame) -> SparkFrame:
     """``(node, label)``: the smallest node key of each node's component over ``edges`` ``(a, b)`` (both ways).
 
-    Min-label propagation with pointer jumping, as DataFrame joins; stops when a round changes no label.
+    Min-label propagation with pointer jumping, as DataFrame joins; stops when a round changes no label. (Numbering
+    the keys first so that rounds compare integers was tried: arbitrary numbers need a round more, and the numbering
+    costs as much as it saves, 71 s against 58 s at 1M events + 100k people on ``local[2]``.)
     """
     F = _f()
     labels = nodes.select("node").distinct().withColumn("label", F.col("node")).localCheckpoint()
