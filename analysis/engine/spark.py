@@ -29,7 +29,7 @@ import pyarrow as pa
 from analysis import schema as s
 from analysis.engine.embedded import Progress, quiet
 from analysis.engine.partition import PART, ROUTE, ROW, scan_events
-from analysis.engine.spark_identity import route_labels
+from analysis.engine.spark_identity import DEVICE_NODE, USER_NODE, route_labels
 from analysis.engine.spark_session import quiet_pandas_warning, spark_session
 from analysis.engine.stage import Stage
 from analysis.errors import AnalysisError
@@ -201,25 +201,22 @@ def _route(sdf: SparkFrame, schema: pl.Schema, partitions: int) -> SparkFrame:
     """Add ``_part``: the hash group of each event's identity component (see analysis.engine.partition).
 
     The components are found by Spark joins (:func:`analysis.engine.spark_identity.route_labels`); no link is
-    collected to the driver.
+    collected to the driver. Each event is keyed by its user id, else its device id, and joined to the labels
+    once (one shuffle of the events, not one per identifier column).
     """
     from pyspark.sql import functions as F  # noqa: PLC0415
 
     user = F.col(s.USER_ID) if s.USER_ID in schema else F.lit(None).cast("string")
     anon = F.col(s.ANONYMOUS_ID) if s.ANONYMOUS_ID in schema else F.lit(None).cast("string")
-    out = sdf.withColumn("_a", anon).withColumn("_u", user)
+    out = sdf.withColumn(ROUTE, F.when(user.isNotNull(), F.concat(F.lit(USER_NODE), user))
+                         .otherwise(F.concat(F.lit(DEVICE_NODE), anon)))
     if s.USER_ID in schema and s.ANONYMOUS_ID in schema:
         labels = route_labels(sdf, list(schema.names()))
-        dev = labels.filter(F.col("node").startswith("4")).select(
-            F.expr("substring(node, 3)").alias("_a"), F.col("label").alias("_dev"))
-        usr = labels.filter(F.col("node").startswith("0")).select(
-            F.expr("substring(node, 3)").alias("_u"), F.col("label").alias("_usr"))
-        out = out.join(dev, on="_a", how="left").join(usr, on="_u", how="left")
+        out = out.join(labels.select(F.col("node").alias(ROUTE), F.col("label").alias("_label")), ROUTE, "left")
+        route = F.coalesce(F.col("_label"), F.col(ROUTE))
     else:
-        out = out.withColumn("_dev", F.lit(None).cast("string")).withColumn("_usr", F.lit(None).cast("string"))
-    route = F.when(F.col("_u").isNotNull(), F.coalesce("_usr", "_u")).otherwise(F.coalesce("_dev", "_a"))
-    return out.withColumn(PART, F.pmod(F.xxhash64(route), F.lit(partitions)).cast("int")).drop(
-        "_a", "_u", "_dev", "_usr")
+        out, route = out.withColumn("_label", F.lit(None)), F.col(ROUTE)
+    return out.withColumn(PART, F.pmod(F.xxhash64(route), F.lit(partitions)).cast("int")).drop(ROUTE, "_label")
 
 
 def _apply(sdf: SparkFrame, fn: Callable[[pl.DataFrame], pl.DataFrame], in_schema: pl.Schema, out: pl.Schema,

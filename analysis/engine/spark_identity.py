@@ -23,6 +23,9 @@ if TYPE_CHECKING:
     from pyspark.sql import DataFrame as SparkFrame
 
 _SEP = "\x1f"
+#: Node key prefixes of user ids and device ids (their :data:`ID_TYPES` rank and the separator).
+USER_NODE = f"{ID_TYPES.index(s.USER_ID)}{_SEP}"
+DEVICE_NODE = f"{ID_TYPES.index(s.ANONYMOUS_ID)}{_SEP}"
 _MAX_ROUNDS = 1_000
 
 
@@ -188,7 +191,7 @@ def route_labels(sdf: SparkFrame, columns: Sequence[str]) -> SparkFrame:
     F = _f()
     if s.USER_ID not in columns or s.ANONYMOUS_ID not in columns:
         raise AnalysisError("routing by identity needs both user_id and anonymous_id")
-    links = sdf.select(F.concat(F.lit("0" + _SEP), F.col(s.USER_ID)).alias("a"),
-                       F.concat(F.lit("4" + _SEP), F.col(s.ANONYMOUS_ID)).alias("b")).dropna().distinct()
+    links = sdf.select(F.concat(F.lit(USER_NODE), F.col(s.USER_ID)).alias("a"),
+                       F.concat(F.lit(DEVICE_NODE), F.col(s.ANONYMOUS_ID)).alias("b")).dropna().distinct()
     edges = links.unionByName(links.select(F.col("b").alias("a"), F.col("a").alias("b"))).localCheckpoint()
     return spark_components(edges, edges.select(F.col("a").alias("node")))
