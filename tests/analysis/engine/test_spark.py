@@ -15,6 +15,7 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from analysis.attribution import attribute
+from analysis.attribution.paths import PathOptions
 from analysis.attribution.stage import paths_stage
 from analysis.cli import main
 from analysis.engine import EngineOptions, run
@@ -59,6 +60,29 @@ def test_funnel_paths_and_attribution_on_spark_equal_embedded(spark: Any, raw: p
     assert_frame_equal(on_spark["paths"], embedded["paths"])
     for model in ("last_touch", "markov"):
         assert_frame_equal(attribute(on_spark["paths"], model=model), attribute(embedded["paths"], model=model))
+
+
+def test_stages_reading_fewer_columns_on_spark_equal_embedded(spark: Any, raw: pl.DataFrame) -> None:
+    # each stage gets only the columns it names: a breakdown column, the touch columns and the touch times must
+    # still reach the map
+    stages = {"funnel": funnel_stage(funnel_spec(list(FUNNEL_STEPS), breakdown="device")),
+              "paths": paths_stage(PathOptions(touch="source_medium")), "timed": paths_stage(with_times=True)}
+    embedded = run(raw, stages, engine=EngineOptions(before=prepare_stage(), partitions=3))
+    on_spark = run(raw, stages, engine=EngineOptions(engine="spark", spark=spark, before=prepare_stage(), partitions=3))
+    for name in stages:
+        assert_frame_equal(on_spark[name], embedded[name])
+    assert embedded["funnel"]["breakdown"].n_unique() > 1
+
+
+def test_prepare_from_several_files_on_spark_equals_embedded(spark: Any, raw: pl.DataFrame, tmp_path: Path) -> None:
+    # the files are numbered in path order on Spark; ties in time keep the input order across files as in memory
+    folder = tmp_path / "events"
+    folder.mkdir()
+    for i, part in enumerate(raw.with_row_index("_i").with_columns(pl.col("_i") % 3).partition_by("_i")):
+        part.drop("_i").write_parquet(folder / f"part-{i}.parquet")
+    expected = prepare_events(folder, engine=EngineOptions(partitions=3))
+    assert_frame_equal(prepare_events(folder, engine=EngineOptions(engine="spark", spark=spark, partitions=3)),
+                       expected)
 
 
 def test_persona_features_on_spark_from_parquet_equal_embedded(spark: Any, raw: pl.DataFrame, tmp_path: Path

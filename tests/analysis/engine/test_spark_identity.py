@@ -41,7 +41,6 @@ def _same(spark: Any, frames: list[pl.DataFrame], rules: IdentityRules) -> None:
     assert_frame_equal(got, expected)
 
 
-@pytest.mark.slow  # a Spark job per propagation round: minutes when the machine is shared; run with -m slow
 def test_hand_made_graph_on_spark_equals_polars(spark: Any) -> None:
     s = pl.String
     frames = [
@@ -56,7 +55,6 @@ def test_hand_made_graph_on_spark_equals_polars(spark: Any) -> None:
     _same(spark, frames, IdentityRules(max_links=3))
 
 
-@pytest.mark.slow  # minutes on a loaded 2-core machine
 def test_sample_silos_on_spark_equal_polars(spark: Any) -> None:
     sample = generate_sample(300, seed=3)
     silos = generate_silos(sample)
