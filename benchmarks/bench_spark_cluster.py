@@ -28,6 +28,8 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
+from benchmarks.process_memory import ProcessPeaks
+
 LOOPBACK = "127.0.0.1"
 
 
@@ -184,10 +186,14 @@ def main(argv: list[str] | None = None) -> int:
     raw = sample_path(args.events)
     with standalone_cluster(memory=args.worker_memory) as master, tempfile.TemporaryDirectory() as tmp:
         cpu = os.times()
-        times = run_pipeline(master, raw, Path(tmp), events_per_group=args.events_per_group)
+        with ProcessPeaks() as peaks:
+            times = run_pipeline(master, raw, Path(tmp), events_per_group=args.events_per_group)
         after = os.times()
-    print(json.dumps({"events": args.events, "seconds": times,
-                      "driver_cpu_s": round(after.user + after.system - cpu.user - cpu.system, 1)}, indent=1))
+    print(json.dumps({"events": args.events, "seconds": {k: round(v, 1) for k, v in times.items()},
+                      "driver_cpu_s": round(after.user + after.system - cpu.user - cpu.system, 1),
+                      "peak_rss_mb": {"driver (Python + JVM)": round(peaks.driver_mb),
+                                      **{k: round(v) for k, v in sorted(peaks.executors_mb.items())}}},
+                     indent=1))
     return 0
 
 

@@ -7,9 +7,13 @@ from __future__ import annotations
 
 import polars as pl
 
+from analysis import schema as s
 from analysis.attribution.paths import PathOptions, aggregate_paths, journey_table
 from analysis.engine import Stage
 
+#: The event columns a conversion path reads (who, when, what, the touch columns, revenue, the export's session).
+PATH_INPUTS = (s.USER_ID, s.ANONYMOUS_ID, s.TIMESTAMP, s.EVENT, s.SESSION_ID, s.REVENUE, s.CHANNEL, s.SOURCE,
+               s.MEDIUM, s.CAMPAIGN)
 PATH_SCHEMA = pl.Schema(
     {"path": pl.List(pl.String()), "conversions": pl.Int64(), "nulls": pl.Int64(), "value": pl.Float64()}
 )
@@ -41,4 +45,5 @@ def paths_stage(options: PathOptions | None = None, *, with_times: bool = False)
         return merged.select(schema.names())
 
     return Stage("paths", run, lambda _: schema, keys=keys,
-                 aggs={"conversions": "sum", "nulls": "sum", "value": "sum"}, order=keys, finish=finish)
+                 aggs={"conversions": "sum", "nulls": "sum", "value": "sum"}, order=keys, finish=finish,
+                 columns=PATH_INPUTS)

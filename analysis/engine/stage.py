@@ -33,6 +33,8 @@ class Stage:
 
     ``schema`` gives the map's output schema from its input schema (engines that must declare it up front, like
     Spark, need it). ``order`` sorts the merged result so that every engine returns the same row order.
+    ``columns`` names the input columns the map reads (those present are passed, the rest dropped before the
+    events move: on Spark that shrinks the shuffle and the Arrow transfer); None passes every column.
 
     Examples
     --------
@@ -51,6 +53,20 @@ class Stage:
     aggs: Mapping[str, Agg] = field(default_factory=dict)
     order: tuple[str, ...] = ()
     finish: Frame = _identity
+    columns: tuple[str, ...] | None = None
+
+    def inputs(self, schema: pl.Schema) -> list[str]:
+        """The columns of ``schema`` the map reads, in ``schema``'s order (all of them when ``columns`` is None).
+
+        Examples
+        --------
+        >>> Stage("n", len, lambda _: pl.Schema(), columns=("b", "x")).inputs(pl.Schema({"a": pl.Int8, "b": pl.Int8}))
+        ['b']
+        """
+        if self.columns is None:
+            return list(schema.names())
+        wanted = set(self.columns)
+        return [c for c in schema.names() if c in wanted]
 
     def merge(self, partials: Sequence[pl.DataFrame]) -> pl.DataFrame:
         """Merge partial frames in Polars (the embedded engine's merge; Spark runs the same as an aggregation)."""

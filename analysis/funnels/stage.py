@@ -46,4 +46,6 @@ def funnel_stage(spec: FunnelSpec, *, check_entrants: bool = True) -> Stage:
             units = fold_top_n(units, BREAKDOWN, n=spec.top_n)
         return funnel_table(units, spec, check_entrants=check_entrants)
 
-    return Stage("funnel", run, schema, keys=None, order=("entered_at", s.USER_ID), finish=finish)
+    reads = (s.USER_ID, s.ANONYMOUS_ID, s.EVENT, s.TIMESTAMP, s.SESSION_ID,
+             *([spec.breakdown] if spec.breakdown else []))
+    return Stage("funnel", run, schema, keys=None, order=("entered_at", s.USER_ID), finish=finish, columns=reads)
