@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import polars as pl
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
@@ -112,6 +112,7 @@ _WEB_EVENT = st.tuples(st.sampled_from(["u1", "u2"]), st.integers(0, 5 * 24 * 60
 _OFFLINE_EVENT = st.tuples(st.sampled_from(["u1", "u2", "u3"]), st.integers(0, 5 * 24 * 60))
 
 
+@settings(max_examples=50)
 @given(st.lists(_WEB_EVENT, min_size=1, max_size=25).filter(lambda rows: any(r[2] == "purchase" for r in rows)),
        st.lists(_OFFLINE_EVENT, max_size=10))
 def test_offline_events_never_make_split_or_bridge_a_touch(web_rows: list[tuple[str, int, str, str | None]],
@@ -134,3 +135,30 @@ def test_offline_events_never_make_split_or_bridge_a_touch(web_rows: list[tuple[
         assert_frame_equal(conversion_paths(both, lookback=lookback), conversion_paths(alone, lookback=lookback))
     web_sessions = both.filter(pl.col("channel") != OFFLINE).select("user_id", "timestamp", "session_id")
     assert_frame_equal(web_sessions, alone.select("user_id", "timestamp", "session_id"))
+
+
+def test_on_the_sample_silos_no_store_order_without_a_visit_is_credited_to_a_channel() -> None:
+    from analysis.sample import generate_sample, generate_silos  # noqa: PLC0415 (only this test needs the silos)
+
+    web = generate_sample(400, seed=3)
+    silos = generate_silos(web)
+    crm = load_people(("crm.csv", silos.crm_csv), key=b"k" * 32)
+    shop = load_people(("shop.csv", silos.shop_csv), key=b"k" * 32)
+    assert crm.people is not None and shop.people is not None
+    prepared = prepare(pl.concat([web.events, crm.events, shop.events], how="diagonal_relaxed"),
+                       people=pl.concat([crm.people, shop.people], how="diagonal_relaxed"))
+    orders = prepared.filter((pl.col("event") == "purchase") & (pl.col("channel") == OFFLINE))
+    assert orders.height == shop.events.height
+    # store orders of people with no web event at all in the 30 days before: at least these have no touch
+    visits = prepared.filter(pl.col("channel") != OFFLINE).select("user_id", pl.col("timestamp").alias("visit"))
+    last_visit = orders.sort("timestamp").join_asof(visits.sort("visit"), left_on="timestamp", right_on="visit",
+                                                    by="user_id", strategy="backward")
+    alone = last_visit.filter(pl.col("visit").is_null()
+                              | (pl.col("timestamp") - pl.col("visit") > timedelta(days=30))).height
+    paths = conversion_paths(prepared, conversion_events=["purchase"], lookback=timedelta(days=30))
+    credit = attribute(paths, model="last_touch")
+    untouched = credit.filter(pl.col("channel") == "(no touch)")["conversions"].sum()
+    assert alone > 0
+    assert alone <= untouched <= orders.height
+    assert credit["conversions"].sum() == prepared.filter(pl.col("event") == "purchase").height
+    assert OFFLINE not in credit["channel"].to_list()
