@@ -7,6 +7,10 @@ campaign) of its first event. The journeys and which touches belong to each are 
 started after the user's previous conversion, up to and including the session the conversion happened in, within
 the lookback window (attribution's own option, :data:`~analysis.vocabulary.ATTRIBUTION_LOOKBACK` by default).
 Touches after a user's last conversion (or all of a user's touches when they never converted) form one null path.
+
+Offline events (channel ``Offline``: orders and lifecycle changes from people files) are never a touch: an offline
+conversion's path holds the person's visits in the lookback, and is empty when there is none, a conversion that no
+channel is credited with (``attribute`` reports it as ``(no touch)``; docs/decisions/0014-offline-events-no-touch.md).
 """
 
 from __future__ import annotations
