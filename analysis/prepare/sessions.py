@@ -116,7 +116,9 @@ def add_sessions(
     if s.CHANNEL not in events.columns or not events.select((pl.col(s.CHANNEL) == OFFLINE).any()).item():
         return _sessions(events, gap=gap, new_session_on_campaign=new_session_on_campaign)
     offline = events.select((pl.col(s.CHANNEL) == OFFLINE).fill_null(False)).to_series()
-    web = _sessions(events.filter(~offline), gap=gap, new_session_on_campaign=new_session_on_campaign)
+    needed = [c for c in (PERSON, s.TIMESTAMP, s.SESSION_ID, *(
+        (s.SOURCE, s.MEDIUM, s.CAMPAIGN) if new_session_on_campaign else ())) if c in events.columns]
+    web = _sessions(events.select(needed).filter(~offline), gap=gap, new_session_on_campaign=new_session_on_campaign)
     at = (~offline).arg_true()
     sid = pl.Series(s.SESSION_ID, [None], dtype=pl.String).extend_constant(None, events.height - 1)
     sid.scatter(at, web[s.SESSION_ID])
