@@ -90,7 +90,7 @@ def test_journeys_still_show_the_offline_order() -> None:
     assert journey_paths(prepared, conversion_events=["purchase"])["path"].to_list() == [["Paid Search"]]
 
 
-def test_intervals_give_the_no_touch_row_bounds_and_every_draw_sums_to_the_conversions() -> None:
+def test_intervals_give_the_no_touch_row_bounds_and_the_credits_sum_to_all_conversions() -> None:
     paths = pl.DataFrame({"path": [[], ["A"], ["A", "B"]], "conversions": [4, 3, 3], "nulls": [0, 2, 2],
                           "value": [40.0, 30.0, 30.0]}, schema=PATHS)
     r = attribution_intervals(paths, model="markov", n_boot=40, seed=1)
@@ -98,6 +98,15 @@ def test_intervals_give_the_no_touch_row_bounds_and_every_draw_sums_to_the_conve
     assert (row["conversions"], row["share"]) == (4.0, 0.4)
     assert row["conversions_low"] <= 4.0 <= row["conversions_high"]
     assert abs(r["conversions"].sum() - 10.0) < 1e-9
+
+
+def test_the_engine_counts_conversions_without_a_touch_like_the_frame() -> None:
+    web = _web([("anna", _t(1), "page_view", "google", "cpc"), ("bert", _t(2), "page_view", "newsletter", "email")])
+    prepared = _prepared(web, "#1,anna,anna@example.de,2026-03-04T10:00:00Z,80.00\n"
+                              "#2,carla,carla@example.de,2026-03-04T10:00:00Z,50.00\n")
+    in_memory = conversion_paths(prepared, conversion_events=["purchase"])
+    assert in_memory.rows() == [([], 1, 0, 50.0), (["Email"], 0, 1, 0.0), (["Paid Search"], 1, 0, 80.0)]
+    assert_frame_equal(conversion_paths(prepared, conversion_events=["purchase"], engine="polars"), in_memory)
 
 
 def test_paths_without_offline_events_are_unchanged_by_the_rule() -> None:
