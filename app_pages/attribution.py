@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from analysis.attribution import DEFINITIONS, LABELS, MODELS, credit_flags, outrank_matrix
+from analysis.attribution import DEFINITIONS, LABELS, MODELS, NO_TOUCH, credit_flags, outrank_matrix
 from analysis.attribution import tables as at
 from analysis.errors import NoConversionsError
 from analysis.figures.attribution import attribution_figure, segment_attribution_figure
@@ -99,11 +99,12 @@ except NoConversionsError as exc:
     st.error(f"**Nothing to attribute in {where}.** {exc}. Pick other conversion events above, or widen the dates "
              "in the sidebar.")
     st.stop()
-conversions = int(paths["conversions"].sum())
-journeys = conversions + int(paths["nulls"].sum())
+conversions, nulls = ua.path_counts(paths)
+untouched = ua.untouched_conversions(paths)
 st.caption(
-    f"{conversions:,} conversions and {journeys - conversions:,} journeys without one, "
-    f"over {paths.height:,} distinct paths."
+    f"{conversions:,} conversions and {nulls:,} journeys without one, over {paths.height:,} distinct paths."
+    + (f" {untouched:,} conversions had no visit in the lookback (store or CRM orders of people who did not "
+       f"visit before): no channel gets credit for them, they show as '{NO_TOUCH}'." if untouched else "")
 )
 if conversions == 0:
     st.error("**Nothing to attribute.** No journey in the chosen dates, persona and lookback ends in a conversion.")
@@ -142,8 +143,8 @@ if st.session_state[ua.SEGMENT_BY] != ua.NO_SEGMENT:
     else:
         st.plotly_chart(segment_attribution_figure(by_segment, model=segment_model), width="stretch")
     st.dataframe(at.segment_table(by_segment), hide_index=True, width="stretch")
-    st.caption("Orders from a shop file (store and guest orders) carry no source, medium or referrer, so their "
-               "visit counts as Direct: segments with many store orders give Direct more credit.")
+    st.caption("Orders from a shop or CRM file are not visits: they credit the person's visits in the lookback, "
+               f"or, without one, no channel ('{NO_TOUCH}').")
     table_downloads(f"Download the credit by {by}", by_segment.table, f"attribution_by_{by}",
                     key="attribution.segment_download", parquet=True)
 

@@ -217,6 +217,11 @@ def path_counts(paths: pl.DataFrame) -> tuple[int, int]:
     return int(paths["conversions"].sum()), int(paths["nulls"].sum())
 
 
+def untouched_conversions(paths: pl.DataFrame) -> int:
+    """Conversions of a path table without a touch (the empty path: offline orders of people with no visit)."""
+    return int(paths.filter(pl.col("path").list.len() == 0)["conversions"].sum())
+
+
 @st.cache_data(max_entries=8, ttl=3600, scope="session", show_spinner="Scoring Markov orders on held-out journeys…")
 def _order_fit(view: View, settings: Settings, _paths_table: pl.DataFrame) -> pl.DataFrame:
     return select_order(_paths_table, orders=(1, 2, 3, 4), seed=0)

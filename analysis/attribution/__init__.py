@@ -28,6 +28,7 @@ from analysis.attribution.markov import removal_effects, select_order
 from analysis.attribution.models import (
     DEFINITIONS,
     LABELS,
+    NO_TOUCH,
     SUMMING_MODELS,
     ModelKeywords,
     ModelOptions,
@@ -45,6 +46,7 @@ __all__ = [
     "FLAG_LABELS",
     "LABELS",
     "MODELS",
+    "NO_TOUCH",
     "SUMMING_MODELS",
     "TOUCHES",
     "BootstrapKeywords",

@@ -1,4 +1,9 @@
-"""Path tables as flat numpy arrays: channel vocabulary, one int code per touch, per-row counts."""
+"""Path tables as flat numpy arrays: channel vocabulary, one int code per touch, per-row counts.
+
+A converting row with an empty path holds conversions without a touch (offline orders of people with no visit in
+the lookback, see :func:`analysis.attribution.journey_paths`): its conversions and value move to ``untouched`` and
+``untouched_value``, so every model sees that row as empty and no channel is credited with them.
+"""
 
 from __future__ import annotations
 
@@ -29,10 +34,17 @@ class Encoded:
     nulls: FloatArray
     value: FloatArray
     days: FloatArray | None
+    untouched: FloatArray  # per row, conversions with no touch (rows with an empty path)
+    untouched_value: FloatArray
 
     @property
     def n_rows(self) -> int:
         return int(self.conversions.shape[0])
+
+    @property
+    def total_conversions(self) -> float:
+        """All conversions, with a touch or not."""
+        return float(self.conversions.sum() + self.untouched.sum())
 
     @property
     def n_channels(self) -> int:
@@ -54,9 +66,10 @@ def encode(paths: pl.DataFrame) -> Encoded:
     if (conversions < 0).any() or (nulls < 0).any():
         raise AnalysisError("conversions and nulls must be non-negative counts")
     length = paths["path"].list.len().fill_null(0).cast(pl.Int64).to_numpy()
-    if ((length == 0) & (conversions > 0)).any():
-        bad = int(np.flatnonzero((length == 0) & (conversions > 0))[0])
-        raise AnalysisError(f"paths row {bad} has conversions but an empty path; every conversion needs a touch")
+    value = paths["value"].fill_null(0.0).cast(pl.Float64).to_numpy()
+    empty = length == 0
+    untouched, untouched_value = np.where(empty, conversions, 0.0), np.where(empty, value, 0.0)
+    conversions, value = np.where(empty, 0.0, conversions), np.where(empty, 0.0, value)
     flat = paths["path"].explode().drop_nulls() if paths.height else pl.Series([], dtype=pl.String)
     if flat.len() != int(length.sum()):
         raise AnalysisError("paths contain null channel names; fill them (e.g. with '(none)') first")
@@ -81,13 +94,20 @@ def encode(paths: pl.DataFrame) -> Encoded:
         length=length,
         conversions=conversions,
         nulls=nulls,
-        value=paths["value"].fill_null(0.0).cast(pl.Float64).to_numpy(),
+        value=value,
         days=days,
+        untouched=untouched,
+        untouched_value=untouched_value,
     )
 
 
 def require_path_conversions(enc: Encoded) -> None:
     """Raise NoConversionsError when the path table holds no conversion: every credit would be a silent zero."""
+    if not enc.conversions.sum() > 0 and enc.untouched.sum() > 0:
+        raise NoConversionsError(
+            f"none of the {int(enc.untouched.sum()):,} conversions has a touch (a visit) in the lookback: offline "
+            "orders of people without a visit before; no channel can be credited. Widen the lookback or add the "
+            "web events of these people")
     if not enc.conversions.sum() > 0:
         journeys = int(enc.nulls.sum())
         raise NoConversionsError(

@@ -9,7 +9,7 @@ from typing import Unpack
 import polars as pl
 
 from analysis.attribution.intervals import IntervalKeywords, IntervalOptions, draw_table, summarize_draws
-from analysis.attribution.models import check_model, credit_table
+from analysis.attribution.models import NO_TOUCH, check_model, credit_table
 from analysis.vocabulary import METRICS, Model, check_choice
 
 DEFAULT_MODELS: tuple[Model, ...] = (
@@ -66,12 +66,15 @@ def compare_models(
     ).select("model", "channel", "conversions", "value", "share")
     draws = draw_table(paths, models, opts)
     table = summarize_draws(point, draws, level=opts.level)
-    summing = draws.filter(pl.col("model") != "participation")
+    # conversions without a touch credit no channel: they are in the table, not among the channels ranked
+    channels = draws.filter(pl.col("channel") != NO_TOUCH)
+    summing = channels.filter(pl.col("model") != "participation")
     return ModelComparison(
         table=table,
-        outrank=_outrank(draws, summing),
+        outrank=_outrank(channels, summing),
         robust_rank=_robust_rank(summing, opts.level),
-        disagreement=_disagreement(point.filter(pl.col("model") != "participation")),
+        disagreement=_disagreement(
+            point.filter((pl.col("model") != "participation") & (pl.col("channel") != NO_TOUCH))),
         draws=draws,
     )
 

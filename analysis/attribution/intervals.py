@@ -17,6 +17,7 @@ import polars as pl
 
 from analysis.attribution._encode import Encoded, FloatArray, encode, require_path_conversions
 from analysis.attribution.models import (
+    NO_TOUCH,
     ModelKeywords,
     ModelOptions,
     check_model,
@@ -70,7 +71,7 @@ class IntervalOptions(BootstrapOptions):
 
 def _replicates(enc: Encoded, n_boot: int, seed: int) -> Iterator[FloatArray]:
     """Chunks of (draws, 2 * rows) journey counts, converting cells first, then null cells (bounded memory)."""
-    counts = np.concatenate([enc.conversions, enc.nulls])
+    counts = np.concatenate([enc.conversions + enc.untouched, enc.nulls])
     total = int(np.rint(counts.sum()))
     if total == 0:
         raise AnalysisError("the path table has no journeys to resample")
@@ -107,36 +108,47 @@ def draw_table(paths: pl.DataFrame, models: Sequence[Model], opts: BootstrapOpti
     for m in models:
         check_model(m)
     enc = encode(paths)
-    require_path_conversions(enc)
+    only_untouched = enc.untouched.sum() > 0 and not enc.conversions.sum() > 0
+    if not only_untouched:
+        require_path_conversions(enc)
     rows, k = enc.n_rows, enc.n_channels
-    mean_value = np.divide(enc.value, enc.conversions, out=np.zeros(rows), where=enc.conversions > 0)
-    matrices = {m: heuristic_matrix(enc, m, opts) for m in models}
-    runs = {m: evaluator(enc, m, opts) for m in models if matrices[m] is None}
+    conv_all, value_all = enc.conversions + enc.untouched, enc.value + enc.untouched_value
+    mean_value = np.divide(value_all, conv_all, out=np.zeros(rows), where=conv_all > 0)
+    empty = enc.length == 0  # conversions without a touch: drawn like the rest, credited to no channel
+    channels = [*enc.channels, NO_TOUCH] if enc.untouched.sum() > 0 else enc.channels
+    matrices = {m: None if only_untouched else heuristic_matrix(enc, m, opts) for m in models}
+    runs = {m: evaluator(enc, m, opts) for m in models if matrices[m] is None and not only_untouched}
     conv_parts: dict[str, list[FloatArray]] = {m: [] for m in models}
     value_parts: dict[str, list[FloatArray]] = {m: [] for m in models}
     for reps in _replicates(enc, n_boot, opts.seed):
-        conv_b, null_b = reps[:, :rows], reps[:, rows:]
+        conv_b, null_b = np.where(empty, 0.0, reps[:, :rows]), reps[:, rows:]
         value_b = conv_b * mean_value
+        none_b = np.where(empty, reps[:, :rows], 0.0)
+        extra = [none_b.sum(axis=1, keepdims=True)] if len(channels) > k else []
+        extra_value = [(none_b * mean_value).sum(axis=1, keepdims=True)] if extra else []
         for m in models:
             matrix = matrices[m]
-            if matrix is not None:  # rule-based: one sparse product for the whole chunk of draws
-                conv_parts[m].append(np.asarray((matrix.T @ conv_b.T).T))
-                value_parts[m].append(np.asarray((matrix.T @ value_b.T).T))
+            if only_untouched:  # no touch in any journey: every channel's credit is zero in every draw
+                conv_m = value_m = np.zeros((reps.shape[0], k))
+            elif matrix is not None:  # rule-based: one sparse product for the whole chunk of draws
+                conv_m, value_m = np.asarray((matrix.T @ conv_b.T).T), np.asarray((matrix.T @ value_b.T).T)
             else:
                 pairs = [runs[m](conv_b[b], null_b[b], value_b[b]) for b in range(reps.shape[0])]  # per draw
-                conv_parts[m].append(np.stack([c for c, _ in pairs]))
-                value_parts[m].append(np.stack([v for _, v in pairs]))
+                conv_m, value_m = np.stack([c for c, _ in pairs]), np.stack([v for _, v in pairs])
+            conv_parts[m].append(np.hstack([conv_m[:, :k], *extra]))
+            value_parts[m].append(np.hstack([value_m[:, :k], *extra_value]))
     frames = []
+    n = len(channels)
     for m in models:
         c_all, v_all = np.concatenate(conv_parts[m]), np.concatenate(value_parts[m])
         frames.append(
             pl.DataFrame(
                 {
-                    "model": np.full(n_boot * k, m),
-                    "draw": np.repeat(np.arange(n_boot, dtype=np.int64), k),
-                    "channel": np.tile(np.array(enc.channels, dtype=object), n_boot),
-                    "conversions": c_all[:, :k].ravel(),
-                    "value": v_all[:, :k].ravel(),
+                    "model": np.full(n_boot * n, m),
+                    "draw": np.repeat(np.arange(n_boot, dtype=np.int64), n),
+                    "channel": np.tile(np.array(channels, dtype=object), n_boot),
+                    "conversions": c_all.ravel(),
+                    "value": v_all.ravel(),
                 },
                 schema={
                     "model": pl.String,

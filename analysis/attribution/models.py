@@ -19,6 +19,8 @@ from analysis.attribution.shapley import build_game
 from analysis.vocabulary import HALF_LIFE, MODELS, Model, check_choice
 
 #: Models whose credits sum to the total conversions and value (all but participation).
+#: The row of an attribution result that holds the conversions without a touch: credited to no channel.
+NO_TOUCH = "(no touch)"
 SUMMING_MODELS: tuple[Model, ...] = tuple(m for m in MODELS if m != "participation")
 
 LABELS: dict[Model, str] = {
@@ -199,11 +201,24 @@ def credit_frame(channels: list[str], conversions: FloatArray, value: FloatArray
     )
 
 
+def with_untouched(credits: pl.DataFrame, enc: Encoded) -> pl.DataFrame:
+    """``credits`` plus the :data:`NO_TOUCH` row (conversions no channel is credited with), when there are any."""
+    untouched = float(enc.untouched.sum())
+    if untouched == 0:
+        return credits
+    row = pl.DataFrame({"channel": [NO_TOUCH], "conversions": [untouched],
+                        "value": [float(enc.untouched_value.sum())], "share": [untouched / enc.total_conversions]},
+                       schema=credits.schema)
+    return pl.concat([credits, row])
+
+
 def attribute(paths: pl.DataFrame, *, model: Model, **options: Unpack[ModelKeywords]) -> pl.DataFrame:
     """Credit each channel with conversions and value under one model.
 
     ``paths`` is a path table from :func:`conversion_paths`. Returns one row per channel (sorted by name):
-    ``channel``, ``conversions``, ``value``, ``share`` (of all conversions). For every model but
+    ``channel``, ``conversions``, ``value``, ``share`` (of all conversions). Conversions without a touch (a path
+    table row with an empty path: offline orders of people with no visit in the lookback) credit no channel; they
+    are the last row, :data:`NO_TOUCH`, the same under every model. For every model but
     ``participation`` the credits sum to the total conversions and the total value. Options:
     :class:`ModelOptions`. A table without conversions raises :class:`~analysis.errors.NoConversionsError` (never
     all-zero credits).
@@ -221,6 +236,9 @@ def attribute(paths: pl.DataFrame, *, model: Model, **options: Unpack[ModelKeywo
 def credit_table(paths: pl.DataFrame, model: Model, opts: ModelOptions) -> pl.DataFrame:
     """:func:`attribute` with its options as one :class:`ModelOptions`."""
     enc = encode(paths)
+    if enc.untouched.sum() > 0 and not enc.conversions.sum() > 0:  # only conversions without a touch
+        check_model(model)
+        return with_untouched(credit_frame([], np.zeros(0), np.zeros(0), 0.0), enc)
     require_path_conversions(enc)
     conv, val = evaluator(enc, model, opts)(enc.conversions, enc.nulls, enc.value)
-    return credit_frame(enc.channels, conv, val, float(enc.conversions.sum()))
+    return with_untouched(credit_frame(enc.channels, conv, val, enc.total_conversions), enc)

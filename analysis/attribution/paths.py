@@ -7,6 +7,10 @@ campaign) of its first event. The journeys and which touches belong to each are 
 started after the user's previous conversion, up to and including the session the conversion happened in, within
 the lookback window (attribution's own option, :data:`~analysis.vocabulary.ATTRIBUTION_LOOKBACK` by default).
 Touches after a user's last conversion (or all of a user's touches when they never converted) form one null path.
+
+Offline events (channel ``Offline``: orders and lifecycle changes from people files) are never a touch: an offline
+conversion's path holds the person's visits in the lookback, and is empty when there is none, a conversion that no
+channel is credited with (``attribute`` reports it as ``(no touch)``; docs/decisions/0014-offline-events-no-touch.md).
 """
 
 from __future__ import annotations
@@ -22,9 +26,10 @@ from analysis.conversions import require_conversions
 from analysis.engine import Engine, EngineOptions, Source, run
 from analysis.errors import AnalysisError
 from analysis.journeys.cut import journey_touches
+from analysis.prepare.channels import OFFLINE
 from analysis.prepare.order import in_person_time_order
 from analysis.prepare.person import person_key
-from analysis.prepare.sessions import session_starts
+from analysis.prepare.sessions import PERSON, add_sessions, session_starts
 from analysis.schema import (
     ANONYMOUS_ID,
     CAMPAIGN,
@@ -37,7 +42,7 @@ from analysis.schema import (
     TIMESTAMP,
     USER_ID,
 )
-from analysis.vocabulary import ATTRIBUTION_LOOKBACK, CONVERSION_EVENTS, TOUCHES, Touch, check_choice
+from analysis.vocabulary import ATTRIBUTION_LOOKBACK, CONVERSION_EVENTS, SESSION_GAP, TOUCHES, Touch, check_choice
 
 NO_VALUE = "(none)"
 
@@ -133,6 +138,7 @@ def journey_table(events: pl.DataFrame, options: PathOptions) -> pl.DataFrame:
     user = person_key(events)
     revenue = pl.col(REVENUE).cast(pl.Float64) if REVENUE in events.columns else pl.lit(None, pl.Float64)
     has_sid = SESSION_ID in events.columns
+    offline = (pl.col(CHANNEL) == OFFLINE).fill_null(False) if CHANNEL in events.columns else pl.lit(False)
     ev = (
         events.select(
             _u=user.cast(pl.String),
@@ -141,6 +147,7 @@ def journey_table(events: pl.DataFrame, options: PathOptions) -> pl.DataFrame:
             _label=label,
             _rev=revenue,
             _sid_in=pl.col(SESSION_ID) if has_sid else pl.lit(None, pl.String),
+            _off=offline,
         )
     )
     if ev["_u"].null_count() or ev["_t"].null_count():
@@ -149,41 +156,51 @@ def journey_table(events: pl.DataFrame, options: PathOptions) -> pl.DataFrame:
         # the row number breaks timestamp ties like a stable sort would, at a fraction of its cost
         ev = ev.with_columns(_i=pl.int_range(pl.len(), dtype=pl.UInt32 if ev.height < 2**32 else pl.UInt64)
                              ).sort("_u", "_t", "_i").drop("_i")
+    any_offline = bool(ev["_off"].any())
+    if any_offline and not has_sid:  # raw events: the one session rule keeps offline events out of sessions
+        ev = ev.with_columns(_sid_in=_session_ids(ev))
+        has_sid = True
     # shift-compare sessionising on the sorted frame (no window functions), by the rule sessionize follows; a
     # session is a touch, numbered 0..S-1 in order, so its start and label are a gather by number, not a join
-    ev = ev.with_columns(_new=session_starts(person=pl.col("_u"), timestamp=pl.col("_t"),
-                                             session_id=pl.col("_sid_in") if has_sid else None))
+    starts = session_starts(person=pl.col("_u"), timestamp=pl.col("_t"),
+                            session_id=pl.col("_sid_in") if has_sid else None)
+    # an offline event's own session (an order on a day without a visit) is no touch, and no touch of its conversion
+    ev = ev.with_columns(_new=starts & ~pl.col("_off"), _outside=starts & pl.col("_off"))
     sessions = ev.filter(pl.col("_new")).select(_start=pl.col("_t"), _label=pl.col("_label"))
     # which touches belong to which journey: the one journey definition
-    spans = journey_touches(ev, person="_u", conversion="_conv", touch_start="_new", keep=("_u", "_t", "_rev"))
+    spans = journey_touches(ev, person="_u", conversion="_conv", touch_start="_new", keep=("_u", "_t", "_rev"),
+                            outside="_outside" if any_offline else None)
     if options.first_conversion_only:
         spans = spans.filter("first_journey")
     converted = spans.filter("converted").select(
         "_u", _end=pl.col("_t"), _lo="first_touch", _hi="last_touch", _value=pl.col("_rev").fill_null(0.0),
-        _converted=pl.lit(True),
+        _converted=pl.lit(True), _own="own_touch",
     )
     # an open journey (after the last conversion, or a person's only one) is a null path when it holds a touch; it
     # ends at its last touch's start
     tails = spans.filter(~pl.col("converted") & (pl.col("first_touch") <= pl.col("last_touch")))
     nulls = tails.select(
         "_u", _end=sessions["_start"].gather(tails["last_touch"]), _lo="first_touch", _hi="last_touch",
-        _value=pl.lit(0.0), _converted=pl.lit(False),
+        _value=pl.lit(0.0), _converted=pl.lit(False), _own=pl.lit(True),
     )
+    journeys = pl.concat([converted, nulls]).with_columns(_j=pl.int_range(pl.len(), dtype=pl.Int64))
     touches = (
-        pl.concat([converted, nulls])
-        .with_columns(_j=pl.int_range(pl.len(), dtype=pl.Int64), _s=pl.int_ranges("_lo", pl.col("_hi") + 1))
+        journeys.filter(pl.col("_lo") <= pl.col("_hi"))
+        .with_columns(_s=pl.int_ranges("_lo", pl.col("_hi") + 1))
         .explode("_s")
     )
     at = touches["_s"]
     touches = touches.with_columns(_start=sessions["_start"].gather(at), _label=sessions["_label"].gather(at))
     if lookback is not None:
-        touches = touches.filter((pl.col("_end") - pl.col("_start") <= lookback) | (pl.col("_s") == pl.col("_hi")))
+        # the touch a conversion happened in always counts; an offline conversion's latest visit only within it
+        touches = touches.filter((pl.col("_end") - pl.col("_start") <= lookback)
+                                 | ((pl.col("_s") == pl.col("_hi")) & pl.col("_own")))
     if options.collapse_repeats:
         touches = touches.filter(
             (pl.col("_j") != pl.col("_j").shift(1)).fill_null(True)
             | (pl.col("_label") != pl.col("_label").shift(1)).fill_null(True)
         )
-    return (
+    table = (
         touches.group_by("_j", maintain_order=True)
         .agg(
             user_id=pl.col("_u").first(),
@@ -192,8 +209,19 @@ def journey_table(events: pl.DataFrame, options: PathOptions) -> pl.DataFrame:
             converted=pl.col("_converted").first(),
             value=pl.col("_value").first(),
         )
-        .drop("_j")
     )
+    if table.height < journeys.height:  # conversions left without a touch (offline): kept, with an empty path
+        table = pl.concat([table, journeys.join(table.select("_j"), on="_j", how="anti").select(
+            "_j", user_id="_u", path=pl.lit([], pl.List(pl.String)), days_before_end=pl.lit([], pl.List(pl.Float64)),
+            converted="_converted", value="_value")]).sort("_j")
+    return table.drop("_j")
+
+
+def _session_ids(ev: pl.DataFrame) -> pl.Series:
+    """Session ids of sorted raw events by the one rule, offline events kept out (see ``add_sessions``)."""
+    frame = ev.select(pl.col("_u").alias(PERSON), pl.col("_t").alias(TIMESTAMP),
+                      pl.when("_off").then(pl.lit(OFFLINE)).alias(CHANNEL))
+    return add_sessions(frame, gap=SESSION_GAP)[SESSION_ID]
 
 
 def aggregate_paths(journeys: pl.DataFrame, *, with_times: bool = False) -> pl.DataFrame:

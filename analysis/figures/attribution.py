@@ -6,7 +6,7 @@ import plotly.graph_objects as go
 import polars as pl
 
 from analysis.attribution.compare import ModelComparison
-from analysis.attribution.models import LABELS
+from analysis.attribution.models import LABELS, NO_TOUCH
 from analysis.attribution.segments import SegmentAttribution
 from analysis.errors import AnalysisError
 from analysis.privacy.text import escape_column, escape_text
@@ -52,6 +52,7 @@ def attribution_figure(
     low, high = f"{metric}_low", f"{metric}_high"
     has_bounds = low in table.columns and high in table.columns
     order = table.group_by("channel").agg(pl.col(metric).mean()).sort(metric, descending=True)["channel"].to_list()
+    order = [c for c in order if c != NO_TOUCH] + [c for c in order if c == NO_TOUCH]  # credits no channel: last
     table = table.with_columns(_label=escape_column("channel"))
     labels = dict(zip(table["channel"].to_list(), table["_label"].to_list(), strict=True))
     fig = go.Figure()

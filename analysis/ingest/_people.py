@@ -8,7 +8,9 @@ hash (HMAC-SHA-256 under the machine key, :mod:`analysis.privacy.keys`) before a
 values are not in the result, the report, its examples or its rejected rows.
 
 Order rows (an order time, optionally an order id and a total) become ``purchase`` events, a customer-since date
-becomes a ``became_customer`` event, on the identifiers of the record, so journeys cross online and offline.
+becomes a ``became_customer`` event, on the identifiers of the record, so journeys cross online and offline. Their
+channel is ``Offline``: not a visit, so prepare keeps them out of web sessions and attribution credits the person's
+real touches, never the order itself.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ from analysis.ingest._parse import (
     timestamp_expr,
 )
 from analysis.ingest._report import FileReport, LoadReport, RejectedShareError, share_message
+from analysis.prepare.channels import OFFLINE
 from analysis.prepare.identity.attributes import people_attributes
 from analysis.prepare.identity.contact import normalise_email, normalise_phone
 from analysis.prepare.identity.graph import CUSTOMER_ID, EMAIL, ID_TYPES, PHONE
@@ -382,18 +385,19 @@ def _events(records: pl.DataFrame) -> pl.DataFrame:
     if schema.USER_ID not in ids:
         base.append(pl.lit(None, pl.String).alias(schema.USER_ID))
     parts = []
+    offline = pl.lit(OFFLINE).alias(schema.CHANNEL)  # not a visit: no session, no touch (decision 0014)
     if ORDER_TIME in records.columns:
         revenue = pl.col(schema.REVENUE) if schema.REVENUE in records.columns else pl.lit(None, pl.Float64)
         order_id = pl.col(EVENT_ID) if EVENT_ID in records.columns else pl.lit(None, pl.String)
         parts.append(records.filter(pl.col(ORDER_TIME).is_not_null()).select(
             *base, pl.col(ORDER_TIME).alias(schema.TIMESTAMP), pl.lit(PURCHASE).alias(schema.EVENT),
-            revenue.alias(schema.REVENUE), order_id.alias(EVENT_ID), pl.col(SOURCE_FILE)))
+            revenue.alias(schema.REVENUE), order_id.alias(EVENT_ID), pl.col(SOURCE_FILE), offline))
     if CUSTOMER_SINCE in records.columns:
         parts.append(records.filter(pl.col(CUSTOMER_SINCE).is_not_null()).select(
             *base, pl.col(CUSTOMER_SINCE).alias(schema.TIMESTAMP), pl.lit(BECAME_CUSTOMER).alias(schema.EVENT),
-            pl.col(SOURCE_FILE)))
+            pl.col(SOURCE_FILE), offline))
     if not parts:
         return pl.DataFrame(schema={schema.USER_ID: pl.String, schema.TIMESTAMP: schema.TIMESTAMP_DTYPE,
-                                    schema.EVENT: pl.String, SOURCE_FILE: pl.String})
+                                    schema.EVENT: pl.String, SOURCE_FILE: pl.String, schema.CHANNEL: pl.String})
     events = pl.concat(parts, how="diagonal_relaxed")
     return schema.validate_events(events.sort(schema.TIMESTAMP, *ids, maintain_order=True))

@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+from analysis.prepare.channels import OFFLINE
 from analysis.prepare.pipeline import MATCHING_ONLY, UNASSIGNED, prepare
 
-__all__ = ["MATCHING_ONLY", "UNASSIGNED", "prepare"]
+__all__ = ["MATCHING_ONLY", "OFFLINE", "UNASSIGNED", "prepare"]

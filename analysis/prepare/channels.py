@@ -25,6 +25,9 @@ RULES_PATH = Path(__file__).resolve().parent / "channel_rules.csv"
 SOURCES_PATH = Path(__file__).resolve().parent / "channel_sources.csv"
 RULES_VERSION = "v1 (2026-11)"
 UNASSIGNED = "Unassigned"
+#: The channel of events made from people files (store and guest orders, CRM lifecycle changes): not a visit, so
+#: never part of a web session and never a touch attribution credits (docs/decisions/0014-offline-events-no-touch.md).
+OFFLINE = "Offline"
 CLICK_IDS = ("gclid", "gbraid", "wbraid", "msclkid", "dclid")
 RULE_FIELDS = ("source", "medium", "campaign", "click_id")
 OPERATORS = ("in", "re", "contains", "starts", "ends", "list")

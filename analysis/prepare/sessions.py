@@ -6,6 +6,9 @@ Rules, per person (``user_id``, else ``anonymous_id``), events in time order:
   ``gap`` stays in the session);
 * with ``new_session_on_campaign=True`` also at an event whose source/medium/campaign differ from the latest ones
   carried earlier by the same person (events without acquisition fields never start one);
+* offline events (channel ``Offline``: orders and lifecycle changes from people files) take no part: an offline
+  event never starts, extends, splits or bridges a session; it sits in the session it falls within (between two of
+  its events) or is a session of its own, ``"<person>-offline-<n>"``;
 * an export's own ``session_id`` is respected: events that carry one keep it (prefixed with the person when the same
   id occurs for several people, so a session never spans people); events without one get a derived id
   ``"<person>-<n>"`` from the rules above (``n`` counts from 1 per person).
@@ -22,6 +25,7 @@ import polars as pl
 
 from analysis import schema as s
 from analysis.errors import AnalysisError
+from analysis.prepare.channels import OFFLINE
 from analysis.prepare.person import person_key
 from analysis.vocabulary import SESSION_GAP
 
@@ -103,7 +107,44 @@ def _given_ids(events: pl.DataFrame) -> pl.Expr | None:
 def add_sessions(
     events: pl.DataFrame, *, gap: timedelta, new_session_on_campaign: bool = False
 ) -> pl.DataFrame:
-    """Add ``session_id`` and a ``_new_session`` flag to events already sorted by ``_person`` and time."""
+    """Add ``session_id`` and a ``_new_session`` flag to events already sorted by ``_person`` and time.
+
+    Offline events (channel ``Offline``) take no part in the rule: sessions are cut over the other events alone, so
+    an offline event never starts, extends, splits or bridges one. It then sits in the session it falls within
+    (between two of its events), or is a session of its own, ``"<person>-offline-<n>"``.
+    """
+    if s.CHANNEL not in events.columns or not events.select((pl.col(s.CHANNEL) == OFFLINE).any()).item():
+        return _sessions(events, gap=gap, new_session_on_campaign=new_session_on_campaign)
+    offline = events.select((pl.col(s.CHANNEL) == OFFLINE).fill_null(False)).to_series()
+    needed = [c for c in (PERSON, s.TIMESTAMP, s.SESSION_ID, *(
+        (s.SOURCE, s.MEDIUM, s.CAMPAIGN) if new_session_on_campaign else ())) if c in events.columns]
+    web = _sessions(events.select(needed).filter(~offline), gap=gap, new_session_on_campaign=new_session_on_campaign)
+    at = (~offline).arg_true()
+    sid = pl.Series(s.SESSION_ID, [None], dtype=pl.String).extend_constant(None, events.height - 1)
+    sid.scatter(at, web[s.SESSION_ID])
+    row, person = pl.int_range(pl.len(), dtype=pl.Int64), pl.col(PERSON)
+    first, last = ~person.eq_missing(person.shift()), ~person.eq_missing(person.shift(-1))
+    start, end = pl.when(first).then(row).forward_fill(), pl.when(last).then(row).backward_fill()
+    is_web = ~pl.col("_offline")
+    before = pl.when(pl.when(is_web).then(row).forward_fill() >= start).then(pl.col("_sid").forward_fill())
+    after = pl.when(pl.when(is_web).then(row).backward_fill() <= end).then(pl.col("_sid").backward_fill())
+    count = pl.col("_offline").cast(pl.Int64).cum_sum()
+    nth = count - pl.when(first).then(count - pl.col("_offline").cast(pl.Int64)).forward_fill()
+    own = pl.format("{}-offline-{}", person, nth)
+    given = pl.col(s.SESSION_ID) if s.SESSION_ID in events.columns else pl.lit(None, pl.String)
+    session = (pl.when(is_web).then(pl.col("_sid"))
+               .when(before.eq_missing(after) & before.is_not_null()).then(before)
+               .otherwise(pl.coalesce(given, own)))
+    out = events.with_columns(_offline=offline, _sid=sid).with_columns(session.alias(s.SESSION_ID))
+    return out.with_columns(
+        pl.col(s.SESSION_ID).ne_missing(pl.col(s.SESSION_ID).shift()).fill_null(True).alias("_new_session")
+    ).drop("_offline", "_sid")
+
+
+def _sessions(
+    events: pl.DataFrame, *, gap: timedelta, new_session_on_campaign: bool
+) -> pl.DataFrame:
+    """:func:`add_sessions` without offline events."""
     flags = session_starts(person=pl.col(PERSON), timestamp=pl.col(s.TIMESTAMP), gap=gap,
                            campaign=campaign_key(events.columns) if new_session_on_campaign else None)
     derived = _derived_ids(flags)

@@ -138,9 +138,12 @@ def test_unknown_model_names_the_valid_ones() -> None:
         attribute(FOUR, model="data_driven")  # type: ignore[arg-type]
 
 
-def test_a_converting_empty_path_is_an_error() -> None:
-    with pytest.raises(AnalysisError, match="empty path"):
-        attribute(paths([([], 1, 0, 1.0)]), model="linear")
+def test_a_converting_empty_path_credits_no_channel_and_is_reported_as_no_touch() -> None:
+    # conversions without a touch (offline orders of people with no visit) are their own row, under every model
+    result = attribute(paths([([], 1, 0, 5.0), (["A"], 1, 0, 1.0)]), model="linear")
+    assert_frame_equal(result, pl.DataFrame(
+        {"channel": ["A", "(no touch)"], "conversions": [1.0, 1.0], "value": [1.0, 5.0], "share": [0.5, 0.5]},
+        schema=RESULT))
 
 
 def test_paths_without_required_columns_is_an_error() -> None:

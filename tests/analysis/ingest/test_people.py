@@ -125,3 +125,9 @@ def test_event_exports_and_people_exports_are_told_apart_by_their_columns() -> N
     assert file_kind(["Order ID", "Customer Account", "Email", "Created at", "Total"]) == "people"
     assert file_kind(["user_id", "segment"]) == "people"
     assert file_kind(["user_id", "timestamp", "page"]) == "events"  # an event file missing its event column
+
+
+def test_orders_and_lifecycle_events_are_offline() -> None:
+    raw = ("Order ID,Customer Account,Email,Created at,Total\n#1,anna,anna@example.de,2026-03-04T10:00:00Z,80.00\n")
+    events = load_people(("orders.csv", raw.encode()), key=b"k" * 32).events
+    assert events.select("event", "channel", "revenue").rows() == [("purchase", "Offline", 80.0)]

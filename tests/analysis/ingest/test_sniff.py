@@ -9,7 +9,7 @@ import pytest
 
 from analysis.errors import IngestError
 from analysis.ingest._limits import Limits
-from analysis.ingest._sniff import magic, sniff_csv, to_utf8, unwrap
+from analysis.ingest._sniff import magic, sniff_csv, unwrap
 from tests.analysis.ingest.files import events_csv, gzip_bomb, parquet_bytes, xlsx_bytes, zip_bytes
 
 
@@ -146,27 +146,6 @@ def test_zip_bomb_member_is_capped() -> None:
     data = zip_bytes({"big.csv": b"\0" * (32 * 1024**2)})
     with pytest.raises(IngestError, match="expands to more than"):
         unwrap(data, "z.zip", limits=Limits(max_bytes=1024**2, max_ratio=1e9))
-
-
-def test_to_utf8_reads_cp1252_and_counts_the_line() -> None:
-    data, encoding, notes = to_utf8("a\nFrühling €\n".encode("cp1252"), "x.csv")
-    assert (data.decode(), encoding, notes) == ("a\nFrühling €\n", "cp1252",
-                                               ("Encoding: Windows-1252 (first non-UTF-8 byte at line 2)",))
-
-
-def test_to_utf8_falls_back_to_latin1_for_undefined_cp1252_bytes() -> None:
-    raw = "Frühling".encode("latin-1") + b"\x81"
-    data, encoding, _ = to_utf8(raw, "x.csv")
-    assert (data.decode(), encoding) == ("Frühling\x81", "latin-1")
-
-
-def test_to_utf8_strips_the_bom() -> None:
-    assert to_utf8(b"\xef\xbb\xbfDatum\n", "x.csv")[0] == b"Datum\n"
-
-
-def test_to_utf8_decodes_utf16() -> None:
-    data, encoding, _ = to_utf8("Datum\tUmsatz\n".encode("utf-16"), "x.csv")
-    assert (data, encoding) == (b"Datum\tUmsatz\n", "utf-16")
 
 
 @pytest.mark.parametrize(("text", "sep"), [("a;b;c\n1;2;3\n", ";"), ("a\tb\n1\t2\n", "\t"),

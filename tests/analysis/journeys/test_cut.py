@@ -115,7 +115,21 @@ def test_journey_touches_numbers_the_touches_each_journey_holds() -> None:
     })
     # a: touches 0 (rows 0-2) and 1 (rows 3-4); journeys rows 0-1, 2, 3-4; b: touches 2, 3, one open journey
     assert journey_touches(ev, person="p", conversion="conv", touch_start="touch").rows() == [
-        (True, True, 0, 0), (False, True, 0, 0), (False, True, 1, 1), (True, False, 2, 3),
+        (True, True, 0, 0, True), (False, True, 0, 0, True), (False, True, 1, 1, True), (True, False, 2, 3, False),
+    ]
+
+
+def test_journey_touches_gives_a_conversion_outside_any_touch_no_touch_of_its_own() -> None:
+    # a: a touch (row 0), then a conversion outside any touch (an offline order): the journey holds touch 0 only
+    # because it started in it; b: first row an offline order, no touch at all; c: converts in its own touch
+    ev = pl.DataFrame({
+        "p": ["a", "a", "a", "b", "c"],
+        "conv": [False, True, True, True, True],
+        "touch": [True, False, False, False, True],
+        "out": [False, True, True, True, False],
+    })
+    assert journey_touches(ev, person="p", conversion="conv", touch_start="touch", outside="out").rows() == [
+        (True, True, 0, 0, False), (False, True, 1, 0, False), (True, True, 1, 0, False), (True, True, 1, 1, True),
     ]
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import polars as pl
 import pytest
@@ -131,3 +131,25 @@ def test_session_starts_marks_exactly_where_sessionize_changes_session(
     starts = out.select(session_starts(person=pl.col(s.USER_ID), timestamp=pl.col(s.TIMESTAMP),
                                        gap=timedelta(minutes=gap), session_id=pl.col("given"))).to_series()
     assert starts.to_list() == changes.to_list()
+
+
+# --- offline events (channel Offline, from people files) take no part in sessions --------------------------------
+
+def test_offline_events_never_start_extend_split_or_bridge_a_session() -> None:
+    t = [datetime(2026, 1, d, 10, m, tzinfo=UTC) for d, m in ((1, 0), (1, 15), (1, 20), (1, 40), (4, 0), (2, 0))]
+    ev = pl.DataFrame({
+        "user_id": ["a", "a", "a", "a", "a", "b"], "timestamp": t,
+        "event": ["page_view", "purchase", "page_view", "purchase", "purchase", "purchase"],
+        "channel": [None, "Offline", None, "Offline", "Offline", "Offline"],
+    })
+    # 10:15 lies inside a's visit (10:00-10:20): it stays in it; 10:40 is 20 minutes after the visit but does not
+    # extend it; b has no visit at all
+    assert sessionize(ev)["session_id"].to_list() == ["a-1", "a-1", "a-1", "a-offline-2", "a-offline-3",
+                                                      "b-offline-1"]
+
+
+def test_an_offline_event_between_two_visits_does_not_bridge_them() -> None:
+    t = [datetime(2026, 1, 1, 10, m, tzinfo=UTC) for m in (0, 25, 50)]
+    ev = pl.DataFrame({"user_id": ["a"] * 3, "timestamp": t, "event": ["page_view", "purchase", "page_view"],
+                       "channel": [None, "Offline", None]})
+    assert sessionize(ev)["session_id"].to_list() == ["a-1", "a-offline-1", "a-2"]
