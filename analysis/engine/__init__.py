@@ -10,13 +10,21 @@ analysis.
 from __future__ import annotations
 
 from analysis.engine.embedded import Partitions, Progress, quiet, run_embedded, run_partitions, split
-from analysis.engine.partition import identity_routes, partition_by_user, scan_events, write_partitions
+from analysis.engine.partition import (
+    PERSON_PARTS,
+    identity_routes,
+    partition_by_user,
+    person_parts,
+    scan_events,
+    write_partitions,
+)
 from analysis.engine.run import EngineOptions, Source, engine_options, run, run_two_pass
 from analysis.engine.stage import Agg, Stage
 from analysis.vocabulary import ENGINES, Engine
 
 __all__ = [
     "ENGINES",
+    "PERSON_PARTS",
     "Agg",
     "Engine",
     "EngineOptions",
@@ -27,6 +35,7 @@ __all__ = [
     "engine_options",
     "identity_routes",
     "partition_by_user",
+    "person_parts",
     "quiet",
     "run",
     "run_embedded",

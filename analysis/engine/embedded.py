@@ -15,7 +15,7 @@ from pathlib import Path
 
 import polars as pl
 
-from analysis.engine.partition import ENGINE_COLUMNS, ROW, partition_by_user, write_partitions
+from analysis.engine.partition import ENGINE_COLUMNS, ROW, partition_by_user, person_parts, write_partitions
 from analysis.engine.stage import Stage
 from analysis.errors import AnalysisError
 
@@ -69,6 +69,10 @@ def split(
     """
     if isinstance(source, pl.DataFrame):
         yield Partitions(frames=partition_by_user(source, partitions))
+        return
+    ready = person_parts(source)
+    if ready:  # prepared by prepare_to_parquet: already whole persons per part
+        yield Partitions(paths=ready)
         return
     with tempfile.TemporaryDirectory(prefix="journeylens-", dir=workdir) as tmp:
         yield Partitions(paths=write_partitions(source, Path(tmp) / "raw", partitions=partitions))

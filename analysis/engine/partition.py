@@ -23,6 +23,8 @@ ROUTE = "_route"
 PART = "_part"
 ROW = "_row"
 ENGINE_COLUMNS = (ROUTE, PART, ROW)
+#: Marker file of a folder whose Parquet parts each hold whole persons (written by ``prepare_to_parquet``).
+PERSON_PARTS = "_PERSON_PARTS"
 _SEED = 20_260_901  # fixed: partition numbers must not change between runs
 _MAX_ROUNDS = 1_000
 
@@ -132,6 +134,29 @@ def write_partitions(
         pl.PartitionBy(out, key=PART, include_key=False), mkdir=True, engine="streaming"
     )
     return [out / f"{PART}={i}" for i in range(partitions)]
+
+
+def person_parts(source: object) -> list[Path]:
+    """The parts of a local folder that ``prepare_to_parquet`` wrote, each holding whole persons in person-then-time
+    order, so an engine maps them as they are (no second identity pass, no rewrite); empty for any other source.
+
+    Spark writes ``_part=<i>/`` folders, the embedded engine ``part-<i>.parquet`` files beside a
+    :data:`PERSON_PARTS` marker; ``_part=<i>`` folders are person groups whoever wrote them.
+
+    Examples
+    --------
+    >>> person_parts(pl.DataFrame())
+    []
+    """
+    if isinstance(source, pl.DataFrame | pl.LazyFrame) or "://" in str(source):
+        return []
+    path = Path(str(source))
+    if not path.is_dir():
+        return []
+    groups = sorted(path.glob(f"{PART}=*"), key=lambda g: int(g.name.split("=", 1)[1]))
+    if groups or not (path / PERSON_PARTS).exists():
+        return groups
+    return sorted(path.glob("part-*.parquet"))
 
 
 def scan_events(source: str | Path) -> pl.LazyFrame:

@@ -17,6 +17,7 @@ PySpark is an optional dependency (``pip install 'journeylens[spark]'``) and nee
 from __future__ import annotations
 
 import shutil
+import uuid
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -29,7 +30,7 @@ import pyarrow as pa
 
 from analysis import schema as s
 from analysis.engine.embedded import Progress, quiet
-from analysis.engine.partition import PART, ROUTE, ROW, scan_events
+from analysis.engine.partition import PART, PERSON_PARTS, ROUTE, ROW, person_parts, scan_events
 from analysis.engine.spark_identity import DEVICE_NODE, USER_NODE, route_labels
 from analysis.engine.spark_session import quiet_pandas_warning, spark_session
 from analysis.engine.stage import Stage
@@ -300,11 +301,13 @@ def run_spark(
     ...                 before=prepare_stage())  # doctest: +SKIP
     """
     spark = spark if spark is not None else spark_session()
-    folders = _group_folders(source) if before is None else []
+    folders = person_parts(source) if before is None else []
     if folders:  # prepared person groups on a shared file system: each task reads its own group's files
-        schema = _folder_schema(folders[0].parent)
-        return {name: _step(spark, name, partial(_collect, _map_folders(spark, folders, stage, schema), stage,
-                                                 stage.schema(schema)), progress)
+        schema = _folder_schema(str(source))
+        return {name: _step(spark, name, partial(_rows_from_folders, spark, folders, stage, schema)
+                            if stage.keys is None else
+                            partial(_collect, _map_folders(spark, folders, stage, schema), stage, stage.schema(schema)),
+                            progress)
                 for name, stage in stages.items()}
     routed, schema, in_schema = _grouped(spark, source, partitions=partitions, events_per_group=events_per_group,
                                         before=before, progress=progress)
@@ -379,6 +382,7 @@ def _prepare_to_folders(spark: SparkSession, source: pl.DataFrame | str | Path, 
     with quiet_pandas_warning():
         done = routed.groupBy(PART).applyInArrow(writer, from_arrow_schema(arrow_schema(written)))
     _step(spark, "prepare", done.collect, progress)
+    (out / PERSON_PARTS).touch()
     return sorted(out.glob(f"{PART}=*"))
 
 
@@ -396,33 +400,51 @@ def _folder_writer(fn: Callable[[pl.DataFrame], pl.DataFrame], in_schema: pl.Sch
     return run
 
 
-def _group_folders(source: object) -> list[Path]:
-    """The ``_part=<group>`` folders of a local folder of person groups (empty for anything else)."""
-    if isinstance(source, pl.DataFrame) or "://" in str(source):
-        return []
-    path = Path(str(source))
-    return sorted(path.glob(f"{PART}=*")) if path.is_dir() else []
-
-
 def _folder_schema(source: str | Path) -> pl.Schema:
     return pl.Schema({c: t for c, t in scan_events(source).collect_schema().items() if c != PART})
 
 
-def _map_folders(spark: SparkSession, folders: list[Path], stage: Stage, schema: pl.Schema) -> SparkFrame:
-    """``stage.map`` on each person group, one task per group: the task reads the group's files with Polars (only
-    the columns the map reads), so no event crosses the JVM; Spark schedules the tasks and merges their partials."""
+def _map_folders(spark: SparkSession, folders: list[Path], stage: Stage, schema: pl.Schema, *,
+                 sink: Path | None = None) -> SparkFrame:
+    """``stage.map`` on each person group (a folder or a file), one task per group: the task reads it with Polars (only
+    the columns the map reads), so no event crosses the JVM; Spark schedules the tasks and merges their partials.
+
+    With ``sink``, each task writes its partial to ``sink/part-<group>.parquet`` and returns only its row count.
+    """
     from pyspark.sql.pandas.types import from_arrow_schema  # noqa: PLC0415
 
-    out = arrow_schema(stage.schema(schema))
+    out = arrow_schema(stage.schema(schema) if sink is None else pl.Schema({"rows": pl.Int64()}))
     columns, fn = stage.inputs(schema), stage.map
-    paths = [str(f.resolve()) for f in folders]
 
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         for batch in batches:
-            for path in batch.column(0).to_pylist():
-                part = pl.read_parquet(sorted(Path(path).glob("*.parquet")), columns=columns)
-                yield from _to_arrow(fn(part), out).to_batches()
+            for number, path in zip(batch.column(0).to_pylist(), batch.column(1).to_pylist(), strict=True):
+                files = sorted(Path(path).glob("*.parquet")) if Path(path).is_dir() else [Path(path)]
+                result = fn(pl.read_parquet(files, columns=columns))
+                if sink is not None:
+                    result.write_parquet(sink / f"part-{number:06d}.parquet")
+                    result = pl.DataFrame({"rows": [result.height]}, schema={"rows": pl.Int64()})
+                yield from _to_arrow(result, out).to_batches()
 
-    tasks = spark.createDataFrame([(p,) for p in paths], "path string").repartition(len(paths))
+    rows = [(i, str(f.resolve())) for i, f in enumerate(folders)]
+    tasks = spark.createDataFrame(rows, "number int, path string").repartition(len(rows))
     with quiet_pandas_warning():
         return tasks.mapInArrow(run, from_arrow_schema(out))
+
+
+def _rows_from_folders(spark: SparkSession, folders: list[Path], stage: Stage, schema: pl.Schema) -> pl.DataFrame:
+    """A row-level stage (one row per person, e.g. persona features) over person groups: the tasks write the rows
+    beside the groups and this process reads the files, so a person-sized result never passes Spark's result
+    channel to the driver (``spark.driver.maxResultSize``)."""
+    sink = folders[0].parent.parent / f".journeylens-{stage.name}-{uuid.uuid4().hex}"
+    sink.mkdir()
+    try:
+        _map_folders(spark, folders, stage, schema, sink=sink.resolve()).collect()
+        files = sorted(sink.glob("part-*.parquet"))
+        out_schema = stage.schema(schema)
+        merged = pl.concat([pl.read_parquet(f) for f in files]) if files else pl.DataFrame(schema=out_schema)
+    finally:
+        shutil.rmtree(sink, ignore_errors=True)
+    if stage.order and merged.height:
+        merged = merged.sort(list(stage.order), maintain_order=True)
+    return stage.finish(merged.select(out_schema.names()))

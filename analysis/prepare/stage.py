@@ -13,7 +13,17 @@ from pathlib import Path
 import polars as pl
 
 from analysis import schema as s
-from analysis.engine import Engine, EngineOptions, Source, Stage, engine_options, run, run_partitions, split
+from analysis.engine import (
+    PERSON_PARTS,
+    Engine,
+    EngineOptions,
+    Source,
+    Stage,
+    engine_options,
+    run,
+    run_partitions,
+    split,
+)
 from analysis.errors import AnalysisError
 from analysis.filters import filter_dates
 from analysis.prepare.pipeline import prepare
@@ -129,6 +139,10 @@ def prepare_to_parquet(
 
         return prepare_to_parquet_spark(source, out_dir, before=before, spark=options.spark,
                                         partitions=options.partitions, progress=options.progress)
+    out = Path(out_dir)
+    for old in [*out.glob("part-*.parquet"), out / PERSON_PARTS]:  # overwrite: no part of an earlier run stays
+        old.unlink(missing_ok=True)
     with split(source, partitions=options.embedded_partitions, workdir=options.workdir) as parts:
         run_partitions(parts, {}, before=before, keep=out_dir, progress=options.progress)
+    (out / PERSON_PARTS).touch()  # the parts hold whole persons: analyses map them as they are
     return sorted(Path(out_dir).glob("part-*.parquet"))

@@ -11,7 +11,7 @@ from polars.testing import assert_frame_equal
 
 from analysis.attribution import conversion_paths
 from analysis.attribution.stage import paths_stage
-from analysis.engine import EngineOptions, run
+from analysis.engine import EngineOptions, embedded, person_parts, run
 from analysis.errors import AnalysisError
 from analysis.filters import filter_dates
 from analysis.funnels import funnel, funnel_spec
@@ -61,6 +61,22 @@ def test_prepare_to_parquet_writes_whole_persons(parquet: Path, prepared: pl.Dat
     users = [set(f["user_id"].unique()) for f in frames]
     assert sum(len(u) for u in users) == len(set().union(*users))
     assert_frame_equal(pl.concat(frames).sort("user_id", "timestamp", maintain_order=True), prepared)
+
+
+def test_a_prepared_folder_is_mapped_as_written(parquet: Path, prepared: pl.DataFrame, tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    out = tmp_path / "prepared"
+    prepare_to_parquet(parquet, out, engine=EngineOptions(partitions=5))
+    files = prepare_to_parquet(parquet, out, engine=EngineOptions(partitions=3))  # a rerun leaves no stale part
+    assert person_parts(out) == files and len(files) == 3
+
+    def no_rewrite(*_: object, **__: object) -> None:
+        raise AssertionError("a prepared folder was split again")
+
+    monkeypatch.setattr(embedded, "write_partitions", no_rewrite)
+    spec = funnel_spec(list(FUNNEL_STEPS), breakdown="device")
+    assert_frame_equal(funnel(out, spec, engine=EngineOptions(partitions=7)), funnel(prepared, spec))
+    assert_frame_equal(conversion_paths(out, engine=EngineOptions(partitions=7)), conversion_paths(prepared))
 
 
 def test_conversion_paths_add_up_to_in_memory(raw: pl.DataFrame, prepared: pl.DataFrame) -> None:

@@ -14,7 +14,7 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from analysis.attribution import attribute
+from analysis.attribution import attribute, conversion_paths
 from analysis.attribution.paths import PathOptions
 from analysis.attribution.stage import paths_stage
 from analysis.cli import main
@@ -23,7 +23,7 @@ from analysis.engine.spark import spark_session
 from analysis.funnels import funnel_spec
 from analysis.funnels.stage import funnel_stage
 from analysis.personas import user_features
-from analysis.prepare.stage import prepare_events, prepare_stage
+from analysis.prepare.stage import prepare_events, prepare_stage, prepare_to_parquet
 from analysis.sample import FUNNEL_STEPS, generate_sample
 
 pytest.importorskip("pyspark", reason="the Spark engine needs the optional extra: pip install '.[spark]'")
@@ -83,6 +83,16 @@ def test_prepare_from_several_files_on_spark_equals_embedded(spark: Any, raw: pl
     expected = prepare_events(folder, engine=EngineOptions(partitions=3))
     assert_frame_equal(prepare_events(folder, engine=EngineOptions(engine="spark", spark=spark, partitions=3)),
                        expected)
+
+
+def test_folders_prepared_by_either_engine_are_mapped_by_the_other(spark: Any, raw: pl.DataFrame, tmp_path: Path
+                                                                     ) -> None:
+    on_spark = EngineOptions(engine="spark", spark=spark, partitions=3)
+    expected = conversion_paths(prepare_events(raw, engine=EngineOptions(partitions=3)))
+    prepare_to_parquet(raw, tmp_path / "embedded", engine=EngineOptions(partitions=3))
+    prepare_to_parquet(raw, tmp_path / "spark", engine=on_spark)
+    assert_frame_equal(conversion_paths(tmp_path / "embedded", engine=on_spark), expected)
+    assert_frame_equal(conversion_paths(tmp_path / "spark", engine=EngineOptions(partitions=2)), expected)
 
 
 def test_persona_features_on_spark_from_parquet_equal_embedded(spark: Any, raw: pl.DataFrame, tmp_path: Path
