@@ -187,11 +187,28 @@ def collect_people(graph: SparkFrame) -> pl.DataFrame:
 
 def route_labels(sdf: SparkFrame, columns: Sequence[str]) -> SparkFrame:
     """``(node, label)`` over every user-device link of ``sdf`` with no cut (routing must keep whole components):
-    the Spark counterpart of :func:`analysis.engine.partition.identity_routes`, as joins."""
+    the Spark counterpart of :func:`analysis.engine.partition.identity_routes`, as joins.
+
+    Only a device seen with two or more users can join users into one component, so the propagation runs on the
+    links of those shared devices alone (a small part of all links); every user is labelled by that, or by itself,
+    and every device takes the label of its (smallest) user. Users outside the shared part have no row: their own
+    key is their label. At 10M events this took 52 s with the propagation over every link.
+    """
     F = _f()
     if s.USER_ID not in columns or s.ANONYMOUS_ID not in columns:
         raise AnalysisError("routing by identity needs both user_id and anonymous_id")
-    links = sdf.select(F.concat(F.lit(USER_NODE), F.col(s.USER_ID)).alias("a"),
-                       F.concat(F.lit(DEVICE_NODE), F.col(s.ANONYMOUS_ID)).alias("b")).dropna().distinct()
-    edges = links.unionByName(links.select(F.col("b").alias("a"), F.col("a").alias("b"))).localCheckpoint()
-    return spark_components(edges, edges.select(F.col("a").alias("node")))
+    links = (sdf.select(F.col(s.USER_ID).alias("u"), F.col(s.ANONYMOUS_ID).alias("d")).dropna().distinct()
+             .localCheckpoint())
+    devices = links.groupBy("d").agg(F.min("u").alias("first"), F.count("*").alias("users")).localCheckpoint()
+    shared = (links.join(devices.filter(F.col("users") > 1).select("d"), "d")
+              .select(F.concat(F.lit(USER_NODE), F.col("u")).alias("a"),
+                      F.concat(F.lit(DEVICE_NODE), F.col("d")).alias("b")))
+    edges = shared.unionByName(shared.select(F.col("b").alias("a"), F.col("a").alias("b"))).localCheckpoint()
+    users = spark_components(edges, edges.select(F.col("a").alias("node"))).filter(
+        F.col("node").startswith(USER_NODE))
+    by_user = users.select(F.col("node").alias("_user"), F.col("label").alias("_user_label"))
+    device_labels = (devices.select(F.concat(F.lit(DEVICE_NODE), F.col("d")).alias("node"),
+                                    F.concat(F.lit(USER_NODE), F.col("first")).alias("_user"))
+                     .join(by_user, "_user", "left")
+                     .select("node", F.coalesce(F.col("_user_label"), F.col("_user")).alias("label")))
+    return users.unionByName(device_labels)

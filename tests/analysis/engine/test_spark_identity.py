@@ -63,3 +63,23 @@ def test_sample_silos_on_spark_equal_polars(spark: Any) -> None:
     assert crm is not None and shop is not None
     events = sample.events.select("user_id", "anonymous_id")
     _same(spark, [events, crm.drop("source_file"), shop.drop("source_file")], IdentityRules())
+
+
+def test_routing_labels_keep_every_component_together(spark: Any) -> None:
+    from analysis.engine.partition import identity_routes  # noqa: PLC0415
+    from analysis.engine.spark_identity import DEVICE_NODE, USER_NODE, route_labels  # noqa: PLC0415
+
+    # u1 - a1 - u2 - a2 - u3 through two shared devices, u1's own device a6; u4 alone with a4; a5 never logs in
+    events = pl.DataFrame({"user_id": ["u1", "u2", "u2", "u3", "u1", "u4", None, None],
+                           "anonymous_id": ["a1", "a1", "a2", "a2", "a6", "a4", "a5", "a1"]})
+    got = dict(pl.from_arrow(route_labels(_to_spark(spark, events), events.columns).toArrow()).iter_rows())
+    label = {**{f"{USER_NODE}{u}": f"{USER_NODE}{u}" for u in ("u1", "u2", "u3", "u4")}, **got}
+    assert {label[f"{USER_NODE}{u}"] for u in ("u1", "u2", "u3")} == {label[f"{DEVICE_NODE}{a}"]
+                                                                      for a in ("a1", "a2", "a6")} == {f"{USER_NODE}u1"}
+    assert label[f"{DEVICE_NODE}a4"] == label[f"{USER_NODE}u4"] == f"{USER_NODE}u4"
+    assert f"{DEVICE_NODE}a5" not in label
+    # the same components as the embedded engine's routing tables
+    devices, users = identity_routes(events)
+    assert {d: label[f"{DEVICE_NODE}{d}"].removeprefix(USER_NODE) for d in devices["anonymous_id"]} == dict(
+        devices.iter_rows())
+    assert {u: label[f"{USER_NODE}{u}"].removeprefix(USER_NODE) for u in users["user_id"]} == dict(users.iter_rows())
