@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 
 import numpy as np
+import polars as pl
 from threadpoolctl import threadpool_limits
 
 from analysis.personas import Personas
@@ -28,9 +29,10 @@ from benchmarks.common import (
 )
 
 
-def run(n_users: int) -> list[Measurement]:
-    """Time each stage on about ``n_users`` generated users."""
-    raw = load_events(round(n_users * EVENTS_PER_USER))
+def run(n_users: int, *, parquet: str | None = None) -> list[Measurement]:
+    """Time each stage on about ``n_users`` generated users, or on the events of ``parquet`` (e.g. the peer
+    workload of ``benchmarks.peers.workload``: 10M events, 1.02M people)."""
+    raw = pl.read_parquet(parquet) if parquet else load_events(round(n_users * EVENTS_PER_USER))
     events = prepare(raw)
     del raw
     n = events.height
@@ -61,7 +63,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--users", type=int, nargs="*", default=None, help="user counts (default 100000 1000000)")
     parser.add_argument("--events", type=int, nargs="*", default=None, help="event counts instead of users")
+    parser.add_argument("--parquet", default=None, help="a Parquet file of events instead of generated ones")
     args = parser.parse_args()
+    if args.parquet:
+        print(HEADER)
+        print(f"results: {write_results('personas', run(0, parquet=args.parquet))}")
+        return
     sizes = args.users or [round(e / EVENTS_PER_USER) for e in (args.events or [])] or [100_000, 1_000_000]
     print(HEADER)
     results: list[Measurement] = []
