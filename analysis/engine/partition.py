@@ -153,7 +153,8 @@ def person_parts(source: object) -> list[Path]:
     path = Path(str(source))
     if not path.is_dir():
         return []
-    groups = sorted(path.glob(f"{PART}=*"), key=lambda g: int(g.name.split("=", 1)[1]))
+    groups = sorted((g for g in path.glob(f"{PART}=*") if g.name.split("=", 1)[1].isdigit()),
+                    key=lambda g: int(g.name.split("=", 1)[1]))
     if groups or not (path / PERSON_PARTS).exists():
         return groups
     return sorted(path.glob("part-*.parquet"))

@@ -101,16 +101,21 @@ def _mapper(fn: Callable[[pl.DataFrame], pl.DataFrame], in_schema: pl.Schema, ou
             ) -> Callable[[tuple[Any, ...], pa.Table], pa.Table]:
     """Wrap a stage map for applyInArrow: Arrow in, input order restored, Polars inside, Arrow out."""
     def run(key: tuple[Any, ...], table: pa.Table) -> pa.Table:
-        part = _from_arrow(table, in_schema)
-        order = [c for c in _ORDER if c in part.columns]
-        if order:
-            part = part.sort(order)
-        result = fn(part.drop([c for c in (*_ORDER, PART, ROUTE) if c in part.columns]))
+        result = _map_group(fn, table, in_schema)
         if keep_part:  # the next map regroups by partition; the row number keeps this output's order
             result = result.with_columns(pl.lit(key[0], pl.Int32).alias(PART),
                                          pl.int_range(pl.len(), dtype=pl.Int64).alias(ROW))
         return _to_arrow(result, out)
     return run
+
+
+def _map_group(fn: Callable[[pl.DataFrame], pl.DataFrame], table: pa.Table, in_schema: pl.Schema) -> pl.DataFrame:
+    """``fn`` on one person group sent by Spark, its rows back in input order and the engine's columns dropped."""
+    part = _from_arrow(table, in_schema)
+    order = [c for c in _ORDER if c in part.columns]
+    if order:
+        part = part.sort(order)
+    return fn(part.drop([c for c in (*_ORDER, PART, ROUTE) if c in part.columns]))
 
 
 def _is_connect(spark: SparkSession) -> bool:
@@ -217,7 +222,7 @@ def _route(sdf: SparkFrame, schema: pl.Schema, partitions: int) -> SparkFrame:
         out = out.join(labels.select(F.col("node").alias(ROUTE), F.col("label").alias("_label")), ROUTE, "left")
         route = F.coalesce(F.col("_label"), F.col(ROUTE))
     else:
-        out, route = out.withColumn("_label", F.lit(None)), F.col(ROUTE)
+        route = F.col(ROUTE)
     return out.withColumn(PART, F.pmod(F.xxhash64(route), F.lit(partitions)).cast("int")).drop(ROUTE, "_label")
 
 
@@ -238,7 +243,11 @@ def _collect(sdf: SparkFrame, stage: Stage, schema: pl.Schema) -> pl.DataFrame:
     if stage.keys is not None:
         aggs = [getattr(F, how)(c).alias(c) for c, how in stage.aggs.items()]
         sdf = sdf.groupBy(*stage.keys).agg(*aggs) if stage.keys else sdf.agg(*aggs)
-    merged = _from_arrow(sdf.toArrow(), schema).select(schema.names())
+    return _finish(stage, _from_arrow(sdf.toArrow(), schema).select(schema.names()))
+
+
+def _finish(stage: Stage, merged: pl.DataFrame) -> pl.DataFrame:
+    """The merged partials in the stage's order, finished (the same row order on every engine)."""
     if stage.order and merged.height:
         merged = merged.sort(list(stage.order), maintain_order=True)
     return stage.finish(merged)
@@ -390,9 +399,7 @@ def _folder_writer(fn: Callable[[pl.DataFrame], pl.DataFrame], in_schema: pl.Sch
                    ) -> Callable[[tuple[Any, ...], pa.Table], pa.Table]:
     """For applyInArrow: restore the input order, run ``fn`` and write the group's result under ``out``."""
     def run(key: tuple[Any, ...], table: pa.Table) -> pa.Table:
-        part = _from_arrow(table, in_schema)
-        part = part.sort([c for c in _ORDER if c in part.columns])
-        result = fn(part.drop([c for c in (*_ORDER, PART, ROUTE) if c in part.columns]))
+        result = _map_group(fn, table, in_schema)
         folder = out / f"{PART}={key[0]}"
         folder.mkdir(parents=True, exist_ok=True)
         result.write_parquet(folder / "part-00000.parquet")
@@ -442,9 +449,8 @@ def _rows_from_folders(spark: SparkSession, folders: list[Path], stage: Stage, s
         _map_folders(spark, folders, stage, schema, sink=sink.resolve()).collect()
         files = sorted(sink.glob("part-*.parquet"))
         out_schema = stage.schema(schema)
-        merged = pl.concat([pl.read_parquet(f) for f in files]) if files else pl.DataFrame(schema=out_schema)
+        # one read of every part (no list of frames concatenated into a second copy)
+        merged = pl.read_parquet(files) if files else pl.DataFrame(schema=out_schema)
     finally:
         shutil.rmtree(sink, ignore_errors=True)
-    if stage.order and merged.height:
-        merged = merged.sort(list(stage.order), maintain_order=True)
-    return stage.finish(merged.select(out_schema.names()))
+    return _finish(stage, merged.select(out_schema.names()))
