@@ -21,13 +21,12 @@ from typing import Any
 import polars as pl
 from polars.testing import assert_frame_equal
 
-from benchmarks.common import RESULTS, sample_path
+from benchmarks.common import RESULTS, sample_path, timed
 
 
 def _timed(times: dict[str, float], label: str, fn: Callable[[], Any]) -> Any:
-    began = time.perf_counter()
-    out = fn()
-    times[label] = round(time.perf_counter() - began, 1)
+    seconds, out = timed(fn)
+    times[label] = round(seconds, 1)
     print(f"{label:<42} {times[label]:8.1f} s", flush=True)
     return out
 
