@@ -47,10 +47,15 @@ def event_frame(events: pl.DataFrame, spec: FunnelSpec) -> tuple[pl.DataFrame, p
         raise AnalysisError(f"cannot break down by {spec.breakdown!r}: no such column; "
                             f"present: {', '.join(events.columns)}")
     code = {e: i for i, e in enumerate(spec.event_names())}
+    # one integer code per event (-1: not in the funnel), from one equality per event name: comparing string views
+    # is several times cheaper than hashing every string, and later flags compare integers
+    event_code = pl.coalesce([*[pl.when(pl.col(s.EVENT) == e).then(pl.lit(i, pl.Int16)) for e, i in code.items()],
+                              pl.lit(-1, pl.Int16)]).alias("_c")
+    prepared = _prepared_frame(events, spec, event_code) if SESSION not in units else None
+    if prepared is not None:  # events sorted by person and time, as prepared events are: no sort, no strings
+        return _finish(prepared[0], spec, code), prepared[1], True
     who = [c for c in (s.USER_ID, s.ANONYMOUS_ID) if c in events.columns]
-    # one equality per event name: comparing string views is several times cheaper than hashing every string
-    cols = [*[(pl.col(s.EVENT) == e).fill_null(False).alias(f"_n{i}") for e, i in code.items()],
-            pl.col(s.TIMESTAMP).alias("_t"), *who]
+    cols = [event_code, pl.col(s.TIMESTAMP).alias("_t"), *who]
     if SESSION in units:
         cols.append(pl.col(s.SESSION_ID).alias(SESSION))
     if spec.breakdown is not None:
@@ -58,65 +63,84 @@ def event_frame(events: pl.DataFrame, spec: FunnelSpec) -> tuple[pl.DataFrame, p
     # eager on purpose: the same plan run lazily sorts about 2x slower here (polars 2.1)
     frame = events.select(cols)
     if spec.mode != "strict":
-        frame = frame.filter(pl.any_horizontal([pl.col(f"_n{i}") for i in code.values()]))
+        frame = frame.filter(pl.col("_c") >= 0)
     frame = (frame.with_columns(person_key(events).alias(UNIT)).drop(who)
              .filter(pl.col(UNIT).is_not_null(), pl.col("_t").is_not_null()))
-    # ties at one timestamp are ordered by step number (as PostHog does), so A and B at the same second still count
-    rank = {code[e]: min(i, 1023) for i, st in reversed(list(enumerate(spec.steps))) for e in st.events}
-    tie = pl.coalesce([*[pl.when(pl.col(f"_n{i}")).then(pl.lit(r, pl.Int64)) for i, r in rank.items()],
-                       pl.lit(min(spec.n, 1023), pl.Int64)])
-    frame = frame.with_columns((pl.col("_t").dt.epoch("us") * 1024 + tie).alias("_k"))
-    if SESSION not in units and _sorted_by_person_and_time(frame):
-        # prepared events are: ids are the runs of the person column, and no sort is needed
-        frame = frame.with_columns(pl.col(UNIT).rle_id().cast(pl.Int64).alias(UID))
-        names = frame.filter(pl.col(UID) != pl.col(UID).shift().fill_null(-1)).select(UID, *units)
-        return _finish(frame.drop(units), spec, code), names, True
     key = pl.col(UNIT) if SESSION not in units else pl.concat_str(
         [pl.col(UNIT), pl.col(SESSION).fill_null("")], separator="\x1f")
     frame = frame.with_columns(key.cast(pl.Categorical).to_physical().cast(pl.Int64).alias(UID))
     if frame.height and (frame[UID].max() or 0) >= 2**31:  # type: ignore[operator]
         frame = frame.with_columns(pl.col(UID).rank("dense").cast(pl.Int64))
     names = frame.filter(pl.col(UID).is_first_distinct()).select(UID, *units)
-    frame = frame.drop(units)
+    frame = _with_order_key(frame.drop(units), spec, code)
     if not _grouped_in_time_order(frame):
         frame = frame.sort("_k", maintain_order=True)
         frame = frame.sort(pl.col(UID) * 2**32 + pl.int_range(pl.len(), dtype=pl.Int64))
     return _finish(frame, spec, code), names, False
 
 
+def _with_order_key(frame: pl.DataFrame, spec: FunnelSpec, code: dict[str, int]) -> pl.DataFrame:
+    """``_k``: microseconds times 1024 plus the step number, so events at one timestamp are ordered by step (as
+    PostHog does: A and B at the same second still count)."""
+    rank = np.full(len(code) + 1, min(spec.n, 1023), dtype=np.int64)  # by code + 1; the first: no step (-1)
+    for i, st in reversed(list(enumerate(spec.steps))):
+        rank[[code[e] + 1 for e in st.events]] = min(i, 1023)
+    tie = rank[frame["_c"].to_numpy().astype(np.int64) + 1]
+    return frame.with_columns((pl.col("_t").dt.epoch("us") * 1024 + tie).alias("_k"))
+
+
+def _prepared_frame(events: pl.DataFrame, spec: FunnelSpec,
+                    event_code: pl.Expr) -> tuple[pl.DataFrame, pl.DataFrame] | None:
+    """The matching frame and unit table of events sorted by person and time; None when they are not.
+
+    The person column is cut into runs of equal ids once (an equality of string views, the cheapest string
+    operation): the runs are the people, numbered in order, and they are sorted when each run's id is greater
+    than the previous run's (a check on one row per person, not per event). Only the funnel's events are kept
+    after that, with integer unit numbers: no string column is filtered, sorted or hashed.
+    """
+    person = person_key(events)
+    if not person.meta.is_column():
+        return None  # a coalesce of user and device ids (raw events): the general path
+    ids = events[person.meta.output_name()]
+    if ids.null_count() or events[s.TIMESTAMP].null_count() or not events.height:
+        return None
+    runs = ids.rle()
+    heads, lengths = runs.struct.field("value"), runs.struct.field("len").to_numpy()
+    if heads.len() > 1 and not heads.slice(1).gt(heads.slice(0, heads.len() - 1)).all():
+        return None  # a person's rows are not contiguous, or people are not in order
+    extra = [pl.col(spec.breakdown).cast(pl.String).alias(VALUE)] if spec.breakdown is not None else []
+    frame = events.select(event_code, pl.col(s.TIMESTAMP).alias("_t"), *extra).with_columns(
+        pl.Series(UID, np.repeat(np.arange(heads.len(), dtype=np.int64), lengths)))
+    if spec.mode != "strict":
+        frame = frame.filter(pl.col("_c") >= 0)
+    frame = _with_order_key(frame, spec, {e: i for i, e in enumerate(spec.event_names())})
+    if not _grouped_in_time_order(frame, contiguous=True):
+        return None
+    return frame, pl.DataFrame({UID: np.arange(heads.len(), dtype=np.int64), UNIT: heads})
+
+
 def _finish(frame: pl.DataFrame, spec: FunnelSpec, code: dict[str, int]) -> pl.DataFrame:
     """Positions, the unit's last position ``_end`` and one flag column per step and per exclusion."""
     def any_of(events: tuple[str, ...]) -> pl.Expr:
-        return pl.any_horizontal([pl.col(f"_n{code[e]}") for e in events])
+        codes = sorted({code[e] for e in events})
+        return pl.col("_c") == codes[0] if len(codes) == 1 else pl.col("_c").is_in(codes)
     flags = [any_of(st.events).alias(f"_f{k}") for k, st in enumerate(spec.steps)]
     flags += [any_of(x.events).alias(f"_x{j}") for j, x in enumerate(spec.exclusions)]
     pos = pl.int_range(pl.len(), dtype=pl.Int64)
     last = (pl.col(UID) != pl.col(UID).shift(-1)).fill_null(True)
-    return frame.select(pos.alias("_pos"), pl.all().exclude("_k", "^_n\\d+$"), *flags,
+    return frame.select(pos.alias("_pos"), pl.all().exclude("_k", "_c"), *flags,
                         pl.when(last).then(pos).backward_fill().alias("_end"))
 
 
-def _sorted_by_person_and_time(frame: pl.DataFrame) -> bool:
-    """The person column never decreases, and each person's rows are in time order (then step number)."""
-    if frame.height < 2:
-        return True
-    u, k = pl.col(UNIT), pl.col("_k")
-    check = frame.select(
-        sorted_units=(u >= u.shift()).fill_null(True).all(),
-        in_order=((u != u.shift()) | (k >= k.shift())).fill_null(True).all(),
-    )
-    return bool(check["sorted_units"][0] and check["in_order"][0])
-
-
-def _grouped_in_time_order(frame: pl.DataFrame) -> bool:
-    """Each unit's rows are contiguous and ordered by time (then step number)."""
+def _grouped_in_time_order(frame: pl.DataFrame, *, contiguous: bool = False) -> bool:
+    """Each unit's rows are contiguous (known when ``contiguous``) and ordered by time (then step number)."""
     if frame.height < 2:
         return True
     same = pl.col(UID) == pl.col(UID).shift()
-    check = frame.select(
-        contiguous=pl.col(UID).rle_id().max() + 1 == pl.col(UID).n_unique(),
-        in_order=(~same | (pl.col("_k") >= pl.col("_k").shift())).fill_null(True).all(),
-    )
+    in_order = (~same | (pl.col("_k") >= pl.col("_k").shift())).fill_null(True).all()
+    if contiguous:
+        return bool(frame.select(in_order).item())
+    check = frame.select(contiguous=pl.col(UID).rle_id().max() + 1 == pl.col(UID).n_unique(), in_order=in_order)
     return bool(check["contiguous"][0] and check["in_order"][0])
 
 
@@ -178,12 +202,16 @@ def _prune_dominated(frame: pl.DataFrame, spec: FunnelSpec, starts: pl.DataFrame
     and the shorter gap to step 2: it reaches at least as far and wins the tie-break, so the earlier one can only
     be counted when nobody's attempt gets past step 1, and then the unit's first entry counts (kept).
     """
-    unit_start = pl.when(first_of_unit()).then(pl.col("_pos")).forward_fill()
-    latest = pl.when(pl.col("_f0") & _in_range(spec)).then(pl.col("_pos")).forward_fill().shift()
-    second = pl.col(f"_f{spec.mandatory[1]}") & (latest >= unit_start)
-    before_second = frame.select(pl.when(second).then(latest).alias("_ps")).drop_nulls()["_ps"]
-    keep = pl.col("_ps").is_in(before_second.implode()) | first_of_unit()
-    return starts.filter(keep)
+    entry = frame.select(pl.col("_f0") & _in_range(spec)).to_series().to_numpy()
+    latest = np.maximum.accumulate(np.where(entry, np.arange(frame.height), -1))  # last entry at or before
+    second = np.flatnonzero(frame[f"_f{spec.mandatory[1]}"].to_numpy()[1:]) + 1
+    before = latest[second - 1]  # the latest entry strictly before each step-2 event, if in the same unit
+    uid = frame[UID].to_numpy()
+    before = before[(before >= 0) & (uid[np.maximum(before, 0)] == uid[second])]
+    keep = np.zeros(frame.height, dtype=bool)
+    keep[before] = True
+    first = starts.select(first_of_unit()).to_series().to_numpy()
+    return starts.filter(pl.Series(keep[starts["_ps"].to_numpy()] | first))
 
 
 def _next_index(frame: pl.DataFrame, flag: str) -> pl.Series:
@@ -245,28 +273,38 @@ def _mandatory_chain(frame: pl.DataFrame, spec: FunnelSpec, att: pl.DataFrame) -
     if len(spec.mandatory) < 2 or att.is_empty():
         return att
     t = frame["_t"].to_physical().to_numpy()
-    unit = frame["_t"].dtype.time_unit  # type: ignore[attr-defined]
+    dtype = frame["_t"].dtype
     end = att["_end"].to_numpy()
     deadline = att["_deadline"].to_physical().to_numpy()
-    p = {k: att[f"_p{k}"].fill_null(-1).to_numpy().copy() for k in spec.mandatory}
+    p = {k: att[f"_p{k}"].fill_null(-1).to_numpy(writable=True) for k in spec.mandatory}
+    times = {k: att[f"_t{k}"].to_physical().fill_null(0).to_numpy(writable=True) for k in spec.mandatory[1:]}
+    at = frame.select(*[pl.arg_where(pl.col(f"_f{k}")).implode().alias(str(k)) for k in spec.mandatory[1:]])
+    going = np.flatnonzero(p[spec.mandatory[0]] >= 0)
     for k in spec.mandatory[1:]:  # attempts that reached the previous step look for this one (open entry: not set)
         prev = spec.previous_mandatory(k)
         assert prev is not None
-        going = np.flatnonzero((p[prev] >= 0) & (p[k] < 0))
-        events = np.flatnonzero(frame[f"_f{k}"].to_numpy())
+        if spec.entry == "open":  # an attempt may enter at any step
+            going = np.flatnonzero((p[prev] >= 0) & (p[k] < 0))
+        events = at[str(k)][0].to_numpy()
         if not going.size or not events.size:
+            going = going[:0]
             continue
         after = p[prev][going]
         found = events[np.minimum(np.searchsorted(events, after, side="right"), events.size - 1)]
-        ok = (found > after) & (found <= end[going]) & (t[found] <= deadline[going])
+        when = t[found]
+        ok = (found > after) & (found <= end[going]) & (when <= deadline[going])
         limit = spec.steps[k].within
         if limit is not None:
-            ok &= t[found] - t[after] <= pl.Series([limit]).cast(pl.Duration(unit)).to_physical()[0]
-        p[k][going[ok]] = found[ok]
-    reached = pl.DataFrame({f"_p{k}": p[k] for k in spec.mandatory[1:]}).select(
-        pl.when(pl.all() >= 0).then(pl.all()).name.keep())
-    times = [frame["_t"].gather(reached[f"_p{k}"]).alias(f"_t{k}") for k in spec.mandatory[1:]]
-    return att.with_columns(*reached.get_columns(), *times)
+            ok &= when - t[after] <= pl.Series([limit]).cast(pl.Duration(dtype.time_unit)).to_physical()[0]  # type: ignore[attr-defined]
+        going = going[ok]  # closed entry: only these go on to the next step
+        p[k][going] = found[ok]
+        times[k][going] = when[ok]
+    later = spec.mandatory[1:]
+    raw = pl.DataFrame({**{f"_p{k}": p[k] for k in later}, **{f"_t{k}": times[k] for k in later}})
+    reached = raw.select(*[pl.when(pl.col(f"_p{k}") >= 0).then(pl.col(f"_p{k}")).alias(f"_p{k}") for k in later],
+                         *[pl.when(pl.col(f"_p{k}") >= 0).then(pl.col(f"_t{k}").cast(dtype)).alias(f"_t{k}")
+                           for k in later])
+    return att.with_columns(reached.get_columns())
 
 
 def _strict(frame: pl.DataFrame, spec: FunnelSpec, att: pl.DataFrame) -> pl.DataFrame:

@@ -142,6 +142,15 @@ def test_closed_funnel_needs_step_one_open_does_not() -> None:
     assert entered(ev, ["A", "B", "C"], entry="open") == [1, 2, 2]
 
 
+def test_open_funnel_keeps_the_time_of_the_step_a_unit_entered_at() -> None:
+    ev = events([("u1", 0, "A"), ("u1", 1, "B"), ("u1", 2, "C"), ("u2", 5, "B"), ("u2", 7, "C")])
+    units = funnel_units(ev, funnel_spec(["A", "B", "C"], entry="open"))
+    minutes = [[None if t is None else (t - T0) / timedelta(minutes=1) for t in row]
+               for row in units.select("step_1_at", "step_2_at", "step_3_at").rows()]
+    assert units["user_id"].to_list() == ["u1", "u2"]
+    assert minutes == [[0, 1, 2], [None, 5, 7]]
+
+
 def test_date_range_governs_entry_only() -> None:
     day = 24 * 60
     ev = events([("early", -day, "A"), ("early", -day + 1, "B"),
