@@ -176,10 +176,16 @@ def _starts(frame: pl.DataFrame, spec: FunnelSpec, *, all_starts: bool) -> pl.Da
         out = out.filter(first_of_unit())
     elif _can_prune(spec) and not all_starts:
         out = _prune_dominated(frame, spec, out)
+    def at_entry(column: str, k: int, dtype: pl.DataType) -> pl.Expr:  # the entry's value at its own step
+        if entry_steps == [k]:
+            return pl.col(column)
+        if k not in entry_steps:
+            return pl.lit(None, dtype)
+        return pl.when(pl.col("_start") == k).then(pl.col(column))
     return out.with_columns(
         (pl.col("_ts") + spec.window).alias("_deadline"),
-        *[pl.when(pl.col("_start") == k).then(pl.col("_ps")).alias(f"_p{k}") for k in range(spec.n)],
-        *[pl.when(pl.col("_start") == k).then(pl.col("_ts")).alias(f"_t{k}") for k in range(spec.n)],
+        *[at_entry("_ps", k, pl.Int64()).alias(f"_p{k}") for k in range(spec.n)],
+        *[at_entry("_ts", k, frame["_t"].dtype).alias(f"_t{k}") for k in range(spec.n)],
         pl.lit(None, pl.Int64).alias("_xpos"),
     )
 
@@ -276,8 +282,8 @@ def _mandatory_chain(frame: pl.DataFrame, spec: FunnelSpec, att: pl.DataFrame) -
     dtype = frame["_t"].dtype
     end = att["_end"].to_numpy()
     deadline = att["_deadline"].to_physical().to_numpy()
-    p = {k: att[f"_p{k}"].fill_null(-1).to_numpy(writable=True) for k in spec.mandatory}
-    times = {k: att[f"_t{k}"].to_physical().fill_null(0).to_numpy(writable=True) for k in spec.mandatory[1:]}
+    p = {k: _filled(att[f"_p{k}"], -1) for k in spec.mandatory}
+    times = {k: _filled(att[f"_t{k}"], 0) for k in spec.mandatory[1:]}
     at = frame.select(*[pl.arg_where(pl.col(f"_f{k}")).implode().alias(str(k)) for k in spec.mandatory[1:]])
     going = np.flatnonzero(p[spec.mandatory[0]] >= 0)
     for k in spec.mandatory[1:]:  # attempts that reached the previous step look for this one (open entry: not set)
@@ -305,6 +311,13 @@ def _mandatory_chain(frame: pl.DataFrame, spec: FunnelSpec, att: pl.DataFrame) -
                          *[pl.when(pl.col(f"_p{k}") >= 0).then(pl.col(f"_t{k}").cast(dtype)).alias(f"_t{k}")
                            for k in later])
     return att.with_columns(reached.get_columns())
+
+
+def _filled(column: pl.Series, missing: int) -> np.ndarray:
+    """The column's integers (physical) as a writable array, ``missing`` where null."""
+    if column.null_count() == column.len():  # a step nobody entered at (closed entry): no conversion
+        return np.full(column.len(), missing, dtype=np.int64)
+    return column.to_physical().cast(pl.Int64).fill_null(missing).to_numpy(writable=True)
 
 
 def _strict(frame: pl.DataFrame, spec: FunnelSpec, att: pl.DataFrame) -> pl.DataFrame:

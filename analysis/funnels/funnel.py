@@ -69,8 +69,8 @@ def funnel_units(events: pl.DataFrame, spec: FunnelSpec, *, check_events: bool =
     [2, 1]
     """
     frame, names, in_order = event_frame(events, spec)  # validates the columns first
-    if check_events:
-        require_step_events(events, spec)
+    if check_events and not frame.select(pl.all_horizontal(pl.col(f"_f{k}").any() for k in range(spec.n))).item():
+        require_step_events(events, spec)  # a step's events are missing (it raises, naming close matches)
     chosen = select_units(attempts(frame, spec), spec)
     # prepared events number people in user_id order: a gather instead of a join, and an integer sort below
     chosen = (chosen.with_columns(names[UNIT].gather(chosen[UID])) if in_order
