@@ -159,6 +159,7 @@ def funnel_table(units: pl.DataFrame, spec: FunnelSpec, *, check_entrants: bool 
     keys = [BREAKDOWN] if BREAKDOWN in units.columns else []
     labels = spec.labels
     aggs: list[pl.Expr] = []
+    seconds: dict[str, pl.Expr] = {}  # per step: seconds from the previous mandatory step, and from entry
     for k in range(spec.n):  # every step's numbers in one pass over the units (the expressions run in parallel)
         col = pl.col(step_column(k + 1))
         prev = spec.previous_mandatory(k)
@@ -169,9 +170,15 @@ def funnel_table(units: pl.DataFrame, spec: FunnelSpec, *, check_entrants: bool 
                 else pl.lit(None, pl.Int64).alias("_prev")]
         for expr, suffix in ((gap, ""), (since, "_from_start")):
             sec = expr.dt.total_microseconds() / 1e6
+            seconds[f"median_seconds{suffix}__{k}"] = sec
             step += [sec.median().alias(f"median_seconds{suffix}"), sec.mean().alias(f"mean_seconds{suffix}")]
         aggs += [e.name.suffix(f"__{k}") for e in step]
-    wide = units.group_by(keys).agg(aggs) if keys else units.select(aggs)
+    if keys:
+        wide = units.group_by(keys).agg(aggs)
+    else:  # one group: numpy's median (a partial sort) is about 3x faster than polars' on a large frame
+        medians = units.select(*[e.alias(name) for name, e in seconds.items()])
+        wide = units.select([a for a in aggs if not a.meta.output_name().startswith("median_")]).with_columns(
+            pl.lit(_median(medians[name]), pl.Float64).alias(name) for name in seconds)
     stats = ["entered", "_prev", "median_seconds", "mean_seconds", "median_seconds_from_start",
              "mean_seconds_from_start"]
     parts = [wide.select(*keys, *[pl.col(f"{c}__{k}").alias(c) for c in stats],
@@ -195,6 +202,12 @@ def funnel_table(units: pl.DataFrame, spec: FunnelSpec, *, check_entrants: bool 
     return out.select(*keys, "step", "name", "entered", "conversion_from_start", "conversion_from_previous",
                       "dropped", "drop_off_rate", "median_seconds", "mean_seconds", "median_seconds_from_start",
                       "mean_seconds_from_start")
+
+
+def _median(values: pl.Series) -> float | None:
+    """The median of the non-null values (as polars computes it), None when there are none."""
+    present = values.drop_nulls().to_numpy()
+    return float(np.median(present)) if present.size else None
 
 
 def funnel(
