@@ -63,6 +63,13 @@ def task(name: str, f: dict[str, Path]) -> tuple[Callable[[], Any], Callable[[An
     if name == "prepare":
         events = load_events(f["raw"], sort=False).events
         return lambda: prepare(events), lambda out: {"sessions": int(out["session_id"].n_unique())}
+    if name == "e2e":  # the whole path of a user: load (no sort), prepare, funnel, paths, Markov
+        def whole() -> tuple[list[int], dict[str, float]]:
+            prepared = prepare(load_events(f["raw"], sort=False).events)
+            table = funnel(prepared, list(FUNNEL), window=WEEK)
+            paths = conversion_paths(prepared, lookback=None, first_conversion_only=True)
+            return _counts(table), _credits(attribute(paths, model="markov", order=1))
+        return whole, lambda out: {"funnel": out[0], "markov": out[1]}
     if name.startswith("funnel"):
         prepared = pl.read_parquet(f["prepared"])
         steps = list(FUNNEL if name.startswith("funnel10") else FUNNEL_3)
@@ -91,8 +98,8 @@ def task(name: str, f: dict[str, Path]) -> tuple[Callable[[], Any], Callable[[An
     raise SystemExit(f"unknown task {name!r}")
 
 
-TASKS = ("prepare", "funnel10_7d", "funnel10_nowin", "funnel3_nowin", "paths", "heuristics", "markov1", "markov3",
-         "variants", "dfg")
+TASKS = ("e2e", "prepare", "funnel10_7d", "funnel10_nowin", "funnel3_nowin", "paths", "heuristics", "markov1",
+         "markov3", "variants", "dfg")
 
 
 def main() -> None:

@@ -76,6 +76,8 @@ def _removal_effects(tol: float) -> Callable[[Digest, Digest], tuple[bool, str]]
 
 
 PAIRS = (
+    Pair("end to end: load (no sort), prepare, 10-step funnel (7 days), conversion paths, Markov order 1", "e2e",
+         None),
     Pair("prepare (stitch, channels, sessions) vs Eventstream + split_sessions(30m)", "prepare", "reten_prepare",
          lambda a, b: _same(a["sessions"], b["sessions"])),
     Pair("10-step ordered funnel, 7-day window (peer: no window)", "funnel10_7d", "reten_funnel10", _funnel_counts,
@@ -184,19 +186,23 @@ def table(size: str, results: dict[str, dict[str, Any]]) -> list[str]:
     return lines
 
 
-OURS = ("prepare", "funnel", "paths", "heuristics", "markov", "variants", "dfg")
+OURS = ("e2e", "prepare", "funnel", "paths", "heuristics", "markov", "variants", "dfg")
 
 
 def before_after(size: str, results: dict[str, dict[str, Any]]) -> list[str]:
-    """JourneyLens's funnels before and after, in the same run."""
-    lines = [f"| {size} funnel | before | after | before / after | same answer |", "|---|---:|---:|---:|---|"]
-    for task in [t for t in results if t.startswith("funnel") and not t.endswith("(before)")]:
+    """JourneyLens's tasks before and after, in the same run."""
+    lines = [f"| {size} | before | after | before / after | CPU s before / after | same answer |",
+             "|---|---:|---:|---:|---:|---|"]
+    for task in [t for t in results if t.startswith(OURS) and not t.endswith("(before)")]:
         old, new = results.get(f"{task} (before)", {"error": "not run"}), results[task]
         if "error" in old or "error" in new:
             continue
+        both = old.get("cpu_seconds") and new.get("cpu_seconds")
+        cpu = f"{old['cpu_seconds']:.2f} / {new['cpu_seconds']:.2f}" if both else ""
         lines.append(f"| {task} | {old['seconds']:.3f} s, {old['peak_rss_mb']:,.0f} MB | "
                      f"{new['seconds']:.3f} s, {new['peak_rss_mb']:,.0f} MB | "
-                     f"{old['seconds'] / new['seconds']:.2f}x | {'yes' if old['result'] == new['result'] else 'NO'} |")
+                     f"{old['seconds'] / new['seconds']:.2f}x | {cpu} | "
+                     f"{'yes' if old['result'] == new['result'] else 'NO'} |")
     return lines
 
 
@@ -207,7 +213,7 @@ def main() -> None:
     parser.add_argument("--only", nargs="*", help="run only these tasks (JourneyLens's or the peers' names)")
     parser.add_argument("--skip", nargs="*", default=[], help="leave these tasks out (e.g. reten_prepare at 10m, "
                         "which peaks near 10 GB)")
-    parser.add_argument("--before", type=Path, help="also run JourneyLens's funnel tasks on the analysis package "
+    parser.add_argument("--before", type=Path, help="also run JourneyLens's tasks on the analysis package "
                         "of this older checkout, for a before/after in the same run")
     args = parser.parse_args()
     ensure_peers_venv()
@@ -226,7 +232,7 @@ def main() -> None:
             if (args.only and task not in args.only) or task in args.skip:
                 continue
             results[task] = run_task(task, size, args.repeat, peer=not task.startswith(OURS))
-            if args.before and task.startswith("funnel"):
+            if args.before and task.startswith(OURS):
                 results[f"{task} (before)"] = run_task(task, size, args.repeat, peer=False, before=args.before)
         everything["sizes"][size] = results
         report += [*table(size, results), ""]
