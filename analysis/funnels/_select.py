@@ -26,7 +26,9 @@ def select_units(att: pl.DataFrame, spec: FunnelSpec) -> pl.DataFrame:
     """One row per counted unit (person, session or attempt) with ``_ts`` and ``_t{k}`` per step."""
     if spec.counting == "totals":
         return _totals(att, spec)
-    att = att.filter(pl.col("_xpos").is_null()).with_columns(reach_columns(spec))
+    if spec.exclusions:  # attempts with an exclusion event in them do not count
+        att = att.filter(pl.col("_xpos").is_null())
+    att = att.with_columns(reach_columns(spec))
     if spec.entry == "open":
         return _open_union(att, spec)
     return _best_attempt(att, spec)

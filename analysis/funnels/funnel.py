@@ -72,11 +72,16 @@ def funnel_units(events: pl.DataFrame, spec: FunnelSpec, *, check_events: bool =
     if check_events and not frame.select(pl.all_horizontal(pl.col(f"_f{k}").any() for k in range(spec.n))).item():
         require_step_events(events, spec)  # a step's events are missing (it raises, naming close matches)
     chosen = select_units(attempts(frame, spec), spec)
-    # prepared events number people in user_id order: a gather instead of a join, and an integer sort below
-    chosen = (chosen.with_columns(names[UNIT].gather(chosen[UID])) if in_order
-              else chosen.join(names, on=UID, how="left"))
     units = unit_columns(spec)
     keys = [*units, *([ATTEMPT] if spec.counting == "totals" else [])]
+    # prepared events number people in user_id order: the ids are a gather after the integer sort below
+    late = in_order and (spec.breakdown is None or spec.attribution == "step1")
+    if late:
+        chosen = chosen.with_columns(pl.lit(None, pl.String).alias(UNIT))
+    elif in_order:
+        chosen = chosen.with_columns(names[UNIT].gather(chosen[UID]))
+    else:
+        chosen = chosen.join(names, on=UID, how="left")
     out = chosen.select(
         UID, *keys,
         *([VALUE] if VALUE in chosen.columns else []),
@@ -89,7 +94,10 @@ def funnel_units(events: pl.DataFrame, spec: FunnelSpec, *, check_events: bool =
     if spec.breakdown is not None:
         out = _attribute(out, events, spec, units)
     order = ["entered_at", UID if in_order else UNIT, *keys[1:]]  # the rest break ties of one person
-    out = out.sort(order).drop(UID, "_treach")
+    out = out.sort(order)
+    if late:
+        out = out.with_columns(names[UNIT].gather(out[UID]))
+    out = out.drop(UID, "_treach")
     return out.rename({UNIT: s.USER_ID, SESSION: s.SESSION_ID, ATTEMPT: "attempt"}, strict=False)
 
 
