@@ -170,7 +170,7 @@ def _starts(frame: pl.DataFrame, spec: FunnelSpec, *, all_starts: bool) -> pl.Da
              for k in entry_steps]
     out = pl.concat(parts) if len(parts) > 1 else parts[0]
     if len(parts) > 1:
-        out = out.sort("_ps")  # an event matching two entry steps enters at the earlier one
+        out = out.sort("_ps", "_start")  # an event matching two entry steps enters at the earlier one
         out = out.unique(["_ps"], keep="first", maintain_order=True)
     if spec.anchor == "first" and spec.counting != "totals" and not all_starts:
         out = out.filter(first_of_unit())

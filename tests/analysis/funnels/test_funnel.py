@@ -151,6 +151,14 @@ def test_open_funnel_keeps_the_time_of_the_step_a_unit_entered_at() -> None:
     assert minutes == [[0, 1, 2], [None, 5, 7]]
 
 
+def test_open_funnel_enters_an_event_of_two_steps_at_the_earlier_one_whatever_the_row_order() -> None:
+    ev = events([("u1", 0, "C"), ("u2", 0, "A")])
+    spec = funnel_spec(["A", "B", "A", "C"], entry="open")
+    for rows in (ev, ev.reverse()):
+        units = funnel_units(rows, spec, check_events=False)
+        assert units.select("user_id", "furthest_step").sort("user_id").rows() == [("u1", 4), ("u2", 1)]
+
+
 def test_date_range_governs_entry_only() -> None:
     day = 24 * 60
     ev = events([("early", -day, "A"), ("early", -day + 1, "B"),

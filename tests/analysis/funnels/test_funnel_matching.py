@@ -45,13 +45,18 @@ def test_packed_best_attempt_equals_the_sorted_choice(rows: list[tuple[str, int,
         assert_frame_equal(packed, funnel_units(ev, spec, check_events=False))
 
 
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=120, deadline=None)
 @given(rows=_rows, steps=st.sampled_from(sorted(STEPS)), counting=st.sampled_from(["users", "totals"]),
-       excluded=st.booleans())
-def test_prepared_order_gives_the_units_of_shuffled_input(rows: list[tuple[str, int, str]], steps: str,
-                                                          counting: str, excluded: bool) -> None:
-    exclusions = [Exclusion(("X",), 1, 2)] if excluded and steps != "optional" else []
-    spec = funnel_spec(STEPS[steps], window=HOUR, counting=counting, exclusions=exclusions)  # type: ignore[arg-type]
+       excluded=st.booleans(), opened=st.booleans(), mode=st.sampled_from(["ordered", "strict", "unordered"]))
+def test_prepared_order_gives_the_units_of_shuffled_input(  # noqa: PLR0917 (hypothesis passes them by name)
+        rows: list[tuple[str, int, str]], steps: str, counting: str, excluded: bool, opened: bool, mode: str) -> None:
+    excluded = excluded and steps != "optional" and mode != "unordered"
+    if mode == "unordered" and (steps == "within" or counting == "totals"):
+        return
+    exclusions = [Exclusion(("X",), 1, 2)] if excluded else []
+    entry = "open" if opened and counting == "users" else "closed"
+    spec = funnel_spec(STEPS[steps], window=HOUR, counting=counting, exclusions=exclusions,  # type: ignore[arg-type]
+                       entry=entry, mode=mode)  # type: ignore[arg-type]
     ev = events(rows)
     prepared = ev.sort("user_id", "timestamp", maintain_order=True)
     assert_frame_equal(funnel_units(prepared, spec, check_events=False),
