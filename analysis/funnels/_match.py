@@ -153,7 +153,8 @@ def attempts(frame: pl.DataFrame, spec: FunnelSpec, *, all_starts: bool = False)
     return _exclusions(frame, spec, out)
 
 
-def _in_range(spec: FunnelSpec) -> pl.Expr:
+def in_range(spec: FunnelSpec) -> pl.Expr:
+    """Entry events inside the funnel's date range."""
     cond = pl.lit(True)
     if spec.entry_start is not None:
         cond = cond & (pl.col("_t") >= spec.entry_start)
@@ -165,7 +166,7 @@ def _in_range(spec: FunnelSpec) -> pl.Expr:
 def _starts(frame: pl.DataFrame, spec: FunnelSpec, *, all_starts: bool) -> pl.DataFrame:
     keep = [UID, "_end", *([VALUE] if VALUE in frame.columns else [])]
     entry_steps = [0] if spec.entry == "closed" else list(spec.mandatory)
-    parts = [frame.filter(pl.col(f"_f{k}") & _in_range(spec))
+    parts = [frame.filter(pl.col(f"_f{k}") & in_range(spec))
              .select(*keep, _start=pl.lit(k, pl.Int32), _ps=pl.col("_pos"), _ts=pl.col("_t"))
              for k in entry_steps]
     out = pl.concat(parts) if len(parts) > 1 else parts[0]
@@ -208,7 +209,7 @@ def _prune_dominated(frame: pl.DataFrame, spec: FunnelSpec, starts: pl.DataFrame
     and the shorter gap to step 2: it reaches at least as far and wins the tie-break, so the earlier one can only
     be counted when nobody's attempt gets past step 1, and then the unit's first entry counts (kept).
     """
-    entry = frame.select(pl.col("_f0") & _in_range(spec)).to_series().to_numpy()
+    entry = frame.select(pl.col("_f0") & in_range(spec)).to_series().to_numpy()
     latest = np.maximum.accumulate(np.where(entry, np.arange(frame.height), -1))  # last entry at or before
     second = np.flatnonzero(frame[f"_f{spec.mandatory[1]}"].to_numpy()[1:]) + 1
     before = latest[second - 1]  # the latest entry strictly before each step-2 event, if in the same unit
@@ -271,53 +272,61 @@ def _ordered(frame: pl.DataFrame, spec: FunnelSpec, att: pl.DataFrame) -> pl.Dat
 
 
 def _mandatory_chain(frame: pl.DataFrame, spec: FunnelSpec, att: pl.DataFrame) -> pl.DataFrame:
-    """Each mandatory step: the first step event after the previous step, for the attempts still going.
-
-    Positions are numpy arrays (-1 = not reached) and each step is one ``searchsorted`` of the attempts still
-    going into the sorted positions of that step's events: the work shrinks as attempts drop out.
-    """
+    """Each mandatory step: the first step event after the previous step, for the attempts still going."""
     if len(spec.mandatory) < 2 or att.is_empty():
         return att
-    t = frame["_t"].to_physical().to_numpy()
     dtype = frame["_t"].dtype
-    end = att["_end"].to_numpy()
-    deadline = att["_deadline"].to_physical().to_numpy()
-    p = {k: _filled(att[f"_p{k}"], -1) for k in spec.mandatory}
-    times = {k: _filled(att[f"_t{k}"], 0) for k in spec.mandatory[1:]}
+    p = {k: _filled(att[f"_p{k}"] + 1) for k in spec.mandatory}
+    times = {k: _filled(att[f"_t{k}"]) for k in spec.mandatory[1:]}
+    follow_chain(frame, spec, p, times, end=att["_end"].to_numpy(),
+                 deadline=att["_deadline"].to_physical().to_numpy())
+    later = spec.mandatory[1:]
+    raw = pl.DataFrame({**{f"_p{k}": p[k] for k in later}, **{f"_t{k}": times[k] for k in later}})
+    reached = raw.select(*[pl.when(pl.col(f"_p{k}") > 0).then(pl.col(f"_p{k}") - 1).alias(f"_p{k}") for k in later],
+                         *[pl.when(pl.col(f"_p{k}") > 0).then(pl.col(f"_t{k}").cast(dtype)).alias(f"_t{k}")
+                           for k in later])
+    return att.with_columns(reached.get_columns())
+
+
+def follow_chain(frame: pl.DataFrame, spec: FunnelSpec, p: dict[int, np.ndarray], times: dict[int, np.ndarray], *,
+                 end: np.ndarray, deadline: np.ndarray) -> None:
+    """Fill ``p`` (position + 1; 0 = not reached, so that untouched ``np.zeros`` cost no memory writes) and ``times``
+    (physical) of every later mandatory step in place.
+
+    Each step is one ``searchsorted`` of the attempts still going into the sorted positions of that step's events:
+    the work shrinks as attempts drop out. ``end`` is each attempt's unit's last position, ``deadline`` the end of
+    its window (physical time).
+    """
+    t = frame["_t"].to_physical().to_numpy()
+    unit = frame["_t"].dtype.time_unit  # type: ignore[attr-defined]
     at = frame.select(*[pl.arg_where(pl.col(f"_f{k}")).implode().alias(str(k)) for k in spec.mandatory[1:]])
-    going = np.flatnonzero(p[spec.mandatory[0]] >= 0)
+    going = np.flatnonzero(p[spec.mandatory[0]])
     for k in spec.mandatory[1:]:  # attempts that reached the previous step look for this one (open entry: not set)
         prev = spec.previous_mandatory(k)
         assert prev is not None
         if spec.entry == "open":  # an attempt may enter at any step
-            going = np.flatnonzero((p[prev] >= 0) & (p[k] < 0))
-        events = at[str(k)][0].to_numpy()
+            going = np.flatnonzero((p[prev] > 0) & (p[k] == 0))
+        events = at[str(k)][0].to_numpy().astype(np.int64)
         if not going.size or not events.size:
             going = going[:0]
             continue
-        after = p[prev][going]
+        after = p[prev][going] - 1
         found = events[np.minimum(np.searchsorted(events, after, side="right"), events.size - 1)]
         when = t[found]
         ok = (found > after) & (found <= end[going]) & (when <= deadline[going])
         limit = spec.steps[k].within
         if limit is not None:
-            ok &= when - t[after] <= pl.Series([limit]).cast(pl.Duration(dtype.time_unit)).to_physical()[0]  # type: ignore[attr-defined]
+            ok &= when - t[after] <= pl.Series([limit]).cast(pl.Duration(unit)).to_physical()[0]
         going = going[ok]  # closed entry: only these go on to the next step
-        p[k][going] = found[ok]
+        p[k][going] = found[ok] + 1
         times[k][going] = when[ok]
-    later = spec.mandatory[1:]
-    raw = pl.DataFrame({**{f"_p{k}": p[k] for k in later}, **{f"_t{k}": times[k] for k in later}})
-    reached = raw.select(*[pl.when(pl.col(f"_p{k}") >= 0).then(pl.col(f"_p{k}")).alias(f"_p{k}") for k in later],
-                         *[pl.when(pl.col(f"_p{k}") >= 0).then(pl.col(f"_t{k}").cast(dtype)).alias(f"_t{k}")
-                           for k in later])
-    return att.with_columns(reached.get_columns())
 
 
-def _filled(column: pl.Series, missing: int) -> np.ndarray:
-    """The column's integers (physical) as a writable array, ``missing`` where null."""
-    if column.null_count() == column.len():  # a step nobody entered at (closed entry): no conversion
-        return np.full(column.len(), missing, dtype=np.int64)
-    return column.to_physical().cast(pl.Int64).fill_null(missing).to_numpy(writable=True)
+def _filled(column: pl.Series) -> np.ndarray:
+    """The column's integers (physical) as a writable array, 0 where null."""
+    if column.null_count() == column.len():  # a step nobody entered at (closed entry): no memory written
+        return np.zeros(column.len(), dtype=np.int64)
+    return column.to_physical().cast(pl.Int64).fill_null(0).to_numpy(writable=True)
 
 
 def _strict(frame: pl.DataFrame, spec: FunnelSpec, att: pl.DataFrame) -> pl.DataFrame:
@@ -357,7 +366,7 @@ def _unordered(frame: pl.DataFrame, spec: FunnelSpec, *, all_starts: bool) -> pl
     """Anchor at every step event; each step's first occurrence from the anchor on, within the window."""
     keep = [UID, "_end", *([VALUE] if VALUE in frame.columns else [])]
     any_step = pl.any_horizontal([pl.col(f"_f{k}") for k in range(spec.n)])
-    att = frame.filter(any_step & _in_range(spec)).select(
+    att = frame.filter(any_step & in_range(spec)).select(
         *keep, _start=pl.lit(0, pl.Int32), _ps=pl.col("_pos"), _ts=pl.col("_t"))
     if spec.anchor == "first" and not all_starts:
         att = att.filter(first_of_unit())
