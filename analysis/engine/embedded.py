@@ -8,7 +8,7 @@ memory is one partition's events plus the partials, whatever the size of the sou
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,13 +37,20 @@ class Partitions:
         return len(self.frames if self.frames is not None else self.paths or ())
 
     def __getitem__(self, i: int) -> pl.DataFrame:
+        return self.read(i)
+
+    def read(self, i: int, columns: Collection[str] | None = None) -> pl.DataFrame:
+        """Partition ``i``; from disk only ``columns`` (and the engine's own) when given, every column otherwise."""
         if self.frames is not None:
             return self.frames[i]
         path = (self.paths or [])[i]
         files = sorted(path.glob("*.parquet")) if path.is_dir() else [path] if path.exists() else []
         if not files:
             return pl.DataFrame()
-        part = pl.read_parquet(files)
+        wanted = None
+        if columns is not None:
+            wanted = [c for c in pl.read_parquet_schema(files[0]) if c in columns or c in ENGINE_COLUMNS]
+        part = pl.read_parquet(files, columns=wanted)
         if ROW in part.columns:  # restore the input order, so ties in time keep it as in memory
             part = part.sort(ROW)
         return part.drop([c for c in ENGINE_COLUMNS if c in part.columns])
@@ -99,7 +106,11 @@ def run_partitions(
     for d in [*out_dirs.values(), *([Path(keep)] if keep is not None else [])]:
         d.mkdir(parents=True, exist_ok=True)
     seen = pl.Schema()
-    for i, raw in enumerate(parts):
+    # stages over prepared parts that name their inputs: read only those columns from disk
+    named = before is None and keep is None and all(st.columns is not None for st in stages.values())
+    columns = {c for st in stages.values() for c in st.columns or ()} if named else None
+    for i in range(len(parts)):
+        raw = parts.read(i, columns)
         progress("partitions", i, len(parts))
         if raw.height == 0:
             continue

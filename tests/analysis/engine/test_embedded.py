@@ -12,6 +12,7 @@ from polars.testing import assert_frame_equal
 from analysis.attribution import conversion_paths
 from analysis.attribution.stage import paths_stage
 from analysis.engine import EngineOptions, embedded, person_parts, run
+from analysis.engine.stage import Stage
 from analysis.errors import AnalysisError
 from analysis.filters import filter_dates
 from analysis.funnels import funnel, funnel_spec
@@ -77,6 +78,26 @@ def test_a_prepared_folder_is_mapped_as_written(parquet: Path, prepared: pl.Data
     spec = funnel_spec(list(FUNNEL_STEPS), breakdown="device")
     assert_frame_equal(funnel(out, spec, engine=EngineOptions(partitions=7)), funnel(prepared, spec))
     assert_frame_equal(conversion_paths(out, engine=EngineOptions(partitions=7)), conversion_paths(prepared))
+
+
+def test_a_prepared_folder_is_read_for_the_columns_the_stages_name(parquet: Path, tmp_path: Path) -> None:
+    out = tmp_path / "prepared"
+    prepare_to_parquet(parquet, out, engine=EngineOptions(partitions=2))
+    seen: list[list[str]] = []
+
+    def stage(name: str, columns: tuple[str, ...] | None) -> Stage:
+        def look(part: pl.DataFrame) -> pl.DataFrame:
+            seen.append(part.columns)
+            return part.select(n=pl.len())
+        return Stage(name, look, lambda _: pl.Schema({"n": pl.UInt32()}), keys=(), aggs={"n": "sum"}, columns=columns)
+
+    with embedded.split(out) as parts:
+        counted = embedded.run_partitions(parts, {"a": stage("a", ("event",)), "b": stage("b", ("user_id", "x"))})
+        assert counted["a"]["n"].item() == counted["b"]["n"].item() > 0
+        assert seen == [["user_id", "event"]] * 4  # the file's order; engine columns dropped, absent names ignored
+        seen.clear()
+        embedded.run_partitions(parts, {"a": stage("a", ("event",)), "all": stage("all", None)})
+        assert len(seen[0]) > 10  # a stage that names none reads every column
 
 
 def test_conversion_paths_add_up_to_in_memory(raw: pl.DataFrame, prepared: pl.DataFrame) -> None:
