@@ -54,6 +54,7 @@ def sort_person_time(frame: pl.DataFrame, *, person: str = s.USER_ID, timestamp:
     The person's rank among the distinct persons (sorted as strings) and the microseconds since the first event are
     packed into one unsigned 64-bit key when they fit (about 2^20 people over years of data do), which Polars sorts
     about twice as fast as the string column and the time; otherwise, or with nulls, the two columns are sorted.
+    The rows are then gathered column by column (:func:`gather_rows`).
 
     Examples
     --------
@@ -64,11 +65,63 @@ def sort_person_time(frame: pl.DataFrame, *, person: str = s.USER_ID, timestamp:
     """
     if frame.height < 2 or frame[person].null_count() or frame[timestamp].null_count():
         return frame.sort(person, timestamp, maintain_order=True)
-    people = frame.get_column(person).unique().sort()
     micros = pl.col(timestamp).dt.epoch("us")
     first, last = frame.select(micros.min().alias("lo"), micros.max().alias("hi")).row(0)
     time_bits = max(int(last - first).bit_length(), 1)
-    if (people.len() - 1).bit_length() + time_bits > 63:
+    rank = person_rank(frame.get_column(person))
+    if int(rank.max() or 0).bit_length() + time_bits > 63:  # type: ignore[arg-type]
         return frame.sort(person, timestamp, maintain_order=True)
-    rank = pl.col(person).cast(pl.Enum(people)).to_physical().cast(pl.UInt64)
-    return frame.sort(rank * (1 << time_bits) + (micros - first).cast(pl.UInt64), maintain_order=True)
+    key = rank * (1 << time_bits) + frame.select((micros - first).cast(pl.UInt64)).to_series()
+    del rank
+    order = key.to_frame("key").select(pl.arg_sort_by("key", maintain_order=True)).to_series()
+    del key
+    return gather_rows(frame, order)
+
+
+def person_rank(values: pl.Series) -> pl.Series:
+    """The position of each of ``values`` (a String column without nulls) among its distinct values sorted, as
+    ``UInt64``.
+
+    By 64-bit hashes, which cost a fraction of hashing the strings: the distinct values are those at the first row
+    of every distinct hash, and a value's position is looked up by its hash in one integer join. Two distinct
+    values sharing a hash would drop one of them; the answer is checked row by row (the value at each position is
+    the row's value) and otherwise computed by an ``Enum`` cast of the strings.
+
+    Examples
+    --------
+    >>> person_rank(pl.Series(["b", "a", "b"])).to_list()
+    [1, 0, 1]
+    """
+    values = values.rechunk()
+    hashes = values.hash()
+    people = values.gather(hashes.arg_unique()).sort()
+    positions = pl.DataFrame({"hash": people.hash(), "rank": pl.int_range(people.len(), dtype=pl.UInt64, eager=True)})
+    rank = (
+        hashes.to_frame("hash").join(positions, on="hash", how="left", maintain_order="left")
+        .get_column("rank").alias(values.name)
+    )
+    if rank.null_count() == 0 and bool((people.gather(rank) == values).all()):
+        return rank
+    return values.cast(pl.Enum(values.unique().sort())).to_physical().cast(pl.UInt64).alias(values.name)
+
+
+def gather_rows(frame: pl.DataFrame, order: pl.Series) -> pl.DataFrame:
+    """The rows of ``frame`` at ``order``, gathered one column at a time from contiguous memory.
+
+    A frame read from Parquet comes in many chunks, and a random gather from a chunked string column costs several
+    times one from a contiguous copy; column by column, one such copy is alive at a time. All-null columns (the
+    optional canonical columns an export lacks) are not gathered but made as nulls of their type.
+
+    Examples
+    --------
+    >>> gather_rows(pl.DataFrame({"a": ["x", "y", "z"], "b": [1, 2, 3]}), pl.Series([2, 0])).rows()
+    [('z', 3), ('x', 1)]
+    """
+    return pl.DataFrame([_gather(frame.get_column(name), order) for name in frame.columns])
+
+
+def _gather(column: pl.Series, order: pl.Series) -> pl.Series:
+    """One column of :func:`gather_rows`; an all-null flat column is made anew (no gather, no copy)."""
+    if column.null_count() == column.len() and not column.dtype.is_nested():
+        return pl.repeat(None, order.len(), dtype=column.dtype, eager=True).alias(column.name)
+    return column.rechunk().gather(order)

@@ -69,8 +69,8 @@ def prepare(
     """
     s.validate_events(events)
     extra: list[str] = []
-    if people is None and id_columns(events) == [s.USER_ID]:
-        # identified by user id alone: the graph has no links and every user is their own person
+    if people is None and [c for c in id_columns(events) if events[c].null_count() < events.height] == [s.USER_ID]:
+        # identified by user id alone (other identifier columns empty): no links, every user is their own person
         stitched, resolved = events, None
     else:
         resolved = resolve_identities(events, people=people, rules=identity_rules)

@@ -92,6 +92,15 @@ def _derived_ids(flags: pl.Expr) -> pl.Expr:
     return pl.format("{}-{}", person, total - before)
 
 
+def _numbered_ids(events: pl.DataFrame) -> pl.Series:
+    """:func:`_derived_ids` of ``_new_session``, formatted once per session and repeated over its rows."""
+    person, start = pl.col(PERSON), pl.col("_new_session")
+    row = pl.int_range(pl.len(), dtype=pl.Int64)
+    nth = row - pl.when(~person.eq_missing(person.shift())).then(row).forward_fill() + 1
+    ids = events.select(person.filter(start)).select(pl.format("{}-{}", person, nth)).to_series()
+    return ids.gather(events.select(start.cum_sum() - 1).to_series()).alias(s.SESSION_ID)
+
+
 def _given_ids(events: pl.DataFrame) -> pl.Expr | None:
     """The export's session ids, prefixed by person when an id is shared by several people; None if absent."""
     if s.SESSION_ID not in events.columns or events[s.SESSION_ID].null_count() == events.height:
@@ -151,9 +160,8 @@ def _sessions(
     given = _given_ids(events)
     session = derived if given is None else pl.coalesce(given, derived)
     if given is None:
-        return events.with_columns(flags.alias("_new_session")).with_columns(
-            _derived_ids(pl.col("_new_session")).alias(s.SESSION_ID)
-        )
+        flagged = events.with_columns(flags.alias("_new_session"))
+        return flagged.with_columns(_numbered_ids(flagged))
     out = events.with_columns(session.alias(s.SESSION_ID))
     return out.with_columns(
         pl.col(s.SESSION_ID).ne_missing(pl.col(s.SESSION_ID).shift()).fill_null(True).alias("_new_session")

@@ -12,7 +12,7 @@ from polars.testing import assert_frame_equal
 from analysis import schema as s
 from analysis.prepare import prepare
 from analysis.prepare.channels import assign_channels, load_channel_rules
-from analysis.prepare.identity import stitch_identities
+from analysis.prepare.identity import resolve_identities, stitch_identities
 from analysis.prepare.sessions import sessionize
 from analysis.sample import Sample
 from tests.analysis._events import frame
@@ -114,3 +114,14 @@ def test_prepare_invariants(events: pl.DataFrame) -> None:
     assert anon.filter(pl.col("ids").is_not_null(), ~pl.col("ids").list.contains(pl.col(s.USER_ID))).height == 0
     # output sorted by user and time
     assert_frame_equal(out, out.sort(s.USER_ID, s.TIMESTAMP, maintain_order=True))
+
+
+def test_empty_identifier_columns_link_no_one_and_give_the_graphs_answer() -> None:
+    # a loader fills absent canonical columns with nulls: an all-null anonymous_id must not change who is who
+    ev = frame(user_id=["u2", "u1", "u2", "u1"], anonymous_id=[None] * 4, timestamp=[50, 0, 0, 10],
+               event=["a", "b", "c", "d"], channel=["Email"] * 4)
+    graph = resolve_identities(ev).events
+    assert_frame_equal(graph, ev)
+    expected = sessionize(graph, gap=timedelta(minutes=30))
+    assert_frame_equal(prepare(ev), expected.select([*ev.columns, s.SESSION_ID]))
+    assert prepare(ev)[s.SESSION_ID].to_list() == ["u1-1", "u1-1", "u2-1", "u2-2"]

@@ -113,6 +113,16 @@ def test_every_event_lands_in_exactly_one_session_and_sessions_respect_the_gap(
     assert pauses.drop_nulls().gt(timedelta(minutes=gap)).all()
 
 
+@settings(max_examples=60, deadline=None)
+@given(events=_events(), gap=st.integers(1, 90))
+def test_derived_session_ids_number_each_persons_sessions_from_one(events: pl.DataFrame, gap: int) -> None:
+    out = sessionize(events, gap=timedelta(minutes=gap))
+    starts = session_starts(person=pl.col(s.USER_ID), timestamp=pl.col(s.TIMESTAMP), gap=timedelta(minutes=gap))
+    nth = starts.cast(pl.Int64).cum_sum().over(s.USER_ID)  # a window per person: the reference, not the fast path
+    expected = out.select(pl.format("{}-{}", pl.col(s.USER_ID), nth)).to_series()
+    assert out[s.SESSION_ID].to_list() == expected.to_list()
+
+
 @settings(max_examples=80, deadline=None)
 @given(events=_events(), gap=st.integers(1, 90), data=st.data())
 def test_session_starts_marks_exactly_where_sessionize_changes_session(
