@@ -179,7 +179,9 @@ def current_spec() -> FunnelSpec:
     )
 
 
-@st.cache_data(max_entries=8, ttl=3600, scope="session", show_spinner="Matching every funnel attempt…")
+# a resource, not data: no pickled copy of the units (one row per person or attempt) beside them, and no unpickling
+# on every rerun; a Polars frame is never changed in place, so sharing the one object is safe
+@st.cache_resource(max_entries=8, ttl=3600, scope="session", show_spinner="Matching every funnel attempt…")
 def _units(view: View, spec: FunnelSpec, _events: pl.DataFrame) -> pl.DataFrame:
     return funnel_units(_events, spec)
 
