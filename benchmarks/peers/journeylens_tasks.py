@@ -16,6 +16,7 @@ from typing import Any
 
 import polars as pl
 
+import analysis
 from analysis.attribution import attribute, conversion_paths
 from analysis.attribution.markov import removal_effects
 from analysis.funnels import funnel
@@ -111,7 +112,8 @@ def main() -> None:
         return
     fn, digest = task(name, f)
     seconds, runs, out, cpu = median_time(fn, repeat)
-    emit(name, "journeylens", seconds, runs, digest(out), size=size, cpu_seconds=round(cpu, 4))
+    emit(name, "journeylens", seconds, runs, digest(out), size=size, cpu_seconds=round(cpu, 4),
+         code=str(Path(analysis.__file__).parent))  # which checkout's code ran (--before)
 
 
 if __name__ == "__main__":

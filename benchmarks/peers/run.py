@@ -112,18 +112,22 @@ def ensure_peers_venv() -> None:
     stamp.touch()
 
 
-def _env(before: Path | None = None) -> dict[str, str]:
-    """Telemetry off; ``before``: a folder whose ``analysis`` package (an older checkout) is imported instead."""
-    path = str(ROOT)
-    if before is not None:
-        shadow = RESULTS / ".before"
-        shadow.mkdir(parents=True, exist_ok=True)
-        link = shadow / "analysis"
+def _shadow(before: Path) -> Path:
+    """A folder holding ``analysis`` of the older checkout and this tree's ``benchmarks``: run from it (it is then
+    the first entry of ``sys.path``, ahead of ``PYTHONPATH``), the tasks import the old analysis code."""
+    shadow = RESULTS / ".before"
+    shadow.mkdir(parents=True, exist_ok=True)
+    for name, target in (("analysis", before.resolve() / "analysis"), ("benchmarks", ROOT / "benchmarks")):
+        link = shadow / name
         if link.is_symlink() or link.exists():
             link.unlink()
-        link.symlink_to(before.resolve() / "analysis")
-        path = f"{shadow}{os.pathsep}{ROOT}"
-    return dict(os.environ, RETENTIONEERING_NO_TRACK="1", PYTHONPATH=path)
+        link.symlink_to(target)
+    return shadow
+
+
+def _env() -> dict[str, str]:
+    """Telemetry off."""
+    return dict(os.environ, RETENTIONEERING_NO_TRACK="1", PYTHONPATH=str(ROOT))
 
 
 def ensure_inputs(size: str) -> None:
@@ -144,11 +148,16 @@ def run_task(task: str, size: str, repeat: int, *, peer: bool, before: Path | No
            else [sys.executable, "-m", "benchmarks.peers.journeylens_tasks"])
     start = time.perf_counter()
     try:
+        where = _shadow(before) if before is not None else ROOT
         proc = subprocess.run([*cmd, task, str(DATA), size, str(repeat)], check=False, capture_output=True, text=True,
-                              cwd=ROOT, env=_env(before), timeout=TIMEOUT_S)
+                              cwd=where, env=_env() if before is None else {**_env(), "PYTHONPATH": str(where)},
+                              timeout=TIMEOUT_S)
     except subprocess.TimeoutExpired:
         return {"task": task, "error": f"timed out after {TIMEOUT_S} s"}
     rows = [json.loads(line[7:]) for line in proc.stdout.splitlines() if line.startswith("RESULT ")]
+    expected = (before.resolve() if before is not None else ROOT) / "analysis"
+    if not peer and rows and Path(rows[-1].get("code", "")).resolve() != expected.resolve():
+        return {"task": task, "error": f"ran the analysis code of {rows[-1].get('code')}, not {expected}"}
     print(f"  {task:<16}{' (before)' if before else ''} {time.perf_counter() - start:7.1f} s wall (process)"
           + ("" if rows else f"  FAILED rc={proc.returncode}"), flush=True)
     return rows[-1] if rows else {"task": task, "error": f"rc={proc.returncode}: {proc.stderr[-800:]}"}
