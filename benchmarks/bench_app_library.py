@@ -33,7 +33,6 @@ writes ``benchmarks/results/app_library-<data>.json``.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import platform
@@ -80,27 +79,14 @@ from analysis.summary import summarize
 from analysis.vocabulary import ATTRIBUTION_LOOKBACK, FUNNEL_WINDOW, SESSION_GAP
 from benchmarks.common import RESULTS, peak_rss_mb
 from ui.attribution import STARTING_MODELS  # the page's starting models (a tuple of names)
+from ui.data import files_digest
 from ui.journeys import _MAX_FILTER_VALUES, _NOT_FILTERS
-
-_FILES_BLOCK = 1 << 20
-
-
-def _digest(path: Path) -> str:
-    """The content digest the app keys the dataset by (``ui.data._startup_dataset``)."""
-    files = [path] if path.is_file() else sorted(path.rglob("*.parquet"))
-    sha = hashlib.sha256()
-    for file in files:
-        sha.update(file.relative_to(path).as_posix().encode("utf-8") if file != path else b"")
-        with file.open("rb") as handle:
-            for block in iter(lambda: handle.read(_FILES_BLOCK), b""):
-                sha.update(block)
-    return sha.hexdigest()
 
 
 def data_page(path: Path) -> dict[str, Any]:
     """The Data page's first view: digest, load, summary, suggested conversions and funnel."""
 
-    digest = _digest(path)
+    digest = files_digest(path)
     raw = load_events(path, sort=False).events
     summary = summarize(raw)
     conversions = suggest_conversions(raw).events

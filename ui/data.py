@@ -151,8 +151,8 @@ def _warm_up() -> None:
         importlib.import_module(module)
 
 
-def _startup_dataset(path: Path) -> Dataset:
-    """A Parquet file or folder given at start (``JOURNEYLENS_DATA``), loaded with the usual checks and report."""
+def files_digest(path: Path) -> str:
+    """The content digest of a Parquet file or folder (names and bytes), which keys a dataset given at start."""
     files = [path] if path.is_file() else sorted(path.rglob("*.parquet"))
     sha = hashlib.sha256()
     for file in files:
@@ -160,8 +160,13 @@ def _startup_dataset(path: Path) -> Dataset:
         with file.open("rb") as handle:
             for block in iter(lambda: handle.read(1 << 20), b""):
                 sha.update(block)
+    return sha.hexdigest()
+
+
+def _startup_dataset(path: Path) -> Dataset:
+    """A Parquet file or folder given at start (``JOURNEYLENS_DATA``), loaded with the usual checks and report."""
     result = load_events(path, sort=False)  # prepare sorts once, by person and time
-    return Dataset(f"{path.name} ({STARTUP_ENV})", sha.hexdigest(), result.events, result.report)
+    return Dataset(f"{path.name} ({STARTUP_ENV})", files_digest(path), result.events, result.report)
 
 
 NO_DATA_NAME = "No data: the link's dataset is not on this server"
