@@ -80,7 +80,7 @@ from analysis.vocabulary import ATTRIBUTION_LOOKBACK, FUNNEL_WINDOW, SESSION_GAP
 from benchmarks.common import RESULTS, peak_rss_mb
 from ui.attribution import STARTING_MODELS  # the page's starting models (a tuple of names)
 from ui.data import files_digest
-from ui.journeys import _MAX_FILTER_VALUES, _NOT_FILTERS
+from ui.journeys import MAX_FILTER_VALUES, NOT_FILTERS
 
 
 def data_page(path: Path) -> dict[str, Any]:
@@ -112,9 +112,9 @@ def journeys_page(ctx: dict[str, Any]) -> None:
 
     events = filter_dates(ctx["prepared"], *_date_bounds(ctx))
     for column, dtype in events.schema.items():  # the filter options (ui.journeys._filter_options)
-        if column not in _NOT_FILTERS and dtype in (pl.String, pl.Categorical, pl.Enum, pl.Boolean):
+        if column not in NOT_FILTERS and dtype in (pl.String, pl.Categorical, pl.Enum, pl.Boolean):
             values = events[column].drop_nulls().cast(pl.String).unique()
-            if 0 < values.len() <= _MAX_FILTER_VALUES:
+            if 0 < values.len() <= MAX_FILTER_VALUES:
                 values.sort().to_list()
     events["event"].drop_nulls().unique().sort()
     events["channel"].drop_nulls().unique().sort()

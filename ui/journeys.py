@@ -49,9 +49,9 @@ RULES_ERROR = "journeys.rules_error"  # why the last "Apply rules" failed, shown
 ANY = "(any)"
 NONE = "(none)"
 LEVEL_LABELS: dict[str, str] = {"event": "Events", "channel": "Channels"}
-_NOT_FILTERS = {s.USER_ID, s.ANONYMOUS_ID, s.TIMESTAMP, s.SESSION_ID, s.REVENUE, s.EVENT, s.SOURCE, s.MEDIUM,
-                s.CAMPAIGN, s.REFERRER, "event_id"}
-_MAX_FILTER_VALUES = 50
+NOT_FILTERS = {s.USER_ID, s.ANONYMOUS_ID, s.TIMESTAMP, s.SESSION_ID, s.REVENUE, s.EVENT, s.SOURCE, s.MEDIUM,
+               s.CAMPAIGN, s.REFERRER, "event_id"}
+MAX_FILTER_VALUES = 50
 
 
 @dataclass(frozen=True)
@@ -165,10 +165,10 @@ def _key() -> View:
 def _filter_options(key: View, _events: pl.DataFrame) -> dict[str, list[str]]:
     options: dict[str, list[str]] = {}
     for column, dtype in _events.schema.items():  # columns, not rows
-        if column in _NOT_FILTERS or dtype not in (pl.String, pl.Categorical, pl.Enum, pl.Boolean):
+        if column in NOT_FILTERS or dtype not in (pl.String, pl.Categorical, pl.Enum, pl.Boolean):
             continue
         values = _events[column].drop_nulls().cast(pl.String).unique()
-        if 0 < values.len() <= _MAX_FILTER_VALUES:
+        if 0 < values.len() <= MAX_FILTER_VALUES:
             options[column] = values.sort().to_list()
     return options
 
