@@ -83,17 +83,10 @@ def session_starts(
     return first | pl.when(neither).then(derived).otherwise(session_id.ne_missing(session_id.shift()))
 
 
-def _derived_ids(flags: pl.Expr) -> pl.Expr:
-    """``<person>-<n>`` with ``n`` counting sessions per person from 1 (no group-by: the frame is sorted)."""
-    person = pl.col(PERSON)
-    first = ~person.eq_missing(person.shift())
-    total = flags.cast(pl.Int64).cum_sum()
-    before = pl.when(first).then(total - 1).forward_fill()
-    return pl.format("{}-{}", person, total - before)
-
-
-def _numbered_ids(events: pl.DataFrame) -> pl.Series:
-    """:func:`_derived_ids` of ``_new_session``, formatted once per session and repeated over its rows."""
+def _derived_ids(events: pl.DataFrame) -> pl.Series:
+    """``<person>-<n>`` with ``n`` counting sessions per person from 1, for events sorted by person with their
+    ``_new_session`` flags (true on each person's first row): formatted once per session and repeated over its
+    rows, with no group-by."""
     person, start = pl.col(PERSON), pl.col("_new_session")
     row = pl.int_range(pl.len(), dtype=pl.Int64)
     nth = row - pl.when(~person.eq_missing(person.shift())).then(row).forward_fill() + 1
@@ -156,13 +149,12 @@ def _sessions(
     """:func:`add_sessions` without offline events."""
     flags = session_starts(person=pl.col(PERSON), timestamp=pl.col(s.TIMESTAMP), gap=gap,
                            campaign=campaign_key(events.columns) if new_session_on_campaign else None)
-    derived = _derived_ids(flags)
+    flagged = events.with_columns(flags.alias("_new_session"))
+    derived = _derived_ids(flagged)
     given = _given_ids(events)
-    session = derived if given is None else pl.coalesce(given, derived)
     if given is None:
-        flagged = events.with_columns(flags.alias("_new_session"))
-        return flagged.with_columns(_numbered_ids(flagged))
-    out = events.with_columns(session.alias(s.SESSION_ID))
+        return flagged.with_columns(derived)
+    out = events.with_columns(pl.coalesce(given, pl.lit(derived)).alias(s.SESSION_ID))
     return out.with_columns(
         pl.col(s.SESSION_ID).ne_missing(pl.col(s.SESSION_ID).shift()).fill_null(True).alias("_new_session")
     )
