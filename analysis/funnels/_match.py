@@ -51,7 +51,7 @@ def event_frame(events: pl.DataFrame, spec: FunnelSpec) -> tuple[pl.DataFrame, p
     # is several times cheaper than hashing every string, and later flags compare integers
     event_code = pl.coalesce([*[pl.when(pl.col(s.EVENT) == e).then(pl.lit(i, pl.Int16)) for e, i in code.items()],
                               pl.lit(-1, pl.Int16)]).alias("_c")
-    prepared = _prepared_frame(events, spec, event_code) if SESSION not in units else None
+    prepared = _prepared_frame(events, spec, event_code, code) if SESSION not in units else None
     if prepared is not None:  # events sorted by person and time, as prepared events are: no sort, no strings
         return _finish(prepared[0], spec, code), prepared[1], True
     who = [c for c in (s.USER_ID, s.ANONYMOUS_ID) if c in events.columns]
@@ -89,8 +89,8 @@ def _with_order_key(frame: pl.DataFrame, spec: FunnelSpec, code: dict[str, int])
     return frame.with_columns((pl.col("_t").dt.epoch("us") * 1024 + tie).alias("_k"))
 
 
-def _prepared_frame(events: pl.DataFrame, spec: FunnelSpec,
-                    event_code: pl.Expr) -> tuple[pl.DataFrame, pl.DataFrame] | None:
+def _prepared_frame(events: pl.DataFrame, spec: FunnelSpec, event_code: pl.Expr,
+                    code: dict[str, int]) -> tuple[pl.DataFrame, pl.DataFrame] | None:
     """The matching frame and unit table of events sorted by person and time; None when they are not.
 
     The person column is cut into runs of equal ids once (an equality of string views, the cheapest string
@@ -113,7 +113,7 @@ def _prepared_frame(events: pl.DataFrame, spec: FunnelSpec,
         pl.Series(UID, np.repeat(np.arange(heads.len(), dtype=np.int64), lengths)))
     if spec.mode != "strict":
         frame = frame.filter(pl.col("_c") >= 0)
-    frame = _with_order_key(frame, spec, {e: i for i, e in enumerate(spec.event_names())})
+    frame = _with_order_key(frame, spec, code)
     if not _grouped_in_time_order(frame, contiguous=True):
         return None
     return frame, pl.DataFrame({UID: np.arange(heads.len(), dtype=np.int64), UNIT: heads})
@@ -132,12 +132,17 @@ def _finish(frame: pl.DataFrame, spec: FunnelSpec, code: dict[str, int]) -> pl.D
                         pl.when(last).then(pos).backward_fill().alias("_end"))
 
 
+def ordered_within_units(column: str) -> pl.Expr:
+    """True when each unit's rows (contiguous, ``UID``) never go down in ``column``."""
+    same = pl.col(UID) == pl.col(UID).shift()
+    return (~same | (pl.col(column) >= pl.col(column).shift())).fill_null(True).all()
+
+
 def _grouped_in_time_order(frame: pl.DataFrame, *, contiguous: bool = False) -> bool:
     """Each unit's rows are contiguous (known when ``contiguous``) and ordered by time (then step number)."""
     if frame.height < 2:
         return True
-    same = pl.col(UID) == pl.col(UID).shift()
-    in_order = (~same | (pl.col("_k") >= pl.col("_k").shift())).fill_null(True).all()
+    in_order = ordered_within_units("_k")
     if contiguous:
         return bool(frame.select(in_order).item())
     check = frame.select(contiguous=pl.col(UID).rle_id().max() + 1 == pl.col(UID).n_unique(), in_order=in_order)
@@ -153,8 +158,7 @@ def attempts(frame: pl.DataFrame, spec: FunnelSpec, *, all_starts: bool = False)
     return _exclusions(frame, spec, out)
 
 
-def in_range(spec: FunnelSpec) -> pl.Expr:
-    """Entry events inside the funnel's date range."""
+def _in_range(spec: FunnelSpec) -> pl.Expr:
     cond = pl.lit(True)
     if spec.entry_start is not None:
         cond = cond & (pl.col("_t") >= spec.entry_start)
@@ -166,7 +170,7 @@ def in_range(spec: FunnelSpec) -> pl.Expr:
 def _starts(frame: pl.DataFrame, spec: FunnelSpec, *, all_starts: bool) -> pl.DataFrame:
     keep = [UID, "_end", *([VALUE] if VALUE in frame.columns else [])]
     entry_steps = [0] if spec.entry == "closed" else list(spec.mandatory)
-    parts = [frame.filter(pl.col(f"_f{k}") & in_range(spec))
+    parts = [frame.filter(pl.col(f"_f{k}") & _in_range(spec))
              .select(*keep, _start=pl.lit(k, pl.Int32), _ps=pl.col("_pos"), _ts=pl.col("_t"))
              for k in entry_steps]
     out = pl.concat(parts) if len(parts) > 1 else parts[0]
@@ -209,7 +213,7 @@ def _prune_dominated(frame: pl.DataFrame, spec: FunnelSpec, starts: pl.DataFrame
     and the shorter gap to step 2: it reaches at least as far and wins the tie-break, so the earlier one can only
     be counted when nobody's attempt gets past step 1, and then the unit's first entry counts (kept).
     """
-    entry = frame.select(pl.col("_f0") & in_range(spec)).to_series().to_numpy()
+    entry = frame.select(pl.col("_f0") & _in_range(spec)).to_series().to_numpy()
     latest = np.maximum.accumulate(np.where(entry, np.arange(frame.height), -1))  # last entry at or before
     second = np.flatnonzero(frame[f"_f{spec.mandatory[1]}"].to_numpy()[1:]) + 1
     before = latest[second - 1]  # the latest entry strictly before each step-2 event, if in the same unit
@@ -278,7 +282,7 @@ def _mandatory_chain(frame: pl.DataFrame, spec: FunnelSpec, att: pl.DataFrame) -
     dtype = frame["_t"].dtype
     p = {k: _filled(att[f"_p{k}"] + 1) for k in spec.mandatory}
     times = {k: _filled(att[f"_t{k}"]) for k in spec.mandatory[1:]}
-    follow_chain(frame, spec, p, times, end=att["_end"].to_numpy(),
+    _follow_chain(frame, spec, p, times, end=att["_end"].to_numpy(),
                  deadline=att["_deadline"].to_physical().to_numpy())
     later = spec.mandatory[1:]
     raw = pl.DataFrame({**{f"_p{k}": p[k] for k in later}, **{f"_t{k}": times[k] for k in later}})
@@ -288,7 +292,7 @@ def _mandatory_chain(frame: pl.DataFrame, spec: FunnelSpec, att: pl.DataFrame) -
     return att.with_columns(reached.get_columns())
 
 
-def follow_chain(frame: pl.DataFrame, spec: FunnelSpec, p: dict[int, np.ndarray], times: dict[int, np.ndarray], *,
+def _follow_chain(frame: pl.DataFrame, spec: FunnelSpec, p: dict[int, np.ndarray], times: dict[int, np.ndarray], *,
                  end: np.ndarray, deadline: np.ndarray) -> None:
     """Fill ``p`` (position + 1; 0 = not reached, so that untouched ``np.zeros`` cost no memory writes) and ``times``
     (physical) of every later mandatory step in place.
@@ -366,7 +370,7 @@ def _unordered(frame: pl.DataFrame, spec: FunnelSpec, *, all_starts: bool) -> pl
     """Anchor at every step event; each step's first occurrence from the anchor on, within the window."""
     keep = [UID, "_end", *([VALUE] if VALUE in frame.columns else [])]
     any_step = pl.any_horizontal([pl.col(f"_f{k}") for k in range(spec.n)])
-    att = frame.filter(any_step & in_range(spec)).select(
+    att = frame.filter(any_step & _in_range(spec)).select(
         *keep, _start=pl.lit(0, pl.Int32), _ps=pl.col("_pos"), _ts=pl.col("_t"))
     if spec.anchor == "first" and not all_starts:
         att = att.filter(first_of_unit())

@@ -19,7 +19,16 @@ import polars as pl
 from analysis import schema as s
 from analysis.engine import Engine, EngineOptions, Source, run
 from analysis.errors import AnalysisError, EmptyResultError
-from analysis.funnels._match import SESSION, UID, UNIT, VALUE, attempts, event_frame, unit_columns
+from analysis.funnels._match import (
+    SESSION,
+    UID,
+    UNIT,
+    VALUE,
+    attempts,
+    event_frame,
+    ordered_within_units,
+    unit_columns,
+)
 from analysis.funnels._select import ATTEMPT, select_units
 from analysis.funnels.checks import require_entrants, require_step_events
 from analysis.funnels.spec import (
@@ -93,7 +102,7 @@ def funnel_units(events: pl.DataFrame, spec: FunnelSpec, *, check_events: bool =
     )
     if spec.breakdown is not None:
         out = _attribute(out, events, spec, units)
-    if in_order and out[UID].is_sorted() and (len(keys) == 1 or _sorted_within_units(out, keys[1:])):
+    if in_order and out[UID].is_sorted() and (len(keys) == 1 or out.select(ordered_within_units(keys[1])).item()):
         out = out.sort("entered_at", maintain_order=True)  # already in (person, ...) order: one stable key
     else:
         out = out.sort(["entered_at", UID if in_order else UNIT, *keys[1:]])  # the rest break ties of one person
@@ -101,12 +110,6 @@ def funnel_units(events: pl.DataFrame, spec: FunnelSpec, *, check_events: bool =
         out = out.with_columns(names[UNIT].gather(out[UID]))
     out = out.drop(UID, "_treach")
     return out.rename({UNIT: s.USER_ID, SESSION: s.SESSION_ID, ATTEMPT: "attempt"}, strict=False)
-
-
-def _sorted_within_units(out: pl.DataFrame, keys: list[str]) -> bool:
-    """Rows of one unit are in ``keys`` order (the attempt number of counting totals)."""
-    same = pl.col(UID) == pl.col(UID).shift()
-    return bool(out.select((~same | (pl.col(keys[0]) >= pl.col(keys[0]).shift())).fill_null(True).all()).item())
 
 
 def _attribute(out: pl.DataFrame, events: pl.DataFrame, spec: FunnelSpec, units: list[str]) -> pl.DataFrame:
