@@ -159,7 +159,8 @@ def test_the_private_import_check_tells_inside_from_outside(
 
 
 #: What the first view of the Data page must not wait for: SciPy, scikit-learn and the attribution models are
-#: imported by the warm-up after that view is drawn (ui.data.start_warm_up), never by the view itself.
+#: imported by the warm-up (ui.data.warm_up: before the server takes visitors under ui.serve, else after that view is
+#: drawn), never by the view itself.
 HEAVY_FOR_LATER = ("scipy", "sklearn", "analysis.attribution", "analysis.personas")
 
 

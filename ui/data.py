@@ -135,20 +135,25 @@ WARM_MODULES = ("plotly.graph_objects", "analysis.journeys", "analysis.figures.j
 
 
 def start_warm_up() -> None:
-    """Once per server, in the background: read and prepare the default dataset, then import what the pages need,
-    so that the first visit of every page does not wait for them. ``app.py`` calls it after the first page is
-    drawn: the imports hold the interpreter lock and would slow that page down."""
+    """Once per server, in the background: :func:`warm_up`, unless the server did it before taking its first
+    visitor (``ui.serve``). ``app.py`` calls it after the first page is drawn: the imports hold the interpreter
+    lock and would slow that page down."""
     with _WARM_LOCK:
-        if "thread" in _DEFAULT:
+        if "thread" in _DEFAULT or "warm" in _DEFAULT:
             return
-        _DEFAULT["thread"] = thread = threading.Thread(target=_warm_up, name="journeylens-warm-up", daemon=True)
+        _DEFAULT["thread"] = thread = threading.Thread(target=warm_up, name="journeylens-warm-up", daemon=True)
         thread.start()
 
 
-def _warm_up() -> None:
-    _default_prepared()
+def warm_up(*, with_data: bool = True) -> None:
+    """Read and prepare the default dataset (``with_data``), then import what the pages need, so that the first
+    visit of every page waits for neither."""
+    if with_data:
+        _default_prepared()
     for module in WARM_MODULES:
         importlib.import_module(module)
+    if with_data:
+        _DEFAULT["warm"] = True
 
 
 def files_digest(path: Path) -> str:

@@ -1,11 +1,13 @@
-"""Start the app: ``python -m ui.serve [Streamlit options]`` is ``streamlit run app.py`` with the libraries every
-first page needs imported before the server takes its first visitor.
+"""Start the app: ``python -m ui.serve [Streamlit options]`` is ``streamlit run app.py`` with what every page's
+first visit needs made ready before the server takes its first visitor.
 
 Streamlit runs ``app.py`` in this process, in a thread per session; whatever this module imports stays imported, so
-the first visitor's Data page does not wait for Polars, PyArrow, pandas (``st.dataframe`` converts through it),
-Plotly (Streamlit sets its chart theme on the first session) and the analysis library. Nothing here touches
-Streamlit's caches or session state (those need the running server): the rest of the warm-up (SciPy,
-scikit-learn, the prepared sample) stays in :func:`ui.data.start_warm_up`, after the first page is drawn.
+no first visit waits for Polars, PyArrow, pandas (``st.dataframe`` converts through it), Plotly (Streamlit sets its
+chart theme on the first session), SciPy, scikit-learn or the analysis library. On the bundled sample the prepared
+events are read (or prepared and kept, once per version of the library) here too, so a page opened by its address
+on a new server is as quick as one reached by a click. Nothing here touches Streamlit's caches or session state
+(those need the running server). A dataset given at start (``JOURNEYLENS_DATA``) is read after the server is up,
+where the Data page shows its progress: minutes of silence before the address appears would look like a hang.
 
 Examples
 --------
@@ -15,6 +17,7 @@ Examples
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -32,8 +35,11 @@ def preload() -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """Preload, then hand over to Streamlit's own command line (``streamlit run app.py <argv>``)."""
+    """Preload and warm up, then hand over to Streamlit's own command line (``streamlit run app.py <argv>``)."""
     preload()
+    from ui.data import STARTUP_ENV, warm_up  # noqa: PLC0415 (imports Streamlit; after the libraries above)
+
+    warm_up(with_data=not os.environ.get(STARTUP_ENV, "").strip())
     from streamlit.web import cli  # noqa: PLC0415 (after the preload, as the server would import it)
 
     sys.argv = ["streamlit", "run", str(APP), *(sys.argv[1:] if argv is None else argv)]
