@@ -162,7 +162,11 @@ with right:
     st.subheader("How sure is the ranking?")
     st.caption("Chance that the row channel gets more credit than the column channel, over every resample and "
                "model (outrank probability).")
-    st.dataframe(at.percent_matrix(outrank_matrix(result)), hide_index=True, width="stretch")
+    ranking = outrank_matrix(result)
+    if ranking.width < 3:  # the channel column and at least two channels to compare
+        st.info("Only one channel gets credit here, so there is no ranking to be sure about.")
+    else:
+        st.dataframe(at.percent_matrix(ranking), hide_index=True, width="stretch")
 
 if st.toggle("Which Markov memory fits these journeys?", key=ua.ORDER_FIT,
              help="Compares Markov orders 1 to 4 on held-out journeys."):

@@ -88,8 +88,8 @@ def use_sample() -> None:
 
 def _forget_selections() -> None:
     """What belonged to the previous dataset: date range, cohort, persona labels, conversion events and the page
-    settings that follow them."""
+    settings that follow them or the data."""
     for key in (state.DATE_RANGE, state.COHORT_IDS, state.COHORT_LABEL, state.COHORT_DIGEST, state.PERSONA_LABELS,
                 state.PERSONA_DIGEST, state.PERSONA_FIT, state.CONVERSION_EVENTS, *state.CONVERSION_FOLLOWERS,
-                *state.FUNNEL_FOLLOWERS):
+                *state.FUNNEL_FOLLOWERS, *state.DATA_FOLLOWERS):
         st.session_state.pop(key, None)

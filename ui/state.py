@@ -20,6 +20,9 @@ CONVERSION_FOLLOWERS = ("journeys.conversion_events", "attribution.conversion_ev
                         "snapshots.conversion_events")
 #: Page settings that start from the suggested main funnel and follow it the same way.
 FUNNEL_FOLLOWERS = ("funnels.funnel_steps", "snapshots.funnel_steps")
+#: Page settings whose default is read from the data itself (the currency its amounts are in): forgotten with it, so
+#: a GA4 export in US dollars opened after the euro sample shows $, not the sample's €.
+DATA_FOLLOWERS = ("attribution.currency",)
 LINK_MISSING = "data.link_missing"  # the dataset key of an opened link whose data is not on this server
 OWN_KEYS = "data.library_keys"  # set of library keys this session created (forgotten with "Forget this data")
 KEPT = "global.kept_settings"  # set of page-setting keys kept alive across page switches (see ui.share.keep_alive)

@@ -142,10 +142,18 @@ def wide_table(comparison: ModelComparison, *, metric: str = "conversions") -> p
 
 
 def outrank_matrix(comparison: ModelComparison, *, model: str = "all") -> pl.DataFrame:
-    """P(row channel gets more credit than column channel) for one model, or pooled over models (``"all"``)."""
+    """P(row channel gets more credit than column channel) for one model, or pooled over models (``"all"``).
+
+    With fewer than two channels there is no pair to compare: the matrix is the channel column alone.
+
+    Examples
+    --------
+    >>> one = pl.DataFrame({"path": [["A"]], "conversions": [3], "nulls": [1], "value": [3.0]})
+    >>> outrank_matrix(compare_models(one, models=["last_touch"], n_boot=5)).to_dicts()
+    [{'channel': 'A'}]
+    """
+    check_choice("model", model, ["all", *comparison.draws["model"].unique().sort().to_list()])
     part = comparison.outrank.filter(pl.col("model") == model)
-    if part.is_empty():
-        check_choice("model", model, comparison.outrank["model"].unique().sort().to_list())
     order = comparison.robust_rank["channel"].to_list()
     wide = part.pivot("channel_b", index="channel_a", values="probability")
     present = [c for c in order if c in wide.columns]

@@ -11,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 from analysis.sample import generate_sample
 from tests.app.apptest import open_app
 from ui import attribution as ua
+from ui import ingest
 from ui.data import Dataset
 from ui.state import DATASET, DATE_RANGE
 
@@ -111,3 +112,21 @@ def test_a_people_attribute_splits_the_credit_by_segment(tmp_path: object, monke
     assert {"Stammkunde", "(none)"} <= set(segments["Segment"]) and segments["Conversions"].iloc[0] != "0"
     titles = [json.loads(c.proto.spec)["layout"].get("title", {}).get("text") for c in at.get("plotly_chart")]
     assert any(t and t.startswith("Share of conversions by Segment") for t in titles)
+
+
+def test_the_currency_follows_the_data_after_an_upload_and_one_channel_is_not_ranked() -> None:
+    # the sample is in euros; a GA4 export in US dollars opened next must not be shown in the sample's €
+    at = open_page()
+    assert at.selectbox(key=ua.CURRENCY).value == "€"
+    at.switch_page("app_pages/data.py")
+    at.run()
+    dollars = "user_id,timestamp,event,revenue,currency\nu1,2026-01-05 10:00:00,purchase,12.5,USD\n"
+    at.file_uploader(key=ingest.UPLOADER).set_value([("orders.csv", dollars.encode(), "text/csv")])
+    at.run()
+    at.button(key="data.activate").click().run()
+    at.switch_page("app_pages/attribution.py")
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.selectbox(key=ua.CURRENCY).value == "$"
+    # one conversion from one channel: a sentence where the ranking table would be, not an error
+    assert any("no ranking to be sure about" in i.value for i in at.info)
