@@ -15,6 +15,7 @@ from ui import share
 from ui.conversions import show_override
 from ui.data import event_names
 from ui.downloads import table_downloads
+from ui.tables import show_table
 
 st.title("Personas")
 st.caption(
@@ -81,7 +82,7 @@ if not model.distinct_:
     st.warning(f"**No distinct personas in this data** ({REASONS[verdict.reason]}): {verdict.message}.")
     st.caption("Everyone is shown as one group. Try more people (a wider date range), other ways to describe them, "
                "or a smaller minimum persona size; the check is there so that no group is shown that is not there.")
-    st.dataframe(profile_table(model, symbol=up.currency_symbol()), hide_index=True, width="stretch")
+    show_table(profile_table(model, symbol=up.currency_symbol()))  # people counted with thousands separators
     st.stop()
 
 stability = model.stability_
@@ -112,7 +113,7 @@ st.subheader("Profiles")
 st.caption("Each name states only differences from the rest of the people that are large (effect size at least "
            f"{model.effect_threshold:g}, Cohen's d) and clear (the interval excludes no difference, corrected for "
            "the number of comparisons). The numbers behind each are in 'What sets them apart'.")
-st.dataframe(profile_table(model, symbol=up.currency_symbol()), hide_index=True, width="stretch")
+show_table(profile_table(model, symbol=up.currency_symbol()))  # people counted with thousands separators
 
 with st.expander("Rename personas"):
     generated = up.generated_names(run)

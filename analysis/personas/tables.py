@@ -8,6 +8,7 @@ import polars as pl
 
 from analysis import schema as s
 from analysis.errors import AnalysisError, EmptyResultError
+from analysis.formatting import number_text
 from analysis.personas.model import Personas
 from analysis.prepare.person import person_key
 
@@ -122,8 +123,8 @@ def profile_table(model: Personas, *, symbol: str = "") -> pl.DataFrame:
         _pct("conversion_rate").fill_null(dash).alias("Conversion rate"),
         pl.when(pl.col("conversion_rate_rest").is_null()).then(pl.lit(dash))
         .otherwise(_pct("conversion_rate_rest")).alias("Rest of the people"),
-        pl.format("{}{}", pl.lit(symbol), pl.col("revenue_per_user").round(2)).fill_null(dash)
-        .alias("Revenue per person"),
+        pl.when(pl.col("revenue_per_user").is_null()).then(pl.lit(dash))
+        .otherwise(pl.concat_str(pl.lit(symbol), number_text(pl.col("revenue_per_user")))).alias("Revenue per person"),
         pl.col("typical_path").fill_null(dash).alias("Typical first visit"),
         pl.when(pl.col("jaccard").is_null()).then(pl.lit("not checked"))
         .otherwise(_pct("jaccard")).alias("Re-found in resamples"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
@@ -111,6 +113,8 @@ def test_profile_table_reads_in_plain_words(model: Personas) -> None:
                              "Re-found in resamples", "Status"]
     by_name = {row["Persona"]: row for row in table.iter_rows(named=True)}
     assert by_name["S"]["People"] == 2 and by_name["S"]["Share of people"] == "50.0%"
+    # money with its symbol, two decimals and thousands separators (a round 2.1 is "2.10", not "2.1")
+    assert all(re.fullmatch(r"€\d{1,3}(,\d{3})*\.\d\d", row["Revenue per person"]) for row in by_name.values())
     # no stability runs: said so, not a number
     assert {row["Re-found in resamples"] for row in by_name.values()} == {"not checked"}
     assert {row["Status"] for row in by_name.values()} == {"not checked"}
