@@ -11,6 +11,7 @@ from ui import share
 from ui import snapshots as us
 from ui.conversions import show_override
 from ui.data import event_names
+from ui.tables import show_table
 
 st.title("Snapshots")
 st.caption(
@@ -127,7 +128,7 @@ with make:
         st.subheader("Preview: exactly what the recipient sees")
         st.iframe(result.html, height=us.PREVIEW_HEIGHT)
         st.subheader("What was withheld and why")
-        st.dataframe(manifest, hide_index=True, width="stretch")
+        show_table(manifest)
 
 with receive:
     st.caption("Open a snapshot someone sent you (the zip, or its snapshot.json). It is shown read-only, rebuilt "
@@ -149,12 +150,12 @@ with receive:
                 st.text(f"Noise mode: epsilon = {noise.get('epsilon', '?')}")
             for name, table in got.tables.items():
                 st.markdown(f"**{us.SECTION_LABELS.get(name, name)}**")
-                st.dataframe(table, hide_index=True, width="stretch")
+                show_table(table)
             if st.toggle("Show the rendered view", key="snapshots.show_received"):  # heavy: only when asked
                 st.iframe(got.render(), height=us.PREVIEW_HEIGHT)
             with st.expander("Definitions and parameters"):
                 st.json({"definitions": meta.get("definitions", {}), "parameters": meta.get("parameters", {})},
                         expanded=False)
-            st.dataframe(got.manifest.to_frame(), hide_index=True, width="stretch")
+            show_table(got.manifest.to_frame())
 
 share.publish_page(us.SHARE_KEYS)
